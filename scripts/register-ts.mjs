@@ -1,0 +1,3 @@
+// Lets `node --import ./scripts/register-ts.mjs file.ts` run the TypeScript scripts (bench, demo).
+import { register } from 'tsx/esm/api'
+register()

@@ -1,0 +1,262 @@
+/**
+ * The data that flows one way through the action:
+ *   inputs → discover → inspect → plan → execute → report
+ * Every stage takes the previous stage's data and returns its own; nothing here does I/O.
+ */
+
+// ───────────────────────────── inputs ─────────────────────────────
+
+export const STRATEGIES = ['auto', 'import', 'backup-restore', 'delete', 'report'] as const
+export type Strategy = (typeof STRATEGIES)[number]
+
+export const PHASES = ['pre-deploy', 'restore'] as const
+export type Phase = (typeof PHASES)[number]
+
+export interface Inputs {
+  stage: string
+  strategy: Strategy
+  phase: Phase
+  /** Absolute path: a cloud assembly directory or a single template file. */
+  template: string
+  /** Owning stack for a single template file, `{stage}` already filled in. */
+  stackName: string | null
+  /** Table names the check is restricted to (`{stage}` filled in); empty = all discovered. */
+  tables: string[]
+  protectedStages: string[]
+  allowDataLoss: boolean
+  dryRun: boolean
+  /** Absolute path. */
+  backupDir: string
+  awsBackup: boolean
+  awsRegion: string
+  githubToken: string
+  comment: boolean
+  prNumber: number | null
+}
+
+// ───────────────────────────── discover ─────────────────────────────
+
+export type TableResourceType = 'AWS::DynamoDB::Table' | 'AWS::DynamoDB::GlobalTable'
+
+/** A CloudFormation template as parsed from JSON/YAML; short-form YAML tags become long form. */
+export interface CfnTemplate {
+  AWSTemplateFormatVersion?: string
+  Description?: string
+  Parameters?: Record<string, unknown>
+  Conditions?: Record<string, unknown>
+  Mappings?: Record<string, unknown>
+  Resources?: Record<string, CfnResource>
+  Outputs?: Record<string, unknown>
+  [key: string]: unknown
+}
+
+export interface CfnResource {
+  Type: string
+  Properties?: Record<string, unknown>
+  DeletionPolicy?: string
+  UpdateReplacePolicy?: string
+  Condition?: string
+  DependsOn?: string | string[]
+  Metadata?: Record<string, unknown>
+  [key: string]: unknown
+}
+
+export interface StackSpec {
+  /** Deployed stack name (top-level stack for nested ones). */
+  name: string
+  /** Absolute path of the template file this stack was read from. */
+  templateFile: string
+  template: CfnTemplate
+  /** Logical ids of the AWS::CloudFormation::Stack resources from the top-level stack down; [] for top-level. */
+  nestedPath: string[]
+}
+
+/** A named table the deploy will create. */
+export interface TableSpec {
+  /** Resolved physical name, or null when it cannot be resolved statically (never guessed). */
+  tableName: string | null
+  /** Why the name could not be resolved (set iff tableName is null). */
+  unresolvedReason?: string
+  /** Top-level stack name that will own the table (null when only the `tables` input named it). */
+  stack: string | null
+  logicalId: string | null
+  resourceType: TableResourceType
+  /** Logical ids of nested stack resources leading to the table; [] when in the top-level stack. */
+  nestedPath: string[]
+  deletionPolicy: string | null
+  updateReplacePolicy: string | null
+  /** Template properties with intrinsics kept as they are (null when no template describes the table). */
+  properties: Record<string, unknown> | null
+  templateFile: string | null
+}
+
+export interface Discovery {
+  source: 'cloud-assembly' | 'template' | 'tables'
+  stacks: StackSpec[]
+  tables: TableSpec[]
+  /** Human notes, e.g. "skipped 2 tables without TableName", "nested template X missing". */
+  notes: string[]
+}
+
+// ───────────────────────────── inspect ─────────────────────────────
+
+export interface KeyElement {
+  name: string
+  type: 'HASH' | 'RANGE'
+}
+
+export type ScalarAttrType = 'S' | 'N' | 'B'
+
+export interface IndexConfig {
+  name: string
+  keys: KeyElement[]
+  projection: { type: string; nonKeyAttributes?: string[] }
+  throughput?: { read: number; write: number }
+}
+
+/** A table's configuration in one normalised form (used for live tables AND the template's wish). */
+export interface TableConfig {
+  tableName: string
+  keys: KeyElement[]
+  /** Types of the attributes that appear in any key schema. */
+  attributeTypes: Record<string, ScalarAttrType>
+  billingMode: 'PAY_PER_REQUEST' | 'PROVISIONED'
+  throughput?: { read: number; write: number }
+  gsis: IndexConfig[]
+  lsis: IndexConfig[]
+  sse: { enabled: boolean; type?: string; kmsKeyId?: string }
+  stream: { enabled: boolean; viewType?: string }
+  ttl: { enabled: boolean; attributeName?: string }
+  pitr: boolean
+  deletionProtection: boolean
+  tableClass: string
+  /** User tags (aws:* keys excluded). */
+  tags: Record<string, string>
+}
+
+export interface LiveTable extends TableConfig {
+  arn: string
+  status: string
+  /** DescribeTable's estimate (refreshed ~6 h); never used to decide emptiness. */
+  itemCountEstimate: number
+  sizeBytesEstimate: number
+  /** All tags including aws:cloudformation:* ones. */
+  allTags: Record<string, string>
+  streamArn?: string
+}
+
+export type Owner = 'stack' | `other-stack:${string}` | 'retained' | 'unmanaged' | null
+
+export interface StackState {
+  name: string
+  exists: boolean
+  stackId?: string
+  status?: string
+  statusReason?: string
+}
+
+export type DifferenceSeverity = 'blocking' | 'converges' | 'dangerous'
+
+export interface Difference {
+  /** CloudFormation property name (or a path like `KeySchema`, `GlobalSecondaryIndexes`). */
+  property: string
+  severity: DifferenceSeverity
+  live: string
+  template: string
+  /** One human sentence. */
+  message: string
+}
+
+export interface Finding {
+  spec: TableSpec
+  tableName: string
+  exists: boolean
+  live: LiveTable | null
+  owner: Owner
+  /** The stack named by the retained table's aws:cloudformation:stack-name tag. */
+  retainedFrom?: string
+  /** From Scan Limit=1; null when the table does not exist or could not be scanned. */
+  hasData: boolean | null
+  /** The expected stack's state (null when no stack is expected). */
+  stack: StackState | null
+  /** Template vs live; empty when either side is missing. */
+  differences: Difference[]
+  /** Problems met while inspecting (e.g. AccessDenied on one call), shown in the report. */
+  problems: string[]
+}
+
+export interface Inspection {
+  findings: Finding[]
+  stacks: StackState[]
+  /** Account and region the inspection ran in, for the report. */
+  region: string
+}
+
+// ───────────────────────────── plan ─────────────────────────────
+
+export type Decision = 'none' | 'import' | 'backup-restore' | 'delete' | 'blocked'
+
+export interface Policy {
+  stage: string
+  strategy: Strategy
+  protectedStage: boolean
+  allowDataLoss: boolean
+}
+
+/** One node of the decision tree walked for a table; rendered as a mermaid flowchart. */
+export interface DecisionStep {
+  question: string
+  answer: string
+}
+
+export interface PlanEntry {
+  table: string
+  stack: string | null
+  logicalId: string | null
+  exists: boolean
+  owner: Owner
+  hasData: boolean | null
+  differences: Difference[]
+  decision: Decision
+  reasons: string[]
+  /** The path through the decision tree (not part of the `plan` output). */
+  path: DecisionStep[]
+  /** True when the table collides with the deploy (exists and is not owned by the expected stack). */
+  orphan: boolean
+}
+
+export interface Plan {
+  policy: Policy
+  entries: PlanEntry[]
+  /** Stack-level notes such as "stack pr-5-db is ROLLBACK_COMPLETE: delete it before deploying". */
+  notes: string[]
+}
+
+// ───────────────────────────── execute / report ─────────────────────────────
+
+export type Outcome = 'nothing-to-do' | 'resolved' | 'dry-run' | 'blocked' | 'restored' | 'failed'
+
+export interface ExecutionStep {
+  table: string
+  action: string
+  status: 'done' | 'skipped' | 'failed' | 'planned'
+  detail: string
+}
+
+export interface RunResult {
+  outcome: Outcome
+  plan: Plan | null
+  steps: ExecutionStep[]
+  backupManifests: string[]
+  backupArns: string[]
+  restoredItems: number
+  /** What state things were left in and how to go on (set on failure/blocked). */
+  stateNote?: string
+}
+
+/** Injected logger so pure-ish modules never import @actions/core. */
+export interface Logger {
+  info(message: string): void
+  warning(message: string): void
+  debug(message: string): void
+}
