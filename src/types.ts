@@ -69,6 +69,10 @@ export interface StackSpec {
   template: CfnTemplate
   /** Logical ids of the AWS::CloudFormation::Stack resources from the top-level stack down; [] for top-level. */
   nestedPath: string[]
+  /** Region the CDK artifact's environment pins the stack to (absent for environment-agnostic stacks and plain templates). */
+  region?: string
+  /** Account the CDK artifact's environment pins the stack to (absent for environment-agnostic stacks and plain templates). */
+  account?: string
 }
 
 /** A named table the deploy will create. */
