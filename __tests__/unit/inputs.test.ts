@@ -1,0 +1,114 @@
+import { describe, expect, it } from '@jest/globals'
+import { getInputs, INPUT_DEFAULTS } from '../../src/inputs.js'
+import { InputError } from '../../src/errors.js'
+
+const env = { cwd: '/work/repo', workspace: '/gh/workspace', awsRegion: 'eu-west-1' }
+
+/** Inputs come from a map, never by call order. */
+function reader(values: Record<string, string>) {
+  return (name: string): string => values[name] ?? ''
+}
+
+describe('getInputs', () => {
+  it('applies every default when only stage is given', () => {
+    const inputs = getInputs(reader({ stage: 'pr-5' }), env)
+    expect(inputs).toEqual({
+      stage: 'pr-5',
+      strategy: 'auto',
+      phase: 'pre-deploy',
+      template: '/gh/workspace/cdk.out',
+      stackName: null,
+      tables: [],
+      protectedStages: ['prod', 'production', 'prod-*', 'live'],
+      allowDataLoss: false,
+      dryRun: false,
+      backupDir: '/gh/workspace/backups',
+      awsBackup: true,
+      awsRegion: 'eu-west-1',
+      githubToken: '',
+      comment: true,
+      prNumber: null
+    })
+  })
+
+  it('fills {stage} in stack-name and tables, splits tables on commas and newlines', () => {
+    const inputs = getInputs(
+      reader({ stage: 'pr-7', 'stack-name': '{stage}-db', tables: '{stage}-main-table,\n {stage}-audit ,' }),
+      env
+    )
+    expect(inputs.stackName).toBe('pr-7-db')
+    expect(inputs.tables).toEqual(['pr-7-main-table', 'pr-7-audit'])
+  })
+
+  it('resolves relative paths against GITHUB_WORKSPACE, else the working directory', () => {
+    expect(getInputs(reader({ stage: 's', template: 'infra/cdk.out' }), env).template).toBe(
+      '/gh/workspace/infra/cdk.out'
+    )
+    expect(
+      getInputs(reader({ stage: 's', template: 'infra/t.yaml' }), { ...env, workspace: undefined }).template
+    ).toBe('/work/repo/infra/t.yaml')
+    expect(getInputs(reader({ stage: 's', template: '/abs/t.json' }), env).template).toBe('/abs/t.json')
+  })
+
+  it('prefers the aws-region input over AWS_REGION', () => {
+    expect(getInputs(reader({ stage: 's', 'aws-region': 'us-west-2' }), env).awsRegion).toBe('us-west-2')
+  })
+
+  it.each([
+    ['stage', { stage: '' }, /Input 'stage': is required/],
+    ['stage', { stage: 'pr 5' }, /Input 'stage': 'pr 5' is not a valid stage/],
+    ['stage', { stage: 'pr-5;rm' }, /Input 'stage': 'pr-5;rm' is not a valid stage/],
+    ['stage', { stage: 'x'.repeat(65) }, /Input 'stage'/],
+    ['strategy', { stage: 's', strategy: 'nuke' }, /Input 'strategy': 'nuke' is not supported; use one of: auto, import, backup-restore, delete, report/],
+    ['phase', { stage: 's', phase: 'post' }, /Input 'phase': 'post' is not supported/],
+    ['dry-run', { stage: 's', 'dry-run': 'yes' }, /Input 'dry-run': 'yes' is not a boolean/],
+    ['allow-data-loss', { stage: 's', 'allow-data-loss': '1' }, /Input 'allow-data-loss'/],
+    ['pr-number', { stage: 's', 'pr-number': '#12' }, /Input 'pr-number': '#12' is not a pull request number/],
+    ['tables', { stage: 's', tables: 'ok-table, bad table' }, /Input 'tables': 'bad table'/],
+    ['stack-name', { stage: 's', 'stack-name': '{stage}_db' }, /Input 'stack-name'/],
+    ['aws-region', { stage: 's', 'aws-region': 'mars' }, /Input 'aws-region': 'mars'/]
+  ])('rejects a bad %s with a message naming the input', (input, values, message) => {
+    let error: unknown
+    try {
+      getInputs(reader(values), env)
+    } catch (e) {
+      error = e
+    }
+    expect(error).toBeInstanceOf(InputError)
+    expect((error as InputError).input).toBe(input)
+    expect((error as Error).message).toMatch(message)
+  })
+
+  it('names aws-region when neither the input nor AWS_REGION is set', () => {
+    expect(() => getInputs(reader({ stage: 's' }), { cwd: '/x' })).toThrow(/Input 'aws-region': no region/)
+  })
+
+  it('accepts an explicit false and true for every boolean input', () => {
+    const inputs = getInputs(
+      reader({ stage: 's', 'aws-backup': 'false', comment: 'False', 'dry-run': 'TRUE', 'allow-data-loss': 'true' }),
+      env
+    )
+    expect([inputs.awsBackup, inputs.comment, inputs.dryRun, inputs.allowDataLoss]).toEqual([false, false, true, true])
+  })
+
+  it('has a default for every optional input', () => {
+    expect(Object.keys(INPUT_DEFAULTS).sort()).toEqual(
+      [
+        'allow-data-loss',
+        'aws-backup',
+        'aws-region',
+        'backup-dir',
+        'comment',
+        'dry-run',
+        'github-token',
+        'phase',
+        'pr-number',
+        'protected-stages',
+        'stack-name',
+        'strategy',
+        'tables',
+        'template'
+      ].sort()
+    )
+  })
+})
