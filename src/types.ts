@@ -147,6 +147,11 @@ export interface LiveTable extends TableConfig {
   /** All tags including aws:cloudformation:* ones. */
   allTags: Record<string, string>
   streamArn?: string
+  /**
+   * TableConfig fields that could not be read (emulator gap, AccessDenied) and hold their default
+   * value; compare should not report differences on them. Absent when everything was read.
+   */
+  unreadable?: Array<keyof TableConfig>
 }
 
 export type Owner = 'stack' | `other-stack:${string}` | 'retained' | 'unmanaged' | null
