@@ -1,0 +1,83 @@
+import { describe, expect, it } from '@jest/globals'
+import { readFileSync } from 'node:fs'
+import { parse } from 'yaml'
+import { INPUT_DEFAULTS } from '../../src/inputs.js'
+
+interface ActionYml {
+  runs: { using: string; main: string }
+  branding: { icon: string; color: string }
+  inputs: Record<string, { description: string; required?: boolean; default?: string }>
+  outputs: Record<string, { description: string }>
+}
+
+const action = parse(readFileSync('action.yml', 'utf8')) as ActionYml
+const readme = readFileSync('README.md', 'utf8')
+
+/** Rows of the first markdown table under a heading, as [first cell, rest...]. */
+function tableUnder(heading: string): string[][] {
+  const start = readme.indexOf(`\n${heading}\n`)
+  if (start < 0) throw new Error(`README has no heading ${heading}`)
+  const lines = readme.slice(start + heading.length + 2).split('\n')
+  const first = lines.findIndex(l => l.startsWith('|'))
+  const rows: string[][] = []
+  for (const line of lines.slice(first + 2)) {
+    if (!line.startsWith('|')) break
+    rows.push(
+      line
+        .slice(1, -1)
+        .split(/(?<!\\)\|/)
+        .map(c => c.trim())
+    )
+  }
+  return rows
+}
+
+const unquote = (cell: string): string => cell.replace(/^`(.*)`$/, '$1')
+
+describe('action.yml', () => {
+  it('runs the committed bundle on node24 and has branding', () => {
+    expect(action.runs).toEqual({ using: 'node24', main: 'dist/index.js' })
+    expect(action.branding.icon).toBeTruthy()
+    expect(action.branding.color).toBeTruthy()
+  })
+
+  it('declares exactly the public inputs, each described', () => {
+    expect(Object.keys(action.inputs).sort()).toEqual(['stage', ...Object.keys(INPUT_DEFAULTS)].sort())
+    for (const [name, input] of Object.entries(action.inputs)) {
+      expect([name, input.description.length > 20]).toEqual([name, true])
+    }
+    expect(action.inputs.stage?.required).toBe(true)
+  })
+
+  it('has the same defaults as getInputs()', () => {
+    for (const [name, value] of Object.entries(INPUT_DEFAULTS)) {
+      const declared = action.inputs[name]?.default ?? ''
+      // github-token defaults to the workflow token in action.yml; the code has no token of its own.
+      const expected = name === 'github-token' ? '${{ github.token }}' : value
+      expect([name, declared]).toEqual([name, expected])
+    }
+  })
+
+  it('declares exactly the public outputs, each described', () => {
+    expect(Object.keys(action.outputs).sort()).toEqual(
+      ['backup-arns', 'backup-manifests', 'has-orphans', 'orphans', 'outcome', 'plan', 'restored-items'].sort()
+    )
+  })
+})
+
+describe('README', () => {
+  it('documents every input of action.yml with its default and required flag', () => {
+    const rows = tableUnder('### Inputs')
+    expect(rows.map(r => unquote(r[0] ?? '')).sort()).toEqual(Object.keys(action.inputs).sort())
+    for (const [name, required, def] of rows) {
+      const input = action.inputs[unquote(name ?? '')]!
+      expect([name, required]).toEqual([name, input.required ? 'yes' : 'no'])
+      expect([name, unquote(def ?? '')]).toEqual([name, input.default ?? ''])
+    }
+  })
+
+  it('documents every output of action.yml', () => {
+    const rows = tableUnder('### Outputs')
+    expect(rows.map(r => unquote(r[0] ?? '')).sort()).toEqual(Object.keys(action.outputs).sort())
+  })
+})
