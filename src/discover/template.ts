@@ -62,19 +62,26 @@ function describe(value: unknown): string {
 
 /** yaml's messages end in a code excerpt after a blank line; keep the first line, which carries line and column. */
 function firstLine(message: string): string {
-  return message.split('\n', 1)[0]?.trim() ?? message
+  return (message.split('\n', 1)[0] ?? message).trim().replace(/:$/, '')
 }
 
-/** Converts a JSON.parse position into "line L, column C" (Node 20 reports only the offset). */
+/**
+ * JSON.parse's message, with a line and column: from the offset it reports, else from yaml's parse of the same
+ * text (JSON is YAML 1.2 flow syntax), since Node 20 often gives neither.
+ */
 function jsonErrorMessage(text: string, err: unknown): string {
+  // Node ≥ 22 appends "(line L column C)" itself; one location format for all versions.
   const message = errorMessage(err)
-  const match = /at position (\d+)/.exec(message)
-  if (!match || /line \d+/.test(message)) return `invalid JSON: ${message}`
-  const position = Number(match[1])
-  const before = text.slice(0, position)
-  const line = before.split('\n').length
-  const column = position - before.lastIndexOf('\n')
-  return `invalid JSON at line ${line}, column ${column}: ${message}`
+    .replace(/\s+/g, ' ')
+    .replace(/ \(line \d+ column \d+\)$/, '')
+  const offset = /at position (\d+)/.exec(message)
+  if (offset) {
+    const before = text.slice(0, Number(offset[1]))
+    const line = before.split('\n').length
+    return `invalid JSON at line ${line}, column ${before.length - before.lastIndexOf('\n')}: ${message}`
+  }
+  const at = parseDocument(text).errors[0]?.linePos?.[0]
+  return at ? `invalid JSON at line ${at.line}, column ${at.col}: ${message}` : `invalid JSON: ${message}`
 }
 
 function parseText(file: string, text: string): unknown {
