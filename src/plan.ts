@@ -1,0 +1,529 @@
+/**
+ * Findings + policy → one decision per table. Pure: no I/O, same input, same plan.
+ *
+ * The `auto` tree follows the runbook (problem-statement.md) and errs towards keeping data:
+ *
+ *   exists? ── no ─→ none (the deploy creates it)
+ *     │ yes
+ *   owner? ── the expected stack ─→ none;  another live stack ─→ blocked (never touched)
+ *     │ orphan (retained / unmanaged / unknown)
+ *   stack busy (*_IN_PROGRESS)? ── yes ─→ blocked (wait)
+ *     │
+ *   holds data? ── no (Scan found nothing) ─→ protected stage? ── no ─→ delete
+ *     │ yes / could not tell                      │ yes
+ *     │                                           └─→ import if possible, else blocked
+ *   importable? ── yes ─→ keys and LSIs match? ── yes ─→ import (warn about dangerous differences)
+ *     │ no                       │ no
+ *     └──────────┬───────────────┘
+ *   protected stage? ── yes ─→ blocked (with what to change)
+ *     │ no
+ *   backup-restore
+ *
+ * `allow-data-loss` only unlocks the explicit `delete` strategy; `auto` never gives data up.
+ */
+import type {
+  Decision,
+  DecisionStep,
+  Difference,
+  Finding,
+  Plan,
+  PlanEntry,
+  Policy,
+  StackState,
+  Strategy
+} from './types.js'
+
+type ActingStrategy = Exclude<Strategy, 'report'>
+
+// ───────────────────────────── stack states ─────────────────────────────
+
+/** A stack operation is running: CloudFormation accepts no other change until it ends. */
+function isBusy(status: string | undefined): boolean {
+  return status !== undefined && status.endsWith('_IN_PROGRESS') && status !== 'REVIEW_IN_PROGRESS'
+}
+
+/** Stack states that nothing can be imported into, with what the user has to do. */
+const STUCK: Readonly<Record<string, string>> = {
+  ROLLBACK_COMPLETE:
+    'its first create failed and was rolled back; CloudFormation can neither update it nor import into it, so it must be deleted before deploying (cdk deploy deletes such a stack by itself; the tables it retained stay)',
+  ROLLBACK_FAILED: 'its first create failed and the rollback failed too; delete the stack before deploying',
+  UPDATE_ROLLBACK_FAILED:
+    'an update rollback failed; continue the rollback (aws cloudformation continue-update-rollback) before deploying',
+  IMPORT_ROLLBACK_FAILED:
+    'an import rollback failed; fix the cause shown in the stack events and finish the rollback before deploying',
+  DELETE_FAILED:
+    'a delete failed; delete the stack again (retaining the resources that blocked it) before deploying'
+}
+
+function stackNote(stack: StackState): string | null {
+  if (!stack.exists || stack.status === undefined) return null
+  const why = stack.statusReason ? ` (${stack.statusReason})` : ''
+  if (isBusy(stack.status)) {
+    return `Stack ${stack.name} is ${stack.status}${why}: another operation is running and any deploy fails until it ends; wait for it, then run again.`
+  }
+  if (stack.status === 'REVIEW_IN_PROGRESS') {
+    return `Stack ${stack.name} is REVIEW_IN_PROGRESS: it exists but has no resources yet (a change set was created and never executed).`
+  }
+  const stuck = STUCK[stack.status]
+  return stuck ? `Stack ${stack.name} is ${stack.status}${why}: ${stuck}.` : null
+}
+
+/** The expected stack's state when it blocks deploys for good (not merely busy), else null. */
+function stuckStack(f: Finding): StackState | null {
+  const s = f.stack
+  return s?.exists && s.status !== undefined && STUCK[s.status] !== undefined ? s : null
+}
+
+// ───────────────────────────── questions about a finding ─────────────────────────────
+
+interface Blocker {
+  /** Completes "it cannot be imported because …" / "… is not allowed because …". */
+  reason: string
+  /** What the user can do about it. */
+  hint: string
+}
+
+/** Why the table cannot be imported into its stack, or null when it can. */
+function importBlocker(f: Finding): Blocker | null {
+  const spec = f.spec
+  if (spec.properties === null || spec.stack === null || spec.logicalId === null) {
+    return {
+      reason:
+        'no template declares it (only the `tables` input names it), so there is no stack resource to import it into',
+      hint: 'Point the `template` input at the cloud assembly or template that declares the table to let it be imported.'
+    }
+  }
+  if (spec.nestedPath.length > 0) {
+    return {
+      reason: `it is declared in the nested stack ${spec.nestedPath.join(' → ')}, and importing into a nested stack is not supported`,
+      hint: 'Import it into the nested stack by hand, or declare the table in the top-level stack.'
+    }
+  }
+  if (spec.resourceType === 'AWS::DynamoDB::GlobalTable') {
+    return {
+      reason: 'it is declared as an AWS::DynamoDB::GlobalTable, which this action does not import',
+      hint: 'Import it by hand with an IMPORT change set (aws cloudformation create-change-set --change-set-type IMPORT).'
+    }
+  }
+  const stuck = stuckStack(f)
+  if (stuck) {
+    return {
+      reason: `stack ${stuck.name} is ${stuck.status ?? 'unusable'}`,
+      hint: `Stack ${stuck.name}: ${STUCK[stuck.status ?? ''] ?? 'fix it first'}.`
+    }
+  }
+  return null
+}
+
+/** Why the table may not be deleted (by `delete` or `backup-restore`), or null when it may. */
+function deleteBlocker(f: Finding, policy: Policy): Blocker | null {
+  if (policy.protectedStage) {
+    return {
+      reason: `stage ${policy.stage} is protected (protected-stages), where the action never deletes a table`,
+      hint: 'Use strategy import, change the template to match the live table, or migrate by hand.'
+    }
+  }
+  if (f.owner === null) {
+    return {
+      reason: 'its owner could not be determined, so it might belong to another stack',
+      hint: 'Check the problems listed for this table (e.g. missing cloudformation:DescribeStackResources permission) and run again.'
+    }
+  }
+  const stuck = stuckStack(f)
+  // ROLLBACK_COMPLETE still lets a deploy go on (after the stack is deleted), so the table can be
+  // re-created; the other stuck states stop every deploy, and the data would sit in the backup
+  // until someone repairs the stack.
+  if (stuck && stuck.status !== 'ROLLBACK_COMPLETE') {
+    return {
+      reason: `stack ${stuck.name} is ${stuck.status ?? 'unusable'}, so no deploy can re-create the table until the stack is repaired`,
+      hint: `Stack ${stuck.name}: ${STUCK[stuck.status ?? ''] ?? 'fix it first'}.`
+    }
+  }
+  return null
+}
+
+function ownerPhrase(f: Finding): string {
+  switch (f.owner) {
+    case 'retained':
+      return f.retainedFrom
+        ? `was left behind by stack ${f.retainedFrom} (retained on delete or by a rolled-back create)`
+        : 'was left behind by a deleted stack'
+    case 'unmanaged':
+      return 'was created outside CloudFormation'
+    case null:
+      return 'exists, but its owner could not be determined'
+    default:
+      return 'exists'
+  }
+}
+
+function ownerAnswer(f: Finding): string {
+  if (f.owner === 'stack') return `expected stack ${f.spec.stack ?? ''}`.trim()
+  if (f.owner === null) return 'unknown'
+  const other = otherStack(f)
+  if (other !== null) return `other stack ${other}`
+  if (f.owner === 'retained')
+    return f.retainedFrom ? `none (retained from ${f.retainedFrom})` : 'none (retained)'
+  return 'none (unmanaged)'
+}
+
+function otherStack(f: Finding): string | null {
+  return f.owner?.startsWith('other-stack:') ? f.owner.slice('other-stack:'.length) : null
+}
+
+function dataPhrase(hasData: boolean | null): string {
+  if (hasData === true) return 'holds data'
+  if (hasData === false) return 'is empty (a Scan found no item)'
+  return 'could not be checked for data, so it is treated as holding data'
+}
+
+function dataAnswer(hasData: boolean | null): string {
+  return hasData === true ? 'yes' : hasData === false ? 'no' : 'unknown (treated as yes)'
+}
+
+function yesNo(value: boolean): string {
+  return value ? 'yes' : 'no'
+}
+
+const bySeverity = (f: Finding, severity: Difference['severity']) =>
+  f.differences.filter(d => d.severity === severity)
+
+function keyDifferences(f: Finding): Difference[] {
+  return bySeverity(f, 'blocking').filter(
+    d => d.property === 'KeySchema' || d.property === 'AttributeDefinitions'
+  )
+}
+
+/** "Sort key differs: …; …" sentences of the blocking differences, joined. */
+function blockingText(f: Finding): string {
+  return bySeverity(f, 'blocking')
+    .map(d => d.message.replace(/\.$/, ''))
+    .join('; ')
+}
+
+function liveKeysText(f: Finding): string {
+  const d = bySeverity(f, 'blocking').find(x => x.property === 'KeySchema')
+  return d ? d.live : 'its live keys and local indexes'
+}
+
+// ───────────────────────────── the walk ─────────────────────────────
+
+class Walk {
+  readonly path: DecisionStep[] = []
+  readonly reasons: string[] = []
+  readonly table: string
+
+  constructor(
+    readonly f: Finding,
+    readonly policy: Policy
+  ) {
+    this.table = f.tableName
+  }
+
+  ask(question: string, answer: string): void {
+    this.path.push({ question, answer })
+  }
+
+  decide(decision: Decision, ...reasons: string[]): Decision {
+    this.reasons.push(...reasons)
+    return decision
+  }
+
+  get stackName(): string {
+    return this.f.spec.stack ?? 'its stack'
+  }
+
+  // ── outcomes ──
+
+  importIt(): Decision {
+    const { f } = this
+    const reasons = [
+      `Table ${this.table} ${ownerPhrase(f)} and ${dataPhrase(f.hasData)}: it is imported into stack ${this.stackName} as ${f.spec.logicalId ?? 'its resource'} with its live configuration; nothing is copied or deleted.`
+    ]
+    if (f.stack !== null && !f.stack.exists) {
+      reasons.push(
+        `Stack ${f.stack.name} does not exist yet: the import creates it holding only the imported tables, and the deploy adds the rest.`
+      )
+    }
+    const converging = [...new Set(bySeverity(f, 'converges').map(d => d.property))]
+    if (converging.length > 0) {
+      reasons.push(`The deploy then brings it in line with the template in place: ${converging.join(', ')}.`)
+    }
+    // Importing is still the safest move with a dangerous difference: if the following deploy fails,
+    // CloudFormation rolls the stack back and the imported table keeps its data. Re-creating the table
+    // instead would put the data at risk to avoid a failure the user can fix in the template.
+    for (const d of bySeverity(f, 'dangerous')) {
+      reasons.push(
+        `Warning: the deploy after the import will likely fail (${d.property}): ${d.message} If it does, CloudFormation rolls the stack back and the table keeps its data.`
+      )
+    }
+    return this.decide('import', ...reasons)
+  }
+
+  /** Backup, delete, deploy, restore. `why` completes "Table T … and …". */
+  backupRestore(why: string): Decision {
+    const { f } = this
+    const reasons = [
+      `Table ${this.table} ${ownerPhrase(f)} and ${why}: it is backed up, then deleted so the deploy can create it from the template, and its items are restored into the new table after the deploy (phase: restore).`
+    ]
+    if (f.live?.deletionProtection) {
+      reasons.push(
+        'Deletion protection is on: it is turned off only after the backup has completed, right before the delete.'
+      )
+    }
+    const keys = keyDifferences(f)
+    if (keys.length > 0) {
+      reasons.push(
+        `The key schema changes (${keys.map(d => `${d.live} → ${d.template}`).join('; ')}): every item must carry the template's key attributes with the template's types, or it cannot be written to the new table.`
+      )
+    }
+    return this.decide('backup-restore', ...reasons)
+  }
+
+  deleteIt(lead: string): Decision {
+    const reasons = [lead]
+    if (this.f.live?.deletionProtection) {
+      reasons.push('Deletion protection is on: it is turned off right before the delete.')
+    }
+    return this.decide('delete', ...reasons)
+  }
+
+  blocked(...reasons: string[]): Decision {
+    return this.decide('blocked', ...reasons)
+  }
+
+  // ── shared questions ──
+
+  askImportable(): Blocker | null {
+    const blocker = importBlocker(this.f)
+    this.ask('Can it be imported?', blocker ? 'no' : 'yes')
+    return blocker
+  }
+
+  askKeysMatch(): boolean {
+    const match = bySeverity(this.f, 'blocking').length === 0
+    this.ask('Do its keys and local indexes match the template?', yesNo(match))
+    return match
+  }
+
+  askProtected(): boolean {
+    this.ask(`Is stage ${this.policy.stage} protected?`, yesNo(this.policy.protectedStage))
+    return this.policy.protectedStage
+  }
+}
+
+function autoDecision(w: Walk): Decision {
+  const { f, policy } = w
+  w.ask('Does it hold data?', dataAnswer(f.hasData))
+
+  if (f.hasData === false) {
+    if (!w.askProtected()) {
+      const cannotDelete = deleteBlocker(f, policy)
+      w.ask('May it be deleted?', yesNo(cannotDelete === null))
+      if (!cannotDelete) {
+        return w.deleteIt(
+          `Table ${w.table} ${ownerPhrase(f)} and is empty (a Scan found no item): it is deleted, and the deploy creates it anew from the template.`
+        )
+      }
+    }
+    // Empty on a protected stage (or not deletable): adopt it rather than delete it.
+    const blocker = w.askImportable()
+    if (blocker) {
+      return w.blocked(
+        `Table ${w.table} is empty but cannot be deleted here and cannot be imported: ${blocker.reason}. ${blocker.hint}`
+      )
+    }
+    if (!w.askKeysMatch()) {
+      return w.blocked(
+        `Table ${w.table} is empty but cannot be deleted here, and it cannot be imported because it does not match the template: ${blockingText(f)}. Change the template to match the live table (${liveKeysText(f)}), or delete the empty table by hand.`
+      )
+    }
+    return w.importIt()
+  }
+
+  const blocker = w.askImportable()
+  if (!blocker && w.askKeysMatch()) return w.importIt()
+
+  const why = blocker
+    ? `${dataPhrase(f.hasData)}, but it cannot be imported: ${blocker.reason}`
+    : `${dataPhrase(f.hasData)}, but it does not match the template: ${blockingText(f)}`
+  if (w.askProtected()) {
+    const fix = blocker
+      ? blocker.hint
+      : `Change the template to match the live table (${liveKeysText(f)}), or migrate the data by hand.`
+    return w.blocked(
+      `Table ${w.table} ${ownerPhrase(f)} and ${why}. Stage ${policy.stage} is protected, so the action does not delete or re-create it. ${fix}`
+    )
+  }
+  const cannotDelete = deleteBlocker(f, policy)
+  w.ask('May it be deleted?', yesNo(cannotDelete === null))
+  if (cannotDelete) {
+    return w.blocked(
+      `Table ${w.table} ${ownerPhrase(f)} and ${why}; it cannot be re-created either: ${cannotDelete.reason}. ${cannotDelete.hint}`
+    )
+  }
+  return w.backupRestore(
+    blocker ? `cannot be imported (${blocker.reason})` : `does not match the template (${blockingText(f)})`
+  )
+}
+
+function importDecision(w: Walk): Decision {
+  const blocker = w.askImportable()
+  if (blocker) return w.blocked(`Table ${w.table} cannot be imported: ${blocker.reason}. ${blocker.hint}`)
+  if (!w.askKeysMatch()) {
+    const keys = keyDifferences(w.f)
+    const named =
+      keys.length > 0
+        ? ` (live ${keys.map(d => d.live).join('; ')}; template ${keys.map(d => d.template).join('; ')})`
+        : ''
+    return w.blocked(
+      `Table ${w.table} cannot be imported: ${blockingText(w.f)}${named}. Change the template to match the live table, or use strategy backup-restore to re-create it with the template's keys.`
+    )
+  }
+  return w.importIt()
+}
+
+function backupRestoreDecision(w: Walk): Decision {
+  const blocker = deleteBlocker(w.f, w.policy)
+  w.ask('May it be deleted?', yesNo(blocker === null))
+  if (blocker)
+    return w.blocked(
+      `Strategy backup-restore cannot re-create table ${w.table}: ${blocker.reason}. ${blocker.hint}`
+    )
+  return w.backupRestore(dataPhrase(w.f.hasData))
+}
+
+function deleteDecision(w: Walk): Decision {
+  const { f, policy } = w
+  const blocker = deleteBlocker(f, policy)
+  w.ask('May it be deleted?', yesNo(blocker === null))
+  if (blocker)
+    return w.blocked(`Strategy delete cannot delete table ${w.table}: ${blocker.reason}. ${blocker.hint}`)
+  w.ask('Does it hold data?', dataAnswer(f.hasData))
+  if (f.hasData === false) {
+    return w.deleteIt(
+      `Table ${w.table} ${ownerPhrase(f)} and is empty (a Scan found no item): it is deleted, and the deploy creates it anew from the template.`
+    )
+  }
+  w.ask('Is data loss allowed?', yesNo(policy.allowDataLoss))
+  if (!policy.allowDataLoss) {
+    return w.blocked(
+      `Table ${w.table} ${dataPhrase(f.hasData)}, and allow-data-loss is false: strategy delete would lose it. Use strategy backup-restore to keep the data, or set allow-data-loss: true if it may go.`
+    )
+  }
+  return w.deleteIt(
+    `Table ${w.table} ${ownerPhrase(f)} and ${dataPhrase(f.hasData)}; allow-data-loss is true, so it is deleted WITHOUT a backup and its items are lost for good. The deploy creates it anew from the template.`
+  )
+}
+
+const WOULD: Record<Decision, string> = {
+  none: 'leave it alone',
+  import: 'import it',
+  'backup-restore': 'back it up, delete it and restore it after the deploy',
+  delete: 'delete it',
+  blocked: 'stop here (blocked)'
+}
+
+function walk(w: Walk, strategy: ActingStrategy): Decision {
+  const { f } = w
+  w.ask('Does the table exist?', yesNo(f.exists))
+  if (!f.exists) return w.decide('none', `Table ${w.table} does not exist yet; the deploy will create it.`)
+
+  w.ask('Who owns it?', ownerAnswer(f))
+  if (f.owner === 'stack') {
+    return w.decide(
+      'none',
+      `Table ${w.table} already belongs to stack ${w.stackName}; the deploy updates it in place.`
+    )
+  }
+  const other = otherStack(f)
+  if (other !== null) {
+    return w.blocked(
+      `Table ${w.table} belongs to the live stack ${other}${f.spec.stack ? `, not to ${f.spec.stack}` : ''}: a table another stack owns is never touched, and the deploy cannot create it. Rename the table in the template, or remove it from stack ${other} first (retain it there; then it can be imported here).`
+    )
+  }
+
+  const stack = f.stack
+  const busy = stack?.exists === true && isBusy(stack.status)
+  w.ask('Is the stack free of running operations?', yesNo(!busy))
+  if (busy && stack) {
+    return w.blocked(
+      `Stack ${stack.name} is ${stack.status ?? 'busy'}: an operation is running, and nothing is changed meanwhile. Wait for it to finish, then run again.`
+    )
+  }
+
+  switch (strategy) {
+    case 'auto':
+      return autoDecision(w)
+    case 'import':
+      return importDecision(w)
+    case 'backup-restore':
+      return backupRestoreDecision(w)
+    case 'delete':
+      return deleteDecision(w)
+  }
+}
+
+function planEntry(f: Finding, policy: Policy): PlanEntry {
+  const w = new Walk(f, policy)
+  // Report mode shows what auto would decide, so users see what would happen; it changes nothing,
+  // and main.ts never fails a report run on a blocked entry.
+  const report = policy.strategy === 'report'
+  const strategy: ActingStrategy = policy.strategy === 'report' ? 'auto' : policy.strategy
+  w.ask('Strategy?', report ? 'report (showing what auto would do)' : strategy)
+  const decision = walk(w, strategy)
+  const reasons = report
+    ? [`Report mode: nothing is changed; auto would ${WOULD[decision]}.`, ...w.reasons]
+    : w.reasons
+  return {
+    table: f.tableName,
+    stack: f.spec.stack,
+    logicalId: f.spec.logicalId,
+    exists: f.exists,
+    owner: f.owner,
+    hasData: f.hasData,
+    differences: f.differences,
+    decision,
+    reasons,
+    path: w.path,
+    orphan: f.exists && f.owner !== 'stack'
+  }
+}
+
+/** The plan for every finding, plus stack-level notes (from `stacks`, else from the findings' stacks). */
+export function planTables(findings: Finding[], policy: Policy, stacks?: StackState[]): Plan {
+  const byName = new Map<string, StackState>()
+  for (const s of stacks ?? findings.flatMap(f => (f.stack ? [f.stack] : []))) {
+    if (!byName.has(s.name)) byName.set(s.name, s)
+  }
+  const notes = [...byName.values()]
+    .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+    .map(stackNote)
+    .filter((n): n is string => n !== null)
+  return { policy, entries: findings.map(f => planEntry(f, policy)), notes }
+}
+
+export type PlanOutputEntry = Pick<
+  PlanEntry,
+  'table' | 'stack' | 'logicalId' | 'exists' | 'owner' | 'hasData' | 'differences' | 'decision' | 'reasons'
+>
+
+/** One entry of the `plan` output JSON: exactly these keys, in this order. */
+export function planOutputEntry(e: PlanEntry): PlanOutputEntry {
+  return {
+    table: e.table,
+    stack: e.stack,
+    logicalId: e.logicalId,
+    exists: e.exists,
+    owner: e.owner,
+    hasData: e.hasData,
+    differences: e.differences,
+    decision: e.decision,
+    reasons: e.reasons
+  }
+}
+
+/** Names of the tables that collide with the deploy. */
+export function orphanNames(plan: Plan): string[] {
+  return plan.entries.filter(e => e.orphan).map(e => e.table)
+}
