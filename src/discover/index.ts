@@ -79,7 +79,7 @@ function tableSpec(
     stack: stack.name,
     logicalId,
     resourceType: resource.Type as TableResourceType,
-    nestedPath: stack.nestedPath,
+    nestedPath: [...stack.nestedPath],
     deletionPolicy: typeof resource.DeletionPolicy === 'string' ? resource.DeletionPolicy : null,
     updateReplacePolicy:
       typeof resource.UpdateReplacePolicy === 'string' ? resource.UpdateReplacePolicy : null,
