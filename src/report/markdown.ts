@@ -1,0 +1,581 @@
+/**
+ * The report as GitHub-flavoured markdown, rendered by pure functions (no I/O, no @actions imports):
+ * the same text goes to the job summary and, size-limited, to the sticky PR comment.
+ */
+import type {
+  Decision,
+  Difference,
+  DifferenceSeverity,
+  ExecutionStep,
+  Outcome,
+  Owner,
+  Phase,
+  PlanEntry,
+  RunResult,
+  Strategy
+} from '../types.js'
+
+/** GitHub rejects issue comment bodies longer than this (counted here in UTF-16 code units, which never undercounts). */
+export const COMMENT_LIMIT = 65_536
+
+export interface UnresolvedTable {
+  logicalId: string
+  stack: string
+  reason: string
+}
+
+/** A template and resource list written for a CloudFormation IMPORT change set. */
+export interface ImportArtifact {
+  stack: string
+  templatePath: string
+  templateBody: string
+  resourcesToImport: unknown
+}
+
+export interface ReportContext {
+  stage: string
+  strategy: Strategy
+  phase: Phase
+  dryRun: boolean
+  region: string
+  result: RunResult
+  /** Tables of the deploy whose physical name could not be resolved statically. */
+  unresolved?: UnresolvedTable[]
+  discoveryNotes?: string[]
+  /** Link to the workflow run (its job summary holds the full report). */
+  runUrl?: string
+  importArtifacts?: ImportArtifact[]
+}
+
+export interface RenderOptions {
+  /** Render the collapsed `<details>` sections (default true). */
+  details?: boolean
+  /** Show at most this many tables (rows, reasons, their steps, backup lists); the rest is counted in a note. */
+  maxTables?: number
+  /** A line added at the end, e.g. why sections were left out. */
+  footnote?: string
+}
+
+// ───────────────────────────── escaping ─────────────────────────────
+
+const NEWLINES = /\r\n|\r|\n/g
+
+/** Inline text: markdown punctuation and HTML are shown literally. */
+export function escapeText(text: string): string {
+  return text
+    .replace(/[\\`*_[\]~]/g, '\\$&')
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+}
+
+/** Prose written by this action (reasons, notes, step details): inline code kept, HTML neutralised, one line. */
+function escapeProse(text: string): string {
+  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(NEWLINES, ' ')
+}
+
+/** Text inside a GFM table cell: literal text, `|` escaped, line breaks as `<br>`. */
+export function escapeCell(text: string): string {
+  return escapeText(text).replace(/\|/g, '\\|').replace(NEWLINES, '<br>')
+}
+
+/** A code span that survives any backticks in `text` (CommonMark: a longer fence, padded when needed). */
+export function codeSpan(text: string): string {
+  const oneLine = text.replace(NEWLINES, ' ')
+  if (oneLine === '') return '""'
+  const longestRun = (oneLine.match(/`+/g) ?? []).reduce((max, run) => Math.max(max, run.length), 0)
+  const fence = '`'.repeat(longestRun + 1)
+  const pad = oneLine.startsWith('`') || oneLine.endsWith('`') ? ' ' : ''
+  return `${fence}${pad}${oneLine}${pad}${fence}`
+}
+
+/** A code span inside a table cell: GFM needs `\|` even within code spans. */
+function codeCell(text: string): string {
+  return codeSpan(text).replace(/\|/g, '\\|')
+}
+
+/** Text for an HTML context such as `<summary>`. */
+function escapeHtml(text: string): string {
+  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;')
+}
+
+/**
+ * A quoted mermaid label: characters that end a label, start a shape or an entity, or switch to
+ * markdown strings become mermaid's `#code;` entities (decimal), in one pass so entities are not re-escaped.
+ */
+export function mermaidLabel(text: string): string {
+  const escaped = text.replace(NEWLINES, ' ').replace(/[#"'`<>&|[\](){}%]/g, ch => `#${ch.charCodeAt(0)};`)
+  return `"${escaped}"`
+}
+
+/** Only http(s) links, with characters that would end a markdown link destination percent-encoded. */
+function safeUrl(url: string | undefined): string | undefined {
+  if (!url || !/^https?:\/\//i.test(url)) return undefined
+  return url.replace(/[\s()<>]/g, ch => `%${ch.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}`)
+}
+
+// ───────────────────────────── wording ─────────────────────────────
+
+function compare(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0
+}
+
+function plural(count: number, singular: string, pluralForm = `${singular}s`): string {
+  return `${formatCount(count)} ${count === 1 ? singular : pluralForm}`
+}
+
+/** 1234567 → "1,234,567", independent of the runner's locale. */
+function formatCount(count: number): string {
+  return String(count).replace(/\B(?=(\d{3})+(?!\d))/g, ',')
+}
+
+const DECISION_LABEL: Record<Decision, string> = {
+  none: '✅ none',
+  import: '📥 import',
+  'backup-restore': '💾 backup-restore',
+  delete: '🗑️ delete',
+  blocked: '🛑 blocked'
+}
+
+const STEP_STATUS: Record<ExecutionStep['status'], string> = {
+  done: '✅ done',
+  skipped: '⏭️ skipped',
+  failed: '❌ failed',
+  planned: '📝 planned'
+}
+
+const SEVERITY_ORDER: DifferenceSeverity[] = ['blocking', 'dangerous', 'converges']
+const SEVERITY_LABEL: Record<DifferenceSeverity, string> = {
+  blocking: '⛔ blocking',
+  dangerous: '⚠️ dangerous',
+  converges: '🔄 converges'
+}
+
+const NO_STACK = '(no stack)'
+const ACTING: Decision[] = ['import', 'backup-restore', 'delete']
+
+function ownerCell(owner: Owner): string {
+  if (owner === null) return '—'
+  if (owner === 'stack') return 'this stack'
+  if (owner === 'retained') return 'retained (no stack)'
+  if (owner === 'unmanaged') return 'unmanaged'
+  return `stack ${codeCell(owner.slice('other-stack:'.length))}`
+}
+
+function dataCell(entry: PlanEntry): string {
+  if (!entry.exists) return '—'
+  if (entry.hasData === null) return 'unknown'
+  return entry.hasData ? 'has data' : 'empty'
+}
+
+function differencesCell(entry: PlanEntry): string {
+  if (!entry.exists) return '—'
+  if (entry.differences.length === 0) return 'none'
+  return SEVERITY_ORDER.map(
+    severity => [severity, entry.differences.filter(d => d.severity === severity).length] as const
+  )
+    .filter(([, count]) => count > 0)
+    .map(([severity, count]) => `${count} ${severity}`)
+    .join(', ')
+}
+
+function sortedEntries(result: RunResult): PlanEntry[] {
+  return [...(result.plan?.entries ?? [])].sort(
+    (a, b) =>
+      (a.stack === null ? 1 : 0) - (b.stack === null ? 1 : 0) ||
+      compare(a.stack ?? '', b.stack ?? '') ||
+      compare(a.table, b.table)
+  )
+}
+
+/** The one-line outcome, emoji first. */
+export function renderHeadline(ctx: ReportContext): string {
+  const { result } = ctx
+  const entries = result.plan?.entries ?? []
+  const orphans = entries.filter(e => e.orphan).length
+  const acting = entries.filter(e => ACTING.includes(e.decision))
+  const blocked = entries.filter(e => e.decision === 'blocked').length
+  const needDecision = (n: number): string => `${plural(n, 'table')} ${n === 1 ? 'needs' : 'need'} a decision`
+
+  if (ctx.strategy === 'report' && result.outcome !== 'failed' && orphans > 0) {
+    return `👀 Report only: ${plural(orphans, 'orphaned table')} found, nothing was changed`
+  }
+  const byOutcome: Record<Outcome, () => string> = {
+    'nothing-to-do': () =>
+      entries.length === 0
+        ? '✅ Nothing to do: the deploy creates no named DynamoDB tables'
+        : `✅ Nothing to do: ${plural(entries.length, 'table')} checked, none orphaned`,
+    'dry-run': () => {
+      if (acting.length === 0 && blocked === 0) return '🧪 Dry run: nothing would change'
+      const parts: string[] = []
+      if (acting.length > 0) parts.push(`${plural(acting.length, 'orphaned table')} would be resolved`)
+      if (blocked > 0) parts.push(needDecision(blocked))
+      return `🧪 Dry run: ${parts.join(', ')}`
+    },
+    blocked: () =>
+      `🛑 Blocked: ${blocked > 0 ? needDecision(blocked) : 'the deploy cannot go ahead as things are'}`,
+    resolved: () => {
+      const count = (d: Decision): number => acting.filter(e => e.decision === d).length
+      const parts = [
+        [count('import'), 'imported'],
+        [count('backup-restore'), 'backed up and deleted (restore after the deploy)'],
+        [count('delete'), 'deleted']
+      ]
+        .filter(([n]) => (n as number) > 0)
+        .map(([n, verb]) => `${formatCount(n as number)} ${verb as string}`)
+      return `🔧 Resolved: ${plural(acting.length, 'orphaned table')}${parts.length ? ` (${parts.join(', ')})` : ''}`
+    },
+    restored: () =>
+      `♻️ Restored: ${plural(result.restoredItems, 'item')}` +
+      (result.backupManifests.length > 0 ? ` from ${plural(result.backupManifests.length, 'backup')}` : ''),
+    failed: () => {
+      const step = result.steps.find(s => s.status === 'failed')
+      return step
+        ? `❌ Failed: ${escapeText(step.action)} on ${codeSpan(step.table)}, see where things stand below`
+        : '❌ Failed: see where things stand below'
+    }
+  }
+  return byOutcome[result.outcome]()
+}
+
+// ───────────────────────────── sections ─────────────────────────────
+
+function tableRow(cells: string[]): string {
+  return `| ${cells.join(' | ')} |`
+}
+
+function mdTable(header: string[], rows: string[][]): string[] {
+  return [tableRow(header), tableRow(header.map(() => '---')), ...rows.map(tableRow)]
+}
+
+function stackSections(entries: PlanEntry[], hidden: number, summaryLink: string): string[] {
+  const lines: string[] = []
+  const stacks = [...new Set(entries.map(e => e.stack))]
+  for (const stack of stacks) {
+    const rows = entries.filter(e => e.stack === stack)
+    lines.push(`### ${stack === null ? NO_STACK : `Stack ${codeSpan(stack)}`}`, '')
+    lines.push(
+      ...mdTable(
+        ['Table', 'Exists', 'Owner', 'Data', 'Differences', 'Decision'],
+        rows.map(e => [
+          codeCell(e.table),
+          e.exists ? (e.orphan ? 'yes, orphaned' : 'yes') : 'no',
+          ownerCell(e.owner),
+          dataCell(e),
+          differencesCell(e),
+          DECISION_LABEL[e.decision]
+        ])
+      ),
+      ''
+    )
+    const withReasons = rows.filter(e => e.reasons.length > 0)
+    for (const e of withReasons) {
+      lines.push(`- ${codeSpan(e.table)} → ${DECISION_LABEL[e.decision]}`)
+      for (const reason of e.reasons) lines.push(`  - ${escapeProse(reason)}`)
+    }
+    if (withReasons.length > 0) lines.push('')
+  }
+  if (hidden > 0) {
+    lines.push(
+      `_… ${plural(hidden, 'more table')} not shown here: see ${summaryLink} for the full report._`,
+      ''
+    )
+  }
+  return lines
+}
+
+function bulletList(title: string, items: string[], render: (item: string) => string): string[] {
+  if (items.length === 0) return []
+  return [`### ${title}`, '', ...items.map(item => `- ${render(item)}`), '']
+}
+
+function stepsSection(ctx: ReportContext, steps: ExecutionStep[], hidden: number): string[] {
+  if (steps.length === 0 && hidden === 0) return []
+  const title = ctx.dryRun ? 'What a real run would do' : 'What was done'
+  const lines = [
+    `### ${title}`,
+    '',
+    ...mdTable(
+      ['Status', 'Table', 'Action', 'Detail'],
+      steps.map(s => [
+        STEP_STATUS[s.status],
+        s.table ? codeCell(s.table) : '—',
+        escapeCell(s.action),
+        escapeProse(s.detail).replace(/\|/g, '\\|') || '—'
+      ])
+    ),
+    ''
+  ]
+  if (hidden > 0) lines.push(`_… ${plural(hidden, 'more step')} not shown here._`, '')
+  return lines
+}
+
+function stateNoteSection(ctx: ReportContext): string[] {
+  const { outcome, stateNote } = ctx.result
+  if (!stateNote || (outcome !== 'failed' && outcome !== 'blocked')) return []
+  const kind = outcome === 'failed' ? 'CAUTION' : 'WARNING'
+  const body = stateNote
+    .split(NEWLINES)
+    .map(line => escapeProse(line))
+    .map(line => (line ? `> ${line}` : '>'))
+  return [`> [!${kind}]`, '> **Where things stand and how to go on**', '>', ...body, '']
+}
+
+function capped<T>(items: T[], max: number | undefined): { shown: T[]; hidden: number } {
+  if (max === undefined || items.length <= max) return { shown: items, hidden: 0 }
+  return { shown: items.slice(0, max), hidden: items.length - max }
+}
+
+function backupsSection(ctx: ReportContext, max: number | undefined): string[] {
+  const manifests = capped([...ctx.result.backupManifests].sort(compare), max)
+  const arns = capped([...ctx.result.backupArns].sort(compare), max)
+  if (manifests.shown.length + manifests.hidden + arns.shown.length + arns.hidden === 0) return []
+  const lines = ['### Backups', '']
+  const list = (title: string, part: { shown: string[]; hidden: number }): void => {
+    if (part.shown.length + part.hidden === 0) return
+    lines.push(`${title}:`, '', ...part.shown.map(item => `- ${codeSpan(item)}`))
+    if (part.hidden > 0) lines.push(`- _… ${formatCount(part.hidden)} more_`)
+    lines.push('')
+  }
+  list('Export manifests', manifests)
+  list('DynamoDB on-demand backups', arns)
+  return lines
+}
+
+function restoreSection(ctx: ReportContext): string[] {
+  if (ctx.phase !== 'restore' && ctx.result.restoredItems === 0) return []
+  return ['### Restore', '', `Restored **${plural(ctx.result.restoredItems, 'item')}**.`, '']
+}
+
+function details(summary: string, body: string[]): string[] {
+  return ['<details>', `<summary>${escapeHtml(summary)}</summary>`, '', ...body, '</details>', '']
+}
+
+function differencesDetails(entries: PlanEntry[]): string[] {
+  const withDifferences = entries.filter(e => e.differences.length > 0)
+  if (withDifferences.length === 0) return []
+  const total = withDifferences.reduce((n, e) => n + e.differences.length, 0)
+  const body: string[] = []
+  for (const e of withDifferences) {
+    const sorted = [...e.differences].sort(
+      (a: Difference, b: Difference) =>
+        SEVERITY_ORDER.indexOf(a.severity) - SEVERITY_ORDER.indexOf(b.severity) ||
+        compare(a.property, b.property)
+    )
+    body.push(
+      `**${codeSpan(e.table)}**`,
+      '',
+      ...mdTable(
+        ['Property', 'Severity', 'Live', 'Template', 'What it means'],
+        sorted.map(d => [
+          codeCell(d.property),
+          SEVERITY_LABEL[d.severity],
+          d.live === '' ? '—' : codeCell(d.live),
+          d.template === '' ? '—' : codeCell(d.template),
+          escapeCell(d.message)
+        ])
+      ),
+      ''
+    )
+  }
+  return details(`Differences in detail (${plural(total, 'difference')})`, body)
+}
+
+const FINAL_STYLE: Record<Decision, string> = {
+  none: 'fill:#dafbe1,stroke:#1a7f37,stroke-width:3px',
+  import: 'fill:#dafbe1,stroke:#1a7f37,stroke-width:3px',
+  'backup-restore': 'fill:#fff8c5,stroke:#9a6700,stroke-width:3px',
+  delete: 'fill:#fff1e5,stroke:#bc4c00,stroke-width:3px',
+  blocked: 'fill:#ffebe9,stroke:#cf222e,stroke-width:3px'
+}
+
+/**
+ * The decision path walked for one table as a mermaid flowchart: the table → each question (diamond)
+ * with the answer taken on a thick edge → the final decision; the taken nodes and edges are
+ * highlighted, the decision node coloured by what it means.
+ */
+export function renderDecisionFlowchart(entry: PlanEntry): string {
+  const lines = ['```mermaid', 'flowchart TD', `  table([${mermaidLabel(entry.table)}])`]
+  let previous = 'table'
+  let pendingAnswer: string | null = null
+  entry.path.forEach((step, i) => {
+    const id = `q${i}`
+    const edge = pendingAnswer === null ? '==>' : `==>|${mermaidLabel(pendingAnswer)}|`
+    lines.push(`  ${previous} ${edge} ${id}{${mermaidLabel(step.question)}}`)
+    previous = id
+    pendingAnswer = step.answer
+  })
+  const lastEdge = pendingAnswer === null ? '==>' : `==>|${mermaidLabel(pendingAnswer)}|`
+  lines.push(`  ${previous} ${lastEdge} decision([${mermaidLabel(DECISION_LABEL[entry.decision])}])`)
+  const taken = ['table', ...entry.path.map((_, i) => `q${i}`)].join(',')
+  lines.push(
+    '  classDef taken fill:#ddf4ff,stroke:#0969da,stroke-width:2px',
+    `  classDef final ${FINAL_STYLE[entry.decision]}`,
+    `  class ${taken} taken`,
+    '  class decision final',
+    '  linkStyle default stroke:#0969da,stroke-width:3px',
+    '```'
+  )
+  return lines.join('\n')
+}
+
+function decisionPathDetails(entries: PlanEntry[]): string[] {
+  const withPath = entries.filter(e => e.path.length > 0)
+  if (withPath.length === 0) return []
+  const body: string[] = []
+  for (const e of withPath)
+    body.push(`**${codeSpan(e.table)}** → ${DECISION_LABEL[e.decision]}`, '', renderDecisionFlowchart(e), '')
+  return details(`Decision paths (${plural(withPath.length, 'table')})`, body)
+}
+
+function unresolvedDetails(unresolved: UnresolvedTable[]): string[] {
+  if (unresolved.length === 0) return []
+  const sorted = [...unresolved].sort(
+    (a, b) => compare(a.stack, b.stack) || compare(a.logicalId, b.logicalId)
+  )
+  return details(`Tables whose name could not be resolved (${formatCount(unresolved.length)})`, [
+    'These tables were not checked: their physical name is only known at deploy time.',
+    '',
+    ...mdTable(
+      ['Logical id', 'Stack', 'Why'],
+      sorted.map(u => [codeCell(u.logicalId), codeCell(u.stack), escapeCell(u.reason)])
+    ),
+    ''
+  ])
+}
+
+/** A fenced code block whose fence is longer than any backtick run in the content. */
+function fenced(content: string, language: string): string[] {
+  const longestRun = (content.match(/`{3,}/g) ?? []).reduce((max, run) => Math.max(max, run.length), 0)
+  const fence = '`'.repeat(Math.max(3, longestRun + 1))
+  return [`${fence}${language}`, content.replace(/\n$/, ''), fence]
+}
+
+function importDetails(artifacts: ImportArtifact[]): string[] {
+  if (artifacts.length === 0) return []
+  const body: string[] = []
+  for (const a of [...artifacts].sort((x, y) => compare(x.stack, y.stack))) {
+    const language = a.templateBody.trimStart().startsWith('{') ? 'json' : 'yaml'
+    body.push(
+      `**Stack ${codeSpan(a.stack)}**: template written to ${codeSpan(a.templatePath)}`,
+      '',
+      'Resources to import:',
+      '',
+      ...fenced(JSON.stringify(a.resourcesToImport, null, 2) ?? 'null', 'json'),
+      '',
+      'Template:',
+      '',
+      ...fenced(a.templateBody, language),
+      ''
+    )
+  }
+  return details(`Import templates (${plural(artifacts.length, 'stack')})`, body)
+}
+
+// ───────────────────────────── report ─────────────────────────────
+
+/** The whole report. Deterministic: stacks, tables, backups and detail rows are sorted. */
+export function renderReport(ctx: ReportContext, options: RenderOptions = {}): string {
+  const { result } = ctx
+  const withDetails = options.details ?? true
+  const all = sortedEntries(result)
+  const { shown, hidden } = capped(all, options.maxTables)
+  const runUrl = safeUrl(ctx.runUrl)
+
+  const facts = [
+    `stage ${codeSpan(ctx.stage)}`,
+    `strategy ${codeSpan(ctx.strategy)}`,
+    `phase ${codeSpan(ctx.phase)}`,
+    `region ${codeSpan(ctx.region || 'unknown')}`
+  ]
+  if (ctx.dryRun) facts.push('dry run: nothing was changed')
+  if (runUrl) facts.push(`[workflow run](${runUrl})`)
+
+  const lines: string[] = [
+    `## ${renderHeadline(ctx)}`,
+    '',
+    `**DynamoDB Orphan Guard** · ${facts.join(' · ')}`,
+    ''
+  ]
+  lines.push(...stateNoteSection(ctx))
+
+  if (result.plan === null) {
+    lines.push('No plan was made: the run stopped before the tables were inspected.', '')
+  } else {
+    lines.push(...stackSections(shown, hidden, seeSummary(ctx)))
+  }
+
+  lines.push(
+    ...bulletList('Notes', [...(result.plan?.notes ?? []), ...(ctx.discoveryNotes ?? [])], escapeProse)
+  )
+
+  const planned = new Set(all.map(e => e.table))
+  const visible = new Set(shown.map(e => e.table))
+  const steps = result.steps.filter(s => visible.has(s.table) || !planned.has(s.table))
+  lines.push(...stepsSection(ctx, steps, result.steps.length - steps.length))
+  lines.push(...backupsSection(ctx, options.maxTables))
+  lines.push(...restoreSection(ctx))
+
+  if (withDetails) {
+    lines.push(...differencesDetails(shown))
+    lines.push(...decisionPathDetails(shown))
+    lines.push(...unresolvedDetails(ctx.unresolved ?? []))
+    lines.push(...importDetails(ctx.importArtifacts ?? []))
+  } else if ((ctx.unresolved?.length ?? 0) > 0) {
+    lines.push(`_${plural(ctx.unresolved?.length ?? 0, 'table')} with an unresolved name not checked._`, '')
+  }
+  if (options.footnote) lines.push(options.footnote, '')
+  return `${lines.join('\n').replace(/\n+$/, '')}\n`
+}
+
+// ───────────────────────────── PR comment ─────────────────────────────
+
+/** The hidden first line that identifies this action's sticky comment for one stage. */
+export function commentMarker(stage: string): string {
+  return `<!-- dynamodb-orphan-guard:${encodeURIComponent(stage)} -->`
+}
+
+function seeSummary(ctx: ReportContext): string {
+  const runUrl = safeUrl(ctx.runUrl)
+  return runUrl ? `the [job summary](${runUrl})` : 'the job summary'
+}
+
+/**
+ * The sticky comment: the marker line, then the report, never longer than `limit` characters.
+ * Too long → the collapsed detail sections go first, then table rows (with a count of those left
+ * out); as a last resort the text is cut at a line.
+ */
+export function renderComment(
+  ctx: ReportContext,
+  marker = commentMarker(ctx.stage),
+  limit = COMMENT_LIMIT
+): string {
+  const compose = (body: string): string => `${marker}\n${body}`
+  const full = compose(renderReport(ctx))
+  if (full.length <= limit) return full
+
+  const footnote = `_Details (differences, decision paths, import templates) are left out to fit GitHub's comment size limit: see ${seeSummary(ctx)}._`
+  const render = (maxTables?: number): string =>
+    compose(renderReport(ctx, { details: false, maxTables, footnote }))
+  const withoutDetails = render()
+  if (withoutDetails.length <= limit) return withoutDetails
+
+  // The length grows with the number of tables shown: find the most that fit.
+  let lo = 0
+  let hi = ctx.result.plan?.entries.length ?? 0
+  while (lo < hi) {
+    const mid = Math.ceil((lo + hi) / 2)
+    if (render(mid).length <= limit) lo = mid
+    else hi = mid - 1
+  }
+  const fitted = render(lo)
+  if (fitted.length <= limit) return fitted
+  return cutAtLine(fitted, limit, `\n\n_… cut to fit GitHub's comment size limit: see ${seeSummary(ctx)}._\n`)
+}
+
+/** Cut `text` at the last line break that leaves room for `tail`. */
+function cutAtLine(text: string, limit: number, tail: string): string {
+  const room = Math.max(0, limit - tail.length)
+  const cut = text.lastIndexOf('\n', room)
+  return `${text.slice(0, cut > 0 ? cut : room)}${tail}`.slice(0, limit)
+}
