@@ -1,0 +1,40 @@
+import { CloudFormationClient } from '@aws-sdk/client-cloudformation'
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb'
+
+/** The SDK clients the action talks to; created once in main and passed down. */
+export interface AwsClients {
+  dynamodb: DynamoDBClient
+  cloudformation: CloudFormationClient
+}
+
+export interface ClientOptions {
+  region: string
+  /**
+   * Explicit endpoint (emulators). When omitted the SDK's own resolution applies, which honours
+   * AWS_ENDPOINT_URL / AWS_ENDPOINT_URL_DYNAMODB / AWS_ENDPOINT_URL_CLOUDFORMATION.
+   */
+  endpoint?: string
+  /** Total attempts per call including the first (standard retry mode with jittered backoff). */
+  maxAttempts?: number
+}
+
+export const DEFAULT_MAX_ATTEMPTS = 8
+
+/**
+ * Credentials come from the default provider chain (env, OIDC web identity, profile, IMDS);
+ * nothing is read here that the SDK would not read itself.
+ */
+export function createClients(opts: ClientOptions): AwsClients {
+  const config = {
+    region: opts.region,
+    retryMode: 'standard',
+    maxAttempts: opts.maxAttempts ?? DEFAULT_MAX_ATTEMPTS,
+    // Only set when given: an `endpoint: undefined` key is harmless today, but leaving it out
+    // keeps the SDK's env-based endpoint resolution unambiguously in charge.
+    ...(opts.endpoint !== undefined ? { endpoint: opts.endpoint } : {})
+  }
+  return {
+    dynamodb: new DynamoDBClient(config),
+    cloudformation: new CloudFormationClient(config)
+  }
+}

@@ -1,0 +1,76 @@
+import {
+  DescribeStackResourcesCommand,
+  DescribeStacksCommand,
+  ListStackResourcesCommand,
+  type CloudFormationClient,
+  type Stack,
+  type StackResourceSummary
+} from '@aws-sdk/client-cloudformation'
+
+/** The only part of the CloudFormation client these readers use. */
+export type CloudFormationSend = Pick<CloudFormationClient, 'send'>
+
+/** CloudFormation reports a missing stack as a ValidationError whose message says so. */
+function isStackMissing(err: unknown): boolean {
+  return err instanceof Error && err.name === 'ValidationError' && /does not exist/i.test(err.message)
+}
+
+/**
+ * DescribeStacks for one stack; null when it does not exist. A stack ARN also finds deleted
+ * stacks (status DELETE_COMPLETE): those count as missing too.
+ *
+ * moto can list two stacks under one name after an IMPORT attempt; real CloudFormation never has
+ * two live stacks with one name. The newest live one is the one a deploy would act on.
+ */
+export async function describeStackOrNull(cfn: CloudFormationSend, nameOrArn: string): Promise<Stack | null> {
+  let stacks: Stack[]
+  try {
+    stacks = (await cfn.send(new DescribeStacksCommand({ StackName: nameOrArn }))).Stacks ?? []
+  } catch (err) {
+    if (isStackMissing(err)) return null
+    throw err
+  }
+  const live = stacks.filter(s => s.StackStatus !== 'DELETE_COMPLETE')
+  live.sort((a, b) => (b.CreationTime?.getTime() ?? 0) - (a.CreationTime?.getTime() ?? 0))
+  return live[0] ?? null
+}
+
+/** Every resource of a stack (ListStackResources, following NextToken). */
+export async function listAllStackResources(
+  cfn: CloudFormationSend,
+  stackNameOrArn: string
+): Promise<StackResourceSummary[]> {
+  const resources: StackResourceSummary[] = []
+  let nextToken: string | undefined
+  do {
+    const out = await cfn.send(
+      new ListStackResourcesCommand({
+        StackName: stackNameOrArn,
+        ...(nextToken ? { NextToken: nextToken } : {})
+      })
+    )
+    resources.push(...(out.StackResourceSummaries ?? []))
+    nextToken = out.NextToken
+  } while (nextToken)
+  return resources
+}
+
+/**
+ * The name of the stack that manages the resource with this physical id (for a table: its name),
+ * or null when no stack does. For a resource in a nested stack this is the nested stack's name.
+ *
+ * Real CloudFormation answers an unmanaged id with ValidationError "Stack for <id> does not exist".
+ * moto ignores PhysicalResourceId altogether and answers "Stack with id None does not exist" even
+ * for managed tables, so on moto this always returns null. That is why owner detection in
+ * inspect/ also looks at the expected stack's own resources instead of relying on this alone.
+ */
+export async function findOwningStack(cfn: CloudFormationSend, physicalId: string): Promise<string | null> {
+  try {
+    const out = await cfn.send(new DescribeStackResourcesCommand({ PhysicalResourceId: physicalId }))
+    const match = (out.StackResources ?? []).find(r => r.PhysicalResourceId === physicalId)
+    return match?.StackName ?? null
+  } catch (err) {
+    if (isStackMissing(err)) return null
+    throw err
+  }
+}

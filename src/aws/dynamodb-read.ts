@@ -1,0 +1,135 @@
+import {
+  DescribeContinuousBackupsCommand,
+  DescribeTableCommand,
+  DescribeTimeToLiveCommand,
+  ListTagsOfResourceCommand,
+  ScanCommand,
+  type AttributeValue,
+  type DynamoDBClient,
+  type TableDescription
+} from '@aws-sdk/client-dynamodb'
+
+/** The only part of the DynamoDB client these readers use; tests may hand in any `{ send }`. */
+export type DynamoDbSend = Pick<DynamoDBClient, 'send'>
+
+/** The SDK error's `name` (e.g. `ResourceNotFoundException`), or '' for non-errors. */
+export function awsErrorName(err: unknown): string {
+  return err instanceof Error ? err.name : ''
+}
+
+/**
+ * An operation the endpoint does not implement. Real DynamoDB implements all of them; dynalite
+ * answers `UnknownOperationException` for the backup/PITR family. Some emulators answer with a
+ * plain 400 whose `__type` the SDK cannot map, hence the message check.
+ */
+export function isUnsupportedOperation(err: unknown): boolean {
+  const name = awsErrorName(err)
+  return (
+    name === 'UnknownOperationException' ||
+    name === 'NotImplementedError' ||
+    (err instanceof Error && /not (yet )?implemented|unknown operation/i.test(err.message))
+  )
+}
+
+/** DescribeTable; null when the table does not exist. Other errors propagate. */
+export async function describeTableOrNull(
+  ddb: DynamoDbSend,
+  tableName: string
+): Promise<TableDescription | null> {
+  try {
+    const out = await ddb.send(new DescribeTableCommand({ TableName: tableName }))
+    return out.Table ?? null
+  } catch (err) {
+    if (awsErrorName(err) === 'ResourceNotFoundException') return null
+    throw err
+  }
+}
+
+/**
+ * Whether the table holds at least one item, from a consistent `Scan Limit=1` (Select COUNT, so no
+ * item data crosses the wire). DescribeTable's ItemCount is refreshed only every ~6 hours and is
+ * always 0 on emulators, so it is never used for this.
+ *
+ * A Scan page may be empty yet carry a LastEvaluatedKey; we then follow it until an item shows up
+ * or the table is exhausted.
+ */
+export async function tableHoldsData(ddb: DynamoDbSend, tableName: string): Promise<boolean> {
+  let exclusiveStartKey: Record<string, AttributeValue> | undefined
+  do {
+    const out = await ddb.send(
+      new ScanCommand({
+        TableName: tableName,
+        Limit: 1,
+        Select: 'COUNT',
+        ConsistentRead: true,
+        ...(exclusiveStartKey ? { ExclusiveStartKey: exclusiveStartKey } : {})
+      })
+    )
+    if ((out.Count ?? 0) > 0) return true
+    exclusiveStartKey = out.LastEvaluatedKey
+  } while (exclusiveStartKey !== undefined)
+  return false
+}
+
+export interface TtlState {
+  enabled: boolean
+  attributeName?: string
+}
+
+/**
+ * Time-to-live setting; ENABLING counts as enabled (it is what the table was asked to do).
+ * Returns null when the endpoint does not implement DescribeTimeToLive (an emulator gap): the
+ * caller treats that as unknown, not as a difference.
+ */
+export async function describeTtl(ddb: DynamoDbSend, tableName: string): Promise<TtlState | null> {
+  try {
+    const out = await ddb.send(new DescribeTimeToLiveCommand({ TableName: tableName }))
+    const d = out.TimeToLiveDescription
+    const enabled = d?.TimeToLiveStatus === 'ENABLED' || d?.TimeToLiveStatus === 'ENABLING'
+    return enabled && d?.AttributeName ? { enabled, attributeName: d.AttributeName } : { enabled: false }
+  } catch (err) {
+    if (isUnsupportedOperation(err)) return null
+    throw err
+  }
+}
+
+/**
+ * Whether point-in-time recovery is enabled. Returns null when the endpoint does not implement
+ * DescribeContinuousBackups: dynalite answers UnknownOperationException for the whole backup
+ * family. The caller reports PITR as false-but-unknown rather than failing the inspection.
+ */
+export async function describePitr(ddb: DynamoDbSend, tableName: string): Promise<boolean | null> {
+  try {
+    const out = await ddb.send(new DescribeContinuousBackupsCommand({ TableName: tableName }))
+    return (
+      out.ContinuousBackupsDescription?.PointInTimeRecoveryDescription?.PointInTimeRecoveryStatus ===
+      'ENABLED'
+    )
+  } catch (err) {
+    if (isUnsupportedOperation(err)) return null
+    throw err
+  }
+}
+
+/**
+ * Every tag of a table (including aws:cloudformation:* ones), following NextToken.
+ * moto appends on every TagResource instead of replacing, so one key can be listed twice;
+ * the later entry is the newer value, which is what real DynamoDB would hold.
+ */
+export async function listAllTags(ddb: DynamoDbSend, resourceArn: string): Promise<Record<string, string>> {
+  const tags: Record<string, string> = {}
+  let nextToken: string | undefined
+  do {
+    const out = await ddb.send(
+      new ListTagsOfResourceCommand({
+        ResourceArn: resourceArn,
+        ...(nextToken ? { NextToken: nextToken } : {})
+      })
+    )
+    for (const tag of out.Tags ?? []) {
+      if (tag.Key !== undefined) tags[tag.Key] = tag.Value ?? ''
+    }
+    nextToken = out.NextToken
+  } while (nextToken)
+  return tags
+}
