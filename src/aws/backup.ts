@@ -1,0 +1,88 @@
+/**
+ * On-demand DynamoDB backups (CreateBackup / DescribeBackup), with a waiter until AVAILABLE.
+ * The SDK has no backup waiter, so this polls with the injected clock and sleep.
+ */
+import { CreateBackupCommand, DescribeBackupCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb'
+import { OperationError, errorMessage } from '../errors.js'
+
+export type BackupSender = Pick<DynamoDBClient, 'send'>
+
+export interface OnDemandBackup {
+  arn: string
+  name: string
+  status: string
+  sizeBytes: number | null
+}
+
+/** The endpoint cannot make on-demand backups (no permission, or an emulator without them). */
+export class BackupUnavailableError extends OperationError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, 'nothing was changed: no backup exists and nothing destructive was done', options)
+    this.name = 'BackupUnavailableError'
+  }
+}
+
+function unavailable(table: string, err: unknown): BackupUnavailableError | null {
+  const name = (err as { name?: string }).name ?? ''
+  if (name === 'UnknownOperationException' || name === 'UnrecognizedClientException' || name === 'NotImplemented' || /not (yet )?(implemented|supported)/i.test(errorMessage(err))) {
+    return new BackupUnavailableError(`On-demand backup of ${table} is not supported by this DynamoDB endpoint (${name || errorMessage(err)}); set aws-backup: false to rely on the exported backup alone`, { cause: err })
+  }
+  if (name === 'AccessDeniedException' || name === 'AccessDenied' || name === 'UnauthorizedOperation') {
+    return new BackupUnavailableError(`On-demand backup of ${table} was denied (${errorMessage(err)}): grant dynamodb:CreateBackup and dynamodb:DescribeBackup on the table, or set aws-backup: false`, { cause: err })
+  }
+  return null
+}
+
+export async function describeBackup(ddb: BackupSender, arn: string): Promise<OnDemandBackup> {
+  const out = await ddb.send(new DescribeBackupCommand({ BackupArn: arn }))
+  const d = out.BackupDescription?.BackupDetails
+  if (d?.BackupArn === undefined) throw new OperationError(`DescribeBackup ${arn} returned no backup details`, 'the backup may exist; check it in the console')
+  return { arn: d.BackupArn, name: d.BackupName ?? '', status: d.BackupStatus ?? 'UNKNOWN', sizeBytes: d.BackupSizeBytes ?? null }
+}
+
+export interface CreateBackupOptions {
+  table: string
+  backupName: string
+  /** Give up waiting for AVAILABLE after this long (default 10 minutes). */
+  timeoutMs?: number
+  pollMs?: number
+  clock?: () => number
+  sleep?: (ms: number) => Promise<void>
+}
+
+/** Creates an on-demand backup and waits until it is AVAILABLE; returns its ARN and details. */
+export async function createOnDemandBackup(ddb: BackupSender, opts: CreateBackupOptions): Promise<OnDemandBackup> {
+  const clock = opts.clock ?? Date.now
+  const sleep = opts.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)))
+  const timeoutMs = opts.timeoutMs ?? 10 * 60_000
+  const pollMs = opts.pollMs ?? 5_000
+  // Backup names allow [a-zA-Z0-9_.-], 3-255 characters.
+  const backupName = opts.backupName.replace(/[^a-zA-Z0-9_.-]/g, '-').slice(0, 255)
+  let arn: string
+  try {
+    const out = await ddb.send(new CreateBackupCommand({ TableName: opts.table, BackupName: backupName }))
+    if (out.BackupDetails?.BackupArn === undefined) throw new Error('CreateBackup returned no BackupArn')
+    arn = out.BackupDetails.BackupArn
+    if (out.BackupDetails.BackupStatus === 'AVAILABLE') {
+      return { arn, name: out.BackupDetails.BackupName ?? backupName, status: 'AVAILABLE', sizeBytes: out.BackupDetails.BackupSizeBytes ?? null }
+    }
+  } catch (err) {
+    throw unavailable(opts.table, err) ?? new OperationError(`CreateBackup of ${opts.table} failed: ${errorMessage(err)}`, 'nothing was changed: no backup exists and nothing destructive was done', { cause: err })
+  }
+  const deadline = clock() + timeoutMs
+  for (;;) {
+    let b: OnDemandBackup | null = null
+    try {
+      b = await describeBackup(ddb, arn)
+    } catch (err) {
+      // A backup that was just created can be briefly invisible to DescribeBackup.
+      if ((err as { name?: string }).name !== 'BackupNotFoundException') throw new OperationError(`DescribeBackup ${arn} failed: ${errorMessage(err)}`, `backup ${arn} was requested; check its status before deleting anything`, { cause: err })
+    }
+    if (b?.status === 'AVAILABLE') return b
+    if (b !== null && b.status === 'DELETED') throw new OperationError(`Backup ${arn} of ${opts.table} was deleted while being created`, 'no usable backup exists; nothing destructive was done')
+    if (clock() >= deadline) {
+      throw new OperationError(`Backup ${arn} of ${opts.table} is still ${b?.status ?? 'not visible'} after ${Math.round(timeoutMs / 1000)} s`, `the backup may still complete; nothing destructive was done. Check ${arn} and run again`)
+    }
+    await sleep(Math.min(pollMs, Math.max(0, deadline - clock())))
+  }
+}

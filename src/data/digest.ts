@@ -1,0 +1,125 @@
+/**
+ * Canonical form of a DynamoDB-JSON item and an order-independent digest over many items.
+ *
+ * Canonical form (version 1), chosen so that two items DynamoDB considers equal map to the same
+ * string whatever the order of map keys or set members and whatever the spelling of numbers:
+ * - map keys sorted (UTF-16 code unit order), recursively;
+ * - set members sorted (sets are unordered in DynamoDB); lists keep their order;
+ * - numbers normalised to `[-]digits e exponent` (no leading/trailing zeros): "1.50", "15E-1" and
+ *   "0001.5" are the same number, and engines differ in how they spell numbers back;
+ * - binary re-encoded as standard padded base64.
+ *
+ * The table digest is the sum, modulo 2^256, of sha256(canonical form) over all items: a multiset
+ * hash, so parallel scan order does not matter and a duplicated or missing item changes it
+ * (XOR would let pairs of duplicates cancel out).
+ */
+import { createHash } from 'node:crypto'
+import type { WireItem, WireValue } from './dynamodb-json.js'
+
+export const DIGEST_ALGORITHM = 'sum-mod-2^256(sha256(canonical-v1))'
+
+const NUMBER_RE = /^([+-]?)(\d*)(?:\.(\d*))?(?:[eE]([+-]?\d+))?$/
+
+/** `"-0012.3400E+2"` → `"-1234e0"`; zero is `"0"`. Text that is not a number is kept, marked. */
+export function normalizeNumber(n: string): string {
+  const m = NUMBER_RE.exec(n.trim())
+  if (m === null || (m[2] === '' && (m[3] ?? '') === '')) return `?${n}`
+  const sign = m[1] === '-' ? '-' : ''
+  const frac = m[3] ?? ''
+  let digits = (m[2] ?? '') + frac
+  let exp = Number(m[4] ?? 0) - frac.length
+  let start = 0
+  while (start < digits.length && digits.charCodeAt(start) === 48) start++
+  digits = digits.slice(start)
+  if (digits === '') return '0'
+  let end = digits.length
+  while (digits.charCodeAt(end - 1) === 48) end--
+  exp += digits.length - end
+  digits = digits.slice(0, end)
+  return `${sign}${digits}e${exp}`
+}
+
+function canonicalBase64(s: string): string {
+  return Buffer.from(s, 'base64').toString('base64')
+}
+
+function sortedJoin(members: string[]): string {
+  return members.slice().sort().join(',')
+}
+
+function canonicalValue(v: WireValue): string {
+  const t = Object.keys(v)[0]
+  const x = (v as Record<string, unknown>)[t as string]
+  switch (t) {
+    case 'S':
+      return `S${JSON.stringify(x)}`
+    case 'N':
+      return `N${normalizeNumber(x as string)}`
+    case 'B':
+      return `B${canonicalBase64(x as string)}`
+    case 'SS':
+      return `SS[${sortedJoin((x as string[]).map((s) => JSON.stringify(s)))}]`
+    case 'NS':
+      return `NS[${sortedJoin((x as string[]).map(normalizeNumber))}]`
+    case 'BS':
+      return `BS[${sortedJoin((x as string[]).map(canonicalBase64))}]`
+    case 'BOOL':
+      return x === true ? 'BOOL1' : 'BOOL0'
+    case 'NULL':
+      return 'NULL'
+    case 'L':
+      return `L[${(x as WireValue[]).map(canonicalValue).join(',')}]`
+    case 'M':
+      return `M${canonicalItem(x as WireItem)}`
+    default:
+      // Unknown future type: keep its JSON so that it at least compares by its text.
+      return `?${JSON.stringify(v)}`
+  }
+}
+
+/** The canonical text of an item (see the module comment). */
+export function canonicalItem(item: WireItem): string {
+  const keys = Object.keys(item).sort()
+  let out = '{'
+  for (let i = 0; i < keys.length; i++) {
+    const k = keys[i] as string
+    if (i > 0) out += ','
+    out += `${JSON.stringify(k)}:${canonicalValue(item[k] as WireValue)}`
+  }
+  return `${out}}`
+}
+
+const TWO32 = 4294967296
+
+/** Order-independent digest of a multiset of items: count + sum of sha256(canonical) mod 2^256. */
+export class ContentDigest {
+  /** 8 × 32-bit limbs, most significant first. */
+  private readonly limbs = [0, 0, 0, 0, 0, 0, 0, 0]
+  count = 0
+
+  add(item: WireItem): void {
+    this.addHash(createHash('sha256').update(canonicalItem(item)).digest())
+  }
+
+  addHash(hash: Buffer): void {
+    let carry = 0
+    for (let i = 7; i >= 0; i--) {
+      const sum = (this.limbs[i] as number) + hash.readUInt32BE(i * 4) + carry
+      carry = sum >= TWO32 ? 1 : 0
+      this.limbs[i] = carry === 1 ? sum - TWO32 : sum
+    }
+    this.count++
+  }
+
+  merge(other: ContentDigest): void {
+    const buf = Buffer.alloc(32)
+    other.limbs.forEach((l, i) => buf.writeUInt32BE(l, i * 4))
+    const count = this.count
+    this.addHash(buf)
+    this.count = count + other.count
+  }
+
+  hex(): string {
+    return this.limbs.map((l) => l.toString(16).padStart(8, '0')).join('')
+  }
+}

@@ -1,0 +1,101 @@
+/**
+ * The backup manifest (manifest.json next to the data files) and its reading/writing.
+ * The manifest is written last, atomically: a directory without one is an unfinished export.
+ */
+import { open, readFile, rename } from 'node:fs/promises'
+import { FileError, errorMessage } from '../errors.js'
+import type { KeyElement, ScalarAttrType } from '../types.js'
+
+/** Kept equal to package.json's version (a test checks it); the bundle cannot read package.json. */
+export const TOOL_VERSION = '0.1.0'
+export const TOOL_NAME = 'dynamodb-orphan-guard'
+export const MANIFEST_FILE = 'manifest.json'
+export const MANIFEST_FORMAT = 'dynamodb-orphan-guard/backup@1'
+
+export interface KeyAttribute extends KeyElement {
+  attributeType: ScalarAttrType
+}
+
+export interface DataFileEntry {
+  /** Relative to the manifest's directory, '/'-separated. */
+  path: string
+  sha256: string
+  items: number
+  /** Size on disk (gzip). */
+  bytes: number
+  /** Size of the NDJSON text inside. */
+  uncompressedBytes: number
+}
+
+export interface BackupManifest {
+  format: typeof MANIFEST_FORMAT
+  tool: { name: string; version: string }
+  table: {
+    name: string
+    arn: string | null
+    region: string
+    accountId: string | null
+    keySchema: KeyAttribute[]
+    /** DescribeTable's `Table` as returned (dates as ISO text). */
+    description: Record<string, unknown>
+  }
+  /** S3-export line format: one `{"Item":{...}}` per line, DynamoDB JSON, gzip. */
+  dataFormat: 'DYNAMODB_JSON_LINES_GZIP'
+  scan: { segments: number; consistentRead: boolean; note: string }
+  itemCount: number
+  /** NDJSON bytes (uncompressed) and on-disk bytes. */
+  bytes: { uncompressed: number; compressed: number }
+  dataFiles: DataFileEntry[]
+  contentDigest: { algorithm: string; value: string }
+  startedAt: string
+  finishedAt: string
+}
+
+/** Writes a file so that readers see either the old or the new content, never a torn one. */
+export async function writeFileAtomic(path: string, content: string): Promise<void> {
+  const tmp = `${path}.tmp-${process.pid}`
+  const fh = await open(tmp, 'w')
+  try {
+    await fh.writeFile(content)
+    // fsync: rename is atomic against a killed process; sync makes it survive a power cut too.
+    await fh.sync()
+  } finally {
+    await fh.close()
+  }
+  await rename(tmp, path)
+}
+
+export async function writeManifest(path: string, manifest: BackupManifest): Promise<void> {
+  await writeFileAtomic(path, `${JSON.stringify(manifest, null, 2)}\n`)
+}
+
+function invalid(path: string, what: string): never {
+  throw new FileError(path, `not a backup manifest: ${what}`)
+}
+
+export async function readManifest(path: string): Promise<BackupManifest> {
+  let text: string
+  try {
+    text = await readFile(path, 'utf8')
+  } catch (err) {
+    throw new FileError(path, `cannot read the backup manifest (${errorMessage(err)})`)
+  }
+  let m: unknown
+  try {
+    m = JSON.parse(text)
+  } catch (err) {
+    throw new FileError(path, `the backup manifest is not valid JSON (${errorMessage(err)})`)
+  }
+  if (m === null || typeof m !== 'object') invalid(path, 'not a JSON object')
+  const r = m as Partial<BackupManifest>
+  if (r.format !== MANIFEST_FORMAT) invalid(path, `format is ${JSON.stringify(r.format)}, expected "${MANIFEST_FORMAT}"`)
+  if (!Array.isArray(r.dataFiles)) invalid(path, 'dataFiles is missing')
+  for (const f of r.dataFiles) {
+    if (typeof f?.path !== 'string' || typeof f.sha256 !== 'string' || typeof f.items !== 'number') invalid(path, 'a dataFiles entry lacks path, sha256 or items')
+    if (f.path.startsWith('/') || f.path.split('/').includes('..')) invalid(path, `data file path ${JSON.stringify(f.path)} leaves the backup directory`)
+  }
+  if (typeof r.itemCount !== 'number') invalid(path, 'itemCount is missing')
+  if (typeof r.contentDigest?.value !== 'string') invalid(path, 'contentDigest is missing')
+  if (!Array.isArray(r.table?.keySchema)) invalid(path, 'table.keySchema is missing')
+  return r as BackupManifest
+}

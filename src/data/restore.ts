@@ -1,0 +1,508 @@
+/**
+ * Restore: puts a backup (our manifest + gzip NDJSON files, or a legacy `{"Items":[...]}` file)
+ * into a table without losing an item.
+ *
+ * 1. Pre-checks, before anything is written: the target exists and is ACTIVE; every data file
+ *    matches its sha256 in the manifest, gunzips, parses line by line, and every item is valid
+ *    DynamoDB JSON whose key attributes fit the target's key schema (names and types); the item
+ *    counts match the manifest; the target is empty unless `merge` (or we are resuming our own
+ *    checkpoint).
+ * 2. Streaming write: 25-item BatchWriteItem requests, as many in flight as an AIMD window allows
+ *    (slow start, halve on throttling / UnprocessedItems / 5xx, +1 per round trip when clean).
+ *    UnprocessedItems and retryable errors are re-sent with full-jitter exponential backoff;
+ *    a non-retryable error (ValidationException) is narrowed down to the item and stops the
+ *    restore naming its key, file and line.
+ * 3. A checkpoint next to the backup records the low-water mark (see checkpoint.ts).
+ */
+import { dirname, join, resolve } from 'node:path'
+import { BatchWriteItemCommand, DescribeTableCommand, ScanCommand, type TableDescription, type WriteRequest } from '@aws-sdk/client-dynamodb'
+import { FileError, OperationError, errorMessage } from '../errors.js'
+import type { Logger } from '../types.js'
+import { CHECKPOINT_FORMAT, readCheckpoint, writeCheckpoint, type Checkpoint } from './checkpoint.js'
+import { ContentDigest, DIGEST_ALGORITHM } from './digest.js'
+import { WireFormatError, wireItemToSdk, type SdkItem, type WireItem } from './dynamodb-json.js'
+import { keyAttributes, type DynamoSender } from './export.js'
+import { readManifest, type DataFileEntry, type KeyAttribute } from './manifest.js'
+import { Progress } from './progress.js'
+import { readDataFile, readLegacyFile, sha256File, type SourceItem } from './readers.js'
+import { backoffDelay, classifyError, realSleep, withRetries, type Sleep } from './retry.js'
+
+export interface RestoreOptions {
+  /** Our backup: path of manifest.json. Exactly one of manifestPath / legacyFile. */
+  manifestPath?: string
+  /** A `{"Items":[...]}` file written by `aws dynamodb scan` (plain or gzip). */
+  legacyFile?: string
+  table: string
+  /** Write into a table that already holds items (existing items with the same key are overwritten). */
+  merge?: boolean
+  logger: Logger
+  sleep?: Sleep
+  random?: () => number
+  clock?: () => number
+  /** Most 25-item batches in flight (default 32). */
+  concurrency?: number
+  /** Batches in flight at the start (default 4); the window grows from there. */
+  initialConcurrency?: number
+  /** Engine-level attempts per batch without any progress before giving up (default 12). */
+  maxAttempts?: number
+  /** Minimum time between checkpoint writes (default 1000 ms). */
+  checkpointIntervalMs?: number
+  /** Default: restore-checkpoint.json next to the manifest, or `<legacy file>.restore-checkpoint.json`. */
+  checkpointPath?: string
+  progressIntervalMs?: number
+}
+
+export interface RestoreReport {
+  table: string
+  source: string
+  itemsTotal: number
+  /** Items put by this run. */
+  itemsWritten: number
+  /** Items a previous run had already written (skipped thanks to the checkpoint). */
+  itemsSkipped: number
+  resumed: boolean
+  batches: number
+  requests: number
+  retries: { unprocessedItems: number; throttled: number; transient: number; sdkRetries: number }
+  peakConcurrency: number
+  durationMs: number
+  checkpointPath: string
+  /** What verifyTable should find afterwards (for a merge: what was restored, not the table). */
+  expected: { itemCount: number; contentDigest: string; algorithm: string }
+}
+
+interface SourceFile {
+  path: string
+  display: string
+  items: number
+}
+
+interface Source {
+  display: string
+  kind: 'manifest' | 'legacy'
+  files: SourceFile[]
+  id: string
+  itemCount: number
+  digest: string
+  checkpointPath: string
+  read(file: SourceFile, skip: number): AsyncGenerator<SourceItem[]>
+  /** Our manifest's entries (sha256 per file) and key schema; absent for a legacy file. */
+  manifestFiles?: DataFileEntry[]
+  backupKeys?: KeyAttribute[]
+}
+
+const BATCH_SIZE = 25
+
+function keyText(item: SdkItem, keys: KeyAttribute[]): string {
+  let s = ''
+  for (const k of keys) {
+    const v = item[k.name]
+    const raw = v?.S ?? v?.N ?? (v?.B !== undefined ? Buffer.from(v.B).toString('base64') : '')
+    s += `${JSON.stringify(raw)};`
+  }
+  return s
+}
+
+export function describeKey(item: SdkItem | WireItem, keys: KeyAttribute[]): string {
+  const parts = keys.map((k) => {
+    const v = item[k.name] as Record<string, unknown> | undefined
+    const raw = v?.[k.attributeType]
+    const text = raw instanceof Uint8Array ? Buffer.from(raw).toString('base64') : typeof raw === 'string' ? raw : undefined
+    return `${k.name}=${text === undefined ? '(missing)' : JSON.stringify(text)}`
+  })
+  return `{${parts.join(', ')}}`
+}
+
+function schemaText(keys: KeyAttribute[]): string {
+  return keys.map((k) => `${k.name} ${k.type} ${k.attributeType}`).join(', ')
+}
+
+/** Why an item cannot go into a table with these keys, or null when it can. */
+export function keyProblem(item: WireItem, keys: KeyAttribute[]): string | null {
+  for (const k of keys) {
+    const v = item[k.name] as Record<string, unknown> | undefined
+    if (v === undefined) return `key attribute "${k.name}" is missing`
+    const type = Object.keys(v)[0]
+    if (type !== k.attributeType) return `key attribute "${k.name}" has type ${type}, the table wants ${k.attributeType}`
+    if (k.attributeType !== 'N' && v[type] === '') return `key attribute "${k.name}" is empty`
+  }
+  return null
+}
+
+async function loadSource(opts: RestoreOptions): Promise<Source> {
+  if ((opts.manifestPath === undefined) === (opts.legacyFile === undefined)) {
+    throw new OperationError('restoreTable needs exactly one of manifestPath or legacyFile', 'nothing was written')
+  }
+  if (opts.manifestPath !== undefined) {
+    const manifestPath = resolve(opts.manifestPath)
+    const m = await readManifest(manifestPath)
+    const dir = dirname(manifestPath)
+    return {
+      display: manifestPath,
+      kind: 'manifest',
+      files: m.dataFiles.map((f) => ({ path: join(dir, f.path), display: f.path, items: f.items })),
+      id: `${m.contentDigest.value}:${m.dataFiles.map((f) => f.sha256).join(',')}`,
+      itemCount: m.itemCount,
+      digest: m.contentDigest.value,
+      checkpointPath: opts.checkpointPath ?? join(dir, 'restore-checkpoint.json'),
+      read: (file, skip) => readDataFile(file.path, { skipLines: skip }),
+      manifestFiles: m.dataFiles,
+      backupKeys: m.table.keySchema
+    }
+  }
+  const legacy = resolve(opts.legacyFile as string)
+  return {
+    display: legacy,
+    kind: 'legacy',
+    files: [{ path: legacy, display: legacy, items: -1 }],
+    id: '',
+    itemCount: -1,
+    digest: '',
+    checkpointPath: opts.checkpointPath ?? `${legacy}.restore-checkpoint.json`,
+    read: (file, skip) => readLegacyFile(file.path, { skipItems: skip })
+  }
+}
+
+/**
+ * Reads every file once: checksums, gzip, JSON, DynamoDB JSON shape, key attributes, counts.
+ * Any defect throws naming the file (and line) before a single write.
+ */
+async function precheck(source: Source, keys: KeyAttribute[], table: string): Promise<void> {
+  const manifestFiles = source.manifestFiles
+  const backupKeys = source.backupKeys ?? null
+  if (manifestFiles !== undefined) {
+    for (const [i, f] of source.files.entries()) {
+      const { sha256 } = await sha256File(f.path)
+      const expected = manifestFiles[i]?.sha256
+      if (sha256 !== expected) throw new FileError(f.path, `sha256 is ${sha256} but the manifest says ${expected}: the file changed or is damaged since the export`)
+    }
+  }
+  const digest = source.kind === 'legacy' ? new ContentDigest() : null
+  let total = 0
+  for (const f of source.files) {
+    let count = 0
+    for await (const chunk of source.read(f, 0)) {
+      for (const { line, item } of chunk) {
+        try {
+          wireItemToSdk(item)
+        } catch (err) {
+          if (err instanceof WireFormatError) throw new FileError(f.path, `line ${line}: ${err.message}`)
+          throw err
+        }
+        const problem = keyProblem(item, keys)
+        if (problem !== null) {
+          const backup = backupKeys !== null ? `; the backup's key schema is ${schemaText(backupKeys)}` : ''
+          throw new FileError(f.path, `line ${line}: item ${describeKey(item, backupKeys ?? keys)} cannot go into ${table}: ${problem} (target key schema: ${schemaText(keys)}${backup})`)
+        }
+        digest?.add(item)
+        count++
+      }
+    }
+    if (f.items >= 0 && count !== f.items) throw new FileError(f.path, `holds ${count} items but the manifest says ${f.items}`)
+    f.items = count
+    total += count
+  }
+  if (source.itemCount >= 0 && total !== source.itemCount) throw new FileError(source.display, `the data files hold ${total} items but the manifest says ${source.itemCount}`)
+  if (digest !== null) {
+    source.itemCount = total
+    source.digest = digest.hex()
+    source.id = `legacy:${(await sha256File(source.files[0]?.path as string)).sha256}`
+  }
+}
+
+async function describeTarget(ddb: DynamoSender, table: string, retry: { sleep: Sleep; random: () => number }): Promise<TableDescription> {
+  try {
+    const out = await withRetries(() => ddb.send(new DescribeTableCommand({ TableName: table })), retry)
+    return out.Table as TableDescription
+  } catch (err) {
+    if ((err as { name?: string }).name === 'ResourceNotFoundException') {
+      throw new OperationError(`Restore target table ${table} does not exist: create it (deploy the stack) first`, 'nothing was written', { cause: err })
+    }
+    throw new OperationError(`Restore into ${table}: DescribeTable failed: ${errorMessage(err)}`, 'nothing was written', { cause: err })
+  }
+}
+
+interface Entry {
+  line: number
+  item: SdkItem
+  key: string
+}
+
+interface Batch {
+  fileIndex: number
+  file: SourceFile
+  /** Offset (items into the file) after the batch's last item. */
+  endOffset: number
+  entries: Entry[]
+  done: boolean
+}
+
+/** Additive-increase / multiplicative-decrease window of batches in flight. */
+export class AimdWindow {
+  private cwnd: number
+  private ssthresh: number
+  private cutSeq = -1
+  peak: number
+
+  constructor(
+    initial: number,
+    readonly max: number
+  ) {
+    this.cwnd = Math.max(1, Math.min(initial, max))
+    this.ssthresh = max
+    this.peak = this.cwnd
+  }
+
+  get size(): number {
+    return Math.max(1, Math.floor(this.cwnd))
+  }
+
+  /** A batch went through on the first try: slow start (+1 per batch) or +1 per window. */
+  clean(): void {
+    this.cwnd = Math.min(this.max, this.cwnd < this.ssthresh ? this.cwnd + 1 : this.cwnd + 1 / this.cwnd)
+    this.peak = Math.max(this.peak, this.size)
+  }
+
+  /**
+   * Throttling seen by the request numbered `seq`. Only requests sent after the last cut may cut
+   * again: one burst of throttling halves the window once, not once per batch in flight.
+   */
+  congestion(seq: number, nextSeq: number): void {
+    if (seq < this.cutSeq) return
+    this.ssthresh = Math.max(1, this.cwnd / 2)
+    this.cwnd = this.ssthresh
+    this.cutSeq = nextSeq
+  }
+}
+
+export async function restoreTable(ddb: DynamoSender, opts: RestoreOptions): Promise<RestoreReport> {
+  const clock = opts.clock ?? Date.now
+  const sleep = opts.sleep ?? realSleep
+  const random = opts.random ?? Math.random
+  const started = clock()
+  const retry = { sleep, random }
+  const table = opts.table
+
+  const source = await loadSource(opts)
+  const target = await describeTarget(ddb, table, retry)
+  if (target.TableStatus !== 'ACTIVE') {
+    throw new OperationError(`Restore target table ${table} is ${target.TableStatus}, not ACTIVE: wait for it and run again`, 'nothing was written')
+  }
+  const keys = keyAttributes(target)
+  opts.logger.info(`Checking ${source.display} before writing anything into ${table}`)
+  await precheck(source, keys, table)
+
+  const saved = await readCheckpoint(source.checkpointPath)
+  const checkpoint: Checkpoint | null = saved !== null && saved.table === table && saved.sourceId === source.id ? saved : null
+  const expected = { itemCount: source.itemCount, contentDigest: source.digest, algorithm: DIGEST_ALGORITHM }
+  const stats = { unprocessedItems: 0, throttled: 0, transient: 0, sdkRetries: 0 }
+  const report = (written: number, skipped: number, batches: number, requests: number, peak: number): RestoreReport => ({
+    table,
+    source: source.display,
+    itemsTotal: source.itemCount,
+    itemsWritten: written,
+    itemsSkipped: skipped,
+    resumed: checkpoint !== null,
+    batches,
+    requests,
+    retries: stats,
+    peakConcurrency: peak,
+    durationMs: clock() - started,
+    checkpointPath: source.checkpointPath,
+    expected
+  })
+
+  if (checkpoint?.complete === true) {
+    opts.logger.info(`${source.checkpointPath} says this backup was already fully restored into ${table}; nothing to do`)
+    return report(0, source.itemCount, 0, 0, 0)
+  }
+  if (checkpoint === null && opts.merge !== true) {
+    const probe = await withRetries(() => ddb.send(new ScanCommand({ TableName: table, Limit: 1, ConsistentRead: true })), retry)
+    if ((probe.Items?.length ?? 0) > 0) {
+      throw new OperationError(`Restore target table ${table} already holds items: refusing to mix them with the backup (pass merge to write into it anyway)`, 'nothing was written')
+    }
+  }
+
+  let position = { fileIndex: checkpoint?.fileIndex ?? 0, offset: checkpoint?.offset ?? 0 }
+  const skipped = checkpoint?.itemsDone ?? 0
+  let itemsDone = skipped
+  if (checkpoint !== null) opts.logger.info(`Resuming the restore into ${table}: ${skipped} of ${source.itemCount} items were written by an earlier run`)
+  else opts.logger.info(`Restoring ${source.itemCount} items into ${table}`)
+
+  // Checkpoint writes are serialised (one tmp file) and rate-limited by the injected clock.
+  let lastCheckpointAt = clock()
+  let checkpointChain: Promise<void> = Promise.resolve()
+  const saveCheckpoint = (complete: boolean): Promise<void> => {
+    const snapshot: Checkpoint = {
+      format: CHECKPOINT_FORMAT,
+      table,
+      sourceId: source.id,
+      fileIndex: position.fileIndex,
+      offset: position.offset,
+      itemsDone,
+      complete,
+      updatedAt: new Date(clock()).toISOString()
+    }
+    lastCheckpointAt = clock()
+    checkpointChain = checkpointChain.then(() => writeCheckpoint(source.checkpointPath, snapshot))
+    return checkpointChain
+  }
+
+  const window = new AimdWindow(opts.initialConcurrency ?? 4, opts.concurrency ?? 32)
+  const maxAttempts = opts.maxAttempts ?? 12
+  const progress = new Progress({ label: `Restore ${table}`, logger: opts.logger, clock, total: source.itemCount, initial: skipped, intervalMs: opts.progressIntervalMs })
+  const launched: Batch[] = []
+  let seq = 0
+  let batches = 0
+  let requests = 0
+  let written = 0
+
+  const complete = async (b: Batch): Promise<void> => {
+    b.done = true
+    written += b.entries.length
+    progress.add(b.entries.length)
+    while (launched[0]?.done === true) {
+      const head = launched.shift() as Batch
+      position = { fileIndex: head.fileIndex, offset: head.endOffset }
+      itemsDone += head.entries.length
+    }
+    if (clock() - lastCheckpointAt >= (opts.checkpointIntervalMs ?? 1000)) await saveCheckpoint(false)
+  }
+
+  const send = async (entries: Entry[]): Promise<{ unprocessed: WriteRequest[]; attempts: number }> => {
+    requests++
+    const out = await ddb.send(new BatchWriteItemCommand({ RequestItems: { [table]: entries.map((e) => ({ PutRequest: { Item: e.item } })) } }))
+    return { unprocessed: out.UnprocessedItems?.[table] ?? [], attempts: out.$metadata.attempts ?? 1 }
+  }
+
+  /** A batch was refused as invalid: find the item (one request per item) and name it. */
+  const isolate = async (b: Batch, entries: Entry[], err: unknown): Promise<never> => {
+    for (const e of entries) {
+      try {
+        await withRetries(() => send([e]), retry)
+      } catch (itemErr) {
+        if (classifyError(itemErr) !== 'fatal') continue
+        throw new OperationError(
+          `Restore into ${table} stopped: item ${describeKey(e.item, keys)} (${b.file.display} line ${e.line}) was refused: ${errorMessage(itemErr)}`,
+          `${itemsDone} items are confirmed written (checkpoint ${source.checkpointPath}); fix or remove that item and run the restore again to resume`,
+          { cause: itemErr }
+        )
+      }
+    }
+    throw new OperationError(`Restore into ${table} stopped: a batch from ${b.file.display} was refused (${errorMessage(err)}) but no single item of it is`, `checkpoint ${source.checkpointPath}; run again to resume`, { cause: err })
+  }
+
+  const runBatch = async (b: Batch): Promise<void> => {
+    let pending = b.entries
+    let rounds = 0
+    let stalled = 0
+    for (;;) {
+      const mySeq = seq++
+      try {
+        const { unprocessed, attempts } = await send(pending)
+        if (attempts > 1) {
+          stats.sdkRetries += attempts - 1
+          window.congestion(mySeq, seq)
+        }
+        if (unprocessed.length === 0) {
+          if (attempts === 1) window.clean()
+          break
+        }
+        stats.unprocessedItems += unprocessed.length
+        window.congestion(mySeq, seq)
+        // Map what came back to our entries (to keep file/line for messages); anything that does
+        // not match (e.g. the service spelled a number differently) is re-sent as returned.
+        const byKey = new Map(pending.map((e) => [e.key, e]))
+        const next = unprocessed.map((w): Entry => {
+          const item = w.PutRequest?.Item ?? {}
+          const key = keyText(item, keys)
+          return byKey.get(key) ?? { line: -1, item, key }
+        })
+        stalled = next.length < pending.length ? 0 : stalled + 1
+        pending = next
+      } catch (err) {
+        const kind = classifyError(err)
+        if (kind === 'fatal') {
+          if ((err as { name?: string }).name === 'ValidationException') await isolate(b, pending, err)
+          throw new OperationError(`Restore into ${table} stopped: BatchWriteItem failed: ${errorMessage(err)}`, `${itemsDone} items are confirmed written (checkpoint ${source.checkpointPath}); run the restore again to resume`, { cause: err })
+        }
+        if (kind === 'throttle') stats.throttled++
+        else stats.transient++
+        window.congestion(mySeq, seq)
+        stalled++
+      }
+      rounds++
+      if (stalled >= maxAttempts) {
+        throw new OperationError(`Restore into ${table} stopped: ${pending.length} items of a batch from ${b.file.display} made no progress in ${stalled} attempts`, `${itemsDone} items are confirmed written (checkpoint ${source.checkpointPath}); run the restore again to resume`)
+      }
+      await sleep(backoffDelay(rounds, random))
+    }
+    await complete(b)
+  }
+
+  const inFlight = new Set<Promise<void>>()
+  let failure: unknown = null
+  const launch = (b: Batch): void => {
+    launched.push(b)
+    batches++
+    const p: Promise<void> = runBatch(b).then(
+      () => {
+        inFlight.delete(p)
+      },
+      (err: unknown) => {
+        inFlight.delete(p)
+        failure ??= err
+      }
+    )
+    inFlight.add(p)
+  }
+
+  try {
+    outer: for (let fi = position.fileIndex; fi < source.files.length; fi++) {
+      const file = source.files[fi] as SourceFile
+      let offset = fi === position.fileIndex ? position.offset : 0
+      let batch: Batch | null = null
+      let keysInBatch = new Set<string>()
+      const flush = async (): Promise<void> => {
+        if (batch === null) return
+        while (inFlight.size >= window.size && failure === null) await Promise.race(inFlight)
+        if (failure !== null) return
+        launch(batch)
+        batch = null
+        keysInBatch = new Set()
+      }
+      for await (const chunk of source.read(file, offset)) {
+        for (const { line, item: wire } of chunk) {
+          const item = wireItemToSdk(wire)
+          const key = keyText(item, keys)
+          // Two puts of one key in one request are refused by DynamoDB: start a new batch.
+          if (batch !== null && keysInBatch.has(key)) await flush()
+          if (failure !== null) break outer
+          batch ??= { fileIndex: fi, file, endOffset: offset, entries: [], done: false }
+          batch.entries.push({ line, item, key })
+          keysInBatch.add(key)
+          offset++
+          batch.endOffset = offset
+          if (batch.entries.length === BATCH_SIZE) await flush()
+          if (failure !== null) break outer
+        }
+      }
+      await flush()
+      if (failure !== null) break
+      // A file with nothing left to send still moves the mark past it.
+      if (launched.length === 0) position = { fileIndex: fi + 1, offset: 0 }
+    }
+    await Promise.all(inFlight)
+    if (failure === null && launched.length === 0) position = { fileIndex: source.files.length, offset: 0 }
+  } catch (err) {
+    failure ??= err
+    await Promise.allSettled(inFlight)
+  }
+  if (failure !== null) {
+    await saveCheckpoint(false)
+    throw failure instanceof Error ? failure : new Error(String(failure))
+  }
+  await saveCheckpoint(true)
+  progress.finish()
+  return report(written, skipped, batches, requests, window.peak)
+}
