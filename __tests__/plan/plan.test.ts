@@ -1,0 +1,481 @@
+import { compareTable } from '../../src/compare.js'
+import { orphanNames, planOutputEntry, planTables } from '../../src/plan.js'
+import type { Decision, Finding, Policy, Strategy } from '../../src/types.js'
+import { finding, liveTable, stackState, tableConfig, tableSpec } from '../compare/builders.js'
+
+const policy = (overrides: Partial<Policy> = {}): Policy => ({
+  stage: 'pr-5',
+  strategy: 'auto',
+  protectedStage: false,
+  allowDataLoss: false,
+  ...overrides
+})
+const PROD = { stage: 'prod', protectedStage: true }
+
+// Real differences, from compare itself.
+const sortKeyChange = compareTable(
+  {
+    keys: [
+      { name: 'pk', type: 'HASH' },
+      { name: 'createdAt', type: 'RANGE' }
+    ],
+    attributeTypes: { pk: 'S', createdAt: 'N' }
+  },
+  tableConfig()
+)
+const converging = compareTable({ billingMode: 'PROVISIONED', tags: { team: 'data' } }, tableConfig())
+const dangerousStream = compareTable(
+  { stream: { enabled: true, viewType: 'NEW_IMAGE' } },
+  tableConfig({ stream: { enabled: true, viewType: 'KEYS_ONLY' } })
+)
+const nested = { spec: tableSpec({ nestedPath: ['DatabaseNestedStack'] }) }
+const globalTable = { spec: tableSpec({ resourceType: 'AWS::DynamoDB::GlobalTable' }) }
+const tablesOnly = {
+  spec: tableSpec({ stack: null, logicalId: null, properties: null, templateFile: null }),
+  stack: null
+}
+const protectedLive = { live: liveTable({ deletionProtection: true }) }
+
+interface Row {
+  rule: string
+  policy?: Partial<Policy>
+  finding?: Partial<Finding>
+  decision: Decision
+  /** Each must match one of the reasons. */
+  reasons?: RegExp[]
+}
+
+const rows: Row[] = [
+  // every strategy: existence and ownership
+  {
+    rule: 'a table that does not exist → none (the deploy creates it)',
+    finding: { exists: false, live: null, owner: null, hasData: null },
+    decision: 'none',
+    reasons: [/does not exist yet; the deploy will create it/]
+  },
+  {
+    rule: 'a table owned by the expected stack → none',
+    finding: { owner: 'stack' },
+    decision: 'none',
+    reasons: [/already belongs to stack pr-5-database/]
+  },
+  ...(['auto', 'import', 'backup-restore', 'delete'] as Strategy[]).map((strategy): Row => ({
+    rule: `${strategy}: a table owned by another live stack → blocked, never touched`,
+    policy: { strategy, allowDataLoss: true },
+    finding: { owner: 'other-stack:legacy-db', hasData: false },
+    decision: 'blocked',
+    reasons: [
+      /belongs to the live stack legacy-db, not to pr-5-database/,
+      /Rename the table .* or remove it from stack legacy-db/
+    ]
+  })),
+
+  // auto
+  {
+    rule: 'auto: orphan and empty → delete',
+    finding: { hasData: false },
+    decision: 'delete',
+    reasons: [/is empty \(a Scan found no item\): it is deleted, and the deploy creates it anew/]
+  },
+  {
+    rule: 'auto: orphan and empty even with blocking differences → delete (the deploy creates it from the template)',
+    finding: { hasData: false, differences: sortKeyChange },
+    decision: 'delete'
+  },
+  {
+    rule: 'auto: orphan and empty with deletion protection → delete, protection turned off',
+    finding: { hasData: false, ...protectedLive },
+    decision: 'delete',
+    reasons: [/Deletion protection is on: it is turned off right before the delete/]
+  },
+  {
+    rule: 'auto: orphan and empty on a protected stage → import',
+    policy: PROD,
+    finding: { hasData: false },
+    decision: 'import'
+  },
+  {
+    rule: 'auto: orphan and empty on a protected stage, not importable → blocked',
+    policy: PROD,
+    finding: { hasData: false, ...nested },
+    decision: 'blocked',
+    reasons: [/nested stack DatabaseNestedStack/]
+  },
+  {
+    rule: 'auto: orphan and empty on a protected stage, keys differ → blocked',
+    policy: PROD,
+    finding: { hasData: false, differences: sortKeyChange },
+    decision: 'blocked',
+    reasons: [/Change the template to match the live table \(pk \(S, HASH\), sk \(S, RANGE\)\)/]
+  },
+  {
+    rule: 'auto: orphan and empty whose owner is unknown → import, never delete',
+    finding: { hasData: false, owner: null },
+    decision: 'import'
+  },
+  {
+    rule: 'auto: orphan with data and no difference → import',
+    decision: 'import',
+    reasons: [
+      /left behind by stack pr-5-database .* holds data: it is imported into stack pr-5-database as MainTable74195DAB with its live configuration/
+    ]
+  },
+  {
+    rule: 'auto: orphan with data and only converging differences → import',
+    finding: { differences: converging },
+    decision: 'import',
+    reasons: [/The deploy then brings it in line with the template in place: BillingMode, Tags\./]
+  },
+  {
+    rule: 'auto: orphan with data and a dangerous difference → import, with a warning saying why the deploy may fail',
+    finding: { differences: dangerousStream },
+    decision: 'import',
+    reasons: [
+      /^Warning: the deploy after the import will likely fail \(StreamSpecification\): .*enabled stream.* the table keeps its data\.$/
+    ]
+  },
+  {
+    rule: 'auto: orphan whose data could not be checked is treated as holding data → import',
+    finding: { hasData: null },
+    decision: 'import',
+    reasons: [/could not be checked for data, so it is treated as holding data/]
+  },
+  {
+    rule: 'auto: orphan with data whose owner is unknown → import (CloudFormation itself refuses a table another stack owns)',
+    finding: { owner: null },
+    decision: 'import'
+  },
+  {
+    rule: 'auto: orphan with data into a stack that does not exist yet → import creating the stack',
+    finding: { stack: stackState({ exists: false, status: undefined }) },
+    decision: 'import',
+    reasons: [/Stack pr-5-database does not exist yet: the import creates it/]
+  },
+  {
+    rule: 'auto: a REVIEW_IN_PROGRESS stack does not prevent the import',
+    finding: { stack: stackState({ status: 'REVIEW_IN_PROGRESS' }) },
+    decision: 'import'
+  },
+  {
+    rule: 'auto: orphan with data and a blocking difference → backup-restore, warning about the new keys',
+    finding: { differences: sortKeyChange },
+    decision: 'backup-restore',
+    reasons: [
+      /does not match the template \(Sort key differs: live table has sk \(S\), template wants createdAt \(N\)/,
+      /every item must carry the template's key attributes/
+    ]
+  },
+  {
+    rule: 'auto: orphan with data and a blocking difference on a protected stage → blocked with what to change',
+    policy: PROD,
+    finding: { differences: sortKeyChange },
+    decision: 'blocked',
+    reasons: [
+      /Stage prod is protected.*Change the template to match the live table \(pk \(S, HASH\), sk \(S, RANGE\)\), or migrate the data by hand/
+    ]
+  },
+  {
+    rule: 'auto: backup-restore of a deletion-protected table turns protection off only after the backup',
+    finding: { differences: sortKeyChange, ...protectedLive },
+    decision: 'backup-restore',
+    reasons: [/turned off only after the backup has completed/]
+  },
+  {
+    rule: 'auto: not importable (nested stack) → backup-restore',
+    finding: nested,
+    decision: 'backup-restore',
+    reasons: [/cannot be imported \(it is declared in the nested stack DatabaseNestedStack/]
+  },
+  {
+    rule: 'auto: not importable (GlobalTable) → backup-restore',
+    finding: globalTable,
+    decision: 'backup-restore'
+  },
+  {
+    rule: 'auto: not importable (tables-only mode, no template) → backup-restore',
+    finding: tablesOnly,
+    decision: 'backup-restore'
+  },
+  {
+    rule: 'auto: not importable (stack in ROLLBACK_COMPLETE) → backup-restore',
+    finding: { stack: stackState({ status: 'ROLLBACK_COMPLETE' }) },
+    decision: 'backup-restore',
+    reasons: [/stack pr-5-database is ROLLBACK_COMPLETE/]
+  },
+  {
+    rule: 'auto: not importable on a protected stage → blocked with a hint',
+    policy: PROD,
+    finding: nested,
+    decision: 'blocked',
+    reasons: [/Stage prod is protected.*Import it into the nested stack by hand/]
+  },
+  {
+    rule: 'auto: stack in UPDATE_ROLLBACK_FAILED → blocked (neither import nor re-create can work)',
+    finding: { stack: stackState({ status: 'UPDATE_ROLLBACK_FAILED' }) },
+    decision: 'blocked',
+    reasons: [/continue-update-rollback/]
+  },
+  {
+    rule: 'auto: not importable and owner unknown → blocked (might be another stack’s)',
+    finding: { ...nested, owner: null },
+    decision: 'blocked',
+    reasons: [/owner could not be determined/]
+  },
+  {
+    rule: 'auto: stack busy (*_IN_PROGRESS) → blocked, wait',
+    finding: { stack: stackState({ status: 'UPDATE_IN_PROGRESS' }) },
+    decision: 'blocked',
+    reasons: [/UPDATE_IN_PROGRESS.*Wait for it to finish, then run again/]
+  },
+
+  // import
+  {
+    rule: 'import: importable, no blocking difference → import',
+    policy: { strategy: 'import' },
+    decision: 'import'
+  },
+  {
+    rule: 'import: an empty orphan is imported too (no deletion)',
+    policy: { strategy: 'import' },
+    finding: { hasData: false },
+    decision: 'import'
+  },
+  {
+    rule: 'import: dangerous difference → import with a warning',
+    policy: { strategy: 'import' },
+    finding: { differences: dangerousStream },
+    decision: 'import',
+    reasons: [/^Warning: /]
+  },
+  {
+    rule: 'import: key difference → blocked, naming live and template keys',
+    policy: { strategy: 'import' },
+    finding: { differences: sortKeyChange },
+    decision: 'blocked',
+    reasons: [
+      /cannot be imported: Sort key differs.*\(live pk \(S, HASH\), sk \(S, RANGE\); template pk \(S, HASH\), createdAt \(N, RANGE\)\)/
+    ]
+  },
+  {
+    rule: 'import: nested stack → blocked',
+    policy: { strategy: 'import' },
+    finding: nested,
+    decision: 'blocked',
+    reasons: [/cannot be imported: it is declared in the nested stack/]
+  },
+  {
+    rule: 'import: GlobalTable → blocked',
+    policy: { strategy: 'import' },
+    finding: globalTable,
+    decision: 'blocked',
+    reasons: [/AWS::DynamoDB::GlobalTable/]
+  },
+  {
+    rule: 'import: tables-only mode → blocked',
+    policy: { strategy: 'import' },
+    finding: tablesOnly,
+    decision: 'blocked',
+    reasons: [/no template declares it/]
+  },
+  {
+    rule: 'import: stack in ROLLBACK_COMPLETE → blocked',
+    policy: { strategy: 'import' },
+    finding: { stack: stackState({ status: 'ROLLBACK_COMPLETE' }) },
+    decision: 'blocked',
+    reasons: [/must be deleted before deploying/]
+  },
+
+  // backup-restore
+  {
+    rule: 'backup-restore: orphan on an unprotected stage → backup-restore',
+    policy: { strategy: 'backup-restore' },
+    decision: 'backup-restore'
+  },
+  {
+    rule: 'backup-restore: protected stage → blocked',
+    policy: { strategy: 'backup-restore', ...PROD },
+    decision: 'blocked',
+    reasons: [/stage prod is protected/]
+  },
+  {
+    rule: 'backup-restore: owner unknown → blocked',
+    policy: { strategy: 'backup-restore' },
+    finding: { owner: null },
+    decision: 'blocked'
+  },
+  {
+    rule: 'backup-restore: deletion protection is turned off only after the backup',
+    policy: { strategy: 'backup-restore' },
+    finding: protectedLive,
+    decision: 'backup-restore',
+    reasons: [/turned off only after the backup/]
+  },
+
+  // delete
+  {
+    rule: 'delete: empty orphan → delete',
+    policy: { strategy: 'delete' },
+    finding: { hasData: false, ...protectedLive },
+    decision: 'delete',
+    reasons: [/is empty/, /turned off right before the delete/]
+  },
+  {
+    rule: 'delete: orphan with data without allow-data-loss → blocked',
+    policy: { strategy: 'delete' },
+    decision: 'blocked',
+    reasons: [/allow-data-loss is false: strategy delete would lose it/]
+  },
+  {
+    rule: 'delete: orphan whose data could not be checked, without allow-data-loss → blocked',
+    policy: { strategy: 'delete' },
+    finding: { hasData: null },
+    decision: 'blocked'
+  },
+  {
+    rule: 'delete: orphan with data and allow-data-loss → delete without backup',
+    policy: { strategy: 'delete', allowDataLoss: true },
+    finding: protectedLive,
+    decision: 'delete',
+    reasons: [/deleted WITHOUT a backup/, /turned off right before the delete/]
+  },
+  {
+    rule: 'delete: protected stage → blocked even with allow-data-loss and an empty table',
+    policy: { strategy: 'delete', allowDataLoss: true, ...PROD },
+    finding: { hasData: false },
+    decision: 'blocked'
+  },
+
+  // report
+  {
+    rule: 'report: decides what auto would and says nothing is changed',
+    policy: { strategy: 'report' },
+    decision: 'import',
+    reasons: [/^Report mode: nothing is changed; auto would import it\.$/]
+  },
+  {
+    rule: 'report: shows a blocked decision too (main never fails a report run)',
+    policy: { strategy: 'report', ...PROD },
+    finding: { differences: sortKeyChange },
+    decision: 'blocked',
+    reasons: [/^Report mode: nothing is changed; auto would stop here \(blocked\)\.$/]
+  },
+  {
+    rule: 'report: a table owned by another stack is reported as blocked',
+    policy: { strategy: 'report' },
+    finding: { owner: 'other-stack:legacy-db' },
+    decision: 'blocked',
+    reasons: [/legacy-db/]
+  }
+]
+
+describe('planTables', () => {
+  it.each(rows)('$rule', row => {
+    const [entry] = planTables([finding(row.finding)], policy(row.policy)).entries
+    expect(entry?.decision).toBe(row.decision)
+    for (const pattern of row.reasons ?? []) {
+      expect(entry?.reasons.some(r => pattern.test(r)) ? pattern : entry?.reasons).toBe(pattern)
+    }
+    for (const reason of entry?.reasons ?? []) expect(reason).toMatch(/^[A-Z].*[.)]$/s)
+    expect(entry?.path.length).toBeGreaterThan(1)
+  })
+
+  it('orphan = exists and not owned by the expected stack', () => {
+    const plan = planTables(
+      [
+        finding({ tableName: 'a', exists: false, owner: null }),
+        finding({ tableName: 'b', owner: 'stack' }),
+        finding({ tableName: 'c', owner: 'retained' }),
+        finding({ tableName: 'd', owner: 'unmanaged' }),
+        finding({ tableName: 'e', owner: 'other-stack:x' }),
+        finding({ tableName: 'f', owner: null })
+      ],
+      policy()
+    )
+    expect(plan.entries.map(e => [e.table, e.orphan])).toEqual([
+      ['a', false],
+      ['b', false],
+      ['c', true],
+      ['d', true],
+      ['e', true],
+      ['f', true]
+    ])
+    expect(orphanNames(plan)).toEqual(['c', 'd', 'e', 'f'])
+  })
+
+  it('records the path walked through the tree', () => {
+    const [entry] = planTables([finding({ differences: sortKeyChange })], policy()).entries
+    expect(entry?.path).toEqual([
+      { question: 'Strategy?', answer: 'auto' },
+      { question: 'Does the table exist?', answer: 'yes' },
+      { question: 'Who owns it?', answer: 'none (retained from pr-5-database)' },
+      { question: 'Is the stack free of running operations?', answer: 'yes' },
+      { question: 'Does it hold data?', answer: 'yes' },
+      { question: 'Can it be imported?', answer: 'yes' },
+      { question: 'Do its keys and local indexes match the template?', answer: 'no' },
+      { question: 'Is stage pr-5 protected?', answer: 'no' },
+      { question: 'May it be deleted?', answer: 'yes' }
+    ])
+  })
+
+  it('is pure: same input, same plan, input untouched', () => {
+    const input = [finding({ differences: converging }), finding({ tableName: 'x', hasData: false })]
+    const copy = structuredClone(input)
+    expect(planTables(input, policy())).toEqual(planTables(input, policy()))
+    expect(input).toEqual(copy)
+  })
+
+  describe('stack notes', () => {
+    it.each([
+      [
+        'ROLLBACK_COMPLETE blocks any deploy: delete the stack first',
+        'ROLLBACK_COMPLETE',
+        /must be deleted before deploying/
+      ],
+      ['*_IN_PROGRESS: wait for it', 'UPDATE_IN_PROGRESS', /wait for it, then run again/],
+      [
+        'REVIEW_IN_PROGRESS: exists without resources',
+        'REVIEW_IN_PROGRESS',
+        /exists but has no resources yet/
+      ],
+      ['UPDATE_ROLLBACK_FAILED: continue the rollback', 'UPDATE_ROLLBACK_FAILED', /continue-update-rollback/]
+    ])('%s', (_rule, status, note) => {
+      const plan = planTables([finding({ stack: stackState({ status }) })], policy())
+      expect(plan.notes).toEqual([expect.stringMatching(note)])
+    })
+
+    it('a healthy or missing stack gives no note', () => {
+      expect(planTables([finding()], policy()).notes).toEqual([])
+      expect(
+        planTables([finding({ stack: stackState({ exists: false, status: undefined }) })], policy()).notes
+      ).toEqual([])
+    })
+
+    it('uses the stacks given, once per stack, sorted by name', () => {
+      const plan = planTables([finding()], policy(), [
+        stackState({ name: 'b', status: 'ROLLBACK_COMPLETE' }),
+        stackState({ name: 'a', status: 'CREATE_IN_PROGRESS' }),
+        stackState({ name: 'b', status: 'ROLLBACK_COMPLETE' })
+      ])
+      expect(plan.notes).toHaveLength(2)
+      expect(plan.notes[0]).toMatch(/^Stack a is CREATE_IN_PROGRESS/)
+      expect(plan.notes[1]).toMatch(/^Stack b is ROLLBACK_COMPLETE/)
+    })
+  })
+})
+
+describe('planOutputEntry', () => {
+  it('has exactly the keys of the plan output', () => {
+    const [entry] = planTables([finding()], policy()).entries
+    expect(Object.keys(planOutputEntry(entry!))).toEqual([
+      'table',
+      'stack',
+      'logicalId',
+      'exists',
+      'owner',
+      'hasData',
+      'differences',
+      'decision',
+      'reasons'
+    ])
+  })
+})
