@@ -1,9 +1,9 @@
 /**
  * Template vs live table → classified differences. Pure.
  *
- * The import writes the table's *live* configuration into the stack (see
- * /work/shared/reference/cloudformation-import.md), so each difference is judged by what the
- * deploy's UPDATE, going from live to template, would do with it:
+ * The import writes the table's *live* configuration into the stack (CloudFormation does not check
+ * an imported resource against the template), so each difference is judged by what the deploy's
+ * UPDATE, going from live to template, would do with it:
  * - blocking: the property needs replacement, which CloudFormation refuses for a named table
  *   (TableName, KeySchema, key attribute types, LocalSecondaryIndexes);
  * - dangerous: DynamoDB or CloudFormation reject the update, so the deploy would fail and roll back
