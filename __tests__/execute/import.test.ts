@@ -1,0 +1,601 @@
+/**
+ * Contract tests of the IMPORT strategy: no emulator supports IMPORT change sets, so the CloudFormation client is
+ * mocked by request (`.on(Command, input)`, never by call order) and status sequences are scripted per resource.
+ */
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals'
+import { mkdtemp, readFile, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
+import {
+  CloudFormationClient,
+  CloudFormationServiceException,
+  CreateChangeSetCommand,
+  DescribeChangeSetCommand,
+  DescribeStackEventsCommand,
+  DescribeStacksCommand,
+  ExecuteChangeSetCommand,
+  GetTemplateCommand,
+  ListStackResourcesCommand,
+  type CreateChangeSetCommandInput,
+  type StackEvent,
+  type StackStatus
+} from '@aws-sdk/client-cloudformation'
+import { mockClient } from 'aws-sdk-client-mock'
+import 'aws-sdk-client-mock-jest'
+import { executeImports, type ExecuteImportsInput, type ImportCandidate } from '../../src/execute/import.js'
+import { liveTableProperties } from '../../src/execute/import-template.js'
+import { OperationError } from '../../src/errors.js'
+import type { CfnTemplate, Logger, StackState } from '../../src/types.js'
+import {
+  CHANGE_SET_ARN,
+  CHANGE_SET_NAME,
+  NOW,
+  STACK,
+  STACK_ID,
+  deployedTemplate,
+  liveAuditTable,
+  liveMainTable,
+  tableSpec
+} from './fixtures/import-fixtures.js'
+
+const cfn = mockClient(CloudFormationClient)
+const client = new CloudFormationClient({ region: 'eu-west-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } })
+
+const POLL_MS = 5_000
+
+let artifactDir: string
+beforeAll(async () => {
+  artifactDir = await mkdtemp(path.join(tmpdir(), 'import-contract-'))
+})
+afterAll(async () => {
+  await rm(artifactDir, { recursive: true, force: true })
+})
+beforeEach(() => {
+  cfn.reset()
+})
+
+const existingStack: StackState = { name: STACK, exists: true, stackId: STACK_ID, status: 'UPDATE_COMPLETE' }
+const mainTable: ImportCandidate = { tableName: 'pr-5-main-table', spec: tableSpec(), live: liveMainTable() }
+const auditTable: ImportCandidate = {
+  tableName: 'pr-5-audit',
+  spec: tableSpec({ tableName: 'pr-5-audit', logicalId: 'AuditTable1F2E3D4C', deletionPolicy: null, updateReplacePolicy: null }),
+  live: liveAuditTable()
+}
+
+/** A fake clock that advances only when the code under test sleeps. */
+function fakeTime() {
+  let t = NOW
+  const sleeps: number[] = []
+  return {
+    now: () => t,
+    sleep: async (ms: number) => {
+      sleeps.push(ms)
+      t += ms
+    },
+    sleeps
+  }
+}
+
+function logger(): Logger & { lines: string[] } {
+  const lines: string[] = []
+  return { lines, info: (m) => lines.push(m), warning: (m) => lines.push(`warning: ${m}`), debug: () => undefined }
+}
+
+function run(overrides: Partial<ExecuteImportsInput> = {}, time = fakeTime()) {
+  return executeImports(
+    { cloudformation: client },
+    {
+      stack: existingStack,
+      stackName: STACK,
+      tables: [mainTable],
+      dryRun: false,
+      artifactDir,
+      logger: logger(),
+      sleep: time.sleep,
+      now: time.now,
+      limits: { pollIntervalMs: POLL_MS, changeSetMaxWaitMs: 60_000, importMaxWaitMs: 300_000 },
+      ...overrides
+    }
+  )
+}
+
+function givenDeployedTemplate(body: string = JSON.stringify(deployedTemplate())): void {
+  cfn.on(GetTemplateCommand, { StackName: STACK_ID, TemplateStage: 'Original' }).resolves({ TemplateBody: body })
+}
+
+function givenChangeSetCreated(stackId = STACK_ID): void {
+  cfn.on(CreateChangeSetCommand, { StackName: STACK, ChangeSetName: CHANGE_SET_NAME, ChangeSetType: 'IMPORT' }).resolves({ Id: CHANGE_SET_ARN, StackId: stackId })
+}
+
+function givenChangeSetStatuses(...statuses: { Status: 'CREATE_PENDING' | 'CREATE_IN_PROGRESS' | 'CREATE_COMPLETE' | 'FAILED'; StatusReason?: string }[]): void {
+  const last = statuses.at(-1)
+  let stub = cfn.on(DescribeChangeSetCommand, { ChangeSetName: CHANGE_SET_ARN })
+  for (const s of statuses.slice(0, -1)) stub = stub.resolvesOnce({ ChangeSetId: CHANGE_SET_ARN, ExecutionStatus: 'UNAVAILABLE', ...s })
+  stub.resolves({ ChangeSetId: CHANGE_SET_ARN, ExecutionStatus: last?.Status === 'CREATE_COMPLETE' ? 'AVAILABLE' : 'UNAVAILABLE', ...last })
+}
+
+function givenStackStatuses(stackId: string, ...statuses: StackStatus[]): void {
+  const stack = (StackStatus: StackStatus) => ({ Stacks: [{ StackName: STACK, StackId: stackId, StackStatus, CreationTime: new Date(NOW) }] })
+  let stub = cfn.on(DescribeStacksCommand, { StackName: stackId })
+  for (const s of statuses.slice(0, -1)) stub = stub.resolvesOnce(stack(s))
+  stub.resolves(stack(statuses.at(-1) ?? 'IMPORT_COMPLETE'))
+}
+
+function givenStackLists(stackId: string, ...tables: [logicalId: string, tableName: string][]): void {
+  cfn.on(ListStackResourcesCommand, { StackName: stackId }).resolves({
+    StackResourceSummaries: tables.map(([LogicalResourceId, PhysicalResourceId]) => ({
+      LogicalResourceId,
+      PhysicalResourceId,
+      ResourceType: 'AWS::DynamoDB::Table',
+      ResourceStatus: 'IMPORT_COMPLETE',
+      LastUpdatedTimestamp: new Date(NOW)
+    }))
+  })
+}
+
+function createChangeSetRequest(): CreateChangeSetCommandInput {
+  const calls = cfn.commandCalls(CreateChangeSetCommand)
+  expect(calls).toHaveLength(1)
+  return calls[0]!.args[0].input
+}
+
+function sentTemplate(): CfnTemplate {
+  return JSON.parse(createChangeSetRequest().TemplateBody ?? 'null') as CfnTemplate
+}
+
+function expectNoMutatingCall(): void {
+  expect(cfn).not.toHaveReceivedCommand(CreateChangeSetCommand)
+  expect(cfn).not.toHaveReceivedCommand(ExecuteChangeSetCommand)
+}
+
+describe('import into an existing stack', () => {
+  function happyPath(): void {
+    givenDeployedTemplate()
+    givenChangeSetCreated()
+    givenChangeSetStatuses({ Status: 'CREATE_PENDING' }, { Status: 'CREATE_IN_PROGRESS' }, { Status: 'CREATE_COMPLETE' })
+    cfn.on(ExecuteChangeSetCommand, { ChangeSetName: CHANGE_SET_ARN }).resolves({})
+    givenStackStatuses(STACK_ID, 'IMPORT_IN_PROGRESS', 'IMPORT_IN_PROGRESS', 'IMPORT_COMPLETE')
+    givenStackLists(STACK_ID, ['SessionsTable7C302024', 'pr-5-aws-boilerplate-database-sessions'], ['MainTable74195DAB', 'pr-5-main-table'])
+  }
+
+  it('sends exactly this CreateChangeSet request: IMPORT, previous parameters, needed capabilities, client token', async () => {
+    happyPath()
+    await run()
+    expect(createChangeSetRequest()).toEqual({
+      StackName: STACK,
+      ChangeSetName: CHANGE_SET_NAME,
+      ChangeSetType: 'IMPORT',
+      TemplateBody: expect.any(String),
+      ResourcesToImport: [{ ResourceType: 'AWS::DynamoDB::Table', LogicalResourceId: 'MainTable74195DAB', ResourceIdentifier: { TableName: 'pr-5-main-table' } }],
+      ClientToken: CHANGE_SET_NAME,
+      Description: 'DynamoDB Orphan Guard: import pr-5-main-table',
+      Parameters: [{ ParameterKey: 'BootstrapVersion', UsePreviousValue: true }],
+      Capabilities: ['CAPABILITY_IAM']
+    })
+    expect(cfn).toHaveReceivedCommandWith(GetTemplateCommand, { StackName: STACK_ID, TemplateStage: 'Original' })
+  })
+
+  it('template rule: every deployed resource is sent unchanged', async () => {
+    happyPath()
+    await run()
+    const sent = sentTemplate()
+    for (const [id, resource] of Object.entries(deployedTemplate().Resources ?? {})) expect(sent.Resources?.[id]).toEqual(resource)
+  })
+
+  it('template rule: Outputs (and Parameters, Conditions, Rules) are sent unchanged', async () => {
+    happyPath()
+    await run()
+    const sent = sentTemplate()
+    const deployed = deployedTemplate()
+    expect(sent.Outputs).toEqual(deployed.Outputs)
+    expect(sent.Parameters).toEqual(deployed.Parameters)
+    expect(sent.Conditions).toEqual(deployed.Conditions)
+    expect(sent.Rules).toEqual(deployed.Rules)
+  })
+
+  it('template rule: only the imported table is added', async () => {
+    happyPath()
+    await run()
+    const added = Object.keys(sentTemplate().Resources ?? {}).filter((id) => !(id in (deployedTemplate().Resources ?? {})))
+    expect(added).toEqual(['MainTable74195DAB'])
+  })
+
+  it('template rule: the imported table has a DeletionPolicy and UpdateReplacePolicy', async () => {
+    happyPath()
+    await run()
+    const table = sentTemplate().Resources?.MainTable74195DAB
+    expect(table?.DeletionPolicy).toBe('Retain')
+    expect(table?.UpdateReplacePolicy).toBe('Retain')
+  })
+
+  it('template rule: the imported table carries the LIVE properties, not the synthesized ones', async () => {
+    happyPath()
+    await run()
+    const props = sentTemplate().Resources?.MainTable74195DAB?.Properties
+    expect(props).toEqual(liveTableProperties(liveMainTable()))
+    expect(props?.KeySchema).toEqual([
+      { AttributeName: 'pk', KeyType: 'HASH' },
+      { AttributeName: 'sk', KeyType: 'RANGE' }
+    ])
+  })
+
+  it('template rule: no aws:* tag is sent although the retained table carries aws:cloudformation:* tags', async () => {
+    happyPath()
+    await run()
+    const props = sentTemplate().Resources?.MainTable74195DAB?.Properties
+    expect(props?.Tags).toEqual([
+      { Key: 'env', Value: 'pr-5' },
+      { Key: 'team', Value: 'payments' }
+    ])
+    expect(createChangeSetRequest().TemplateBody).not.toContain('aws:cloudformation')
+  })
+
+  it('template rule: AttributeDefinitions are exactly the key attributes of table and indexes', async () => {
+    happyPath()
+    await run()
+    const props = sentTemplate().Resources?.MainTable74195DAB?.Properties
+    expect((props?.AttributeDefinitions as { AttributeName: string }[]).map((a) => a.AttributeName)).toEqual(['pk', 'sk', 'gsi1pk', 'gsi1sk'])
+  })
+
+  it('template rule: a PAY_PER_REQUEST table has no ProvisionedThroughput anywhere', async () => {
+    happyPath()
+    await run()
+    expect(JSON.stringify(sentTemplate().Resources?.MainTable74195DAB)).not.toContain('ProvisionedThroughput')
+  })
+
+  it('template rule: never ImportSourceSpecification', async () => {
+    happyPath()
+    await run()
+    expect(createChangeSetRequest().TemplateBody).not.toContain('ImportSourceSpecification')
+  })
+
+  it('executes only after CREATE_COMPLETE, waits for IMPORT_COMPLETE by stack ARN, confirms ownership, and resolves', async () => {
+    happyPath()
+    const time = fakeTime()
+    const result = await run({}, time)
+
+    expect(result.outcome).toBe('resolved')
+    expect(result.error).toBeNull()
+    expect(result.changeSetId).toBe(CHANGE_SET_ARN)
+    expect(result.stackId).toBe(STACK_ID)
+    expect(result.tables).toEqual([
+      { table: 'pr-5-main-table', logicalId: 'MainTable74195DAB', status: 'done', detail: expect.stringContaining(CHANGE_SET_ARN) }
+    ])
+    expect(result.steps).toEqual([{ table: 'pr-5-main-table', action: 'import', status: 'done', detail: expect.any(String) }])
+    expect(cfn).toHaveReceivedCommandWith(ExecuteChangeSetCommand, { ChangeSetName: CHANGE_SET_ARN, ClientRequestToken: `${CHANGE_SET_NAME}-execute` })
+    expect(cfn).toHaveReceivedCommandTimes(ExecuteChangeSetCommand, 1)
+    expect(cfn).toHaveReceivedCommandTimes(DescribeChangeSetCommand, 3)
+    expect(cfn).toHaveReceivedCommandTimes(DescribeStacksCommand, 3)
+    expect(cfn).toHaveReceivedCommandWith(ListStackResourcesCommand, { StackName: STACK_ID })
+
+    const names = cfn.calls().map((c) => (c.args[0] as object).constructor.name)
+    expect(names.indexOf('ExecuteChangeSetCommand')).toBeGreaterThan(names.lastIndexOf('DescribeChangeSetCommand'))
+    // two polls of the change set, two of the stack: each slept the injected interval, never for real
+    expect(time.sleeps).toEqual([POLL_MS, POLL_MS, POLL_MS, POLL_MS])
+  })
+
+  it('writes the import template and ResourcesToImport under the artifact dir', async () => {
+    happyPath()
+    const result = await run()
+    expect(result.templatePath).toBe(path.join(artifactDir, `import-${STACK}.json`))
+    const file = JSON.parse(await readFile(result.templatePath ?? '', 'utf8')) as Record<string, unknown>
+    expect(file.resourcesToImport).toEqual(createChangeSetRequest().ResourcesToImport)
+    expect(file.template).toEqual(sentTemplate())
+    expect(file.createChangeSetRequest).toEqual(createChangeSetRequest())
+  })
+
+  it('reads a deployed template that GetTemplate returns as YAML with short-form tags', async () => {
+    const yaml = [
+      'Parameters:',
+      '  BootstrapVersion:',
+      '    Type: AWS::SSM::Parameter::Value<String>',
+      '    Default: /cdk-bootstrap/hnb659fds/version',
+      'Resources:',
+      '  Queue4A7E3555:',
+      '    Type: AWS::SQS::Queue',
+      '    Properties:',
+      '      QueueName: !Sub "${AWS::StackName}-jobs"',
+      '    DeletionPolicy: Delete',
+      'Outputs:',
+      '  QueueArn:',
+      '    Value: !GetAtt Queue4A7E3555.Arn',
+      ''
+    ].join('\n')
+    givenDeployedTemplate(yaml)
+    givenChangeSetCreated()
+    givenChangeSetStatuses({ Status: 'CREATE_COMPLETE' })
+    cfn.on(ExecuteChangeSetCommand).resolves({})
+    givenStackStatuses(STACK_ID, 'IMPORT_COMPLETE')
+    givenStackLists(STACK_ID, ['MainTable74195DAB', 'pr-5-main-table'])
+
+    const result = await run()
+    expect(result.outcome).toBe('resolved')
+    const sent = sentTemplate()
+    expect(sent.Resources?.Queue4A7E3555).toEqual({
+      Type: 'AWS::SQS::Queue',
+      Properties: { QueueName: { 'Fn::Sub': '${AWS::StackName}-jobs' } },
+      DeletionPolicy: 'Delete'
+    })
+    expect(sent.Outputs).toEqual({ QueueArn: { Value: { 'Fn::GetAtt': ['Queue4A7E3555', 'Arn'] } } })
+    expect(createChangeSetRequest().Capabilities).toBeUndefined()
+  })
+})
+
+describe('import into a new stack (the stack is gone, the table stayed)', () => {
+  const NEW_STACK_ID = `arn:aws:cloudformation:eu-west-1:123456789012:stack/${STACK}/9d9d9d9d-1111-2222-3333-444444444444`
+
+  it.each([
+    ['no stack', { name: STACK, exists: false }],
+    ['a stack in REVIEW_IN_PROGRESS (exists without resources)', { name: STACK, exists: true, stackId: STACK_ID, status: 'REVIEW_IN_PROGRESS' }]
+  ])('%s: IMPORT creates the stack from a template holding only the table', async (_case, stack: StackState) => {
+    givenChangeSetCreated(NEW_STACK_ID)
+    givenChangeSetStatuses({ Status: 'CREATE_IN_PROGRESS' }, { Status: 'CREATE_COMPLETE' })
+    cfn.on(ExecuteChangeSetCommand, { ChangeSetName: CHANGE_SET_ARN }).resolves({})
+    givenStackStatuses(NEW_STACK_ID, 'REVIEW_IN_PROGRESS', 'IMPORT_IN_PROGRESS', 'IMPORT_COMPLETE')
+    givenStackLists(NEW_STACK_ID, ['MainTable74195DAB', 'pr-5-main-table'])
+
+    const result = await run({ stack })
+
+    expect(result.outcome).toBe('resolved')
+    expect(result.newStack).toBe(true)
+    expect(result.stackId).toBe(NEW_STACK_ID)
+    expect(cfn).not.toHaveReceivedCommand(GetTemplateCommand)
+    expect(createChangeSetRequest()).toEqual({
+      StackName: STACK,
+      ChangeSetName: CHANGE_SET_NAME,
+      ChangeSetType: 'IMPORT',
+      TemplateBody: expect.any(String),
+      ResourcesToImport: [{ ResourceType: 'AWS::DynamoDB::Table', LogicalResourceId: 'MainTable74195DAB', ResourceIdentifier: { TableName: 'pr-5-main-table' } }],
+      ClientToken: CHANGE_SET_NAME,
+      Description: 'DynamoDB Orphan Guard: import pr-5-main-table'
+    })
+    const sent = sentTemplate()
+    expect(Object.keys(sent).sort()).toEqual(['AWSTemplateFormatVersion', 'Resources'])
+    expect(Object.keys(sent.Resources ?? {})).toEqual(['MainTable74195DAB'])
+    expect(sent.Resources?.MainTable74195DAB?.DeletionPolicy).toBe('Retain')
+    expect(cfn).toHaveReceivedCommandWith(DescribeStacksCommand, { StackName: NEW_STACK_ID })
+  })
+})
+
+describe('two tables of one stack', () => {
+  it('go into ONE change set', async () => {
+    givenDeployedTemplate()
+    givenChangeSetCreated()
+    givenChangeSetStatuses({ Status: 'CREATE_COMPLETE' })
+    cfn.on(ExecuteChangeSetCommand, { ChangeSetName: CHANGE_SET_ARN }).resolves({})
+    givenStackStatuses(STACK_ID, 'IMPORT_IN_PROGRESS', 'IMPORT_COMPLETE')
+    givenStackLists(STACK_ID, ['MainTable74195DAB', 'pr-5-main-table'], ['AuditTable1F2E3D4C', 'pr-5-audit'])
+
+    const result = await run({ tables: [mainTable, auditTable] })
+
+    expect(result.outcome).toBe('resolved')
+    expect(cfn).toHaveReceivedCommandTimes(CreateChangeSetCommand, 1)
+    expect(cfn).toHaveReceivedCommandTimes(ExecuteChangeSetCommand, 1)
+    expect(createChangeSetRequest().ResourcesToImport).toEqual([
+      { ResourceType: 'AWS::DynamoDB::Table', LogicalResourceId: 'MainTable74195DAB', ResourceIdentifier: { TableName: 'pr-5-main-table' } },
+      { ResourceType: 'AWS::DynamoDB::Table', LogicalResourceId: 'AuditTable1F2E3D4C', ResourceIdentifier: { TableName: 'pr-5-audit' } }
+    ])
+    const added = Object.keys(sentTemplate().Resources ?? {}).filter((id) => !(id in (deployedTemplate().Resources ?? {})))
+    expect(added.sort()).toEqual(['AuditTable1F2E3D4C', 'MainTable74195DAB'])
+    // the audit table's spec has no policies: Retain is written
+    expect(sentTemplate().Resources?.AuditTable1F2E3D4C?.DeletionPolicy).toBe('Retain')
+    expect(result.tables.map((t) => [t.table, t.status])).toEqual([
+      ['pr-5-main-table', 'done'],
+      ['pr-5-audit', 'done']
+    ])
+  })
+
+  it('fail together when the stack does not list one of them after IMPORT_COMPLETE', async () => {
+    givenDeployedTemplate()
+    givenChangeSetCreated()
+    givenChangeSetStatuses({ Status: 'CREATE_COMPLETE' })
+    cfn.on(ExecuteChangeSetCommand).resolves({})
+    givenStackStatuses(STACK_ID, 'IMPORT_COMPLETE')
+    givenStackLists(STACK_ID, ['MainTable74195DAB', 'pr-5-main-table'])
+
+    const result = await run({ tables: [mainTable, auditTable] })
+    expect(result.outcome).toBe('failed')
+    expect(result.error?.message).toContain('does not list pr-5-audit')
+  })
+})
+
+describe('a FAILED change set is reported and never executed', () => {
+  it.each([
+    ['a change to Outputs', 'As part of the import operation, you cannot modify or add [Outputs]'],
+    ['no changes', "The submitted information didn't contain changes. Submit different information to create a change set."]
+  ])('%s', async (_case, reason) => {
+    givenDeployedTemplate()
+    givenChangeSetCreated()
+    givenChangeSetStatuses({ Status: 'CREATE_IN_PROGRESS' }, { Status: 'FAILED', StatusReason: reason })
+
+    const result = await run()
+
+    expect(cfn).not.toHaveReceivedCommand(ExecuteChangeSetCommand)
+    expect(result.outcome).toBe('failed')
+    expect(result.changeSetId).toBe(CHANGE_SET_ARN)
+    expect(result.error).toBeInstanceOf(OperationError)
+    expect(result.error?.message).toBe(`change set ${CHANGE_SET_ARN} failed: ${reason}`)
+    expect(result.error?.state).toContain('The change set was not executed; the tables are untouched and still outside stack')
+    expect(result.error?.state).toContain(`CloudFormation said: ${reason}`)
+    expect(result.stateNote).toBe(result.error?.state)
+    expect(result.tables[0]?.status).toBe('failed')
+  })
+
+  it('a change set that never reaches CREATE_COMPLETE times out on the injected clock and is not executed', async () => {
+    givenDeployedTemplate()
+    givenChangeSetCreated()
+    givenChangeSetStatuses({ Status: 'CREATE_IN_PROGRESS' })
+    const time = fakeTime()
+
+    const result = await run({ limits: { pollIntervalMs: POLL_MS, changeSetMaxWaitMs: 20_000 } }, time)
+
+    expect(cfn).not.toHaveReceivedCommand(ExecuteChangeSetCommand)
+    expect(result.outcome).toBe('failed')
+    expect(result.error?.message).toContain('did not reach CREATE_COMPLETE in time (last status CREATE_IN_PROGRESS)')
+    expect(time.sleeps.reduce((a, b) => a + b, 0)).toBeLessThanOrEqual(20_000)
+  })
+
+  it('CreateChangeSet is called once, never retried, when CloudFormation rejects it', async () => {
+    givenDeployedTemplate()
+    cfn.on(CreateChangeSetCommand).rejects(
+      new CloudFormationServiceException({
+        name: 'ValidationError',
+        $fault: 'client',
+        $metadata: { httpStatusCode: 400 },
+        message: 'ResourceTypes [AWS::DynamoDB::GlobalTable] are not supported for Import'
+      })
+    )
+    const result = await run()
+    expect(cfn).toHaveReceivedCommandTimes(CreateChangeSetCommand, 1)
+    expect(cfn).not.toHaveReceivedCommand(ExecuteChangeSetCommand)
+    expect(result.outcome).toBe('failed')
+    expect(result.error?.message).toContain('are not supported for Import')
+    expect(result.error?.state).toContain('Nothing was imported')
+  })
+})
+
+describe('an import that rolls back', () => {
+  const event = (id: string, LogicalResourceId: string, ResourceType: string, ResourceStatus: string, ResourceStatusReason?: string): StackEvent => ({
+    StackId: STACK_ID,
+    EventId: id,
+    StackName: STACK,
+    LogicalResourceId,
+    PhysicalResourceId: ResourceType === 'AWS::CloudFormation::Stack' ? STACK_ID : 'pr-5-main-table',
+    ResourceType,
+    ResourceStatus: ResourceStatus as StackEvent['ResourceStatus'],
+    ResourceStatusReason,
+    Timestamp: new Date(NOW)
+  })
+  const STACK_TYPE = 'AWS::CloudFormation::Stack'
+  const TABLE_TYPE = 'AWS::DynamoDB::Table'
+  const cause = "Resource with identifier 'pr-5-main-table' is already managed by stack pr-5-aws-boilerplate-api"
+
+  it('IMPORT_ROLLBACK_COMPLETE fails with the first FAILED event of this import as the reason', async () => {
+    givenDeployedTemplate()
+    givenChangeSetCreated()
+    givenChangeSetStatuses({ Status: 'CREATE_COMPLETE' })
+    cfn.on(ExecuteChangeSetCommand, { ChangeSetName: CHANGE_SET_ARN }).resolves({})
+    givenStackStatuses(STACK_ID, 'IMPORT_IN_PROGRESS', 'IMPORT_ROLLBACK_IN_PROGRESS', 'IMPORT_ROLLBACK_COMPLETE')
+    // newest first, two pages; the page-2 FAILED event belongs to an older operation and must be ignored
+    cfn.on(DescribeStackEventsCommand, { StackName: STACK_ID }).resolves({
+      StackEvents: [
+        event('9', STACK, STACK_TYPE, 'IMPORT_ROLLBACK_COMPLETE'),
+        event('8', 'MainTable74195DAB', TABLE_TYPE, 'IMPORT_ROLLBACK_COMPLETE'),
+        event('7', STACK, STACK_TYPE, 'IMPORT_ROLLBACK_IN_PROGRESS', 'The following resource(s) failed to import: [MainTable74195DAB]. '),
+        event('6', 'AuditTable1F2E3D4C', TABLE_TYPE, 'IMPORT_FAILED', 'Resource import cancelled')
+      ],
+      NextToken: 'page-2'
+    })
+    cfn.on(DescribeStackEventsCommand, { StackName: STACK_ID, NextToken: 'page-2' }).resolves({
+      StackEvents: [
+        event('5', 'MainTable74195DAB', TABLE_TYPE, 'IMPORT_FAILED', cause),
+        event('4', STACK, STACK_TYPE, 'IMPORT_IN_PROGRESS', 'User Initiated'),
+        event('3', 'SessionsTable7C302024', TABLE_TYPE, 'UPDATE_FAILED', 'an older operation')
+      ],
+      NextToken: 'page-3'
+    })
+
+    const result = await run()
+
+    expect(result.outcome).toBe('failed')
+    expect(result.error?.message).toBe(`the import into ${STACK} ended IMPORT_ROLLBACK_COMPLETE: ${cause}`)
+    expect(result.error?.state).toContain('The import rolled back: the tables are untouched')
+    expect(result.error?.state).toContain(cause)
+    expect(cfn).toHaveReceivedCommandTimes(DescribeStackEventsCommand, 2)
+    expect(cfn).not.toHaveReceivedCommand(ListStackResourcesCommand)
+  })
+
+  it('IMPORT_ROLLBACK_FAILED says the stack needs repair', async () => {
+    givenDeployedTemplate()
+    givenChangeSetCreated()
+    givenChangeSetStatuses({ Status: 'CREATE_COMPLETE' })
+    cfn.on(ExecuteChangeSetCommand).resolves({})
+    givenStackStatuses(STACK_ID, 'IMPORT_ROLLBACK_FAILED')
+    cfn.on(DescribeStackEventsCommand, { StackName: STACK_ID }).resolves({
+      StackEvents: [event('2', 'MainTable74195DAB', TABLE_TYPE, 'IMPORT_FAILED', cause), event('1', STACK, STACK_TYPE, 'IMPORT_IN_PROGRESS')]
+    })
+    const result = await run()
+    expect(result.outcome).toBe('failed')
+    expect(result.error?.state).toContain(`Stack ${STACK} is IMPORT_ROLLBACK_FAILED after the import`)
+    expect(result.error?.state).toContain('repair the stack before deploying')
+  })
+})
+
+describe('refusals happen before any change set (outcome blocked)', () => {
+  it.each(['ROLLBACK_COMPLETE', 'UPDATE_IN_PROGRESS', 'UPDATE_ROLLBACK_IN_PROGRESS', 'IMPORT_IN_PROGRESS', 'DELETE_IN_PROGRESS', 'UPDATE_ROLLBACK_FAILED', 'DELETE_FAILED'])(
+    'a stack in %s is refused without any CloudFormation call',
+    async (status) => {
+      const result = await run({ stack: { ...existingStack, status } })
+      expect(result.outcome).toBe('blocked')
+      expect(cfn.calls()).toHaveLength(0)
+      expect(result.reasons[0]).toContain(`stack ${STACK} is ${status}`)
+      expect(result.stateNote).toContain('Nothing was changed: no change set was created')
+      expect(result.tables).toEqual([{ table: 'pr-5-main-table', logicalId: 'MainTable74195DAB', status: 'blocked', detail: result.reasons[0] }])
+      expect(result.steps[0]?.status).toBe('skipped')
+    }
+  )
+
+  it('ROLLBACK_COMPLETE says to delete the stack first', async () => {
+    const result = await run({ stack: { ...existingStack, status: 'ROLLBACK_COMPLETE' } })
+    expect(result.reasons[0]).toContain(`aws cloudformation delete-stack --stack-name ${STACK}`)
+  })
+
+  it.each([
+    ['a table in a nested stack', { spec: tableSpec({ nestedPath: ['AuditNestedStackAuditNestedStackResourceF69BD105'] }) }, /nested stack AuditNestedStack.*not supported/],
+    ['a GlobalTable', { spec: tableSpec({ resourceType: 'AWS::DynamoDB::GlobalTable' }) }, /AWS::DynamoDB::GlobalTable: importing global tables is not supported/],
+    ['a table without logical id', { spec: tableSpec({ logicalId: null }) }, /no logical id/],
+    ['a table that does not exist', { live: null }, /does not exist/],
+    ['a table that is not ACTIVE', { live: liveMainTable({ status: 'DELETING' }) }, /is DELETING/],
+    ['a table of another stack', { spec: tableSpec({ stack: 'pr-5-aws-boilerplate-api' }) }, /belongs to stack pr-5-aws-boilerplate-api/]
+  ])('%s is refused and the other table of the stack is not imported either', async (_case, override, message) => {
+    const result = await run({ tables: [{ ...mainTable, ...override }, auditTable] })
+    expect(result.outcome).toBe('blocked')
+    expect(cfn.calls()).toHaveLength(0)
+    expect(result.tables[0]?.status).toBe('blocked')
+    expect(result.tables[0]?.detail).toMatch(message)
+    expect(result.tables[1]).toEqual({ table: 'pr-5-audit', logicalId: 'AuditTable1F2E3D4C', status: 'skipped', detail: expect.stringContaining('one import for all its tables') })
+  })
+
+  it('a template over 51,200 bytes is refused after reading the deployed template, without CreateChangeSet', async () => {
+    const big = deployedTemplate()
+    big.Description = 'd'.repeat(52_000)
+    givenDeployedTemplate(JSON.stringify(big))
+    const result = await run()
+    expect(result.outcome).toBe('blocked')
+    expect(result.reasons[0]).toMatch(/an inline TemplateBody may hold 51200/)
+    expectNoMutatingCall()
+  })
+
+  it('a logical id the deployed stack already has is refused', async () => {
+    givenDeployedTemplate()
+    const result = await run({ tables: [{ ...mainTable, spec: tableSpec({ logicalId: 'SessionsTable7C302024' }) }] })
+    expect(result.outcome).toBe('blocked')
+    expectNoMutatingCall()
+  })
+})
+
+describe('dry-run', () => {
+  it('makes no mutating call, writes the artifact, and returns the exact CreateChangeSet request it would send', async () => {
+    givenDeployedTemplate()
+    const result = await run({ dryRun: true })
+
+    expectNoMutatingCall()
+    expect(cfn.calls().map((c) => (c.args[0] as object).constructor.name)).toEqual(['GetTemplateCommand'])
+    expect(result.outcome).toBe('dry-run')
+    expect(result.tables[0]?.status).toBe('planned')
+    expect(result.steps[0]?.status).toBe('planned')
+    expect(result.calls.map((c) => c.command)).toEqual(['CreateChangeSet', 'DescribeChangeSet', 'ExecuteChangeSet', 'DescribeStacks', 'ListStackResources'])
+
+    // the same request a real run sends
+    const dryInput = result.calls[0]?.input
+    const file = JSON.parse(await readFile(result.templatePath ?? '', 'utf8')) as Record<string, unknown>
+    expect(file.createChangeSetRequest).toEqual(dryInput)
+
+    cfn.reset()
+    givenDeployedTemplate()
+    givenChangeSetCreated()
+    givenChangeSetStatuses({ Status: 'FAILED', StatusReason: 'stop here' })
+    await run()
+    expect(createChangeSetRequest()).toEqual(dryInput)
+  })
+})

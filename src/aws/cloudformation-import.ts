@@ -1,0 +1,227 @@
+/**
+ * CloudFormation calls of a resource IMPORT: read the deployed template, create/wait/execute the IMPORT change set,
+ * wait for the import, confirm ownership.
+ *
+ * Waiting uses a poll loop of our own rather than @aws-sdk's waitUntilChangeSetCreateComplete /
+ * waitUntilStackImportComplete: those sleep with their own setTimeout and read Date.now() (no injectable sleep or
+ * clock, so tests would really wait), start at a 30 s minimum delay (an import change set is usually ready in a few
+ * seconds), end at IMPORT_ROLLBACK_IN_PROGRESS (before the rollback has finished) and fail with a JSON dump of the
+ * last response. The loop below polls the same calls with an explicit time limit and reports CloudFormation's reason.
+ */
+import {
+  DescribeChangeSetCommand,
+  DescribeStackEventsCommand,
+  DescribeStacksCommand,
+  ExecuteChangeSetCommand,
+  GetTemplateCommand,
+  ListStackResourcesCommand,
+  CreateChangeSetCommand,
+  type CloudFormationClient,
+  type Capability,
+  type CreateChangeSetCommandInput,
+  type Parameter,
+  type ResourceToImport,
+  type StackEvent
+} from '@aws-sdk/client-cloudformation'
+import { parseTemplate } from '../discover/template.js'
+import type { CfnTemplate } from '../types.js'
+
+/** The only part of the CloudFormation client used here; tests hand in a mocked client. */
+export type CloudFormationImportClient = Pick<CloudFormationClient, 'send'>
+
+export interface PollOptions {
+  sleep: (ms: number) => Promise<void>
+  /** Milliseconds since the epoch. */
+  now: () => number
+  /** Give up after this long (the change set / import is left as it is and the error says so). */
+  maxWaitMs: number
+  pollIntervalMs: number
+}
+
+/** A wait ended without success: `kind` says whether CloudFormation reported failure or our time limit ran out. */
+export class CloudFormationWaitError extends Error {
+  constructor(
+    message: string,
+    readonly kind: 'failed' | 'timeout',
+    /** Last status seen (change set or stack status). */
+    readonly status: string,
+    /** CloudFormation's own reason, when it gave one. */
+    readonly reason: string | null
+  ) {
+    super(message)
+    this.name = 'CloudFormationWaitError'
+  }
+}
+
+/**
+ * The template the stack was deployed with (GetTemplate, TemplateStage Original: before transforms), parsed from
+ * JSON or YAML (short-form tags become long form).
+ */
+export async function getDeployedTemplate(cfn: CloudFormationImportClient, stackName: string): Promise<CfnTemplate> {
+  const out = await cfn.send(new GetTemplateCommand({ StackName: stackName, TemplateStage: 'Original' }))
+  const body = out.TemplateBody
+  if (typeof body !== 'string' || body.trim() === '') throw new Error(`GetTemplate returned no template for stack ${stackName}`)
+  return parseTemplate(`deployed template of stack ${stackName}`, body)
+}
+
+export interface ImportChangeSetParams {
+  stackName: string
+  changeSetName: string
+  templateBody: string
+  resourcesToImport: ResourceToImport[]
+  /** True when the change set creates the stack (no stack, or one in REVIEW_IN_PROGRESS). */
+  newStack: boolean
+  /** What the deployed template demands (CAPABILITY_IAM, …); omitted when empty. */
+  capabilities?: Capability[]
+  /** The deployed template's parameters, each with UsePreviousValue (an import may not change them). */
+  parameters?: Parameter[]
+  description?: string
+}
+
+/**
+ * The exact CreateChangeSet request of an import (pure: also what dry-run shows).
+ * ClientToken makes a retry of this one request by the SDK's retry strategy idempotent; we never retry it ourselves.
+ */
+export function importChangeSetInput(p: ImportChangeSetParams): CreateChangeSetCommandInput {
+  const input: CreateChangeSetCommandInput = {
+    StackName: p.stackName,
+    ChangeSetName: p.changeSetName,
+    ChangeSetType: 'IMPORT',
+    TemplateBody: p.templateBody,
+    ResourcesToImport: p.resourcesToImport.map((r) => ({
+      ResourceType: r.ResourceType,
+      LogicalResourceId: r.LogicalResourceId,
+      ResourceIdentifier: { ...r.ResourceIdentifier }
+    })),
+    ClientToken: p.changeSetName
+  }
+  if (p.description) input.Description = p.description
+  if (!p.newStack && p.parameters && p.parameters.length > 0) input.Parameters = p.parameters.map((x) => ({ ...x }))
+  if (p.capabilities && p.capabilities.length > 0) input.Capabilities = [...p.capabilities]
+  return input
+}
+
+/** Creates the IMPORT change set (one call, no retry of ours). Returns the change set and stack ARNs. */
+export async function createImportChangeSet(
+  cfn: CloudFormationImportClient,
+  params: ImportChangeSetParams
+): Promise<{ changeSetId: string; stackId: string }> {
+  const out = await cfn.send(new CreateChangeSetCommand(importChangeSetInput(params)))
+  if (!out.Id || !out.StackId) throw new Error(`CreateChangeSet for stack ${params.stackName} returned no change set id or stack id`)
+  return { changeSetId: out.Id, stackId: out.StackId }
+}
+
+function minutes(ms: number): string {
+  const m = ms / 60_000
+  return m >= 1 ? `${Math.round(m * 10) / 10} min` : `${Math.round(ms / 1000)} s`
+}
+
+/**
+ * Polls DescribeChangeSet (by change set ARN) until CREATE_COMPLETE.
+ * @throws CloudFormationWaitError kind 'failed' with the StatusReason when the change set ends FAILED (it must then
+ *   never be executed), kind 'timeout' when the time limit runs out.
+ */
+export async function waitForChangeSet(
+  cfn: CloudFormationImportClient,
+  changeSetId: string,
+  poll: PollOptions
+): Promise<{ status: 'CREATE_COMPLETE'; executionStatus: string | null }> {
+  const deadline = poll.now() + poll.maxWaitMs
+  let status = 'UNKNOWN'
+  for (;;) {
+    const out = await cfn.send(new DescribeChangeSetCommand({ ChangeSetName: changeSetId }))
+    status = out.Status ?? 'UNKNOWN'
+    if (status === 'CREATE_COMPLETE') return { status, executionStatus: out.ExecutionStatus ?? null }
+    if (status === 'FAILED' || status.startsWith('DELETE_')) {
+      const reason = out.StatusReason ?? null
+      throw new CloudFormationWaitError(
+        `change set ${changeSetId} is ${status}${reason ? `: ${reason}` : ''}`,
+        'failed',
+        status,
+        reason
+      )
+    }
+    if (poll.now() + poll.pollIntervalMs > deadline) {
+      throw new CloudFormationWaitError(
+        `change set ${changeSetId} was still ${status} after ${minutes(poll.maxWaitMs)}`,
+        'timeout',
+        status,
+        out.StatusReason ?? null
+      )
+    }
+    await poll.sleep(poll.pollIntervalMs)
+  }
+}
+
+/** Executes a change set that reached CREATE_COMPLETE. */
+export async function executeChangeSet(cfn: CloudFormationImportClient, changeSetId: string, clientRequestToken: string): Promise<void> {
+  await cfn.send(new ExecuteChangeSetCommand({ ChangeSetName: changeSetId, ClientRequestToken: clientRequestToken }))
+}
+
+const IMPORT_WAITING = new Set(['REVIEW_IN_PROGRESS', 'IMPORT_IN_PROGRESS', 'IMPORT_ROLLBACK_IN_PROGRESS'])
+
+/**
+ * The reason of the first failure of the latest operation: stack events come newest first, so read back to the
+ * stack's own latest IMPORT_IN_PROGRESS event and take the oldest *_FAILED event after it.
+ */
+export async function firstFailureReason(cfn: CloudFormationImportClient, stackId: string, maxPages = 5): Promise<string | null> {
+  const events: StackEvent[] = []
+  let token: string | undefined
+  for (let page = 0; page < maxPages; page++) {
+    const out = await cfn.send(new DescribeStackEventsCommand(token ? { StackName: stackId, NextToken: token } : { StackName: stackId }))
+    const batch = out.StackEvents ?? []
+    const start = batch.findIndex(
+      (e) => e.ResourceType === 'AWS::CloudFormation::Stack' && e.PhysicalResourceId === stackId && e.ResourceStatus === 'IMPORT_IN_PROGRESS'
+    )
+    events.push(...(start < 0 ? batch : batch.slice(0, start)))
+    if (start >= 0 || !out.NextToken) break
+    token = out.NextToken
+  }
+  const failed = events.filter((e) => e.ResourceStatus?.endsWith('_FAILED') && e.ResourceStatusReason)
+  return failed.at(-1)?.ResourceStatusReason ?? null
+}
+
+/**
+ * Polls DescribeStacks by stack ARN until the import ends. IMPORT_COMPLETE → success; IMPORT_ROLLBACK_COMPLETE /
+ * IMPORT_ROLLBACK_FAILED (waited for through IMPORT_ROLLBACK_IN_PROGRESS) or any status an import cannot lead to →
+ * CloudFormationWaitError 'failed' carrying the first failed stack event's reason.
+ */
+export async function waitForImport(cfn: CloudFormationImportClient, stackId: string, poll: PollOptions): Promise<void> {
+  const deadline = poll.now() + poll.maxWaitMs
+  for (;;) {
+    const stack = (await cfn.send(new DescribeStacksCommand({ StackName: stackId }))).Stacks?.[0]
+    const status = stack?.StackStatus ?? 'UNKNOWN'
+    if (status === 'IMPORT_COMPLETE') return
+    if (!IMPORT_WAITING.has(status)) {
+      const reason = (await firstFailureReason(cfn, stackId)) ?? stack?.StackStatusReason ?? null
+      throw new CloudFormationWaitError(`stack ${stackId} is ${status}${reason ? `: ${reason}` : ''}`, 'failed', status, reason)
+    }
+    if (poll.now() + poll.pollIntervalMs > deadline) {
+      throw new CloudFormationWaitError(
+        `stack ${stackId} was still ${status} after ${minutes(poll.maxWaitMs)}`,
+        'timeout',
+        status,
+        stack?.StackStatusReason ?? null
+      )
+    }
+    await poll.sleep(poll.pollIntervalMs)
+  }
+}
+
+/** Which of the tables the stack now lists as its AWS::DynamoDB::Table resources (by physical id = table name). */
+export async function confirmOwned(
+  cfn: CloudFormationImportClient,
+  stackId: string,
+  tableNames: string[]
+): Promise<{ owned: string[]; missing: string[] }> {
+  const listed = new Set<string>()
+  let token: string | undefined
+  do {
+    const out = await cfn.send(new ListStackResourcesCommand(token ? { StackName: stackId, NextToken: token } : { StackName: stackId }))
+    for (const r of out.StackResourceSummaries ?? []) {
+      if (r.ResourceType === 'AWS::DynamoDB::Table' && r.PhysicalResourceId) listed.add(r.PhysicalResourceId)
+    }
+    token = out.NextToken
+  } while (token)
+  return { owned: tableNames.filter((t) => listed.has(t)), missing: tableNames.filter((t) => !listed.has(t)) }
+}
