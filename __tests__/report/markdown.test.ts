@@ -100,7 +100,7 @@ describe('renderReport headline: one line with the outcome, emoji first', () => 
       'resolved',
       {},
       { outcome: 'resolved', entries: [importEntry, deleteEntry, backupEntry, cleanEntry] },
-      '## 🔧 Resolved: 3 orphaned tables (1 imported, 1 backed up and deleted (restore after the deploy), 1 deleted)'
+      '## 🔧 Resolved: 3 orphaned tables (1 imported, 1 backed up and deleted for a restore after the deploy, 1 deleted)'
     ],
     [
       'restored',

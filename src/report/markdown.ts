@@ -215,14 +215,15 @@ export function renderHeadline(ctx: ReportContext): string {
     blocked: () =>
       `🛑 Blocked: ${blocked > 0 ? needDecision(blocked) : 'the deploy cannot go ahead as things are'}`,
     resolved: () => {
-      const count = (d: Decision): number => acting.filter(e => e.decision === d).length
-      const parts = [
-        [count('import'), 'imported'],
-        [count('backup-restore'), 'backed up and deleted (restore after the deploy)'],
-        [count('delete'), 'deleted']
+      const done: Array<[Decision, string]> = [
+        ['import', 'imported'],
+        ['backup-restore', 'backed up and deleted for a restore after the deploy'],
+        ['delete', 'deleted']
       ]
-        .filter(([n]) => (n as number) > 0)
-        .map(([n, verb]) => `${formatCount(n as number)} ${verb as string}`)
+      const parts = done
+        .map(([decision, verb]) => [acting.filter(e => e.decision === decision).length, verb] as const)
+        .filter(([count]) => count > 0)
+        .map(([count, verb]) => `${formatCount(count)} ${verb}`)
       return `🔧 Resolved: ${plural(acting.length, 'orphaned table')}${parts.length ? ` (${parts.join(', ')})` : ''}`
     },
     restored: () =>
