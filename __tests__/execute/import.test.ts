@@ -39,7 +39,10 @@ import {
 } from './fixtures/import-fixtures.js'
 
 const cfn = mockClient(CloudFormationClient)
-const client = new CloudFormationClient({ region: 'eu-west-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } })
+const client = new CloudFormationClient({
+  region: 'eu-west-1',
+  credentials: { accessKeyId: 'test', secretAccessKey: 'test' }
+})
 
 const POLL_MS = 5_000
 
@@ -58,7 +61,12 @@ const existingStack: StackState = { name: STACK, exists: true, stackId: STACK_ID
 const mainTable: ImportCandidate = { tableName: 'pr-5-main-table', spec: tableSpec(), live: liveMainTable() }
 const auditTable: ImportCandidate = {
   tableName: 'pr-5-audit',
-  spec: tableSpec({ tableName: 'pr-5-audit', logicalId: 'AuditTable1F2E3D4C', deletionPolicy: null, updateReplacePolicy: null }),
+  spec: tableSpec({
+    tableName: 'pr-5-audit',
+    logicalId: 'AuditTable1F2E3D4C',
+    deletionPolicy: null,
+    updateReplacePolicy: null
+  }),
   live: liveAuditTable()
 }
 
@@ -78,7 +86,12 @@ function fakeTime() {
 
 function logger(): Logger & { lines: string[] } {
   const lines: string[] = []
-  return { lines, info: (m) => lines.push(m), warning: (m) => lines.push(`warning: ${m}`), debug: () => undefined }
+  return {
+    lines,
+    info: m => lines.push(m),
+    warning: m => lines.push(`warning: ${m}`),
+    debug: () => undefined
+  }
 }
 
 function run(overrides: Partial<ExecuteImportsInput> = {}, time = fakeTime()) {
@@ -100,22 +113,38 @@ function run(overrides: Partial<ExecuteImportsInput> = {}, time = fakeTime()) {
 }
 
 function givenDeployedTemplate(body: string = JSON.stringify(deployedTemplate())): void {
-  cfn.on(GetTemplateCommand, { StackName: STACK_ID, TemplateStage: 'Original' }).resolves({ TemplateBody: body })
+  cfn
+    .on(GetTemplateCommand, { StackName: STACK_ID, TemplateStage: 'Original' })
+    .resolves({ TemplateBody: body })
 }
 
 function givenChangeSetCreated(stackId = STACK_ID): void {
-  cfn.on(CreateChangeSetCommand, { StackName: STACK, ChangeSetName: CHANGE_SET_NAME, ChangeSetType: 'IMPORT' }).resolves({ Id: CHANGE_SET_ARN, StackId: stackId })
+  cfn
+    .on(CreateChangeSetCommand, { StackName: STACK, ChangeSetName: CHANGE_SET_NAME, ChangeSetType: 'IMPORT' })
+    .resolves({ Id: CHANGE_SET_ARN, StackId: stackId })
 }
 
-function givenChangeSetStatuses(...statuses: { Status: 'CREATE_PENDING' | 'CREATE_IN_PROGRESS' | 'CREATE_COMPLETE' | 'FAILED'; StatusReason?: string }[]): void {
+function givenChangeSetStatuses(
+  ...statuses: {
+    Status: 'CREATE_PENDING' | 'CREATE_IN_PROGRESS' | 'CREATE_COMPLETE' | 'FAILED'
+    StatusReason?: string
+  }[]
+): void {
   const last = statuses.at(-1)
   let stub = cfn.on(DescribeChangeSetCommand, { ChangeSetName: CHANGE_SET_ARN })
-  for (const s of statuses.slice(0, -1)) stub = stub.resolvesOnce({ ChangeSetId: CHANGE_SET_ARN, ExecutionStatus: 'UNAVAILABLE', ...s })
-  stub.resolves({ ChangeSetId: CHANGE_SET_ARN, ExecutionStatus: last?.Status === 'CREATE_COMPLETE' ? 'AVAILABLE' : 'UNAVAILABLE', ...last })
+  for (const s of statuses.slice(0, -1))
+    stub = stub.resolvesOnce({ ChangeSetId: CHANGE_SET_ARN, ExecutionStatus: 'UNAVAILABLE', ...s })
+  stub.resolves({
+    ChangeSetId: CHANGE_SET_ARN,
+    ExecutionStatus: last?.Status === 'CREATE_COMPLETE' ? 'AVAILABLE' : 'UNAVAILABLE',
+    ...last
+  })
 }
 
 function givenStackStatuses(stackId: string, ...statuses: StackStatus[]): void {
-  const stack = (StackStatus: StackStatus) => ({ Stacks: [{ StackName: STACK, StackId: stackId, StackStatus, CreationTime: new Date(NOW) }] })
+  const stack = (StackStatus: StackStatus) => ({
+    Stacks: [{ StackName: STACK, StackId: stackId, StackStatus, CreationTime: new Date(NOW) }]
+  })
   let stub = cfn.on(DescribeStacksCommand, { StackName: stackId })
   for (const s of statuses.slice(0, -1)) stub = stub.resolvesOnce(stack(s))
   stub.resolves(stack(statuses.at(-1) ?? 'IMPORT_COMPLETE'))
@@ -152,10 +181,18 @@ describe('import into an existing stack', () => {
   function happyPath(): void {
     givenDeployedTemplate()
     givenChangeSetCreated()
-    givenChangeSetStatuses({ Status: 'CREATE_PENDING' }, { Status: 'CREATE_IN_PROGRESS' }, { Status: 'CREATE_COMPLETE' })
+    givenChangeSetStatuses(
+      { Status: 'CREATE_PENDING' },
+      { Status: 'CREATE_IN_PROGRESS' },
+      { Status: 'CREATE_COMPLETE' }
+    )
     cfn.on(ExecuteChangeSetCommand, { ChangeSetName: CHANGE_SET_ARN }).resolves({})
     givenStackStatuses(STACK_ID, 'IMPORT_IN_PROGRESS', 'IMPORT_IN_PROGRESS', 'IMPORT_COMPLETE')
-    givenStackLists(STACK_ID, ['SessionsTable7C302024', 'pr-5-aws-boilerplate-database-sessions'], ['MainTable74195DAB', 'pr-5-main-table'])
+    givenStackLists(
+      STACK_ID,
+      ['SessionsTable7C302024', 'pr-5-aws-boilerplate-database-sessions'],
+      ['MainTable74195DAB', 'pr-5-main-table']
+    )
   }
 
   it('sends exactly this CreateChangeSet request: IMPORT, previous parameters, needed capabilities, client token', async () => {
@@ -166,20 +203,30 @@ describe('import into an existing stack', () => {
       ChangeSetName: CHANGE_SET_NAME,
       ChangeSetType: 'IMPORT',
       TemplateBody: expect.any(String),
-      ResourcesToImport: [{ ResourceType: 'AWS::DynamoDB::Table', LogicalResourceId: 'MainTable74195DAB', ResourceIdentifier: { TableName: 'pr-5-main-table' } }],
+      ResourcesToImport: [
+        {
+          ResourceType: 'AWS::DynamoDB::Table',
+          LogicalResourceId: 'MainTable74195DAB',
+          ResourceIdentifier: { TableName: 'pr-5-main-table' }
+        }
+      ],
       ClientToken: CHANGE_SET_NAME,
       Description: 'DynamoDB Orphan Guard: import pr-5-main-table',
       Parameters: [{ ParameterKey: 'BootstrapVersion', UsePreviousValue: true }],
       Capabilities: ['CAPABILITY_IAM']
     })
-    expect(cfn).toHaveReceivedCommandWith(GetTemplateCommand, { StackName: STACK_ID, TemplateStage: 'Original' })
+    expect(cfn).toHaveReceivedCommandWith(GetTemplateCommand, {
+      StackName: STACK_ID,
+      TemplateStage: 'Original'
+    })
   })
 
   it('template rule: every deployed resource is sent unchanged', async () => {
     happyPath()
     await run()
     const sent = sentTemplate()
-    for (const [id, resource] of Object.entries(deployedTemplate().Resources ?? {})) expect(sent.Resources?.[id]).toEqual(resource)
+    for (const [id, resource] of Object.entries(deployedTemplate().Resources ?? {}))
+      expect(sent.Resources?.[id]).toEqual(resource)
   })
 
   it('template rule: Outputs (and Parameters, Conditions, Rules) are sent unchanged', async () => {
@@ -196,7 +243,9 @@ describe('import into an existing stack', () => {
   it('template rule: only the imported table is added', async () => {
     happyPath()
     await run()
-    const added = Object.keys(sentTemplate().Resources ?? {}).filter((id) => !(id in (deployedTemplate().Resources ?? {})))
+    const added = Object.keys(sentTemplate().Resources ?? {}).filter(
+      id => !(id in (deployedTemplate().Resources ?? {}))
+    )
     expect(added).toEqual(['MainTable74195DAB'])
   })
 
@@ -234,7 +283,12 @@ describe('import into an existing stack', () => {
     happyPath()
     await run()
     const props = sentTemplate().Resources?.MainTable74195DAB?.Properties
-    expect((props?.AttributeDefinitions as { AttributeName: string }[]).map((a) => a.AttributeName)).toEqual(['pk', 'sk', 'gsi1pk', 'gsi1sk'])
+    expect((props?.AttributeDefinitions as { AttributeName: string }[]).map(a => a.AttributeName)).toEqual([
+      'pk',
+      'sk',
+      'gsi1pk',
+      'gsi1sk'
+    ])
   })
 
   it('template rule: a PAY_PER_REQUEST table has no ProvisionedThroughput anywhere', async () => {
@@ -259,17 +313,29 @@ describe('import into an existing stack', () => {
     expect(result.changeSetId).toBe(CHANGE_SET_ARN)
     expect(result.stackId).toBe(STACK_ID)
     expect(result.tables).toEqual([
-      { table: 'pr-5-main-table', logicalId: 'MainTable74195DAB', status: 'done', detail: expect.stringContaining(CHANGE_SET_ARN) }
+      {
+        table: 'pr-5-main-table',
+        logicalId: 'MainTable74195DAB',
+        status: 'done',
+        detail: expect.stringContaining(CHANGE_SET_ARN)
+      }
     ])
-    expect(result.steps).toEqual([{ table: 'pr-5-main-table', action: 'import', status: 'done', detail: expect.any(String) }])
-    expect(cfn).toHaveReceivedCommandWith(ExecuteChangeSetCommand, { ChangeSetName: CHANGE_SET_ARN, ClientRequestToken: `${CHANGE_SET_NAME}-execute` })
+    expect(result.steps).toEqual([
+      { table: 'pr-5-main-table', action: 'import', status: 'done', detail: expect.any(String) }
+    ])
+    expect(cfn).toHaveReceivedCommandWith(ExecuteChangeSetCommand, {
+      ChangeSetName: CHANGE_SET_ARN,
+      ClientRequestToken: `${CHANGE_SET_NAME}-execute`
+    })
     expect(cfn).toHaveReceivedCommandTimes(ExecuteChangeSetCommand, 1)
     expect(cfn).toHaveReceivedCommandTimes(DescribeChangeSetCommand, 3)
     expect(cfn).toHaveReceivedCommandTimes(DescribeStacksCommand, 3)
     expect(cfn).toHaveReceivedCommandWith(ListStackResourcesCommand, { StackName: STACK_ID })
 
-    const names = cfn.calls().map((c) => (c.args[0] as object).constructor.name)
-    expect(names.indexOf('ExecuteChangeSetCommand')).toBeGreaterThan(names.lastIndexOf('DescribeChangeSetCommand'))
+    const names = cfn.calls().map(c => (c.args[0] as object).constructor.name)
+    expect(names.indexOf('ExecuteChangeSetCommand')).toBeGreaterThan(
+      names.lastIndexOf('DescribeChangeSetCommand')
+    )
     // two polls of the change set, two of the stack: each slept the injected interval, never for real
     expect(time.sleeps).toEqual([POLL_MS, POLL_MS, POLL_MS, POLL_MS])
   })
@@ -326,35 +392,47 @@ describe('import into a new stack (the stack is gone, the table stayed)', () => 
 
   it.each([
     ['no stack', { name: STACK, exists: false }],
-    ['a stack in REVIEW_IN_PROGRESS (exists without resources)', { name: STACK, exists: true, stackId: STACK_ID, status: 'REVIEW_IN_PROGRESS' }]
-  ])('%s: IMPORT creates the stack from a template holding only the table', async (_case, stack: StackState) => {
-    givenChangeSetCreated(NEW_STACK_ID)
-    givenChangeSetStatuses({ Status: 'CREATE_IN_PROGRESS' }, { Status: 'CREATE_COMPLETE' })
-    cfn.on(ExecuteChangeSetCommand, { ChangeSetName: CHANGE_SET_ARN }).resolves({})
-    givenStackStatuses(NEW_STACK_ID, 'REVIEW_IN_PROGRESS', 'IMPORT_IN_PROGRESS', 'IMPORT_COMPLETE')
-    givenStackLists(NEW_STACK_ID, ['MainTable74195DAB', 'pr-5-main-table'])
+    [
+      'a stack in REVIEW_IN_PROGRESS (exists without resources)',
+      { name: STACK, exists: true, stackId: STACK_ID, status: 'REVIEW_IN_PROGRESS' }
+    ]
+  ])(
+    '%s: IMPORT creates the stack from a template holding only the table',
+    async (_case, stack: StackState) => {
+      givenChangeSetCreated(NEW_STACK_ID)
+      givenChangeSetStatuses({ Status: 'CREATE_IN_PROGRESS' }, { Status: 'CREATE_COMPLETE' })
+      cfn.on(ExecuteChangeSetCommand, { ChangeSetName: CHANGE_SET_ARN }).resolves({})
+      givenStackStatuses(NEW_STACK_ID, 'REVIEW_IN_PROGRESS', 'IMPORT_IN_PROGRESS', 'IMPORT_COMPLETE')
+      givenStackLists(NEW_STACK_ID, ['MainTable74195DAB', 'pr-5-main-table'])
 
-    const result = await run({ stack })
+      const result = await run({ stack })
 
-    expect(result.outcome).toBe('resolved')
-    expect(result.newStack).toBe(true)
-    expect(result.stackId).toBe(NEW_STACK_ID)
-    expect(cfn).not.toHaveReceivedCommand(GetTemplateCommand)
-    expect(createChangeSetRequest()).toEqual({
-      StackName: STACK,
-      ChangeSetName: CHANGE_SET_NAME,
-      ChangeSetType: 'IMPORT',
-      TemplateBody: expect.any(String),
-      ResourcesToImport: [{ ResourceType: 'AWS::DynamoDB::Table', LogicalResourceId: 'MainTable74195DAB', ResourceIdentifier: { TableName: 'pr-5-main-table' } }],
-      ClientToken: CHANGE_SET_NAME,
-      Description: 'DynamoDB Orphan Guard: import pr-5-main-table'
-    })
-    const sent = sentTemplate()
-    expect(Object.keys(sent).sort()).toEqual(['AWSTemplateFormatVersion', 'Resources'])
-    expect(Object.keys(sent.Resources ?? {})).toEqual(['MainTable74195DAB'])
-    expect(sent.Resources?.MainTable74195DAB?.DeletionPolicy).toBe('Retain')
-    expect(cfn).toHaveReceivedCommandWith(DescribeStacksCommand, { StackName: NEW_STACK_ID })
-  })
+      expect(result.outcome).toBe('resolved')
+      expect(result.newStack).toBe(true)
+      expect(result.stackId).toBe(NEW_STACK_ID)
+      expect(cfn).not.toHaveReceivedCommand(GetTemplateCommand)
+      expect(createChangeSetRequest()).toEqual({
+        StackName: STACK,
+        ChangeSetName: CHANGE_SET_NAME,
+        ChangeSetType: 'IMPORT',
+        TemplateBody: expect.any(String),
+        ResourcesToImport: [
+          {
+            ResourceType: 'AWS::DynamoDB::Table',
+            LogicalResourceId: 'MainTable74195DAB',
+            ResourceIdentifier: { TableName: 'pr-5-main-table' }
+          }
+        ],
+        ClientToken: CHANGE_SET_NAME,
+        Description: 'DynamoDB Orphan Guard: import pr-5-main-table'
+      })
+      const sent = sentTemplate()
+      expect(Object.keys(sent).sort()).toEqual(['AWSTemplateFormatVersion', 'Resources'])
+      expect(Object.keys(sent.Resources ?? {})).toEqual(['MainTable74195DAB'])
+      expect(sent.Resources?.MainTable74195DAB?.DeletionPolicy).toBe('Retain')
+      expect(cfn).toHaveReceivedCommandWith(DescribeStacksCommand, { StackName: NEW_STACK_ID })
+    }
+  )
 })
 
 describe('two tables of one stack', () => {
@@ -372,14 +450,24 @@ describe('two tables of one stack', () => {
     expect(cfn).toHaveReceivedCommandTimes(CreateChangeSetCommand, 1)
     expect(cfn).toHaveReceivedCommandTimes(ExecuteChangeSetCommand, 1)
     expect(createChangeSetRequest().ResourcesToImport).toEqual([
-      { ResourceType: 'AWS::DynamoDB::Table', LogicalResourceId: 'MainTable74195DAB', ResourceIdentifier: { TableName: 'pr-5-main-table' } },
-      { ResourceType: 'AWS::DynamoDB::Table', LogicalResourceId: 'AuditTable1F2E3D4C', ResourceIdentifier: { TableName: 'pr-5-audit' } }
+      {
+        ResourceType: 'AWS::DynamoDB::Table',
+        LogicalResourceId: 'MainTable74195DAB',
+        ResourceIdentifier: { TableName: 'pr-5-main-table' }
+      },
+      {
+        ResourceType: 'AWS::DynamoDB::Table',
+        LogicalResourceId: 'AuditTable1F2E3D4C',
+        ResourceIdentifier: { TableName: 'pr-5-audit' }
+      }
     ])
-    const added = Object.keys(sentTemplate().Resources ?? {}).filter((id) => !(id in (deployedTemplate().Resources ?? {})))
+    const added = Object.keys(sentTemplate().Resources ?? {}).filter(
+      id => !(id in (deployedTemplate().Resources ?? {}))
+    )
     expect(added.sort()).toEqual(['AuditTable1F2E3D4C', 'MainTable74195DAB'])
     // the audit table's spec has no policies: Retain is written
     expect(sentTemplate().Resources?.AuditTable1F2E3D4C?.DeletionPolicy).toBe('Retain')
-    expect(result.tables.map((t) => [t.table, t.status])).toEqual([
+    expect(result.tables.map(t => [t.table, t.status])).toEqual([
       ['pr-5-main-table', 'done'],
       ['pr-5-audit', 'done']
     ])
@@ -402,7 +490,10 @@ describe('two tables of one stack', () => {
 describe('a FAILED change set is reported and never executed', () => {
   it.each([
     ['a change to Outputs', 'As part of the import operation, you cannot modify or add [Outputs]'],
-    ['no changes', "The submitted information didn't contain changes. Submit different information to create a change set."]
+    [
+      'no changes',
+      "The submitted information didn't contain changes. Submit different information to create a change set."
+    ]
   ])('%s', async (_case, reason) => {
     givenDeployedTemplate()
     givenChangeSetCreated()
@@ -415,7 +506,9 @@ describe('a FAILED change set is reported and never executed', () => {
     expect(result.changeSetId).toBe(CHANGE_SET_ARN)
     expect(result.error).toBeInstanceOf(OperationError)
     expect(result.error?.message).toBe(`change set ${CHANGE_SET_ARN} failed: ${reason}`)
-    expect(result.error?.state).toContain('The change set was not executed; the tables are untouched and still outside stack')
+    expect(result.error?.state).toContain(
+      'The change set was not executed; the tables are untouched and still outside stack'
+    )
     expect(result.error?.state).toContain(`CloudFormation said: ${reason}`)
     expect(result.stateNote).toBe(result.error?.state)
     expect(result.tables[0]?.status).toBe('failed')
@@ -431,7 +524,9 @@ describe('a FAILED change set is reported and never executed', () => {
 
     expect(cfn).not.toHaveReceivedCommand(ExecuteChangeSetCommand)
     expect(result.outcome).toBe('failed')
-    expect(result.error?.message).toContain('did not reach CREATE_COMPLETE in time (last status CREATE_IN_PROGRESS)')
+    expect(result.error?.message).toContain(
+      'did not reach CREATE_COMPLETE in time (last status CREATE_IN_PROGRESS)'
+    )
     expect(time.sleeps.reduce((a, b) => a + b, 0)).toBeLessThanOrEqual(20_000)
   })
 
@@ -455,7 +550,13 @@ describe('a FAILED change set is reported and never executed', () => {
 })
 
 describe('an import that rolls back', () => {
-  const event = (id: string, LogicalResourceId: string, ResourceType: string, ResourceStatus: string, ResourceStatusReason?: string): StackEvent => ({
+  const event = (
+    id: string,
+    LogicalResourceId: string,
+    ResourceType: string,
+    ResourceStatus: string,
+    ResourceStatusReason?: string
+  ): StackEvent => ({
     StackId: STACK_ID,
     EventId: id,
     StackName: STACK,
@@ -468,20 +569,32 @@ describe('an import that rolls back', () => {
   })
   const STACK_TYPE = 'AWS::CloudFormation::Stack'
   const TABLE_TYPE = 'AWS::DynamoDB::Table'
-  const cause = "Resource with identifier 'pr-5-main-table' is already managed by stack pr-5-aws-boilerplate-api"
+  const cause =
+    "Resource with identifier 'pr-5-main-table' is already managed by stack pr-5-aws-boilerplate-api"
 
   it('IMPORT_ROLLBACK_COMPLETE fails with the first FAILED event of this import as the reason', async () => {
     givenDeployedTemplate()
     givenChangeSetCreated()
     givenChangeSetStatuses({ Status: 'CREATE_COMPLETE' })
     cfn.on(ExecuteChangeSetCommand, { ChangeSetName: CHANGE_SET_ARN }).resolves({})
-    givenStackStatuses(STACK_ID, 'IMPORT_IN_PROGRESS', 'IMPORT_ROLLBACK_IN_PROGRESS', 'IMPORT_ROLLBACK_COMPLETE')
+    givenStackStatuses(
+      STACK_ID,
+      'IMPORT_IN_PROGRESS',
+      'IMPORT_ROLLBACK_IN_PROGRESS',
+      'IMPORT_ROLLBACK_COMPLETE'
+    )
     // newest first, two pages; the page-2 FAILED event belongs to an older operation and must be ignored
     cfn.on(DescribeStackEventsCommand, { StackName: STACK_ID }).resolves({
       StackEvents: [
         event('9', STACK, STACK_TYPE, 'IMPORT_ROLLBACK_COMPLETE'),
         event('8', 'MainTable74195DAB', TABLE_TYPE, 'IMPORT_ROLLBACK_COMPLETE'),
-        event('7', STACK, STACK_TYPE, 'IMPORT_ROLLBACK_IN_PROGRESS', 'The following resource(s) failed to import: [MainTable74195DAB]. '),
+        event(
+          '7',
+          STACK,
+          STACK_TYPE,
+          'IMPORT_ROLLBACK_IN_PROGRESS',
+          'The following resource(s) failed to import: [MainTable74195DAB]. '
+        ),
         event('6', 'AuditTable1F2E3D4C', TABLE_TYPE, 'IMPORT_FAILED', 'Resource import cancelled')
       ],
       NextToken: 'page-2'
@@ -512,7 +625,10 @@ describe('an import that rolls back', () => {
     cfn.on(ExecuteChangeSetCommand).resolves({})
     givenStackStatuses(STACK_ID, 'IMPORT_ROLLBACK_FAILED')
     cfn.on(DescribeStackEventsCommand, { StackName: STACK_ID }).resolves({
-      StackEvents: [event('2', 'MainTable74195DAB', TABLE_TYPE, 'IMPORT_FAILED', cause), event('1', STACK, STACK_TYPE, 'IMPORT_IN_PROGRESS')]
+      StackEvents: [
+        event('2', 'MainTable74195DAB', TABLE_TYPE, 'IMPORT_FAILED', cause),
+        event('1', STACK, STACK_TYPE, 'IMPORT_IN_PROGRESS')
+      ]
     })
     const result = await run()
     expect(result.outcome).toBe('failed')
@@ -522,18 +638,30 @@ describe('an import that rolls back', () => {
 })
 
 describe('refusals happen before any change set (outcome blocked)', () => {
-  it.each(['ROLLBACK_COMPLETE', 'UPDATE_IN_PROGRESS', 'UPDATE_ROLLBACK_IN_PROGRESS', 'IMPORT_IN_PROGRESS', 'DELETE_IN_PROGRESS', 'UPDATE_ROLLBACK_FAILED', 'DELETE_FAILED'])(
-    'a stack in %s is refused without any CloudFormation call',
-    async (status) => {
-      const result = await run({ stack: { ...existingStack, status } })
-      expect(result.outcome).toBe('blocked')
-      expect(cfn.calls()).toHaveLength(0)
-      expect(result.reasons[0]).toContain(`stack ${STACK} is ${status}`)
-      expect(result.stateNote).toContain('Nothing was changed: no change set was created')
-      expect(result.tables).toEqual([{ table: 'pr-5-main-table', logicalId: 'MainTable74195DAB', status: 'blocked', detail: result.reasons[0] }])
-      expect(result.steps[0]?.status).toBe('skipped')
-    }
-  )
+  it.each([
+    'ROLLBACK_COMPLETE',
+    'UPDATE_IN_PROGRESS',
+    'UPDATE_ROLLBACK_IN_PROGRESS',
+    'IMPORT_IN_PROGRESS',
+    'DELETE_IN_PROGRESS',
+    'UPDATE_ROLLBACK_FAILED',
+    'DELETE_FAILED'
+  ])('a stack in %s is refused without any CloudFormation call', async status => {
+    const result = await run({ stack: { ...existingStack, status } })
+    expect(result.outcome).toBe('blocked')
+    expect(cfn.calls()).toHaveLength(0)
+    expect(result.reasons[0]).toContain(`stack ${STACK} is ${status}`)
+    expect(result.stateNote).toContain('Nothing was changed: no change set was created')
+    expect(result.tables).toEqual([
+      {
+        table: 'pr-5-main-table',
+        logicalId: 'MainTable74195DAB',
+        status: 'blocked',
+        detail: result.reasons[0]
+      }
+    ])
+    expect(result.steps[0]?.status).toBe('skipped')
+  })
 
   it('ROLLBACK_COMPLETE says to delete the stack first', async () => {
     const result = await run({ stack: { ...existingStack, status: 'ROLLBACK_COMPLETE' } })
@@ -541,20 +669,40 @@ describe('refusals happen before any change set (outcome blocked)', () => {
   })
 
   it.each([
-    ['a table in a nested stack', { spec: tableSpec({ nestedPath: ['AuditNestedStackAuditNestedStackResourceF69BD105'] }) }, /nested stack AuditNestedStack.*not supported/],
-    ['a GlobalTable', { spec: tableSpec({ resourceType: 'AWS::DynamoDB::GlobalTable' }) }, /AWS::DynamoDB::GlobalTable: importing global tables is not supported/],
+    [
+      'a table in a nested stack',
+      { spec: tableSpec({ nestedPath: ['AuditNestedStackAuditNestedStackResourceF69BD105'] }) },
+      /nested stack AuditNestedStack.*not supported/
+    ],
+    [
+      'a GlobalTable',
+      { spec: tableSpec({ resourceType: 'AWS::DynamoDB::GlobalTable' }) },
+      /AWS::DynamoDB::GlobalTable: importing global tables is not supported/
+    ],
     ['a table without logical id', { spec: tableSpec({ logicalId: null }) }, /no logical id/],
     ['a table that does not exist', { live: null }, /does not exist/],
     ['a table that is not ACTIVE', { live: liveMainTable({ status: 'DELETING' }) }, /is DELETING/],
-    ['a table of another stack', { spec: tableSpec({ stack: 'pr-5-aws-boilerplate-api' }) }, /belongs to stack pr-5-aws-boilerplate-api/]
-  ])('%s is refused and the other table of the stack is not imported either', async (_case, override, message) => {
-    const result = await run({ tables: [{ ...mainTable, ...override }, auditTable] })
-    expect(result.outcome).toBe('blocked')
-    expect(cfn.calls()).toHaveLength(0)
-    expect(result.tables[0]?.status).toBe('blocked')
-    expect(result.tables[0]?.detail).toMatch(message)
-    expect(result.tables[1]).toEqual({ table: 'pr-5-audit', logicalId: 'AuditTable1F2E3D4C', status: 'skipped', detail: expect.stringContaining('one import for all its tables') })
-  })
+    [
+      'a table of another stack',
+      { spec: tableSpec({ stack: 'pr-5-aws-boilerplate-api' }) },
+      /belongs to stack pr-5-aws-boilerplate-api/
+    ]
+  ])(
+    '%s is refused and the other table of the stack is not imported either',
+    async (_case, override, message) => {
+      const result = await run({ tables: [{ ...mainTable, ...override }, auditTable] })
+      expect(result.outcome).toBe('blocked')
+      expect(cfn.calls()).toHaveLength(0)
+      expect(result.tables[0]?.status).toBe('blocked')
+      expect(result.tables[0]?.detail).toMatch(message)
+      expect(result.tables[1]).toEqual({
+        table: 'pr-5-audit',
+        logicalId: 'AuditTable1F2E3D4C',
+        status: 'skipped',
+        detail: expect.stringContaining('one import for all its tables')
+      })
+    }
+  )
 
   it('a template over 51,200 bytes is refused after reading the deployed template, without CreateChangeSet', async () => {
     const big = deployedTemplate()
@@ -568,7 +716,9 @@ describe('refusals happen before any change set (outcome blocked)', () => {
 
   it('a logical id the deployed stack already has is refused', async () => {
     givenDeployedTemplate()
-    const result = await run({ tables: [{ ...mainTable, spec: tableSpec({ logicalId: 'SessionsTable7C302024' }) }] })
+    const result = await run({
+      tables: [{ ...mainTable, spec: tableSpec({ logicalId: 'SessionsTable7C302024' }) }]
+    })
     expect(result.outcome).toBe('blocked')
     expectNoMutatingCall()
   })
@@ -580,11 +730,17 @@ describe('dry-run', () => {
     const result = await run({ dryRun: true })
 
     expectNoMutatingCall()
-    expect(cfn.calls().map((c) => (c.args[0] as object).constructor.name)).toEqual(['GetTemplateCommand'])
+    expect(cfn.calls().map(c => (c.args[0] as object).constructor.name)).toEqual(['GetTemplateCommand'])
     expect(result.outcome).toBe('dry-run')
     expect(result.tables[0]?.status).toBe('planned')
     expect(result.steps[0]?.status).toBe('planned')
-    expect(result.calls.map((c) => c.command)).toEqual(['CreateChangeSet', 'DescribeChangeSet', 'ExecuteChangeSet', 'DescribeStacks', 'ListStackResources'])
+    expect(result.calls.map(c => c.command)).toEqual([
+      'CreateChangeSet',
+      'DescribeChangeSet',
+      'ExecuteChangeSet',
+      'DescribeStacks',
+      'ListStackResources'
+    ])
 
     // the same request a real run sends
     const dryInput = result.calls[0]?.input
@@ -597,5 +753,55 @@ describe('dry-run', () => {
     givenChangeSetStatuses({ Status: 'FAILED', StatusReason: 'stop here' })
     await run()
     expect(createChangeSetRequest()).toEqual(dryInput)
+  })
+})
+
+describe('following the import', () => {
+  function createdAndExecuted(): void {
+    givenDeployedTemplate()
+    givenChangeSetCreated()
+    givenChangeSetStatuses({ Status: 'CREATE_COMPLETE' })
+    cfn.on(ExecuteChangeSetCommand, { ChangeSetName: CHANGE_SET_ARN }).resolves({})
+  }
+
+  it('an import still running at the time limit fails with "do not deploy until it ends", on the injected clock', async () => {
+    createdAndExecuted()
+    givenStackStatuses(STACK_ID, 'IMPORT_IN_PROGRESS')
+    const time = fakeTime()
+    const result = await run({ limits: { pollIntervalMs: POLL_MS, importMaxWaitMs: 30_000 } }, time)
+    expect(result.outcome).toBe('failed')
+    expect(result.error?.message).toContain('was still IMPORT_IN_PROGRESS')
+    expect(result.error?.state).toContain('do not deploy until it ends')
+    expect(time.sleeps.reduce((a, b) => a + b, 0)).toBeLessThanOrEqual(30_000)
+  })
+
+  it('ownership is confirmed across ListStackResources pages', async () => {
+    createdAndExecuted()
+    givenStackStatuses(STACK_ID, 'IMPORT_COMPLETE')
+    const summary = (LogicalResourceId: string, PhysicalResourceId: string) => ({
+      LogicalResourceId,
+      PhysicalResourceId,
+      ResourceType: 'AWS::DynamoDB::Table',
+      ResourceStatus: 'IMPORT_COMPLETE' as const,
+      LastUpdatedTimestamp: new Date(NOW)
+    })
+    cfn
+      .on(ListStackResourcesCommand, { StackName: STACK_ID })
+      .resolves({ StackResourceSummaries: [summary('SessionsTable7C302024', 'x')], NextToken: 'p2' })
+    cfn
+      .on(ListStackResourcesCommand, { StackName: STACK_ID, NextToken: 'p2' })
+      .resolves({ StackResourceSummaries: [summary('MainTable74195DAB', 'pr-5-main-table')] })
+    const result = await run()
+    expect(result.outcome).toBe('resolved')
+    expect(cfn).toHaveReceivedCommandTimes(ListStackResourcesCommand, 2)
+  })
+
+  it('a deployed template that cannot be parsed fails before any change set, naming the stack', async () => {
+    givenDeployedTemplate('Resources: [not, a, mapping]')
+    const result = await run()
+    expect(result.outcome).toBe('failed')
+    expect(result.error?.message).toContain(`deployed template of stack ${STACK}`)
+    expect(result.error?.state).toContain('Nothing was changed: no change set was created')
+    expectNoMutatingCall()
   })
 })

@@ -57,10 +57,14 @@ export class CloudFormationWaitError extends Error {
  * The template the stack was deployed with (GetTemplate, TemplateStage Original: before transforms), parsed from
  * JSON or YAML (short-form tags become long form).
  */
-export async function getDeployedTemplate(cfn: CloudFormationImportClient, stackName: string): Promise<CfnTemplate> {
+export async function getDeployedTemplate(
+  cfn: CloudFormationImportClient,
+  stackName: string
+): Promise<CfnTemplate> {
   const out = await cfn.send(new GetTemplateCommand({ StackName: stackName, TemplateStage: 'Original' }))
   const body = out.TemplateBody
-  if (typeof body !== 'string' || body.trim() === '') throw new Error(`GetTemplate returned no template for stack ${stackName}`)
+  if (typeof body !== 'string' || body.trim() === '')
+    throw new Error(`GetTemplate returned no template for stack ${stackName}`)
   return parseTemplate(`deployed template of stack ${stackName}`, body)
 }
 
@@ -88,7 +92,7 @@ export function importChangeSetInput(p: ImportChangeSetParams): CreateChangeSetC
     ChangeSetName: p.changeSetName,
     ChangeSetType: 'IMPORT',
     TemplateBody: p.templateBody,
-    ResourcesToImport: p.resourcesToImport.map((r) => ({
+    ResourcesToImport: p.resourcesToImport.map(r => ({
       ResourceType: r.ResourceType,
       LogicalResourceId: r.LogicalResourceId,
       ResourceIdentifier: { ...r.ResourceIdentifier }
@@ -96,7 +100,8 @@ export function importChangeSetInput(p: ImportChangeSetParams): CreateChangeSetC
     ClientToken: p.changeSetName
   }
   if (p.description) input.Description = p.description
-  if (!p.newStack && p.parameters && p.parameters.length > 0) input.Parameters = p.parameters.map((x) => ({ ...x }))
+  if (!p.newStack && p.parameters && p.parameters.length > 0)
+    input.Parameters = p.parameters.map(x => ({ ...x }))
   if (p.capabilities && p.capabilities.length > 0) input.Capabilities = [...p.capabilities]
   return input
 }
@@ -107,7 +112,8 @@ export async function createImportChangeSet(
   params: ImportChangeSetParams
 ): Promise<{ changeSetId: string; stackId: string }> {
   const out = await cfn.send(new CreateChangeSetCommand(importChangeSetInput(params)))
-  if (!out.Id || !out.StackId) throw new Error(`CreateChangeSet for stack ${params.stackName} returned no change set id or stack id`)
+  if (!out.Id || !out.StackId)
+    throw new Error(`CreateChangeSet for stack ${params.stackName} returned no change set id or stack id`)
   return { changeSetId: out.Id, stackId: out.StackId }
 }
 
@@ -154,8 +160,14 @@ export async function waitForChangeSet(
 }
 
 /** Executes a change set that reached CREATE_COMPLETE. */
-export async function executeChangeSet(cfn: CloudFormationImportClient, changeSetId: string, clientRequestToken: string): Promise<void> {
-  await cfn.send(new ExecuteChangeSetCommand({ ChangeSetName: changeSetId, ClientRequestToken: clientRequestToken }))
+export async function executeChangeSet(
+  cfn: CloudFormationImportClient,
+  changeSetId: string,
+  clientRequestToken: string
+): Promise<void> {
+  await cfn.send(
+    new ExecuteChangeSetCommand({ ChangeSetName: changeSetId, ClientRequestToken: clientRequestToken })
+  )
 }
 
 const IMPORT_WAITING = new Set(['REVIEW_IN_PROGRESS', 'IMPORT_IN_PROGRESS', 'IMPORT_ROLLBACK_IN_PROGRESS'])
@@ -164,20 +176,31 @@ const IMPORT_WAITING = new Set(['REVIEW_IN_PROGRESS', 'IMPORT_IN_PROGRESS', 'IMP
  * The reason of the first failure of the latest operation: stack events come newest first, so read back to the
  * stack's own latest IMPORT_IN_PROGRESS event and take the oldest *_FAILED event after it.
  */
-export async function firstFailureReason(cfn: CloudFormationImportClient, stackId: string, maxPages = 5): Promise<string | null> {
+export async function firstFailureReason(
+  cfn: CloudFormationImportClient,
+  stackId: string,
+  maxPages = 5
+): Promise<string | null> {
   const events: StackEvent[] = []
   let token: string | undefined
   for (let page = 0; page < maxPages; page++) {
-    const out = await cfn.send(new DescribeStackEventsCommand(token ? { StackName: stackId, NextToken: token } : { StackName: stackId }))
+    const out = await cfn.send(
+      new DescribeStackEventsCommand(
+        token ? { StackName: stackId, NextToken: token } : { StackName: stackId }
+      )
+    )
     const batch = out.StackEvents ?? []
     const start = batch.findIndex(
-      (e) => e.ResourceType === 'AWS::CloudFormation::Stack' && e.PhysicalResourceId === stackId && e.ResourceStatus === 'IMPORT_IN_PROGRESS'
+      e =>
+        e.ResourceType === 'AWS::CloudFormation::Stack' &&
+        e.PhysicalResourceId === stackId &&
+        e.ResourceStatus === 'IMPORT_IN_PROGRESS'
     )
     events.push(...(start < 0 ? batch : batch.slice(0, start)))
     if (start >= 0 || !out.NextToken) break
     token = out.NextToken
   }
-  const failed = events.filter((e) => e.ResourceStatus?.endsWith('_FAILED') && e.ResourceStatusReason)
+  const failed = events.filter(e => e.ResourceStatus?.endsWith('_FAILED') && e.ResourceStatusReason)
   return failed.at(-1)?.ResourceStatusReason ?? null
 }
 
@@ -186,7 +209,11 @@ export async function firstFailureReason(cfn: CloudFormationImportClient, stackI
  * IMPORT_ROLLBACK_FAILED (waited for through IMPORT_ROLLBACK_IN_PROGRESS) or any status an import cannot lead to →
  * CloudFormationWaitError 'failed' carrying the first failed stack event's reason.
  */
-export async function waitForImport(cfn: CloudFormationImportClient, stackId: string, poll: PollOptions): Promise<void> {
+export async function waitForImport(
+  cfn: CloudFormationImportClient,
+  stackId: string,
+  poll: PollOptions
+): Promise<void> {
   const deadline = poll.now() + poll.maxWaitMs
   for (;;) {
     const stack = (await cfn.send(new DescribeStacksCommand({ StackName: stackId }))).Stacks?.[0]
@@ -194,7 +221,12 @@ export async function waitForImport(cfn: CloudFormationImportClient, stackId: st
     if (status === 'IMPORT_COMPLETE') return
     if (!IMPORT_WAITING.has(status)) {
       const reason = (await firstFailureReason(cfn, stackId)) ?? stack?.StackStatusReason ?? null
-      throw new CloudFormationWaitError(`stack ${stackId} is ${status}${reason ? `: ${reason}` : ''}`, 'failed', status, reason)
+      throw new CloudFormationWaitError(
+        `stack ${stackId} is ${status}${reason ? `: ${reason}` : ''}`,
+        'failed',
+        status,
+        reason
+      )
     }
     if (poll.now() + poll.pollIntervalMs > deadline) {
       throw new CloudFormationWaitError(
@@ -217,11 +249,13 @@ export async function confirmOwned(
   const listed = new Set<string>()
   let token: string | undefined
   do {
-    const out = await cfn.send(new ListStackResourcesCommand(token ? { StackName: stackId, NextToken: token } : { StackName: stackId }))
+    const out = await cfn.send(
+      new ListStackResourcesCommand(token ? { StackName: stackId, NextToken: token } : { StackName: stackId })
+    )
     for (const r of out.StackResourceSummaries ?? []) {
       if (r.ResourceType === 'AWS::DynamoDB::Table' && r.PhysicalResourceId) listed.add(r.PhysicalResourceId)
     }
     token = out.NextToken
   } while (token)
-  return { owned: tableNames.filter((t) => listed.has(t)), missing: tableNames.filter((t) => !listed.has(t)) }
+  return { owned: tableNames.filter(t => listed.has(t)), missing: tableNames.filter(t => !listed.has(t)) }
 }

@@ -51,7 +51,7 @@ export class ImportRefusal extends Error {
 const RESERVED_TAG_PREFIX = 'aws:'
 
 function keySchema(keys: KeyElement[]): { AttributeName: string; KeyType: string }[] {
-  return keys.map((k) => ({ AttributeName: k.name, KeyType: k.type }))
+  return keys.map(k => ({ AttributeName: k.name, KeyType: k.type }))
 }
 
 function projection(index: IndexConfig): Record<string, unknown> {
@@ -76,12 +76,15 @@ export function liveTableProperties(live: LiveTable): Record<string, unknown> {
 
   // AttributeDefinitions: exactly the attributes used by a key schema, in order of first use.
   const used: string[] = []
-  for (const key of [...live.keys, ...live.gsis.flatMap((i) => i.keys), ...live.lsis.flatMap((i) => i.keys)]) {
+  for (const key of [...live.keys, ...live.gsis.flatMap(i => i.keys), ...live.lsis.flatMap(i => i.keys)]) {
     if (!used.includes(key.name)) used.push(key.name)
   }
-  const attributeDefinitions = used.map((name) => {
+  const attributeDefinitions = used.map(name => {
     const type = live.attributeTypes[name]
-    if (!type) throw new ImportRefusal(`table ${table}: the type of key attribute '${name}' is unknown, cannot write AttributeDefinitions`)
+    if (!type)
+      throw new ImportRefusal(
+        `table ${table}: the type of key attribute '${name}' is unknown, cannot write AttributeDefinitions`
+      )
     return { AttributeName: name, AttributeType: type }
   })
 
@@ -92,21 +95,33 @@ export function liveTableProperties(live: LiveTable): Record<string, unknown> {
     BillingMode: live.billingMode
   }
   if (provisioned) {
-    if (!live.throughput) throw new ImportRefusal(`table ${table}: PROVISIONED without provisioned throughput in its description`)
+    if (!live.throughput)
+      throw new ImportRefusal(`table ${table}: PROVISIONED without provisioned throughput in its description`)
     props.ProvisionedThroughput = throughput(live.throughput)
   }
   if (live.gsis.length > 0) {
-    props.GlobalSecondaryIndexes = live.gsis.map((gsi) => {
-      const out: Record<string, unknown> = { IndexName: gsi.name, KeySchema: keySchema(gsi.keys), Projection: projection(gsi) }
+    props.GlobalSecondaryIndexes = live.gsis.map(gsi => {
+      const out: Record<string, unknown> = {
+        IndexName: gsi.name,
+        KeySchema: keySchema(gsi.keys),
+        Projection: projection(gsi)
+      }
       if (provisioned) {
-        if (!gsi.throughput) throw new ImportRefusal(`table ${table}: index ${gsi.name} of a PROVISIONED table has no provisioned throughput`)
+        if (!gsi.throughput)
+          throw new ImportRefusal(
+            `table ${table}: index ${gsi.name} of a PROVISIONED table has no provisioned throughput`
+          )
         out.ProvisionedThroughput = throughput(gsi.throughput)
       }
       return out
     })
   }
   if (live.lsis.length > 0) {
-    props.LocalSecondaryIndexes = live.lsis.map((lsi) => ({ IndexName: lsi.name, KeySchema: keySchema(lsi.keys), Projection: projection(lsi) }))
+    props.LocalSecondaryIndexes = live.lsis.map(lsi => ({
+      IndexName: lsi.name,
+      KeySchema: keySchema(lsi.keys),
+      Projection: projection(lsi)
+    }))
   }
 
   const sse: Record<string, unknown> = { SSEEnabled: live.sse.enabled }
@@ -118,7 +133,8 @@ export function liveTableProperties(live: LiveTable): Record<string, unknown> {
   props.SSESpecification = sse
 
   // StreamViewType is required in StreamSpecification: a table without a stream has no StreamSpecification.
-  if (live.stream.enabled && live.stream.viewType) props.StreamSpecification = { StreamViewType: live.stream.viewType }
+  if (live.stream.enabled && live.stream.viewType)
+    props.StreamSpecification = { StreamViewType: live.stream.viewType }
   if (live.ttl.enabled && live.ttl.attributeName) {
     props.TimeToLiveSpecification = { AttributeName: live.ttl.attributeName, Enabled: true }
   }
@@ -152,11 +168,16 @@ export function canonicalJson(value: unknown): string {
  * @throws ImportRefusal when the body exceeds 51,200 bytes, a logical id or table name is already in the deployed
  *   template or given twice, or the stack would exceed 500 resources.
  */
-export function buildImportTemplate(input: { deployedTemplate: CfnTemplate | null; tables: TableToImport[] }): ImportTemplate {
+export function buildImportTemplate(input: {
+  deployedTemplate: CfnTemplate | null
+  tables: TableToImport[]
+}): ImportTemplate {
   if (input.tables.length === 0) throw new ImportRefusal('no tables to import')
   const deployed = input.deployedTemplate
   // structuredClone: the deployed template must come out byte-for-byte the same, never mutated by us.
-  const template: CfnTemplate = deployed ? structuredClone(deployed) : { AWSTemplateFormatVersion: '2010-09-09' }
+  const template: CfnTemplate = deployed
+    ? structuredClone(deployed)
+    : { AWSTemplateFormatVersion: '2010-09-09' }
   const resources: Record<string, CfnResource> = { ...(template.Resources ?? {}) }
   const deployedTableNames = new Map<string, string>()
   for (const [id, resource] of Object.entries(resources)) {
@@ -177,7 +198,8 @@ export function buildImportTemplate(input: { deployedTemplate: CfnTemplate | nul
     }
     if (seenNames.has(name)) throw new ImportRefusal(`table ${name} is given twice`)
     const existing = deployedTableNames.get(name)
-    if (existing) throw new ImportRefusal(`table ${name} is already declared in the deployed stack as ${existing}`)
+    if (existing)
+      throw new ImportRefusal(`table ${name} is already declared in the deployed stack as ${existing}`)
     seenNames.add(name)
 
     const resource: CfnResource = {
@@ -187,13 +209,19 @@ export function buildImportTemplate(input: { deployedTemplate: CfnTemplate | nul
       UpdateReplacePolicy: table.updateReplacePolicy ?? 'Retain'
     }
     resources[table.logicalId] = resource
-    resourcesToImport.push({ ResourceType: TABLE_RESOURCE_TYPE, LogicalResourceId: table.logicalId, ResourceIdentifier: { TableName: name } })
+    resourcesToImport.push({
+      ResourceType: TABLE_RESOURCE_TYPE,
+      LogicalResourceId: table.logicalId,
+      ResourceIdentifier: { TableName: name }
+    })
   }
   template.Resources = resources
 
   const count = Object.keys(resources).length
   if (count > MAX_RESOURCES_PER_STACK) {
-    throw new ImportRefusal(`the import template would hold ${count} resources; CloudFormation allows ${MAX_RESOURCES_PER_STACK} per stack`)
+    throw new ImportRefusal(
+      `the import template would hold ${count} resources; CloudFormation allows ${MAX_RESOURCES_PER_STACK} per stack`
+    )
   }
   const body = canonicalJson(template)
   const bytes = Buffer.byteLength(body, 'utf8')
@@ -218,7 +246,7 @@ const IAM_NAME_PROPERTIES: Readonly<Record<string, string>> = {
 }
 
 function containsKey(value: unknown, key: string): boolean {
-  if (Array.isArray(value)) return value.some((v) => containsKey(v, key))
+  if (Array.isArray(value)) return value.some(v => containsKey(v, key))
   if (value === null || typeof value !== 'object') return false
   return Object.entries(value).some(([k, v]) => k === key || containsKey(v, key))
 }
@@ -230,24 +258,28 @@ function containsKey(value: unknown, key: string): boolean {
  */
 export function requiredCapabilities(template: CfnTemplate): ImportCapability[] {
   const needed = new Set<ImportCapability>()
-  if (template.Transform !== undefined || containsKey(template.Resources, 'Fn::Transform')) needed.add('CAPABILITY_AUTO_EXPAND')
+  if (template.Transform !== undefined || containsKey(template.Resources, 'Fn::Transform'))
+    needed.add('CAPABILITY_AUTO_EXPAND')
   for (const resource of Object.values(template.Resources ?? {})) {
     if (resource.Type === 'AWS::CloudFormation::Stack') {
-      CAPABILITY_ORDER.forEach((c) => needed.add(c))
+      CAPABILITY_ORDER.forEach(c => needed.add(c))
     } else if (resource.Type.startsWith('AWS::Serverless::')) {
       needed.add('CAPABILITY_AUTO_EXPAND')
     } else if (resource.Type.startsWith('AWS::IAM::')) {
       needed.add('CAPABILITY_IAM')
       const nameProperty = IAM_NAME_PROPERTIES[resource.Type]
-      if (nameProperty && resource.Properties?.[nameProperty] !== undefined) needed.add('CAPABILITY_NAMED_IAM')
+      if (nameProperty && resource.Properties?.[nameProperty] !== undefined)
+        needed.add('CAPABILITY_NAMED_IAM')
     }
   }
-  return CAPABILITY_ORDER.filter((c) => needed.has(c))
+  return CAPABILITY_ORDER.filter(c => needed.has(c))
 }
 
 /** Every parameter of the deployed template keeps its previous value (a changed value would be a forbidden change). */
-export function previousParameters(template: CfnTemplate | null): { ParameterKey: string; UsePreviousValue: true }[] {
+export function previousParameters(
+  template: CfnTemplate | null
+): { ParameterKey: string; UsePreviousValue: true }[] {
   return Object.keys(template?.Parameters ?? {})
     .sort()
-    .map((ParameterKey) => ({ ParameterKey, UsePreviousValue: true as const }))
+    .map(ParameterKey => ({ ParameterKey, UsePreviousValue: true as const }))
 }

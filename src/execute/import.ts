@@ -23,7 +23,14 @@ import {
 } from '../aws/cloudformation-import.js'
 import { OperationError, errorMessage } from '../errors.js'
 import type { CfnTemplate, ExecutionStep, LiveTable, Logger, StackState, TableSpec } from '../types.js'
-import { ImportRefusal, buildImportTemplate, previousParameters, requiredCapabilities, type ImportTemplate, type ResourceToImport } from './import-template.js'
+import {
+  ImportRefusal,
+  buildImportTemplate,
+  previousParameters,
+  requiredCapabilities,
+  type ImportTemplate,
+  type ResourceToImport
+} from './import-template.js'
 
 /** What executeImports needs of a table; a Finding fits. */
 export interface ImportCandidate {
@@ -40,7 +47,11 @@ export interface ImportLimits {
   pollIntervalMs: number
 }
 
-export const DEFAULT_IMPORT_LIMITS: ImportLimits = { changeSetMaxWaitMs: 5 * 60_000, importMaxWaitMs: 30 * 60_000, pollIntervalMs: 5_000 }
+export const DEFAULT_IMPORT_LIMITS: ImportLimits = {
+  changeSetMaxWaitMs: 5 * 60_000,
+  importMaxWaitMs: 30 * 60_000,
+  pollIntervalMs: 5_000
+}
 
 export interface ExecuteImportsInput {
   stack: StackState
@@ -67,7 +78,8 @@ export interface ImportTableResult {
 
 /** One AWS call the import makes (dry-run lists them instead of making the mutating ones). */
 export interface PlannedCall {
-  command: 'CreateChangeSet' | 'DescribeChangeSet' | 'ExecuteChangeSet' | 'DescribeStacks' | 'ListStackResources'
+  command:
+    'CreateChangeSet' | 'DescribeChangeSet' | 'ExecuteChangeSet' | 'DescribeStacks' | 'ListStackResources'
   input: Record<string, unknown>
   note: string
 }
@@ -95,7 +107,13 @@ export interface ImportResult {
 }
 
 /** Stack statuses CloudFormation accepts an IMPORT change set for (REVIEW_IN_PROGRESS is treated as a new stack). */
-const IMPORTABLE_STACK_STATUSES = new Set(['CREATE_COMPLETE', 'UPDATE_COMPLETE', 'UPDATE_ROLLBACK_COMPLETE', 'IMPORT_COMPLETE', 'IMPORT_ROLLBACK_COMPLETE'])
+const IMPORTABLE_STACK_STATUSES = new Set([
+  'CREATE_COMPLETE',
+  'UPDATE_COMPLETE',
+  'UPDATE_ROLLBACK_COMPLETE',
+  'IMPORT_COMPLETE',
+  'IMPORT_ROLLBACK_COMPLETE'
+])
 
 /**
  * A stack in REVIEW_IN_PROGRESS exists but has no template or resources; CloudFormation treats it as a stack that
@@ -113,7 +131,8 @@ export function stackRefusal(stack: StackState, stackName: string): string | nul
   if (status === 'ROLLBACK_COMPLETE') {
     return `stack ${stackName} is ROLLBACK_COMPLETE: CloudFormation can neither update it nor import into it. Delete it (aws cloudformation delete-stack --stack-name ${stackName}) and re-run`
   }
-  if (status.endsWith('_IN_PROGRESS')) return `stack ${stackName} is ${status}: another operation is running on it; re-run when it has finished`
+  if (status.endsWith('_IN_PROGRESS'))
+    return `stack ${stackName} is ${status}: another operation is running on it; re-run when it has finished`
   if (!IMPORTABLE_STACK_STATUSES.has(status)) {
     return `stack ${stackName} is ${status}, a state CloudFormation cannot import into${stack.statusReason ? ` (${stack.statusReason})` : ''}; repair or delete the stack and re-run`
   }
@@ -123,16 +142,19 @@ export function stackRefusal(stack: StackState, stackName: string): string | nul
 /** Why this table cannot be imported into this stack; null when it can. */
 export function tableRefusal(candidate: ImportCandidate, stackName: string): string | null {
   const { tableName: table, spec, live } = candidate
-  if (spec.stack !== stackName) return `table ${table} belongs to stack ${spec.stack ?? '(none)'}, not ${stackName}`
+  if (spec.stack !== stackName)
+    return `table ${table} belongs to stack ${spec.stack ?? '(none)'}, not ${stackName}`
   if (spec.nestedPath.length > 0) {
     return `table ${table} is declared in nested stack ${spec.nestedPath.join('/')} of ${stackName}: importing into a nested stack is not supported; use strategy backup-restore or import it by hand`
   }
   if (spec.resourceType !== 'AWS::DynamoDB::Table') {
     return `table ${table} is an ${spec.resourceType}: importing global tables is not supported yet; use strategy backup-restore or import it by hand`
   }
-  if (!spec.logicalId) return `table ${table} has no logical id in the synthesized template, so ResourcesToImport cannot name it`
+  if (!spec.logicalId)
+    return `table ${table} has no logical id in the synthesized template, so ResourcesToImport cannot name it`
   if (!live) return `table ${table} does not exist: there is nothing to import`
-  if (live.status !== 'ACTIVE') return `table ${table} is ${live.status}; an import needs an ACTIVE table: re-run when it is ACTIVE`
+  if (live.status !== 'ACTIVE')
+    return `table ${table} is ${live.status}; an import needs an ACTIVE table: re-run when it is ACTIVE`
   return null
 }
 
@@ -145,10 +167,10 @@ function artifactPath(artifactDir: string, stackName: string): string {
   return path.join(artifactDir, `import-${stackName.replace(/[^A-Za-z0-9-]/g, '_')}.json`)
 }
 
-const realSleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
+const realSleep = (ms: number): Promise<void> => new Promise(resolve => setTimeout(resolve, ms))
 
 function stepsOf(tables: ImportTableResult[]): ExecutionStep[] {
-  return tables.map((t) => ({
+  return tables.map(t => ({
     table: t.table,
     action: 'import',
     status: t.status === 'blocked' ? 'skipped' : t.status,
@@ -160,7 +182,10 @@ function stepsOf(tables: ImportTableResult[]): ExecutionStep[] {
  * Imports the tables of one stack with one IMPORT change set. Never throws for AWS or refusal outcomes: it returns
  * `blocked` (refused before any change set) or `failed` (with an OperationError whose `state` says what was left).
  */
-export async function executeImports(clients: { cloudformation: CloudFormationImportClient }, input: ExecuteImportsInput): Promise<ImportResult> {
+export async function executeImports(
+  clients: { cloudformation: CloudFormationImportClient },
+  input: ExecuteImportsInput
+): Promise<ImportResult> {
   const { stack, stackName, tables, logger, dryRun } = input
   const cfn = clients.cloudformation
   const now = input.now ?? Date.now
@@ -186,8 +211,11 @@ export async function executeImports(clients: { cloudformation: CloudFormationIm
     result.steps = stepsOf(tableResults)
     return result
   }
-  const allTables = (status: ImportTableResult['status'], detail: (t: ImportCandidate) => string): ImportTableResult[] =>
-    tables.map((t) => ({ table: t.tableName, logicalId: t.spec.logicalId, status, detail: detail(t) }))
+  const allTables = (
+    status: ImportTableResult['status'],
+    detail: (t: ImportCandidate) => string
+  ): ImportTableResult[] =>
+    tables.map(t => ({ table: t.tableName, logicalId: t.spec.logicalId, status, detail: detail(t) }))
   const block = (reasons: string[], perTable?: Map<string, string>): ImportResult => {
     result.reasons = reasons
     result.stateNote = `Nothing was changed: no change set was created for stack ${stackName}. ${reasons.join('. ')}.`
@@ -195,14 +223,16 @@ export async function executeImports(clients: { cloudformation: CloudFormationIm
     const first = reasons[0] ?? 'refused'
     return finish(
       'blocked',
-      tables.map((t) => {
+      tables.map(t => {
         const own = perTable?.get(t.tableName)
         if (own) return { table: t.tableName, logicalId: t.spec.logicalId, status: 'blocked', detail: own }
         return {
           table: t.tableName,
           logicalId: t.spec.logicalId,
           status: perTable ? 'skipped' : 'blocked',
-          detail: perTable ? `not imported: another table of stack ${stackName} cannot be imported, and a stack gets one import for all its tables` : first
+          detail: perTable
+            ? `not imported: another table of stack ${stackName} cannot be imported, and a stack gets one import for all its tables`
+            : first
         }
       })
     )
@@ -211,7 +241,10 @@ export async function executeImports(clients: { cloudformation: CloudFormationIm
     result.error = new OperationError(message, state, { cause })
     result.stateNote = state
     logger.warning(`import into ${stackName} failed: ${message} ${state}`)
-    return finish('failed', allTables('failed', () => message))
+    return finish(
+      'failed',
+      allTables('failed', () => message)
+    )
   }
 
   // ── refusals: before any change set ──
@@ -242,7 +275,7 @@ export async function executeImports(clients: { cloudformation: CloudFormationIm
   try {
     built = buildImportTemplate({
       deployedTemplate: deployed,
-      tables: tables.map((t) => ({
+      tables: tables.map(t => ({
         logicalId: t.spec.logicalId as string,
         live: t.live as LiveTable,
         deletionPolicy: t.spec.deletionPolicy,
@@ -264,14 +297,17 @@ export async function executeImports(clients: { cloudformation: CloudFormationIm
     newStack,
     capabilities,
     parameters: previousParameters(deployed),
-    description: `DynamoDB Orphan Guard: import ${tables.map((t) => t.tableName).join(', ')}`
+    description: `DynamoDB Orphan Guard: import ${tables.map(t => t.tableName).join(', ')}`
   })
 
   // ── artifact: written before anything changes, also in dry-run ──
   const file = artifactPath(input.artifactDir, stackName)
   try {
     await mkdir(input.artifactDir, { recursive: true })
-    await writeFile(file, `${JSON.stringify(artifact(stackName, newStack, built.resourcesToImport, built.template, createInput), null, 2)}\n`)
+    await writeFile(
+      file,
+      `${JSON.stringify(artifact(stackName, newStack, built.resourcesToImport, built.template, createInput), null, 2)}\n`
+    )
   } catch (err) {
     return fail(
       `cannot write the import template to ${file}: ${errorMessage(err)}`,
@@ -280,28 +316,60 @@ export async function executeImports(clients: { cloudformation: CloudFormationIm
     )
   }
   result.templatePath = file
-  logger.info(`import template for ${stackName} written to ${file} (${Buffer.byteLength(built.body)} bytes, ${built.resourcesToImport.length} table(s))`)
+  logger.info(
+    `import template for ${stackName} written to ${file} (${Buffer.byteLength(built.body)} bytes, ${built.resourcesToImport.length} table(s))`
+  )
 
   const createCall: PlannedCall = {
     command: 'CreateChangeSet',
     input: { ...createInput },
-    note: newStack ? `creates stack ${stackName} (REVIEW_IN_PROGRESS until executed)` : `imports into stack ${stackName}`
+    note: newStack
+      ? `creates stack ${stackName} (REVIEW_IN_PROGRESS until executed)`
+      : `imports into stack ${stackName}`
   }
   if (dryRun) {
     result.calls = [
       createCall,
-      { command: 'DescribeChangeSet', input: { ChangeSetName: '<Id returned by CreateChangeSet>' }, note: 'poll until CREATE_COMPLETE; a FAILED change set is reported and never executed' },
-      { command: 'ExecuteChangeSet', input: { ChangeSetName: '<Id returned by CreateChangeSet>', ClientRequestToken: `${changeSetName}-execute` }, note: 'only after CREATE_COMPLETE' },
-      { command: 'DescribeStacks', input: { StackName: '<StackId returned by CreateChangeSet>' }, note: 'poll until IMPORT_COMPLETE; IMPORT_ROLLBACK_* is a failure' },
-      { command: 'ListStackResources', input: { StackName: '<StackId returned by CreateChangeSet>' }, note: 'confirm the stack owns every imported table' }
+      {
+        command: 'DescribeChangeSet',
+        input: { ChangeSetName: '<Id returned by CreateChangeSet>' },
+        note: 'poll until CREATE_COMPLETE; a FAILED change set is reported and never executed'
+      },
+      {
+        command: 'ExecuteChangeSet',
+        input: {
+          ChangeSetName: '<Id returned by CreateChangeSet>',
+          ClientRequestToken: `${changeSetName}-execute`
+        },
+        note: 'only after CREATE_COMPLETE'
+      },
+      {
+        command: 'DescribeStacks',
+        input: { StackName: '<StackId returned by CreateChangeSet>' },
+        note: 'poll until IMPORT_COMPLETE; IMPORT_ROLLBACK_* is a failure'
+      },
+      {
+        command: 'ListStackResources',
+        input: { StackName: '<StackId returned by CreateChangeSet>' },
+        note: 'confirm the stack owns every imported table'
+      }
     ]
     return finish(
       'dry-run',
-      allTables('planned', (t) => `would import ${t.tableName} into ${stackName} as ${t.spec.logicalId ?? '?'} (dry-run: nothing was changed)`)
+      allTables(
+        'planned',
+        t =>
+          `would import ${t.tableName} into ${stackName} as ${t.spec.logicalId ?? '?'} (dry-run: nothing was changed)`
+      )
     )
   }
 
-  const poll = (maxWaitMs: number): PollOptions => ({ sleep: input.sleep ?? realSleep, now, maxWaitMs, pollIntervalMs: limits.pollIntervalMs })
+  const poll = (maxWaitMs: number): PollOptions => ({
+    sleep: input.sleep ?? realSleep,
+    now,
+    maxWaitMs,
+    pollIntervalMs: limits.pollIntervalMs
+  })
   const untouched = `the tables are untouched and still outside stack ${stackName}`
 
   // ── create the change set: one call, never retried blindly ──
@@ -349,7 +417,11 @@ export async function executeImports(clients: { cloudformation: CloudFormationIm
   }
 
   const executeToken = `${changeSetName}-execute`
-  result.calls.push({ command: 'ExecuteChangeSet', input: { ChangeSetName: changeSetId, ClientRequestToken: executeToken }, note: 'after CREATE_COMPLETE' })
+  result.calls.push({
+    command: 'ExecuteChangeSet',
+    input: { ChangeSetName: changeSetId, ClientRequestToken: executeToken },
+    note: 'after CREATE_COMPLETE'
+  })
   try {
     await executeChangeSet(cfn, changeSetId, executeToken)
   } catch (err) {
@@ -392,7 +464,7 @@ export async function executeImports(clients: { cloudformation: CloudFormationIm
     ;({ missing } = await confirmOwned(
       cfn,
       stackId,
-      tables.map((t) => t.tableName)
+      tables.map(t => t.tableName)
     ))
   } catch (err) {
     return fail(
@@ -408,10 +480,14 @@ export async function executeImports(clients: { cloudformation: CloudFormationIm
       null
     )
   }
-  logger.info(`stack ${stackName} now owns ${tables.map((t) => t.tableName).join(', ')}`)
+  logger.info(`stack ${stackName} now owns ${tables.map(t => t.tableName).join(', ')}`)
   return finish(
     'resolved',
-    allTables('done', (t) => `imported into ${stackName} as ${t.spec.logicalId ?? '?'} with its live configuration (change set ${changeSetId})`)
+    allTables(
+      'done',
+      t =>
+        `imported into ${stackName} as ${t.spec.logicalId ?? '?'} with its live configuration (change set ${changeSetId})`
+    )
   )
 }
 
@@ -422,5 +498,12 @@ function artifact(
   template: CfnTemplate,
   createChangeSet: CreateChangeSetCommandInput
 ): Record<string, unknown> {
-  return { stack: stackName, changeSetType: 'IMPORT', newStack, resourcesToImport, template, createChangeSetRequest: createChangeSet }
+  return {
+    stack: stackName,
+    changeSetType: 'IMPORT',
+    newStack,
+    resourcesToImport,
+    template,
+    createChangeSetRequest: createChangeSet
+  }
 }
