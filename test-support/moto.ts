@@ -15,6 +15,8 @@ const execFileP = promisify(execFile)
 export interface MotoServer {
   endpoint: string
   port: number
+  /** The server's process id (for tests of the harness itself). */
+  pid: number
   /** Drops all state (tables, stacks, tags) in every service. */
   reset(): Promise<void>
   /** Kills the server; safe to call more than once. */
@@ -168,6 +170,7 @@ export async function startMoto(
       return {
         endpoint,
         port,
+        pid: child.pid ?? -1,
         stop,
         async reset() {
           const res = await fetch(`${endpoint}/moto-api/reset`, { method: 'POST' })
