@@ -6,7 +6,7 @@
  * - `serverError`: answer HTTP 500;
  * - `drop`: destroy the socket, half of the time before forwarding and half after (the write
  *   happened but the client never hears of it).
- * `writeUnitsPerSecond` adds a token bucket (1 s of burst): items beyond it come back as
+ * `writeUnitsPerSecond` adds a token bucket (`burst` capacity, default 1 s worth): items beyond it come back as
  * UnprocessedItems, or the whole request is throttled when the bucket is empty.
  * Other operations pass through untouched. `stats` counts everything it did.
  */
@@ -35,6 +35,8 @@ export interface FaultOptions {
   drop?: number
   /** Token bucket: write units per second (1 WCU per started KB of item JSON). */
   writeUnitsPerSecond?: number
+  /** Bucket capacity in write units (default: one second's worth). */
+  burst?: number
   clock?: () => number
 }
 
@@ -94,14 +96,15 @@ export async function startFaultProxy(opts: FaultOptions): Promise<RunningFaultP
   const clock = opts.clock ?? (() => performance.now())
   const stats: FaultStats = { requests: 0, batchWrites: 0, itemsForwarded: 0, itemsUnprocessed: 0, throttled: 0, serverErrors: 0, droppedBeforeForward: 0, droppedAfterForward: 0 }
   const rate = opts.writeUnitsPerSecond
-  let tokens = rate ?? 0
+  const capacity = opts.burst ?? rate ?? 0
+  let tokens = capacity
   let refilledAt = clock()
   const sockets = new Set<Socket>()
 
   const takeTokens = (costs: number[]): number => {
     if (rate === undefined) return costs.length
     const now = clock()
-    tokens = Math.min(rate, tokens + ((now - refilledAt) * rate) / 1000)
+    tokens = Math.min(capacity, tokens + ((now - refilledAt) * rate) / 1000)
     refilledAt = now
     let n = 0
     while (n < costs.length && tokens >= (costs[n] as number)) tokens -= costs[n++] as number
@@ -154,7 +157,7 @@ export async function startFaultProxy(opts: FaultOptions): Promise<RunningFaultP
     if (rate !== undefined) {
       // Give back the tokens of items we refuse for other reasons.
       const refused = entries.length - Object.values(forwardItems).reduce((s, a) => s + a.length, 0) - (entries.length - allowed)
-      tokens = Math.min(rate, tokens + refused)
+      tokens = Math.min(capacity, tokens + refused)
     }
     const nForward = Object.values(forwardItems).reduce((s, a) => s + a.length, 0)
     const nUnprocessed = entries.length - nForward

@@ -394,7 +394,6 @@ export async function restoreTable(ddb: DynamoSender, opts: RestoreOptions): Pro
 
   const runBatch = async (b: Batch): Promise<void> => {
     let pending = b.entries
-    let rounds = 0
     let stalled = 0
     for (;;) {
       const mySeq = seq++
@@ -431,11 +430,12 @@ export async function restoreTable(ddb: DynamoSender, opts: RestoreOptions): Pro
         window.congestion(mySeq, seq)
         stalled++
       }
-      rounds++
       if (stalled >= maxAttempts) {
         throw new OperationError(`Restore into ${table} stopped: ${pending.length} items of a batch from ${b.file.display} made no progress in ${stalled} attempts`, `${itemsDone} items are confirmed written (checkpoint ${source.checkpointPath}); run the restore again to resume`)
       }
-      await sleep(backoffDelay(rounds, random))
+      // The exponent grows with rounds that made no progress at all; a round that got part of
+      // the batch through only waits a base delay, so a rate-limited table stays busy.
+      await sleep(backoffDelay(stalled + 1, random))
     }
     await complete(b)
   }
@@ -500,7 +500,7 @@ export async function restoreTable(ddb: DynamoSender, opts: RestoreOptions): Pro
   }
   if (failure !== null) {
     await saveCheckpoint(false)
-    throw failure instanceof Error ? failure : new Error(String(failure))
+    throw failure instanceof Error ? failure : new Error(errorMessage(failure))
   }
   await saveCheckpoint(true)
   progress.finish()
