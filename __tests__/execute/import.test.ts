@@ -22,7 +22,12 @@ import {
 } from '@aws-sdk/client-cloudformation'
 import { mockClient } from 'aws-sdk-client-mock'
 import 'aws-sdk-client-mock-jest'
-import { executeImports, type ExecuteImportsInput, type ImportCandidate } from '../../src/execute/import.js'
+import {
+  changeSetDescription,
+  executeImports,
+  type ExecuteImportsInput,
+  type ImportCandidate
+} from '../../src/execute/import.js'
 import { liveTableProperties } from '../../src/execute/import-template.js'
 import { OperationError } from '../../src/errors.js'
 import type { CfnTemplate, Logger, StackState } from '../../src/types.js'
@@ -803,5 +808,21 @@ describe('following the import', () => {
     expect(result.error?.message).toContain(`deployed template of stack ${STACK}`)
     expect(result.error?.state).toContain('Nothing was changed: no change set was created')
     expectNoMutatingCall()
+  })
+})
+
+describe('changeSetDescription', () => {
+  it.each([
+    [['pr-5-main-table'], 'DynamoDB Orphan Guard: import pr-5-main-table'],
+    [['a', 'b'], 'DynamoDB Orphan Guard: import a, b']
+  ])('names the tables %j', (names, expected) => {
+    expect(changeSetDescription(names)).toBe(expected)
+  })
+  it('stays within the 1,024 characters CreateChangeSet allows', () => {
+    const text = changeSetDescription(
+      Array.from({ length: 100 }, (_, i) => `pr-5-table-with-a-long-name-${i}`)
+    )
+    expect(text).toHaveLength(1024)
+    expect(text.endsWith('...')).toBe(true)
   })
 })

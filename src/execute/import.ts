@@ -163,6 +163,12 @@ export function changeSetNameAt(epochMs: number): string {
   return `orphan-guard-import-${new Date(epochMs).toISOString().replace(/[-:.]/g, '')}`
 }
 
+/** CreateChangeSet's Description holds at most 1,024 characters. */
+export function changeSetDescription(tableNames: string[]): string {
+  const text = `DynamoDB Orphan Guard: import ${tableNames.join(', ')}`
+  return text.length <= 1024 ? text : `${text.slice(0, 1021)}...`
+}
+
 function artifactPath(artifactDir: string, stackName: string): string {
   return path.join(artifactDir, `import-${stackName.replace(/[^A-Za-z0-9-]/g, '_')}.json`)
 }
@@ -297,7 +303,7 @@ export async function executeImports(
     newStack,
     capabilities,
     parameters: previousParameters(deployed),
-    description: `DynamoDB Orphan Guard: import ${tables.map(t => t.tableName).join(', ')}`
+    description: changeSetDescription(tables.map(t => t.tableName))
   })
 
   // ── artifact: written before anything changes, also in dry-run ──
