@@ -112,7 +112,8 @@ export function getInputs(read: InputReader, env: InputEnv): Inputs {
   const prRaw = raw(read, 'pr-number')
   let prNumber: number | null = null
   if (prRaw !== '') {
-    if (!/^[1-9]\d*$/.test(prRaw)) throw new InputError('pr-number', `'${prRaw}' is not a pull request number`)
+    if (!/^[1-9]\d*$/.test(prRaw))
+      throw new InputError('pr-number', `'${prRaw}' is not a pull request number`)
     prNumber = Number(prRaw)
   }
 

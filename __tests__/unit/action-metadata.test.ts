@@ -60,7 +60,15 @@ describe('action.yml', () => {
 
   it('declares exactly the public outputs, each described', () => {
     expect(Object.keys(action.outputs).sort()).toEqual(
-      ['backup-arns', 'backup-manifests', 'has-orphans', 'orphans', 'outcome', 'plan', 'restored-items'].sort()
+      [
+        'backup-arns',
+        'backup-manifests',
+        'has-orphans',
+        'orphans',
+        'outcome',
+        'plan',
+        'restored-items'
+      ].sort()
     )
   })
 })

@@ -59,11 +59,19 @@ describe('getInputs', () => {
     ['stage', { stage: 'pr 5' }, /Input 'stage': 'pr 5' is not a valid stage/],
     ['stage', { stage: 'pr-5;rm' }, /Input 'stage': 'pr-5;rm' is not a valid stage/],
     ['stage', { stage: 'x'.repeat(65) }, /Input 'stage'/],
-    ['strategy', { stage: 's', strategy: 'nuke' }, /Input 'strategy': 'nuke' is not supported; use one of: auto, import, backup-restore, delete, report/],
+    [
+      'strategy',
+      { stage: 's', strategy: 'nuke' },
+      /Input 'strategy': 'nuke' is not supported; use one of: auto, import, backup-restore, delete, report/
+    ],
     ['phase', { stage: 's', phase: 'post' }, /Input 'phase': 'post' is not supported/],
     ['dry-run', { stage: 's', 'dry-run': 'yes' }, /Input 'dry-run': 'yes' is not a boolean/],
     ['allow-data-loss', { stage: 's', 'allow-data-loss': '1' }, /Input 'allow-data-loss'/],
-    ['pr-number', { stage: 's', 'pr-number': '#12' }, /Input 'pr-number': '#12' is not a pull request number/],
+    [
+      'pr-number',
+      { stage: 's', 'pr-number': '#12' },
+      /Input 'pr-number': '#12' is not a pull request number/
+    ],
     ['tables', { stage: 's', tables: 'ok-table, bad table' }, /Input 'tables': 'bad table'/],
     ['stack-name', { stage: 's', 'stack-name': '{stage}_db' }, /Input 'stack-name'/],
     ['aws-region', { stage: 's', 'aws-region': 'mars' }, /Input 'aws-region': 'mars'/]
@@ -85,10 +93,21 @@ describe('getInputs', () => {
 
   it('accepts an explicit false and true for every boolean input', () => {
     const inputs = getInputs(
-      reader({ stage: 's', 'aws-backup': 'false', comment: 'False', 'dry-run': 'TRUE', 'allow-data-loss': 'true' }),
+      reader({
+        stage: 's',
+        'aws-backup': 'false',
+        comment: 'False',
+        'dry-run': 'TRUE',
+        'allow-data-loss': 'true'
+      }),
       env
     )
-    expect([inputs.awsBackup, inputs.comment, inputs.dryRun, inputs.allowDataLoss]).toEqual([false, false, true, true])
+    expect([inputs.awsBackup, inputs.comment, inputs.dryRun, inputs.allowDataLoss]).toEqual([
+      false,
+      false,
+      true,
+      true
+    ])
   })
 
   it('has a default for every optional input', () => {

@@ -1,0 +1,219 @@
+/**
+ * End to end: the committed dist/index.js, run exactly as the GitHub runner runs it, against moto
+ * (behind a recording proxy) and a loopback GitHub API stand-in.
+ */
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
+import { join } from 'node:path'
+import { startMoto, type MotoServer } from '../../test-support/moto.js'
+import { testClients, destroyClients } from '../../test-support/aws-clients.js'
+import { makeRetainedOrphan, makeUnmanagedTable, sampleItems } from '../../test-support/orphans.js'
+import { startGitHubApi, type GitHubApi } from '../../test-support/github-api.js'
+import {
+  isReadOnlyOperation,
+  startRecordingProxy,
+  type RecordingProxy
+} from '../../test-support/recording-proxy.js'
+import { REPO_ROOT, runBundle, type BundleRun } from '../../test-support/run-bundle.js'
+import type { AwsClients } from '../../src/aws/clients.js'
+
+const CDK_OUT = join(REPO_ROOT, '__fixtures__', 'cdk-out-pr-5')
+const MARKER = '<!-- dynamodb-orphan-guard:pr-5 -->'
+const PR = 17
+
+let moto: MotoServer
+let proxy: RecordingProxy
+let github: GitHubApi
+let clients: AwsClients
+
+beforeAll(async () => {
+  moto = await startMoto()
+  proxy = await startRecordingProxy(moto.endpoint)
+  github = await startGitHubApi()
+  clients = testClients(moto.endpoint)
+  // A real retained orphan: the database stack was deleted, its main table (RETAIN) stayed with data.
+  await makeRetainedOrphan(clients, {
+    stackName: 'pr-5-aws-boilerplate-database',
+    tableName: 'pr-5-main-table',
+    logicalId: 'MainTable74195DAB',
+    items: sampleItems(3)
+  })
+  // Someone made the api cache table by hand; it is empty.
+  await makeUnmanagedTable(clients.dynamodb, {
+    tableName: 'pr-5-api-cache',
+    keys: { partition: { name: 'key', type: 'S' } }
+  })
+  github.seed(PR, 150)
+}, 120_000)
+
+afterAll(async () => {
+  destroyClients(clients)
+  await github?.stop()
+  await proxy?.stop()
+  await moto?.stop()
+})
+
+function run(inputs: Record<string, string>, pullRequest: number | undefined = PR): Promise<BundleRun> {
+  return runBundle({
+    inputs: { template: CDK_OUT, ...inputs },
+    awsEndpoint: proxy.endpoint,
+    githubApiUrl: github.url,
+    pullRequest
+  })
+}
+
+function plan(r: BundleRun): Record<string, unknown>[] {
+  return JSON.parse(r.outputs.plan ?? 'null') as Record<string, unknown>[]
+}
+
+describe('the bundle in report mode', () => {
+  let first: BundleRun
+
+  beforeAll(async () => {
+    proxy.calls.length = 0
+    first = await run({ stage: 'pr-5', strategy: 'report' })
+  })
+
+  it('exits 0 and sets every output', () => {
+    expect([first.code, first.errors]).toEqual([0, []])
+    expect(first.outputs['has-orphans']).toBe('true')
+    expect(JSON.parse(first.outputs.orphans!)).toEqual(['pr-5-api-cache', 'pr-5-main-table'])
+    expect(first.outputs.outcome).toBe('dry-run')
+    expect(first.outputs['backup-manifests']).toBe('[]')
+    expect(first.outputs['backup-arns']).toBe('[]')
+    expect(first.outputs['restored-items']).toBe('0')
+  })
+
+  it('plans one object per named table with exactly the public keys', () => {
+    const entries = plan(first)
+    for (const e of entries) {
+      expect(Object.keys(e)).toEqual([
+        'table',
+        'stack',
+        'logicalId',
+        'exists',
+        'owner',
+        'hasData',
+        'differences',
+        'decision',
+        'reasons'
+      ])
+    }
+    const byTable: Record<string, Record<string, unknown>> = Object.fromEntries(
+      entries.map(e => [String(e.table), e])
+    )
+    expect(byTable['pr-5-main-table']).toMatchObject({
+      stack: 'pr-5-aws-boilerplate-database',
+      logicalId: 'MainTable74195DAB',
+      exists: true,
+      owner: 'retained',
+      hasData: true,
+      decision: 'import'
+    })
+    expect(byTable['pr-5-api-cache']).toMatchObject({
+      stack: 'pr-5-aws-boilerplate-api',
+      exists: true,
+      owner: 'unmanaged',
+      hasData: false,
+      decision: 'delete'
+    })
+    expect(byTable['pr-5-aws-boilerplate-database-sessions']).toMatchObject({
+      exists: false,
+      owner: null,
+      hasData: null,
+      decision: 'none'
+    })
+  })
+
+  it('writes a job summary with a table per stack and the decision path', () => {
+    expect(first.summary).toContain('pr-5-aws-boilerplate-database')
+    expect(first.summary).toContain('pr-5-aws-boilerplate-api')
+    expect(first.summary).toContain('pr-5-main-table')
+    expect(first.summary).toContain('retained')
+    expect(first.summary).toContain('```mermaid')
+  })
+
+  it('makes only read-only AWS calls', () => {
+    const operations = proxy.operations()
+    expect(operations.length).toBeGreaterThan(0)
+    expect(operations.filter(op => !isReadOnlyOperation(op))).toEqual([])
+    expect(operations).toEqual(expect.arrayContaining(['DynamoDB.DescribeTable', 'DynamoDB.Scan']))
+  })
+
+  it('posts one sticky comment, found again and updated in place on the second run (150 other comments)', async () => {
+    const ours = (): string[] =>
+      github
+        .comments(PR)
+        .filter(c => c.body.includes(MARKER))
+        .map(c => String(c.id))
+    expect(ours()).toHaveLength(1)
+    const [id] = ours()
+    const second = await run({ stage: 'pr-5', strategy: 'report' })
+    expect(second.code).toBe(0)
+    expect(ours()).toEqual([id])
+    expect(github.comments(PR)).toHaveLength(151)
+    expect(github.requests.some(r => r.method === 'PATCH' && r.path.endsWith(`/comments/${id}`))).toBe(true)
+    expect(
+      github
+        .comments(PR)
+        .find(c => String(c.id) === id)!
+        .body.startsWith(MARKER)
+    ).toBe(true)
+  })
+})
+
+describe('the bundle with a strategy that acts', () => {
+  it('dry-run auto plans, changes nothing and says dry-run', async () => {
+    proxy.calls.length = 0
+    const r = await run({ stage: 'pr-5', strategy: 'auto', 'dry-run': 'true', comment: 'false' })
+    expect([r.code, r.errors]).toEqual([0, []])
+    expect(r.outputs.outcome).toBe('dry-run')
+    expect(proxy.operations().filter(op => !isReadOnlyOperation(op))).toEqual([])
+  })
+
+  it('a blocked decision fails the step with instructions (delete of a table with data)', async () => {
+    const r = await run({ stage: 'pr-5', strategy: 'delete', 'dry-run': 'true', comment: 'false' })
+    expect(r.code).not.toBe(0)
+    expect(r.outputs.outcome).toBe('blocked')
+    expect(r.errors.join('\n')).toMatch(/pr-5-main-table/)
+    expect(r.errors.join('\n')).toMatch(/allow-data-loss/)
+  })
+
+  it('on a protected stage the empty orphan is not deleted', async () => {
+    const r = await run({
+      stage: 'pr-5',
+      strategy: 'report',
+      'protected-stages': 'pr-*',
+      comment: 'false'
+    })
+    expect(r.code).toBe(0)
+    const cache = plan(r).find(e => e.table === 'pr-5-api-cache')
+    expect(cache?.decision).not.toBe('delete')
+  })
+})
+
+describe('bad input', () => {
+  it.each([
+    ['strategy', { stage: 'pr-5', strategy: 'nuke' }, /strategy/],
+    ['stage with a space', { stage: 'pr 5' }, /stage/],
+    ['stage with ;', { stage: 'pr-5;rm -rf' }, /stage/],
+    ['missing template path', { stage: 'pr-5', template: '/nonexistent/cdk.out' }, /template/],
+    [
+      'unreadable YAML',
+      {
+        stage: 'pr-5',
+        template: join(REPO_ROOT, '__fixtures__', 'templates', 'unparseable.yaml'),
+        'stack-name': 'pr-5-db'
+      },
+      /unparseable\.yaml/
+    ]
+  ])(
+    '%s: exits non-zero naming the input or file, and calls nothing on AWS',
+    async (_name, inputs, message) => {
+      proxy.calls.length = 0
+      const r = await run(inputs, undefined)
+      expect(r.code).not.toBe(0)
+      expect(r.errors.join('\n')).toMatch(message)
+      expect(proxy.operations()).toEqual([])
+    }
+  )
+})

@@ -1,0 +1,113 @@
+import * as core from '@actions/core'
+import * as github from '@actions/github'
+import { createClients } from './aws/clients.js'
+import { errorMessage, InputError, FileError, OperationError } from './errors.js'
+import { getInputs } from './inputs.js'
+import { runPhase, type PhaseResult } from './phases.js'
+import { blockedMessage, failsStep } from './outcome.js'
+import { commentMarker, renderComment, renderReport, type ReportContext } from './report/markdown.js'
+import { upsertStickyComment, resolvePrNumber } from './report/comment.js'
+import { setOutputs } from './report/outputs.js'
+import { writeSummary } from './report/summary.js'
+import type { Inputs, Logger, RunResult } from './types.js'
+
+const logger: Logger = {
+  info: message => core.info(message),
+  warning: message => core.warning(message),
+  debug: message => core.debug(message)
+}
+
+function runUrl(): string | undefined {
+  const { serverUrl, runId } = github.context
+  const repo = process.env.GITHUB_REPOSITORY
+  return repo && runId ? `${serverUrl}/${repo}/actions/runs/${runId}` : undefined
+}
+
+function failedResult(err: unknown): RunResult {
+  return {
+    outcome: 'failed',
+    plan: null,
+    steps: [],
+    backupManifests: [],
+    backupArns: [],
+    restoredItems: 0,
+    stateNote: err instanceof OperationError ? err.state : undefined
+  }
+}
+
+/** Summary and sticky PR comment. Their failures are warnings, never failures of the step. */
+async function publish(inputs: Inputs, report: ReportContext): Promise<void> {
+  await writeSummary(renderReport(report))
+  if (!inputs.comment) return
+  if (inputs.githubToken === '') {
+    logger.info('No github-token: PR comment skipped.')
+    return
+  }
+  const issueNumber = resolvePrNumber(github.context, inputs.prNumber)
+  const { owner, repo } = github.context.repo
+  await upsertStickyComment(github.getOctokit(inputs.githubToken), {
+    owner,
+    repo,
+    issueNumber,
+    marker: commentMarker(inputs.stage),
+    body: renderComment(report),
+    logger
+  })
+}
+
+/**
+ * The action: read inputs, run the phase, then report. The only place that calls setFailed.
+ * Bad input fails before any AWS call; the summary is written in `finally` whenever inputs were valid.
+ */
+export async function run(): Promise<void> {
+  let inputs: Inputs | undefined
+  let phase: PhaseResult | undefined
+  let result: RunResult | undefined
+  try {
+    inputs = getInputs(name => core.getInput(name), {
+      workspace: process.env.GITHUB_WORKSPACE,
+      cwd: process.cwd(),
+      awsRegion: process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION
+    })
+    const clients = createClients({ region: inputs.awsRegion })
+    try {
+      phase = await runPhase(inputs, clients, logger)
+      result = phase.result
+    } finally {
+      clients.dynamodb.destroy()
+      clients.cloudformation.destroy()
+    }
+    setOutputs(result)
+    if (failsStep(result.outcome, inputs.strategy)) {
+      core.setFailed(
+        result.outcome === 'blocked' && result.plan
+          ? blockedMessage(result.plan)
+          : `Outcome ${result.outcome}. ${result.stateNote ?? ''}`.trim()
+      )
+    }
+  } catch (err) {
+    if (inputs && !(err instanceof InputError) && !(err instanceof FileError)) {
+      result = failedResult(err)
+      setOutputs(result)
+    }
+    core.setFailed(errorMessage(err))
+    if (err instanceof Error && err.stack && !(err instanceof InputError || err instanceof FileError)) {
+      core.debug(err.stack)
+    }
+  } finally {
+    if (inputs && result) {
+      await publish(inputs, {
+        stage: inputs.stage,
+        strategy: inputs.strategy,
+        phase: inputs.phase,
+        dryRun: inputs.dryRun,
+        region: inputs.awsRegion,
+        result,
+        unresolved: phase?.unresolved,
+        discoveryNotes: phase?.notes,
+        importArtifacts: phase?.importArtifacts,
+        runUrl: runUrl()
+      })
+    }
+  }
+}

@@ -1,0 +1,56 @@
+import { discover } from './discover/index.js'
+import { inspect } from './inspect/index.js'
+import { templateTableConfig } from './template-config.js'
+import { compareTable } from './compare.js'
+import { planTables } from './plan.js'
+import { isProtectedStage } from './policy.js'
+import type { AwsClients } from './aws/clients.js'
+import type { Discovery, Finding, Inputs, Inspection, Logger, Plan, Policy } from './types.js'
+
+/** What the read-only part of a run found: the input of execute and report. */
+export interface Check {
+  discovery: Discovery
+  inspection: Inspection
+  plan: Plan
+}
+
+export function policyFor(inputs: Inputs): Policy {
+  return {
+    stage: inputs.stage,
+    strategy: inputs.strategy,
+    protectedStage: isProtectedStage(inputs.stage, inputs.protectedStages),
+    allowDataLoss: inputs.allowDataLoss
+  }
+}
+
+/** Template vs live table, for tables that exist and that a template describes. */
+export function withDifferences(finding: Finding, stage: string, region: string): Finding {
+  const { spec, live } = finding
+  if (live === null || spec.properties === null || spec.stack === null) return finding
+  const { config, unknown } = templateTableConfig(spec, { stackName: spec.stack, stage, region })
+  return { ...finding, differences: compareTable(config, live, unknown) }
+}
+
+/**
+ * inputs → discover → inspect → compare → plan. Reads files and makes read-only AWS calls only;
+ * bad input throws before the first AWS call.
+ */
+export async function checkTables(inputs: Inputs, clients: AwsClients, logger: Logger): Promise<Check> {
+  const discovery = discover({
+    template: inputs.template,
+    stage: inputs.stage,
+    stackName: inputs.stackName,
+    tables: inputs.tables,
+    region: inputs.awsRegion
+  })
+  for (const note of discovery.notes) logger.info(note)
+  const named = discovery.tables.filter(t => t.tableName !== null).length
+  logger.info(
+    `Checking ${named} named table(s) in ${discovery.stacks.length} stack(s) (${discovery.source}).`
+  )
+
+  const inspection = await inspect(clients, discovery, { region: inputs.awsRegion, logger })
+  const findings = inspection.findings.map(f => withDifferences(f, inputs.stage, inputs.awsRegion))
+  const plan = planTables(findings, policyFor(inputs), inspection.stacks)
+  return { discovery, inspection: { ...inspection, findings }, plan }
+}

@@ -1,0 +1,120 @@
+import { spawn } from 'node:child_process'
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+export const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..')
+export const BUNDLE = join(REPO_ROOT, 'dist', 'index.js')
+
+export interface BundleRun {
+  code: number | null
+  stdout: string
+  stderr: string
+  outputs: Record<string, string>
+  summary: string
+  /** The `::error::` lines the run printed. */
+  errors: string[]
+}
+
+export interface BundleOptions {
+  /** Action inputs by their action.yml names (`dry-run`, `stack-name`, …). */
+  inputs: Record<string, string>
+  /** AWS endpoint (moto, or a proxy in front of it). */
+  awsEndpoint: string
+  githubApiUrl?: string
+  /** A pull_request event for this PR number; omitted → a workflow_dispatch event. */
+  pullRequest?: number
+  workspace?: string
+  env?: Record<string, string>
+  timeoutMs?: number
+}
+
+/** Parses the GITHUB_OUTPUT file format that @actions/core writes (`name<<DELIM\nvalue\nDELIM`). */
+export function parseOutputFile(text: string): Record<string, string> {
+  const outputs: Record<string, string> = {}
+  const lines = text.split('\n')
+  for (let i = 0; i < lines.length; i++) {
+    const m = /^([^<=]+)<<(.+)$/.exec(lines[i] ?? '')
+    if (!m) continue
+    const [, name, delimiter] = m
+    const value: string[] = []
+    for (i++; i < lines.length && lines[i] !== delimiter; i++) value.push(lines[i] ?? '')
+    outputs[name!] = value.join('\n')
+  }
+  return outputs
+}
+
+/**
+ * Runs the committed dist/index.js the way the GitHub runner does: inputs as INPUT_* variables,
+ * GITHUB_OUTPUT / GITHUB_STEP_SUMMARY files, an event payload file, GITHUB_API_URL.
+ */
+export async function runBundle(opts: BundleOptions): Promise<BundleRun> {
+  const dir = mkdtempSync(join(tmpdir(), 'orphan-guard-run-'))
+  const outputFile = join(dir, 'output.txt')
+  const summaryFile = join(dir, 'summary.md')
+  const eventFile = join(dir, 'event.json')
+  writeFileSync(outputFile, '')
+  writeFileSync(summaryFile, '')
+  const repository = { name: 'app', owner: { login: 'acme' }, full_name: 'acme/app' }
+  const event =
+    opts.pullRequest !== undefined
+      ? {
+          action: 'synchronize',
+          number: opts.pullRequest,
+          pull_request: { number: opts.pullRequest, head: { ref: 'feature' } },
+          repository
+        }
+      : { inputs: {}, ref: 'refs/heads/main', repository }
+  writeFileSync(eventFile, JSON.stringify(event))
+
+  const env: Record<string, string> = {
+    PATH: process.env.PATH ?? '',
+    HOME: process.env.HOME ?? dir,
+    GITHUB_ACTIONS: 'true',
+    GITHUB_OUTPUT: outputFile,
+    GITHUB_STEP_SUMMARY: summaryFile,
+    GITHUB_EVENT_PATH: eventFile,
+    GITHUB_EVENT_NAME: opts.pullRequest !== undefined ? 'pull_request' : 'workflow_dispatch',
+    GITHUB_REPOSITORY: 'acme/app',
+    GITHUB_SERVER_URL: 'https://github.com',
+    GITHUB_RUN_ID: '4242',
+    GITHUB_API_URL: opts.githubApiUrl ?? 'http://127.0.0.1:9',
+    GITHUB_WORKSPACE: opts.workspace ?? dir,
+    RUNNER_TEMP: dir,
+    AWS_REGION: 'us-east-1',
+    AWS_ACCESS_KEY_ID: 'testing',
+    AWS_SECRET_ACCESS_KEY: 'testing',
+    AWS_ENDPOINT_URL: opts.awsEndpoint,
+    AWS_EC2_METADATA_DISABLED: 'true',
+    ...opts.env
+  }
+  for (const [name, value] of Object.entries(opts.inputs)) {
+    env[`INPUT_${name.replace(/ /g, '_').toUpperCase()}`] = value
+  }
+  if (env['INPUT_GITHUB-TOKEN'] === undefined) env['INPUT_GITHUB-TOKEN'] = 'ghs_test_token'
+
+  const child = spawn(process.execPath, [BUNDLE], { env, cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] })
+  let stdout = ''
+  let stderr = ''
+  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()))
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()))
+  const code = await new Promise<number | null>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL')
+      reject(new Error(`bundle run timed out; stdout:\n${stdout}\nstderr:\n${stderr}`))
+    }, opts.timeoutMs ?? 60_000)
+    child.on('close', c => {
+      clearTimeout(timer)
+      resolve(c)
+    })
+  })
+  return {
+    code,
+    stdout,
+    stderr,
+    outputs: parseOutputFile(readFileSync(outputFile, 'utf8')),
+    summary: readFileSync(summaryFile, 'utf8'),
+    errors: stdout.split('\n').filter(l => l.startsWith('::error'))
+  }
+}
