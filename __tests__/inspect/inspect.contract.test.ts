@@ -238,6 +238,19 @@ describe('failures', () => {
     ])
   })
 
+  it('an operation the endpoint does not implement (dynalite: PITR, TTL) is unreadable with a problem', async () => {
+    ddbMock.on(DescribeContinuousBackupsCommand).rejects(ddbError('UnknownOperationException', ''))
+    ddbMock.on(DescribeTimeToLiveCommand).rejects(ddbError('UnknownOperationException', ''))
+
+    const f = await one(spec('pr-5-main'))
+
+    expect(f.live).toMatchObject({ pitr: false, ttl: { enabled: false }, unreadable: ['ttl', 'pitr'] })
+    expect(f.problems.sort()).toEqual([
+      'TTL unknown: the endpoint does not implement DescribeTimeToLive',
+      'point-in-time recovery unknown: the endpoint does not implement DescribeContinuousBackups'
+    ])
+  })
+
   it('a failed Scan leaves hasData null with a problem', async () => {
     ddbMock.on(ScanCommand).rejects(ddbError('AccessDeniedException', 'no dynamodb:Scan'))
 

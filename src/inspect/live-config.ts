@@ -157,10 +157,20 @@ export function toLiveTable(desc: TableDescription, extras: LiveExtras): LiveTab
   }
 }
 
-/** Runs one side call; a throw becomes a problem sentence and a null value. */
-async function settle<T>(what: string, call: () => Promise<T>, problems: string[]): Promise<T | null> {
+/**
+ * Runs one side call. A throw becomes "<call> failed: …"; a null answer (the adapters' way of
+ * saying the endpoint does not implement the operation) becomes `unsupported`.
+ */
+async function settle<T>(
+  what: string,
+  call: () => Promise<T | null>,
+  unsupported: string,
+  problems: string[]
+): Promise<T | null> {
   try {
-    return await call()
+    const value = await call()
+    if (value === null) problems.push(unsupported)
+    return value
   } catch (err) {
     problems.push(`${what} failed: ${errorMessage(err)}`)
     return null
@@ -176,22 +186,25 @@ export async function readLiveTableFrom(ddb: DynamoDbSend, desc: TableDescriptio
   const name = desc.TableName ?? ''
   const problems: string[] = []
   const [ttl, pitr, tags] = await Promise.all([
-    settle('DescribeTimeToLive', () => describeTtl(ddb, name), problems),
-    settle('DescribeContinuousBackups', () => describePitr(ddb, name), problems),
-    settle('ListTagsOfResource', () => listAllTags(ddb, desc.TableArn ?? ''), problems)
+    settle(
+      'DescribeTimeToLive',
+      () => describeTtl(ddb, name),
+      'TTL unknown: the endpoint does not implement DescribeTimeToLive',
+      problems
+    ),
+    settle(
+      'DescribeContinuousBackups',
+      () => describePitr(ddb, name),
+      'point-in-time recovery unknown: the endpoint does not implement DescribeContinuousBackups',
+      problems
+    ),
+    settle('ListTagsOfResource', () => listAllTags(ddb, desc.TableArn ?? ''), '', problems)
   ])
-  // describeTtl/describePitr answer null (without throwing) for an operation the endpoint lacks.
-  if (ttl === null && !problems.some(p => p.startsWith('DescribeTimeToLive'))) {
-    problems.push('TTL unknown: the endpoint does not implement DescribeTimeToLive')
-  }
-  if (pitr === null && !problems.some(p => p.startsWith('DescribeContinuousBackups'))) {
-    problems.push('point-in-time recovery unknown: the endpoint does not implement DescribeContinuousBackups')
-  }
-  const table = toLiveTable(desc, { ttl, pitr, tags })
-  const unreadable: Array<keyof LiveTable & keyof TableConfig> = []
+  const unreadable: Array<keyof TableConfig> = []
   if (ttl === null) unreadable.push('ttl')
   if (pitr === null) unreadable.push('pitr')
   if (tags === null) unreadable.push('tags')
+  const table = toLiveTable(desc, { ttl, pitr, tags })
   return { table: unreadable.length > 0 ? { ...table, unreadable } : table, problems }
 }
 
