@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs'
 import { readFile } from 'node:fs/promises'
 import { gunzipSync } from 'node:zlib'
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb'
+import { BackupUnavailableError, createOnDemandBackup } from '../../src/aws/backup.js'
 import { exportTable } from '../../src/data/export.js'
 import { restoreTable } from '../../src/data/restore.js'
 import { verifyTable } from '../../src/data/verify.js'
@@ -64,5 +65,12 @@ describe('export → restore → verify on dynalite', () => {
     await createTable(ddb, 'short-dst', { name: 'pk', type: 'S' }, { name: 'sk', type: 'N' })
     await putAll(ddb, 'short-dst', [plainItem(1)])
     await expect(verifyTable(ddb, { table: 'short-dst', expected: { itemCount: 2, contentDigest: '0'.repeat(64) }, logger: silentLogger() })).rejects.toThrow(/item count: backup 2, table 1; content digest: backup 0{64}, table [0-9a-f]{64}/)
+  })
+
+  test('an endpoint without backups (dynalite: UnknownOperationException) is named as unsupported', async () => {
+    await createTable(ddb, 'no-backups', { name: 'pk', type: 'S' })
+    const err = await createOnDemandBackup(ddb, { table: 'no-backups', backupName: 'n', sleep: noSleep }).catch((e: unknown) => e)
+    expect(err).toBeInstanceOf(BackupUnavailableError)
+    expect((err as Error).message).toMatch(/On-demand backup of no-backups is not supported by this DynamoDB endpoint \(UnknownOperationException\)/)
   })
 })

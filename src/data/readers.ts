@@ -161,6 +161,9 @@ export async function* readLegacyFile(path: string, opts: { skipItems?: number }
         } else if (collectingKey) key += text[i]
         continue
       }
+      if (depth === itemsDepth && c !== 123 && c !== 44 && c !== 93 && c !== 32 && c !== 10 && c !== 13 && c !== 9) {
+        throw new FileError(path, `line ${line}: Items[${index}] is not an object`)
+      }
       switch (c) {
         case 34: // "
           inString = true
@@ -181,8 +184,7 @@ export async function* readLegacyFile(path: string, opts: { skipItems?: number }
           if (c === 91 && depth === 1 && key === 'Items') {
             itemsDepth = 2
             sawItems = true
-          } else if (depth === itemsDepth && itemsDepth > 0) {
-            if (c !== 123) throw new FileError(path, `line ${line}: Items[${index}] is not an object`)
+          } else if (depth === itemsDepth) {
             parts = []
             captureFrom = i
             itemStartLine = line

@@ -1,0 +1,252 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { readFileSync } from 'node:fs'
+import { gzipSync } from 'node:zlib'
+import { ContentDigest, canonicalItem, normalizeNumber } from '../../src/data/digest.js'
+import { WireFormatError, sdkItemToWire, wireItemToSdk, type WireItem } from '../../src/data/dynamodb-json.js'
+import { backoffDelay, classifyError } from '../../src/data/retry.js'
+import { AimdWindow, keyProblem } from '../../src/data/restore.js'
+import { Progress, formatDuration } from '../../src/data/progress.js'
+import { chooseSegments } from '../../src/data/export.js'
+import { readLegacyFile } from '../../src/data/readers.js'
+import { TOOL_VERSION } from '../../src/data/manifest.js'
+import { silentLogger } from './helpers.js'
+
+describe('normalizeNumber: one spelling per number', () => {
+  test.each([
+    ['0', '0'],
+    ['-0', '0'],
+    ['0.000', '0'],
+    ['1', '1e0'],
+    ['1.50', '15e-1'],
+    ['15E-1', '15e-1'],
+    ['0001.5', '15e-1'],
+    ['100', '1e2'],
+    ['1E+2', '1e2'],
+    ['-1E-130', '-1e-130'],
+    ['1E+125', '1e125'],
+    ['12345678901234567890123456789012345678', '12345678901234567890123456789012345678e0'],
+    ['-.5', '-5e-1'],
+    ['+7', '7e0'],
+    ['abc', '?abc']
+  ])('%s → %s', (input, expected) => {
+    expect(normalizeNumber(input)).toBe(expected)
+  })
+})
+
+describe('canonicalItem: equal items give equal text, different ones differ', () => {
+  const base: WireItem = { a: { S: 'x' }, m: { M: { z: { N: '1' }, y: { SS: ['b', 'a'] } } }, ns: { NS: ['10', '2'] }, bs: { BS: ['AQ==', 'AA=='] } }
+  test.each<[string, WireItem]>([
+    ['map keys in another order', { m: { M: { y: { SS: ['a', 'b'] }, z: { N: '1' } } }, a: { S: 'x' }, ns: { NS: ['10', '2'] }, bs: { BS: ['AA==', 'AQ=='] } }],
+    ['set members in another order', { a: { S: 'x' }, m: { M: { z: { N: '1' }, y: { SS: ['a', 'b'] } } }, ns: { NS: ['2', '10'] }, bs: { BS: ['AQ==', 'AA=='] } }],
+    ['numbers spelled differently', { a: { S: 'x' }, m: { M: { z: { N: '1.0' }, y: { SS: ['b', 'a'] } } }, ns: { NS: ['1E+1', '2.00'] }, bs: { BS: ['AQ==', 'AA=='] } }]
+  ])('same: %s', (_name, other) => {
+    expect(canonicalItem(other)).toBe(canonicalItem(base))
+  })
+  test.each<[string, WireItem, WireItem]>([
+    ['S vs N', { a: { S: '1' } }, { a: { N: '1' } }],
+    ['list order matters', { a: { L: [{ S: 'x' }, { S: 'y' }] } }, { a: { L: [{ S: 'y' }, { S: 'x' }] } }],
+    ['SS vs L of S', { a: { SS: ['x'] } }, { a: { L: [{ S: 'x' }] } }],
+    ['empty string vs NULL', { a: { S: '' } }, { a: { NULL: true } }],
+    ['BOOL false vs true', { a: { BOOL: false } }, { a: { BOOL: true } }],
+    ['attribute name', { a: { S: 'x' } }, { b: { S: 'x' } }],
+    ['string with a separator inside', { a: { S: 'x",b:Sy' } }, { a: { S: 'x' }, b: { S: 'y' } }]
+  ])('different: %s', (_name, x, y) => {
+    expect(canonicalItem(x)).not.toBe(canonicalItem(y))
+  })
+})
+
+describe('ContentDigest: a multiset hash', () => {
+  const items: WireItem[] = Array.from({ length: 50 }, (_, i) => ({ pk: { S: `k${i}` }, v: { N: String(i) } }))
+  const digestOf = (list: WireItem[]): ContentDigest => {
+    const d = new ContentDigest()
+    list.forEach((i) => d.add(i))
+    return d
+  }
+  test('order does not matter', () => {
+    expect(digestOf(items.slice().reverse()).hex()).toBe(digestOf(items).hex())
+  })
+  test('a duplicated item or a missing item changes it (duplicates do not cancel out)', () => {
+    const first = items[0] as WireItem
+    expect(digestOf([...items, first, first]).hex()).not.toBe(digestOf(items).hex())
+    expect(digestOf(items.slice(1)).hex()).not.toBe(digestOf(items).hex())
+  })
+  test('merging per-segment digests equals one digest over everything', () => {
+    const a = digestOf(items.slice(0, 20))
+    a.merge(digestOf(items.slice(20)))
+    expect(a.hex()).toBe(digestOf(items).hex())
+    expect(a.count).toBe(50)
+  })
+})
+
+describe('DynamoDB JSON ⇄ SDK values', () => {
+  test('binary becomes base64 and back; everything else is untouched and not copied', () => {
+    const plain = { a: { S: 'x' }, n: { N: '1E+125' }, m: { M: { l: { L: [{ NULL: true as const }] } } } }
+    expect(sdkItemToWire(plain)).toBe(plain)
+    const bin = { a: { S: 'x' }, b: { B: Uint8Array.from([0, 255]) }, m: { M: { bs: { BS: [Uint8Array.from([1])] } } } }
+    const wire = sdkItemToWire(bin)
+    expect(wire).toEqual({ a: { S: 'x' }, b: { B: 'AP8=' }, m: { M: { bs: { BS: ['AQ=='] } } } })
+    expect(wireItemToSdk(wire)).toEqual({ a: { S: 'x' }, b: { B: Buffer.from([0, 255]) }, m: { M: { bs: { BS: [Buffer.from([1])] } } } })
+  })
+  test.each([
+    ['two types in one value', { a: { S: 'x', N: '1' } }, 'Item.a: attribute value must have exactly one of'],
+    ['unknown type', { a: { X: 'x' } }, 'Item.a: attribute value must have exactly one of'],
+    ['N as a JSON number', { a: { N: 1 } }, 'Item.a: N must be a string'],
+    ['B that is not base64', { a: { B: 'not base64!' } }, 'Item.a: binary value is not base64 text'],
+    ['nested bad value with its path', { a: { M: { b: { L: [{ S: 'ok' }, { BOOL: 'yes' }] } } } }, 'Item.a.b[1]: BOOL must be true or false'],
+    ['NULL false', { a: { NULL: false } }, 'Item.a: NULL must be true'],
+    ['SS with a number', { a: { SS: ['x', 1] } }, 'Item.a: SS must be an array of strings']
+  ])('refuses %s', (_name, item, message) => {
+    expect(() => wireItemToSdk(item)).toThrow(WireFormatError)
+    expect(() => wireItemToSdk(item)).toThrow(message)
+  })
+})
+
+describe('keyProblem: does an item fit the target key schema', () => {
+  const keys = [
+    { name: 'pk', type: 'HASH' as const, attributeType: 'S' as const },
+    { name: 'sk', type: 'RANGE' as const, attributeType: 'N' as const }
+  ]
+  test.each<[string, WireItem, string | null]>([
+    ['fits', { pk: { S: 'a' }, sk: { N: '1' } }, null],
+    ['missing range key', { pk: { S: 'a' } }, 'key attribute "sk" is missing'],
+    ['wrong type', { pk: { N: '1' }, sk: { N: '1' } }, 'key attribute "pk" has type N, the table wants S'],
+    ['empty string key', { pk: { S: '' }, sk: { N: '1' } }, 'key attribute "pk" is empty']
+  ])('%s', (_name, item, expected) => {
+    expect(keyProblem(item, keys)).toBe(expected)
+  })
+})
+
+describe('classifyError: what is worth another try', () => {
+  test.each<[string, unknown, string]>([
+    ['ProvisionedThroughputExceededException', { name: 'ProvisionedThroughputExceededException', $metadata: { httpStatusCode: 400 } }, 'throttle'],
+    ['ThrottlingException', { name: 'ThrottlingException' }, 'throttle'],
+    ['RequestLimitExceeded', { name: 'RequestLimitExceeded' }, 'throttle'],
+    ['HTTP 500', { name: 'InternalServerError', $metadata: { httpStatusCode: 500 } }, 'transient'],
+    ['HTTP 503 of unknown name', { name: 'Whatever', $metadata: { httpStatusCode: 503 } }, 'transient'],
+    ['connection reset', Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }), 'transient'],
+    ['timeout', { name: 'TimeoutError', message: 'Connection timed out after 1000 ms' }, 'transient'],
+    ['ValidationException', { name: 'ValidationException', $metadata: { httpStatusCode: 400 } }, 'fatal'],
+    ['AccessDenied', { name: 'AccessDeniedException', $metadata: { httpStatusCode: 400 } }, 'fatal'],
+    ['ResourceNotFound', { name: 'ResourceNotFoundException', $metadata: { httpStatusCode: 400 } }, 'fatal'],
+    ['not an error', 'oops', 'fatal']
+  ])('%s → %s', (_name, err, expected) => {
+    expect(classifyError(err)).toBe(expected)
+  })
+})
+
+test('backoffDelay: full jitter under an exponential ceiling capped at capMs', () => {
+  const policy = { baseMs: 10, capMs: 1000 }
+  expect(backoffDelay(1, () => 0.999, policy)).toBe(19)
+  expect(backoffDelay(3, () => 0.5, policy)).toBe(40)
+  expect(backoffDelay(20, () => 0.999, policy)).toBe(999)
+  expect(backoffDelay(5, () => 0, policy)).toBe(0)
+})
+
+describe('AimdWindow: adaptive batches in flight', () => {
+  test('slow start grows by one per clean batch up to the maximum', () => {
+    const w = new AimdWindow(2, 8)
+    for (let i = 0; i < 20; i++) w.clean()
+    expect(w.size).toBe(8)
+    expect(w.peak).toBe(8)
+  })
+  test('throttling halves the window once per burst, then growth is additive', () => {
+    const w = new AimdWindow(16, 16)
+    w.congestion(10, 20)
+    expect(w.size).toBe(8)
+    // Requests sent before the cut report the same congestion: no second halving.
+    w.congestion(15, 21)
+    expect(w.size).toBe(8)
+    w.congestion(20, 22)
+    expect(w.size).toBe(4)
+    for (let i = 0; i < 4; i++) w.clean()
+    expect(w.size).toBe(4) // +1/cwnd per batch: about one per window
+    for (let i = 0; i < 4; i++) w.clean()
+    expect(w.size).toBe(5)
+  })
+  test('never below one', () => {
+    const w = new AimdWindow(1, 4)
+    for (let i = 0; i < 5; i++) w.congestion(100 + i, 200 + i)
+    expect(w.size).toBe(1)
+  })
+})
+
+describe('progress lines', () => {
+  test('one line per interval of the injected clock, with done, rate and ETA', () => {
+    let now = 0
+    const lines: string[] = []
+    const p = new Progress({ label: 'Restore t', logger: silentLogger(lines), clock: () => now, total: 1000, intervalMs: 5000 })
+    now = 1000
+    p.add(100)
+    expect(lines).toEqual([])
+    now = 5000
+    p.add(400)
+    expect(lines).toEqual(['Restore t: 500/1000 items (50%), 100 items/s, ETA 5s'])
+    now = 10_000
+    p.finish()
+    expect(lines[1]).toBe('Restore t: 500/1000 items (50%), 50 items/s — done in 10s')
+  })
+  test.each([
+    [0, '0s'],
+    [59_000, '59s'],
+    [61_000, '1m01s'],
+    [3_725_000, '1h02m']
+  ])('formatDuration(%i) = %s', (ms, text) => {
+    expect(formatDuration(ms)).toBe(text)
+  })
+})
+
+test.each([
+  [0, 4],
+  [10 * 1024 ** 2, 4],
+  [10 * 1024 ** 3, 20],
+  [10 * 1024 ** 4, 256]
+])('chooseSegments(%i bytes) = %i', (bytes, segments) => {
+  expect(chooseSegments(bytes)).toBe(segments)
+})
+
+test('TOOL_VERSION recorded in manifests equals package.json version', () => {
+  const pkg = JSON.parse(readFileSync(join(import.meta.dirname, '..', '..', 'package.json'), 'utf8')) as { version: string }
+  expect(TOOL_VERSION).toBe(pkg.version)
+})
+
+describe('legacy reader: streams {"Items":[...]} without holding the file', () => {
+  let dir: string
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'legacy-'))
+  })
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true })
+  })
+
+  async function readAll(file: string, skip = 0): Promise<{ line: number; item: WireItem }[]> {
+    const out: { line: number; item: WireItem }[] = []
+    for await (const chunk of readLegacyFile(file, { skipItems: skip })) out.push(...chunk)
+    return out
+  }
+
+  test('strings with braces, brackets, quotes and escapes; Items not first; across 1 MB chunks; gzip too', async () => {
+    const items: WireItem[] = Array.from({ length: 6000 }, (_, i) => ({ pk: { S: `k${i} {[\\"]} "x" \\ ] }` }, v: { L: [{ M: { a: { S: '}]'.repeat(i % 7) } } }] } }))
+    const text = JSON.stringify({ Count: 6000, ScannedCount: 6000, LastEvaluatedKey: { pk: { S: 'Items' } }, Items: items, ConsumedCapacity: null }, null, 4)
+    expect(text.length).toBeGreaterThan(2 * 1024 * 1024)
+    await writeFile(join(dir, 'plain.json'), text)
+    await writeFile(join(dir, 'zipped.json.gz'), gzipSync(text))
+    const plain = await readAll(join(dir, 'plain.json'))
+    expect(plain.map((p) => p.item)).toEqual(items)
+    expect(plain[0]?.line).toBe(text.slice(0, text.indexOf('{\n            "pk"')).split('\n').length)
+    expect((await readAll(join(dir, 'zipped.json.gz'))).map((p) => p.item)).toEqual(items)
+    expect((await readAll(join(dir, 'plain.json'), 5990)).map((p) => p.item)).toEqual(items.slice(5990))
+  })
+
+  test.each([
+    ['no Items array', '{"Count":0}', 'no top-level "Items" array'],
+    ['a bare array', '[{"a":{"S":"x"}}]', 'expected a JSON object like {"Items":[...]}'],
+    ['an element that is not an object', '{"Items":[{"a":{"S":"x"}}, 1]}', 'line 1: Items[1] is not an object'],
+    ['truncated', '{"Items":[{"a":{"S":"x"}},{"a":', 'truncated: the JSON ends at line 1 inside Items[1]']
+  ])('refuses %s', async (_name, text, message) => {
+    const file = join(dir, 'bad.json')
+    await writeFile(file, text)
+    await expect(readAll(file)).rejects.toThrow(message)
+  })
+})
