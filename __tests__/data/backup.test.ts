@@ -15,11 +15,11 @@ function fakeTime(): { clock: () => number; sleep: (ms: number) => Promise<void>
 
 describe('createOnDemandBackup', () => {
   test('waits until the backup is AVAILABLE and returns its ARN', async () => {
-    ddbMock.on(CreateBackupCommand).resolves({ BackupDetails: { BackupArn: ARN, BackupName: 'n', BackupStatus: 'CREATING', BackupCreationDateTime: new Date(0) } })
+    ddbMock.on(CreateBackupCommand).resolves({ BackupDetails: { BackupArn: ARN, BackupName: 'n', BackupStatus: 'CREATING', BackupCreationDateTime: new Date(0), BackupType: 'USER' as const } })
     ddbMock
       .on(DescribeBackupCommand)
-      .resolvesOnce({ BackupDescription: { BackupDetails: { BackupArn: ARN, BackupName: 'n', BackupStatus: 'CREATING', BackupCreationDateTime: new Date(0) } } })
-      .resolves({ BackupDescription: { BackupDetails: { BackupArn: ARN, BackupName: 'n', BackupStatus: 'AVAILABLE', BackupSizeBytes: 1234, BackupCreationDateTime: new Date(0) } } })
+      .resolvesOnce({ BackupDescription: { BackupDetails: { BackupArn: ARN, BackupName: 'n', BackupStatus: 'CREATING', BackupCreationDateTime: new Date(0), BackupType: 'USER' as const } } })
+      .resolves({ BackupDescription: { BackupDetails: { BackupArn: ARN, BackupName: 'n', BackupStatus: 'AVAILABLE', BackupSizeBytes: 1234, BackupCreationDateTime: new Date(0), BackupType: 'USER' as const } } })
     const t = fakeTime()
     const b = await createOnDemandBackup(new DynamoDBClient({ region: 'us-east-1' }), { table: 'pr-5-main-table', backupName: 'orphan-guard pr-5/main', pollMs: 2000, ...t })
     expect(b).toEqual({ arn: ARN, name: 'n', status: 'AVAILABLE', sizeBytes: 1234 })
@@ -29,8 +29,8 @@ describe('createOnDemandBackup', () => {
   })
 
   test('gives up after the time limit with a human message naming the ARN', async () => {
-    ddbMock.on(CreateBackupCommand).resolves({ BackupDetails: { BackupArn: ARN, BackupName: 'n', BackupStatus: 'CREATING', BackupCreationDateTime: new Date(0) } })
-    ddbMock.on(DescribeBackupCommand).resolves({ BackupDescription: { BackupDetails: { BackupArn: ARN, BackupName: 'n', BackupStatus: 'CREATING', BackupCreationDateTime: new Date(0) } } })
+    ddbMock.on(CreateBackupCommand).resolves({ BackupDetails: { BackupArn: ARN, BackupName: 'n', BackupStatus: 'CREATING', BackupCreationDateTime: new Date(0), BackupType: 'USER' as const } })
+    ddbMock.on(DescribeBackupCommand).resolves({ BackupDescription: { BackupDetails: { BackupArn: ARN, BackupName: 'n', BackupStatus: 'CREATING', BackupCreationDateTime: new Date(0), BackupType: 'USER' as const } } })
     const t = fakeTime()
     await expect(createOnDemandBackup(new DynamoDBClient({ region: 'us-east-1' }), { table: 't', backupName: 'n', timeoutMs: 60_000, pollMs: 5000, ...t })).rejects.toThrow(`Backup ${ARN} of t is still CREATING after 60 s`)
     expect(t.slept.reduce((a, b) => a + b, 0)).toBe(60_000)
