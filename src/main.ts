@@ -71,7 +71,12 @@ export async function run(): Promise<void> {
     })
     const clients = createClients({ region: inputs.awsRegion })
     try {
-      phase = await runPhase(inputs, clients, logger)
+      phase = await runPhase(inputs, {
+        clients,
+        logger,
+        sleep: ms => new Promise(resolve => setTimeout(resolve, ms)),
+        now: () => Date.now()
+      })
       result = phase.result
     } finally {
       clients.dynamodb.destroy()

@@ -1,6 +1,10 @@
+import { existsSync } from 'node:fs'
 import type { AwsClients } from './aws/clients.js'
+import { discover } from './discover/index.js'
+import { uploadBackupArtifact } from './execute/artifact.js'
+import { executePlan } from './execute/index.js'
+import { restorePhase } from './execute/restore-phase.js'
 import { checkTables } from './pipeline.js'
-import { outcomeWithoutExecution } from './outcome.js'
 import type { ImportArtifact, UnresolvedTable } from './report/markdown.js'
 import type { Inputs, Logger, RunResult } from './types.js'
 
@@ -11,23 +15,57 @@ export interface PhaseResult {
   importArtifacts: ImportArtifact[]
 }
 
-async function preDeploy(inputs: Inputs, clients: AwsClients, logger: Logger): Promise<PhaseResult> {
-  const { discovery, plan } = await checkTables(inputs, clients, logger)
-  const unresolved = discovery.tables
+export interface PhaseDeps {
+  clients: AwsClients
+  logger: Logger
+  sleep: (ms: number) => Promise<void>
+  now: () => number
+}
+
+async function preDeploy(inputs: Inputs, deps: PhaseDeps): Promise<PhaseResult> {
+  const check = await checkTables(inputs, deps.clients, deps.logger)
+  const unresolved = check.discovery.tables
     .filter(t => t.tableName === null)
     .map(t => ({ logicalId: t.logicalId ?? '?', stack: t.stack ?? '?', reason: t.unresolvedReason ?? '' }))
-  const result: RunResult = {
-    outcome: outcomeWithoutExecution(plan),
-    plan,
-    steps: [],
-    backupManifests: [],
-    backupArns: [],
-    restoredItems: 0
-  }
-  return { result, unresolved, notes: [...discovery.notes, ...plan.notes], importArtifacts: [] }
+  const { result, importArtifacts } = await executePlan(check, inputs, deps)
+  if (result.backupManifests.length > 0)
+    await uploadBackupArtifact(inputs.backupDir, inputs.stage, deps.logger)
+  return { result, unresolved, notes: [...check.discovery.notes, ...check.plan.notes], importArtifacts }
+}
+
+/** The tables of this stage the restore phase may load: the `tables` input, else the template's. */
+function stageTables(inputs: Inputs): string[] | null {
+  if (inputs.tables.length > 0) return inputs.tables
+  if (!existsSync(inputs.template)) return null
+  const discovery = discover({
+    template: inputs.template,
+    stage: inputs.stage,
+    stackName: inputs.stackName,
+    tables: [],
+    region: inputs.awsRegion
+  })
+  return discovery.tables.flatMap(t => (t.tableName === null ? [] : [t.tableName]))
+}
+
+async function restore(inputs: Inputs, deps: PhaseDeps): Promise<PhaseResult> {
+  const tables = stageTables(inputs)
+  const notes =
+    tables === null
+      ? [
+          `No template at ${inputs.template} and no tables input: every backup under ${inputs.backupDir} is restored.`
+        ]
+      : []
+  const result = await restorePhase(deps.clients, {
+    backupDir: inputs.backupDir,
+    tables,
+    dryRun: inputs.dryRun || inputs.strategy === 'report',
+    logger: deps.logger,
+    now: deps.now
+  })
+  return { result, unresolved: [], notes, importArtifacts: [] }
 }
 
 /** Runs the phase the inputs ask for. */
-export async function runPhase(inputs: Inputs, clients: AwsClients, logger: Logger): Promise<PhaseResult> {
-  return preDeploy(inputs, clients, logger)
+export async function runPhase(inputs: Inputs, deps: PhaseDeps): Promise<PhaseResult> {
+  return inputs.phase === 'restore' ? restore(inputs, deps) : preDeploy(inputs, deps)
 }

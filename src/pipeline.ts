@@ -28,7 +28,10 @@ export function withDifferences(finding: Finding, stage: string, region: string)
   const { spec, live } = finding
   if (live === null || spec.properties === null || spec.stack === null) return finding
   const { config, unknown } = templateTableConfig(spec, { stackName: spec.stack, stage, region })
-  return { ...finding, differences: compareTable(config, live, unknown) }
+  // Settings the endpoint could not tell (e.g. PITR on an emulator) are not compared: no false differences.
+  const desired = { ...config }
+  for (const field of live.unreadable ?? []) delete desired[field]
+  return { ...finding, differences: compareTable(desired, live, unknown) }
 }
 
 /**

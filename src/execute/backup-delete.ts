@@ -1,0 +1,144 @@
+import { join } from 'node:path'
+import type { AwsClients } from '../aws/clients.js'
+import { createOnDemandBackup } from '../aws/backup.js'
+import { deleteTableAndWait, turnOffDeletionProtection, type WaitOptions } from '../aws/dynamodb-write.js'
+import { exportTable } from '../data/export.js'
+import { MANIFEST_FILE } from '../data/manifest.js'
+import { digestTable } from '../data/verify.js'
+import { errorMessage, OperationError } from '../errors.js'
+import type { Finding, Logger, Policy } from '../types.js'
+import { assertSafeToDelete } from './safety.js'
+import { callText, timestamp, type StepLog } from './steps.js'
+
+export interface BackupDeleteInput {
+  finding: Finding
+  policy: Policy
+  backupDir: string
+  awsBackup: boolean
+  dryRun: boolean
+  region: string
+  logger: Logger
+  steps: StepLog
+  wait: WaitOptions
+  now: () => number
+}
+
+export interface BackupDeleteResult {
+  manifestPath: string | null
+  backupArn: string | null
+  itemCount: number
+}
+
+export function backupName(table: string, epochMs: number): string {
+  return `orphan-guard-${table}-${timestamp(epochMs)}`.replace(/[^a-zA-Z0-9_.-]/g, '-').slice(0, 255)
+}
+
+/** Where the export of a table goes: `<backup-dir>/<table>/<UTC timestamp>/`. */
+export function exportDir(backupDir: string, table: string, epochMs: number): string {
+  return join(backupDir, table, timestamp(epochMs))
+}
+
+/**
+ * backup-restore, pre-deploy phase, one table: on-demand backup (when aws-backup) until AVAILABLE,
+ * streamed export, verification of the export against the table (count AND content digest), then —
+ * only after all that — deletion protection off and DeleteTable. Any failure before the delete
+ * leaves the table untouched; any failure after the backup leaves the backup intact, and the thrown
+ * OperationError says which state things are in.
+ */
+export async function backupAndDelete(
+  clients: AwsClients,
+  input: BackupDeleteInput
+): Promise<BackupDeleteResult> {
+  const { finding, steps, logger } = input
+  const table = finding.tableName
+  const started = input.now()
+  const dir = exportDir(input.backupDir, table, started)
+  const manifestPath = join(dir, MANIFEST_FILE)
+  const protectionOn = finding.live?.deletionProtection === true
+
+  if (input.dryRun) {
+    if (input.awsBackup) {
+      steps.planned(
+        table,
+        'on-demand backup',
+        callText('CreateBackup', { TableName: table, BackupName: backupName(table, started) })
+      )
+    }
+    steps.planned(table, 'export', `Scan (parallel segments, ConsistentRead) into ${manifestPath}`)
+    steps.planned(table, 'verify export', 'Scan: item count and content digest must equal the export')
+    if (protectionOn) {
+      steps.planned(
+        table,
+        'deletion protection off',
+        callText('UpdateTable', { TableName: table, DeletionProtectionEnabled: false })
+      )
+    }
+    steps.planned(table, 'delete', callText('DeleteTable', { TableName: table }))
+    return { manifestPath: null, backupArn: null, itemCount: 0 }
+  }
+
+  let backupArn: string | null = null
+  if (input.awsBackup) {
+    const backup = await createOnDemandBackup(clients.dynamodb, {
+      table,
+      backupName: backupName(table, started),
+      sleep: input.wait.sleep,
+      clock: input.now
+    })
+    backupArn = backup.arn
+    steps.done(table, 'on-demand backup', `${backup.arn} is AVAILABLE`)
+  }
+
+  const kept = (): string =>
+    [backupArn ? `on-demand backup ${backupArn}` : null, `export ${manifestPath}`]
+      .filter(Boolean)
+      .join(' and ')
+
+  let manifest
+  try {
+    manifest = await exportTable(clients.dynamodb, { table, dir, region: input.region, logger })
+  } catch (err) {
+    throw new OperationError(
+      `Export of ${table} failed: ${errorMessage(err)}`,
+      `The table ${table} is untouched (nothing was deleted).${backupArn ? ` The on-demand backup ${backupArn} exists.` : ''} Fix the cause and run again.`,
+      { cause: err }
+    )
+  }
+  steps.done(table, 'export', `${manifest.itemCount} items into ${manifestPath}`)
+
+  const found = await digestTable(clients.dynamodb, { table })
+  if (found.itemCount !== manifest.itemCount || found.contentDigest !== manifest.contentDigest.value) {
+    throw new OperationError(
+      `The export of ${table} does not match the table (export: ${manifest.itemCount} items, table: ${found.itemCount} items${found.contentDigest !== manifest.contentDigest.value ? ', content digests differ' : ''}); was the table written to during the export?`,
+      `The table ${table} is untouched (nothing was deleted). Stop writers to the table and run again.`
+    )
+  }
+  steps.done(table, 'verify export', `${found.itemCount} items, content digest equal to the table's`)
+
+  await assertSafeToDelete(clients, {
+    tableName: table,
+    expectedStack: finding.spec.stack,
+    policy: input.policy,
+    backupVerified: true
+  })
+
+  try {
+    if (protectionOn) {
+      await turnOffDeletionProtection(clients.dynamodb, table, input.wait)
+      steps.done(table, 'deletion protection off', 'turned off after the backup was verified')
+    }
+    await deleteTableAndWait(clients.dynamodb, table, input.wait)
+  } catch (err) {
+    throw new OperationError(
+      `Deleting ${table} failed: ${errorMessage(err)}`,
+      `The data is safe in ${kept()}. The table ${table} may still exist${protectionOn ? ' (deletion protection may now be off)' : ''}: check it, then run again, or restore with phase: restore after deleting it yourself.`,
+      { cause: err }
+    )
+  }
+  steps.done(
+    table,
+    'delete',
+    `deleted; the deploy creates it anew, then phase: restore loads ${manifest.itemCount} items`
+  )
+  return { manifestPath, backupArn, itemCount: manifest.itemCount }
+}

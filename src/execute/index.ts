@@ -1,0 +1,171 @@
+import { readFile } from 'node:fs/promises'
+import type { AwsClients } from '../aws/clients.js'
+import type { WaitOptions } from '../aws/dynamodb-write.js'
+import { errorMessage, OperationError } from '../errors.js'
+import { actionable, blockedEntries, outcomeWithoutExecution } from '../outcome.js'
+import type { Check } from '../pipeline.js'
+import type { ImportArtifact } from '../report/markdown.js'
+import type { Finding, Inputs, Logger, PlanEntry, RunResult, StackState } from '../types.js'
+import { backupAndDelete } from './backup-delete.js'
+import { guardedDelete } from './delete.js'
+import { SafetyRefusal } from './safety.js'
+import { executeImports } from './import.js'
+import { StepLog } from './steps.js'
+
+export interface ExecuteDeps {
+  clients: AwsClients
+  logger: Logger
+  sleep: (ms: number) => Promise<void>
+  now: () => number
+}
+
+export interface Execution {
+  result: RunResult
+  importArtifacts: ImportArtifact[]
+}
+
+function baseResult(check: Check): RunResult {
+  return {
+    outcome: outcomeWithoutExecution(check.plan),
+    plan: check.plan,
+    steps: [],
+    backupManifests: [],
+    backupArns: [],
+    restoredItems: 0
+  }
+}
+
+function findingOf(check: Check, entry: PlanEntry): Finding {
+  const finding = check.inspection.findings.find(f => f.tableName === entry.table)
+  if (!finding) throw new Error(`internal: no finding for planned table ${entry.table}`)
+  return finding
+}
+
+function stackStateOf(check: Check, name: string): StackState {
+  return check.inspection.stacks.find(s => s.name === name) ?? { name, exists: false }
+}
+
+function byStack(entries: PlanEntry[]): Map<string, PlanEntry[]> {
+  const groups = new Map<string, PlanEntry[]>()
+  for (const e of entries) {
+    const stack = e.stack ?? ''
+    groups.set(stack, [...(groups.get(stack) ?? []), e])
+  }
+  return groups
+}
+
+async function readImportArtifact(stack: string, path: string): Promise<ImportArtifact | null> {
+  try {
+    const content = JSON.parse(await readFile(path, 'utf8')) as {
+      template: unknown
+      resourcesToImport: unknown
+    }
+    return {
+      stack,
+      templatePath: path,
+      templateBody: JSON.stringify(content.template, null, 2),
+      resourcesToImport: content.resourcesToImport
+    }
+  } catch {
+    return null
+  }
+}
+
+/** What was done before a failure, for the state note. */
+function doneSoFar(steps: StepLog): string {
+  const done = steps.steps.filter(s => s.status === 'done').map(s => `${s.table}: ${s.action}`)
+  return done.length > 0 ? ` Done before the failure: ${done.join('; ')}.` : ''
+}
+
+/**
+ * Executes the plan: imports first (nothing is deleted by them), then backup-delete, then delete,
+ * one table at a time; the first failure stops everything after it. A plan with any blocked table
+ * executes nothing: the deploy would fail on that table anyway. `report` executes nothing;
+ * `dry-run` walks every step without making a mutating call and lists the calls it would make.
+ */
+export async function executePlan(check: Check, inputs: Inputs, deps: ExecuteDeps): Promise<Execution> {
+  const result = baseResult(check)
+  const importArtifacts: ImportArtifact[] = []
+  const { plan } = check
+  if (inputs.strategy === 'report' || blockedEntries(plan).length > 0 || actionable(plan).length === 0) {
+    return { result, importArtifacts }
+  }
+
+  const { clients, logger } = deps
+  const steps = new StepLog(message => logger.info(message))
+  const wait: WaitOptions = { sleep: deps.sleep, now: deps.now, maxWaitMs: 10 * 60_000, pollMs: 2_000 }
+  const finish = (outcome: RunResult['outcome'], stateNote?: string): Execution => ({
+    result: { ...result, outcome, steps: steps.steps, stateNote },
+    importArtifacts
+  })
+
+  // 1. imports, one change set per stack
+  for (const [stackName, entries] of byStack(plan.entries.filter(e => e.decision === 'import'))) {
+    const imported = await executeImports(clients, {
+      stack: stackStateOf(check, stackName),
+      stackName,
+      tables: entries.map(e => findingOf(check, e)),
+      dryRun: inputs.dryRun,
+      artifactDir: inputs.backupDir,
+      logger,
+      sleep: deps.sleep,
+      now: deps.now
+    })
+    for (const step of imported.steps) steps.add(step)
+    if (imported.templatePath) {
+      const artifact = await readImportArtifact(stackName, imported.templatePath)
+      if (artifact) importArtifacts.push(artifact)
+    }
+    if (imported.outcome === 'blocked') {
+      return finish('blocked', `${imported.reasons.join(' ')} ${imported.stateNote ?? ''}`.trim())
+    }
+    if (imported.outcome === 'failed') {
+      return finish('failed', `${imported.stateNote ?? imported.error?.state ?? ''}${doneSoFar(steps)}`)
+    }
+  }
+
+  // 2. backup-restore (pre-deploy half) and 3. delete, one table at a time
+  let current = ''
+  try {
+    for (const entry of plan.entries.filter(e => e.decision === 'backup-restore')) {
+      current = entry.table
+      const done = await backupAndDelete(clients, {
+        finding: findingOf(check, entry),
+        policy: plan.policy,
+        backupDir: inputs.backupDir,
+        awsBackup: inputs.awsBackup,
+        dryRun: inputs.dryRun,
+        region: inputs.awsRegion,
+        logger,
+        steps,
+        wait,
+        now: deps.now
+      })
+      if (done.manifestPath) result.backupManifests.push(done.manifestPath)
+      if (done.backupArn) result.backupArns.push(done.backupArn)
+    }
+    for (const entry of plan.entries.filter(e => e.decision === 'delete')) {
+      current = entry.table
+      const done = await guardedDelete(clients, {
+        finding: findingOf(check, entry),
+        policy: plan.policy,
+        awsBackup: inputs.awsBackup,
+        dryRun: inputs.dryRun,
+        steps,
+        wait,
+        now: deps.now
+      })
+      if (done.backupArn) result.backupArns.push(done.backupArn)
+    }
+  } catch (err) {
+    const state = err instanceof OperationError ? err.state : 'An unexpected error stopped the run.'
+    steps.failed(current, err instanceof SafetyRefusal ? 'refused' : 'stopped', errorMessage(err))
+    // A safety refusal changed nothing for its table: the run is blocked, not failed.
+    return finish(
+      err instanceof SafetyRefusal ? 'blocked' : 'failed',
+      `${errorMessage(err)} ${state}${doneSoFar(steps)}`
+    )
+  }
+
+  return finish(inputs.dryRun ? 'dry-run' : 'resolved')
+}
