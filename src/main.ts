@@ -1,4 +1,6 @@
 import * as core from '@actions/core'
+import { readFile, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
 import * as github from '@actions/github'
 import { createClients } from './aws/clients.js'
 import { errorMessage, InputError, FileError, OperationError } from './errors.js'
@@ -35,9 +37,31 @@ function failedResult(err: unknown): RunResult {
   }
 }
 
+/** Where the pre-deploy report is kept for the restore phase's comment (the whole story in one place). */
+function earlierReportPath(inputs: Inputs): string {
+  return join(inputs.backupDir, `pre-deploy-report-${inputs.stage}.md`)
+}
+
+async function readEarlierReport(inputs: Inputs): Promise<string | undefined> {
+  if (inputs.phase !== 'restore') return undefined
+  try {
+    return await readFile(earlierReportPath(inputs), 'utf8')
+  } catch {
+    return undefined
+  }
+}
+
 /** Summary and sticky PR comment. Their failures are warnings, never failures of the step. */
 async function publish(inputs: Inputs, report: ReportContext): Promise<void> {
-  await writeSummary(renderReport(report))
+  const markdown = renderReport(report)
+  await writeSummary(markdown)
+  if (inputs.phase === 'pre-deploy' && report.result.backupManifests.length > 0) {
+    try {
+      await writeFile(earlierReportPath(inputs), markdown)
+    } catch (err) {
+      logger.warning(`Could not keep the report for the restore step: ${errorMessage(err)}`)
+    }
+  }
   if (!inputs.comment) return
   if (inputs.githubToken === '') {
     logger.info('No github-token: PR comment skipped.')
@@ -111,7 +135,8 @@ export async function run(): Promise<void> {
         unresolved: phase?.unresolved,
         discoveryNotes: phase?.notes,
         importArtifacts: phase?.importArtifacts,
-        runUrl: runUrl()
+        runUrl: runUrl(),
+        earlierReport: await readEarlierReport(inputs)
       })
     }
   }

@@ -45,6 +45,8 @@ export interface ReportContext {
   /** Link to the workflow run (its job summary holds the full report). */
   runUrl?: string
   importArtifacts?: ImportArtifact[]
+  /** The pre-deploy report of the same stage, shown collapsed in the restore phase's report (the whole story in one comment). */
+  earlierReport?: string
 }
 
 export interface RenderOptions {
@@ -522,11 +524,27 @@ export function renderReport(ctx: ReportContext, options: RenderOptions = {}): s
     lines.push(...decisionPathDetails(shown))
     lines.push(...unresolvedDetails(ctx.unresolved ?? []))
     lines.push(...importDetails(ctx.importArtifacts ?? []))
+    lines.push(...earlierReportDetails(ctx.earlierReport))
   } else if ((ctx.unresolved?.length ?? 0) > 0) {
     lines.push(`_${plural(ctx.unresolved?.length ?? 0, 'table')} with an unresolved name not checked._`, '')
   }
   if (options.footnote) lines.push(options.footnote, '')
   return `${lines.join('\n').replace(/\n+$/, '')}\n`
+}
+
+/** The pre-deploy report, collapsed, with its headings demoted so they nest under this report. */
+function earlierReportDetails(earlier: string | undefined): string[] {
+  if (earlier === undefined || earlier.trim() === '') return []
+  const demoted = earlier.trim().replace(/^(#{1,5}) /gm, '$1## ')
+  return [
+    '<details>',
+    '<summary>Before the deploy (pre-deploy step)</summary>',
+    '',
+    demoted,
+    '',
+    '</details>',
+    ''
+  ]
 }
 
 // ───────────────────────────── PR comment ─────────────────────────────

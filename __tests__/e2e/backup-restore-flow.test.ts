@@ -1,0 +1,189 @@
+/**
+ * The whole PR-preview story, end to end with the committed bundle on moto: a retained orphan with
+ * data and a blocking difference → pre-deploy (auto) backs it up and deletes it → the deploy
+ * (CreateStack) → phase: restore loads and verifies the items → one PR comment tells the story.
+ */
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
+import { ScanCommand, type AttributeValue } from '@aws-sdk/client-dynamodb'
+import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { startMoto, type MotoServer } from '../../test-support/moto.js'
+import { destroyClients, testClients } from '../../test-support/aws-clients.js'
+import {
+  createStackAndWait,
+  makeRetainedOrphan,
+  tableTemplate,
+  type Item
+} from '../../test-support/orphans.js'
+import { startGitHubApi, type GitHubApi } from '../../test-support/github-api.js'
+import { runBundle, type BundleRun } from '../../test-support/run-bundle.js'
+import { canonicalItem } from '../../src/data/digest.js'
+import { sdkItemToWire } from '../../src/data/dynamodb-json.js'
+import type { AwsClients } from '../../src/aws/clients.js'
+
+const STAGE = 'pr-9'
+const TABLE = 'pr-9-orders'
+const STACK = 'pr-9-orders-stack'
+const PR = 9
+const MARKER = `<!-- dynamodb-orphan-guard:${STAGE} -->`
+
+/** The template adds a local secondary index: a blocking difference (LSIs need a new table). */
+const template = tableTemplate({
+  tableName: TABLE,
+  logicalId: 'OrdersTableA1B2C3D4',
+  deletionPolicy: 'Retain',
+  properties: {
+    AttributeDefinitions: [
+      { AttributeName: 'pk', AttributeType: 'S' },
+      { AttributeName: 'sk', AttributeType: 'S' },
+      { AttributeName: 'status', AttributeType: 'S' }
+    ],
+    LocalSecondaryIndexes: [
+      {
+        IndexName: 'byStatus',
+        KeySchema: [
+          { AttributeName: 'pk', KeyType: 'HASH' },
+          { AttributeName: 'status', KeyType: 'RANGE' }
+        ],
+        Projection: { ProjectionType: 'ALL' }
+      }
+    ]
+  }
+})
+
+const items: Item[] = Array.from({ length: 60 }, (_, i) => ({
+  pk: { S: `customer#${i % 7}` },
+  sk: { S: `order#${String(i).padStart(4, '0')}` },
+  status: { S: i % 3 === 0 ? 'shipped' : 'open' },
+  total: { N: `${i}.99` },
+  lines: { L: [{ M: { sku: { S: `sku-${i}` }, qty: { N: String(i % 5) } } }] },
+  tags: { SS: ['a', `t${i}`] },
+  blob: { B: new Uint8Array([0, i, 255]) }
+}))
+
+let moto: MotoServer
+let github: GitHubApi
+let clients: AwsClients
+let workspace: string
+
+async function tableContent(): Promise<string[]> {
+  const out: Record<string, AttributeValue>[] = []
+  let ExclusiveStartKey: Record<string, AttributeValue> | undefined
+  do {
+    const page = await clients.dynamodb.send(new ScanCommand({ TableName: TABLE, ExclusiveStartKey }))
+    out.push(...(page.Items ?? []))
+    ExclusiveStartKey = page.LastEvaluatedKey
+  } while (ExclusiveStartKey)
+  return out.map(i => canonicalItem(sdkItemToWire(i))).sort()
+}
+
+function run(inputs: Record<string, string>, pullRequest?: number): Promise<BundleRun> {
+  return runBundle({
+    inputs: {
+      stage: STAGE,
+      template: 'infra/orders.template.json',
+      'stack-name': STACK,
+      'backup-dir': 'backups',
+      ...inputs
+    },
+    awsEndpoint: moto.endpoint,
+    githubApiUrl: github.url,
+    pullRequest,
+    workspace
+  })
+}
+
+function ourComments(): { id: number; body: string }[] {
+  return github.comments(PR).filter(c => c.body.includes(MARKER))
+}
+
+beforeAll(async () => {
+  moto = await startMoto()
+  github = await startGitHubApi()
+  clients = testClients(moto.endpoint)
+  workspace = mkdtempSync(join(tmpdir(), 'orphan-guard-flow-'))
+  const infra = join(workspace, 'infra')
+  mkdirSync(infra, { recursive: true })
+  writeFileSync(join(infra, 'orders.template.json'), JSON.stringify(template, null, 2))
+  // The orphan: same keys, no LSI, created by a stack that was deleted with RETAIN.
+  await makeRetainedOrphan(clients, {
+    stackName: STACK,
+    tableName: TABLE,
+    logicalId: 'OrdersTableA1B2C3D4',
+    items
+  })
+  github.seed(PR, 3)
+}, 120_000)
+
+afterAll(async () => {
+  destroyClients(clients)
+  await github?.stop()
+  await moto?.stop()
+})
+
+describe('PR preview flow with strategy auto', () => {
+  let before: string[]
+  let preDeploy: BundleRun
+
+  it('pre-deploy backs the orphan up (on-demand + export), verifies, and deletes it', async () => {
+    before = await tableContent()
+    expect(before).toHaveLength(60)
+    preDeploy = await run({ strategy: 'auto' }, PR)
+    expect([preDeploy.code, preDeploy.errors]).toEqual([0, []])
+    expect(preDeploy.outputs.outcome).toBe('resolved')
+    const planned = JSON.parse(preDeploy.outputs.plan!) as {
+      table: string
+      decision: string
+      differences: unknown[]
+    }[]
+    expect(planned.map(p => [p.table, p.decision])).toEqual([[TABLE, 'backup-restore']])
+    const manifests = JSON.parse(preDeploy.outputs['backup-manifests']!) as string[]
+    expect(manifests).toHaveLength(1)
+    expect(existsSync(manifests[0]!)).toBe(true)
+    expect(JSON.parse(preDeploy.outputs['backup-arns']!)).toEqual([
+      expect.stringContaining(`table/${TABLE}/backup/`)
+    ])
+    await expect(tableContent()).rejects.toThrow(/not found|ResourceNotFound|non-existent/i)
+  })
+
+  it('a second pre-deploy run right after finds nothing to do', async () => {
+    const again = await run({ strategy: 'auto', comment: 'false' }, PR)
+    expect(again.code).toBe(0)
+    expect(again.outputs.outcome).toBe('nothing-to-do')
+  })
+
+  it('the deploy creates the table from the template', async () => {
+    await createStackAndWait(clients, STACK, template)
+    expect(await tableContent()).toEqual([])
+  })
+
+  it('phase restore loads every item back, verified, and updates the same PR comment', async () => {
+    const restored = await run({ phase: 'restore' }, PR)
+    expect([restored.code, restored.errors]).toEqual([0, []])
+    expect(restored.outputs.outcome).toBe('restored')
+    expect(restored.outputs['restored-items']).toBe('60')
+    expect(await tableContent()).toEqual(before)
+    const comments = ourComments()
+    expect(comments).toHaveLength(1)
+    expect(comments[0]!.body).toMatch(/restored/i)
+    expect(comments[0]!.body).toContain('Before the deploy')
+    expect(comments[0]!.body).toContain('backup-restore')
+  })
+
+  it('running phase restore again restores nothing twice', async () => {
+    const again = await run({ phase: 'restore', comment: 'false' }, PR)
+    expect(again.code).toBe(0)
+    expect(again.outputs['restored-items']).toBe('0')
+    expect(await tableContent()).toEqual(before)
+  })
+
+  it('a workflow_dispatch run with pr-number comments on that PR (the same sticky comment)', async () => {
+    const [before] = ourComments()
+    const dispatch = await run({ strategy: 'report', 'pr-number': String(PR) })
+    expect(dispatch.code).toBe(0)
+    const after = ourComments()
+    expect(after.map(c => c.id)).toEqual([before!.id])
+    expect(after[0]!.body).not.toEqual(before!.body)
+  })
+})
