@@ -134,3 +134,54 @@ export function wireItemToSdk(item: unknown, path = 'Item'): SdkItem {
   for (const [k, v] of Object.entries(item)) out[k] = valueFromWire(v, `${path}.${k}`)
   return out
 }
+
+function checkBase64(s: unknown, path: string): void {
+  if (typeof s !== 'string' || s.length % 4 !== 0 || !/^[A-Za-z0-9+/]*={0,2}$/.test(s)) throw new WireFormatError(path, 'binary value is not base64 text')
+}
+
+function checkValue(v: unknown, path: () => string): void {
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) throw new WireFormatError(path(), 'attribute value must be an object like {"S":"..."}')
+  let type: string | undefined
+  let n = 0
+  for (const k in v) {
+    type ??= k
+    n++
+  }
+  if (n !== 1 || type === undefined || !TYPE_KEYS.has(type)) {
+    throw new WireFormatError(path(), `attribute value must have exactly one of ${[...TYPE_KEYS].join(', ')}; found ${JSON.stringify(Object.keys(v))}`)
+  }
+  const x = (v as Record<string, unknown>)[type]
+  switch (type) {
+    case 'S':
+    case 'N':
+      if (typeof x !== 'string') throw new WireFormatError(path(), `${type} must be a string`)
+      return
+    case 'B':
+      return checkBase64(x, path())
+    case 'SS':
+    case 'NS':
+      stringArray(x, path(), type)
+      return
+    case 'BS':
+      stringArray(x, path(), type).forEach((e, i) => checkBase64(e, `${path()}[${i}]`))
+      return
+    case 'BOOL':
+      if (typeof x !== 'boolean') throw new WireFormatError(path(), 'BOOL must be true or false')
+      return
+    case 'NULL':
+      if (x !== true) throw new WireFormatError(path(), 'NULL must be true')
+      return
+    case 'L':
+      if (!Array.isArray(x)) throw new WireFormatError(path(), 'L must be an array')
+      x.forEach((e, i) => checkValue(e, () => `${path()}[${i}]`))
+      return
+    default:
+      checkWireItem(x, path())
+  }
+}
+
+/** Throws WireFormatError (with the attribute path) unless `item` is valid DynamoDB JSON; allocates nothing when it is. */
+export function checkWireItem(item: unknown, path = 'Item'): asserts item is WireItem {
+  if (item === null || typeof item !== 'object' || Array.isArray(item)) throw new WireFormatError(path, 'must be an object of attributes')
+  for (const k in item) checkValue((item as Record<string, unknown>)[k], () => `${path}.${k}`)
+}

@@ -13,11 +13,11 @@ import { createGzip, constants as zlibConstants } from 'node:zlib'
 import { createHash } from 'node:crypto'
 import { pipeline } from 'node:stream/promises'
 import { Transform } from 'node:stream'
-import { DescribeTableCommand, ScanCommand, type AttributeValue, type DynamoDBClient, type TableDescription } from '@aws-sdk/client-dynamodb'
+import { DescribeTableCommand, type AttributeValue, type DynamoDBClient, type TableDescription } from '@aws-sdk/client-dynamodb'
 import { OperationError, errorMessage } from '../errors.js'
 import type { Logger } from '../types.js'
 import { ContentDigest, DIGEST_ALGORITHM } from './digest.js'
-import { sdkItemToWire } from './dynamodb-json.js'
+import { scanPageWire } from './raw-scan.js'
 import { MANIFEST_FILE, MANIFEST_FORMAT, TOOL_NAME, TOOL_VERSION, writeManifest, type BackupManifest, type DataFileEntry, type KeyAttribute } from './manifest.js'
 import { Progress } from './progress.js'
 import { realSleep, withRetries, type Sleep } from './retry.js'
@@ -149,7 +149,8 @@ export async function exportTable(ddb: DynamoSender, opts: ExportOptions): Promi
   await rm(join(opts.dir, MANIFEST_FILE), { force: true })
   const width = String(segments - 1).length
   const digest = new ContentDigest()
-  const progress = new Progress({ label: `Export ${opts.table}`, logger: opts.logger, clock, total: table.ItemCount ?? null, intervalMs: opts.progressIntervalMs })
+  // ItemCount is an estimate (refreshed ~6 h; 0 on emulators): only a hint for the ETA.
+  const progress = new Progress({ label: `Export ${opts.table}`, logger: opts.logger, clock, total: (table.ItemCount ?? 0) > 0 ? (table.ItemCount) : null, intervalMs: opts.progressIntervalMs })
   let items = 0
   let bytes = 0
   opts.logger.info(`Exporting ${opts.table} with ${segments} parallel scan segments into ${opts.dir}`)
@@ -159,19 +160,15 @@ export async function exportTable(ddb: DynamoSender, opts: ExportOptions): Promi
     let startKey: Record<string, AttributeValue> | undefined
     try {
       do {
-        const page = await withRetries(
-          () => ddb.send(new ScanCommand({ TableName: opts.table, Segment: segment, TotalSegments: segments, ConsistentRead: true, ExclusiveStartKey: startKey })),
-          retry
-        )
-        const pageItems = page.Items ?? []
+        const page = await withRetries(() => scanPageWire(ddb, { TableName: opts.table, Segment: segment, TotalSegments: segments, ConsistentRead: true, ExclusiveStartKey: startKey }), retry)
+        const pageItems = page.items
         if (pageItems.length > 0) {
           if (writer === null) {
             const name = `segment-${String(segment).padStart(width, '0')}-of-${segments}.json.gz`
             writer = new DataFileWriter(join(dataDir, name), `data/${name}`, opts.gzipLevel ?? 1)
           }
           let text = ''
-          for (const raw of pageItems) {
-            const item = sdkItemToWire(raw)
+          for (const item of pageItems) {
             digest.add(item)
             text += `{"Item":${JSON.stringify(item)}}\n`
           }
@@ -182,7 +179,7 @@ export async function exportTable(ddb: DynamoSender, opts: ExportOptions): Promi
           progress.add(pageItems.length)
           opts.onProgress?.({ items, bytes })
         }
-        startKey = page.LastEvaluatedKey
+        startKey = page.lastEvaluatedKey
       } while (startKey !== undefined)
       return writer === null ? null : await writer.close()
     } catch (err) {

@@ -23,7 +23,8 @@ export function formatDuration(ms: number): string {
 }
 
 export function formatProgress(label: string, p: ProgressSnapshot): string {
-  const done = p.total !== null ? `${p.done}/${p.total} items (${p.total === 0 ? 100 : Math.floor((p.done * 100) / p.total)}%)` : `${p.done} items`
+  const known = p.total !== null && p.total >= p.done
+  const done = known ? `${p.done}/${p.total} items (${p.total === 0 ? 100 : Math.floor((p.done * 100) / (p.total as number))}%)` : `${p.done} items`
   const eta = p.etaMs !== null ? `, ETA ${formatDuration(p.etaMs)}` : ''
   return `${label}: ${done}, ${Math.round(p.rate)} items/s${eta}`
 }
@@ -47,7 +48,7 @@ export class Progress {
     const elapsedMs = this.opts.clock() - this.startedAt
     const total = this.opts.total ?? null
     const rate = elapsedMs > 0 ? ((this.done - this.base) * 1000) / elapsedMs : 0
-    const etaMs = total !== null && rate > 0 ? ((total - this.done) * 1000) / rate : null
+    const etaMs = total !== null && total >= this.done && rate > 0 ? ((total - this.done) * 1000) / rate : null
     return { done: this.done, total, elapsedMs, rate, etaMs }
   }
 

@@ -16,6 +16,8 @@ export interface SourceItem {
   /** 1-based line of the item in the file (for the legacy file: the line where the item starts). */
   line: number
   item: WireItem
+  /** The item's DynamoDB JSON exactly as it is in the file (sent as is by the restore). */
+  text: string
 }
 
 const CHUNK = 1 << 20
@@ -83,7 +85,9 @@ async function* textChunks(path: string, gzip: boolean | 'auto', where: () => st
   }
 }
 
-function parseLine(path: string, line: number, text: string): WireItem {
+const LINE_PREFIX = '{"Item":'
+
+function parseLine(path: string, line: number, text: string): SourceItem {
   let v: unknown
   try {
     v = JSON.parse(text)
@@ -94,7 +98,9 @@ function parseLine(path: string, line: number, text: string): WireItem {
   if (item === null || typeof item !== 'object' || Array.isArray(item)) {
     throw new FileError(path, `line ${line}: expected {"Item":{...}} (DynamoDB S3-export line format)`)
   }
-  return item as WireItem
+  // Our writer (and S3 export) put "Item" first and alone: its text is the line minus the wrapper.
+  const exact = text.startsWith(LINE_PREFIX) && text.endsWith('}') && Object.keys(v as object).length === 1
+  return { line, item: item as WireItem, text: exact ? text.slice(LINE_PREFIX.length, -1) : JSON.stringify(item) }
 }
 
 /**
@@ -112,7 +118,7 @@ export async function* readDataFile(path: string, opts: { skipLines?: number } =
       line++
       if (line <= skip) continue
       if (p === '') throw new FileError(path, `line ${line}: empty line`)
-      out.push({ line, item: parseLine(path, line, p) })
+      out.push(parseLine(path, line, p))
     }
     if (out.length > 0) yield out
   }
@@ -207,7 +213,7 @@ export async function* readLegacyFile(path: string, opts: { skipItems?: number }
               } catch (err) {
                 throw new FileError(path, `line ${itemStartLine}: Items[${index}] is not valid JSON (${errorMessage(err)})`)
               }
-              out.push({ line: itemStartLine, item: item as WireItem })
+              out.push({ line: itemStartLine, item: item as WireItem, text: json })
             }
             index++
           } else if (c === 93 && depth === 1 && itemsDepth === 2) {

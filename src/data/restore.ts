@@ -15,12 +15,22 @@
  * 3. A checkpoint next to the backup records the low-water mark (see checkpoint.ts).
  */
 import { dirname, join, resolve } from 'node:path'
-import { BatchWriteItemCommand, DescribeTableCommand, ScanCommand, type TableDescription, type WriteRequest } from '@aws-sdk/client-dynamodb'
+import {
+  BatchWriteItemCommand,
+  DescribeTableCommand,
+  ScanCommand,
+  type BatchWriteItemCommandInput,
+  type BatchWriteItemCommandOutput,
+  type TableDescription,
+  type WriteRequest
+} from '@aws-sdk/client-dynamodb'
+// Type only (erased at build time); the SDK's own middleware types.
+import type { BuildMiddleware } from '@smithy/types'
 import { FileError, OperationError, errorMessage } from '../errors.js'
 import type { Logger } from '../types.js'
 import { CHECKPOINT_FORMAT, readCheckpoint, writeCheckpoint, type Checkpoint } from './checkpoint.js'
 import { ContentDigest, DIGEST_ALGORITHM } from './digest.js'
-import { WireFormatError, wireItemToSdk, type SdkItem, type WireItem } from './dynamodb-json.js'
+import { WireFormatError, checkWireItem, sdkItemToWire, type SdkItem, type WireItem } from './dynamodb-json.js'
 import { keyAttributes, type DynamoSender } from './export.js'
 import { readManifest, type DataFileEntry, type KeyAttribute } from './manifest.js'
 import { Progress } from './progress.js'
@@ -93,12 +103,12 @@ interface Source {
 
 const BATCH_SIZE = 25
 
-function keyText(item: SdkItem, keys: KeyAttribute[]): string {
+/** The item's key as text, from DynamoDB JSON (B as base64) or SDK values (B as bytes). */
+function keyText(item: SdkItem | WireItem, keys: KeyAttribute[]): string {
   let s = ''
   for (const k of keys) {
-    const v = item[k.name]
-    const raw = v?.S ?? v?.N ?? (v?.B !== undefined ? Buffer.from(v.B).toString('base64') : '')
-    s += `${JSON.stringify(raw)};`
+    const raw = (item[k.name] as Record<string, unknown> | undefined)?.[k.attributeType]
+    s += `${JSON.stringify(raw instanceof Uint8Array ? Buffer.from(raw).toString('base64') : raw)};`
   }
   return s
 }
@@ -184,7 +194,7 @@ async function precheck(source: Source, keys: KeyAttribute[], table: string): Pr
     for await (const chunk of source.read(f, 0)) {
       for (const { line, item } of chunk) {
         try {
-          wireItemToSdk(item)
+          checkWireItem(item)
         } catch (err) {
           if (err instanceof WireFormatError) throw new FileError(f.path, `line ${line}: ${err.message}`)
           throw err
@@ -224,7 +234,9 @@ async function describeTarget(ddb: DynamoSender, table: string, retry: { sleep: 
 
 interface Entry {
   line: number
-  item: SdkItem
+  item: WireItem
+  /** DynamoDB JSON of the item, sent as is. */
+  text: string
   key: string
 }
 
@@ -235,6 +247,30 @@ interface Batch {
   endOffset: number
   entries: Entry[]
   done: boolean
+}
+
+/**
+ * A BatchWriteItem of PutRequests whose items travel exactly as the backup holds them.
+ *
+ * The items are DynamoDB JSON already; decoding them into SDK values only for the SDK to encode
+ * them back would cost more CPU than the rest of the restore and could only lose precision, never
+ * add any. So the request body is built from the items' text, by a middleware placed after the
+ * SDK's serializer and before signing (the build step; content-length set here). Retries,
+ * signing, endpoints and response parsing stay the SDK's. (The command's own input therefore
+ * lists no items: a client whose middleware does not run, like aws-sdk-client-mock, sees an
+ * empty request; test restores against an emulator.)
+ */
+export function batchWriteCommand(table: string, entries: { text: string }[]): BatchWriteItemCommand {
+  const body = `{"RequestItems":{${JSON.stringify(table)}:[${entries.map((e) => `{"PutRequest":{"Item":${e.text}}}`).join(',')}]}}`
+  const command = new BatchWriteItemCommand({ RequestItems: { [table]: [] } })
+  const useText: BuildMiddleware<BatchWriteItemCommandInput, BatchWriteItemCommandOutput> = (next) => async (args) => {
+    const request = args.request as { body?: unknown; headers?: Record<string, string> }
+    request.body = body
+    if (request.headers !== undefined) request.headers['content-length'] = String(Buffer.byteLength(body))
+    return next(args)
+  }
+  command.middlewareStack.add(useText, { step: 'build', priority: 'low', name: 'orphanGuardItemsAsStored' })
+  return command
 }
 
 /** Additive-increase / multiplicative-decrease window of batches in flight. */
@@ -371,7 +407,7 @@ export async function restoreTable(ddb: DynamoSender, opts: RestoreOptions): Pro
 
   const send = async (entries: Entry[]): Promise<{ unprocessed: WriteRequest[]; attempts: number }> => {
     requests++
-    const out = await ddb.send(new BatchWriteItemCommand({ RequestItems: { [table]: entries.map((e) => ({ PutRequest: { Item: e.item } })) } }))
+    const out = await ddb.send(batchWriteCommand(table, entries))
     return { unprocessed: out.UnprocessedItems?.[table] ?? [], attempts: out.$metadata.attempts ?? 1 }
   }
 
@@ -413,9 +449,9 @@ export async function restoreTable(ddb: DynamoSender, opts: RestoreOptions): Pro
         // not match (e.g. the service spelled a number differently) is re-sent as returned.
         const byKey = new Map(pending.map((e) => [e.key, e]))
         const next = unprocessed.map((w): Entry => {
-          const item = w.PutRequest?.Item ?? {}
+          const item = sdkItemToWire(w.PutRequest?.Item ?? {})
           const key = keyText(item, keys)
-          return byKey.get(key) ?? { line: -1, item, key }
+          return byKey.get(key) ?? { line: -1, item, text: JSON.stringify(item), key }
         })
         stalled = next.length < pending.length ? 0 : stalled + 1
         pending = next
@@ -472,14 +508,13 @@ export async function restoreTable(ddb: DynamoSender, opts: RestoreOptions): Pro
         keysInBatch = new Set()
       }
       for await (const chunk of source.read(file, offset)) {
-        for (const { line, item: wire } of chunk) {
-          const item = wireItemToSdk(wire)
+        for (const { line, item, text } of chunk) {
           const key = keyText(item, keys)
           // Two puts of one key in one request are refused by DynamoDB: start a new batch.
           if (batch !== null && keysInBatch.has(key)) await flush()
           if (failure !== null) break outer
           batch ??= { fileIndex: fi, file, endOffset: offset, entries: [], done: false }
-          batch.entries.push({ line, item, key })
+          batch.entries.push({ line, item, text, key })
           keysInBatch.add(key)
           offset++
           batch.endOffset = offset

@@ -2,11 +2,11 @@
  * Verify: scan a table (parallel, consistent reads) and compare its item count and content
  * digest with what the backup holds. Any difference throws, naming it.
  */
-import { ScanCommand, type AttributeValue } from '@aws-sdk/client-dynamodb'
+import type { AttributeValue } from '@aws-sdk/client-dynamodb'
 import { OperationError } from '../errors.js'
 import type { Logger } from '../types.js'
 import { ContentDigest, DIGEST_ALGORITHM } from './digest.js'
-import { sdkItemToWire } from './dynamodb-json.js'
+import { scanPageWire } from './raw-scan.js'
 import { DEFAULT_SEGMENTS, type DynamoSender } from './export.js'
 import { realSleep, withRetries, type Sleep } from './retry.js'
 
@@ -28,12 +28,9 @@ export async function digestTable(
       const d = new ContentDigest()
       let startKey: Record<string, AttributeValue> | undefined
       do {
-        const page = await withRetries(
-          () => ddb.send(new ScanCommand({ TableName: opts.table, Segment: segment, TotalSegments: segments, ConsistentRead: true, ExclusiveStartKey: startKey })),
-          retry
-        )
-        for (const item of page.Items ?? []) d.add(sdkItemToWire(item))
-        startKey = page.LastEvaluatedKey
+        const page = await withRetries(() => scanPageWire(ddb, { TableName: opts.table, Segment: segment, TotalSegments: segments, ConsistentRead: true, ExclusiveStartKey: startKey }), retry)
+        for (const item of page.items) d.add(item)
+        startKey = page.lastEvaluatedKey
       } while (startKey !== undefined)
       return d
     })

@@ -1,0 +1,135 @@
+/**
+ * One bench measurement per process, so that each peak RSS is its own.
+ * argv[2] = task name, argv[3] = JSON arguments; prints one JSON result line on stdout.
+ */
+import { readFile, writeFile } from 'node:fs/promises'
+import { BatchWriteItemCommand, DynamoDBClient, ScanCommand, type AttributeValue, type WriteRequest } from '@aws-sdk/client-dynamodb'
+import { exportTable } from '../src/data/export.js'
+import { restoreTable } from '../src/data/restore.js'
+import { verifyTable } from '../src/data/verify.js'
+import type { Logger } from '../src/types.js'
+import { benchItem } from './generate.js'
+
+type Args = Record<string, unknown> & { endpoint: string; table: string }
+
+const logger: Logger = { info: (m) => process.stderr.write(`  ${m}\n`), warning: (m) => process.stderr.write(`  warning: ${m}\n`), debug: () => undefined }
+
+function client(endpoint: string, maxAttempts = 3): DynamoDBClient {
+  return new DynamoDBClient({ endpoint, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' }, maxAttempts })
+}
+
+const seconds = (t0: bigint): number => Number(process.hrtime.bigint() - t0) / 1e9
+
+/** Raw write limit: 25-item requests (pre-built, or generated on the fly for loading), N in flight. */
+async function rawWrite(a: Args): Promise<Record<string, unknown>> {
+  const ddb = client(a.endpoint)
+  const from = Number(a.from ?? 0)
+  const count = Number(a.count)
+  const inFlight = Number(a.inFlight ?? 16)
+  const batches = Math.ceil(count / 25)
+  const build = (b: number): WriteRequest[] =>
+    Array.from({ length: Math.min(25, count - b * 25) }, (_, j) => ({ PutRequest: { Item: benchItem(from + b * 25 + j) } }))
+  const prebuilt = a.prebuild === true ? Array.from({ length: batches }, (_, b) => build(b)) : null
+  let next = 0
+  const t0 = process.hrtime.bigint()
+  await Promise.all(
+    Array.from({ length: inFlight }, async () => {
+      while (next < batches) {
+        const b = next++
+        let req = prebuilt?.[b] ?? build(b)
+        while (req.length > 0) {
+          const out = await ddb.send(new BatchWriteItemCommand({ RequestItems: { [a.table]: req } }))
+          req = out.UnprocessedItems?.[a.table] ?? []
+        }
+      }
+    })
+  )
+  return { items: count, seconds: seconds(t0) }
+}
+
+/** Raw parallel scan limit: same segments, items counted and dropped. */
+async function rawScan(a: Args): Promise<Record<string, unknown>> {
+  const ddb = client(a.endpoint)
+  const segments = Number(a.segments ?? 4)
+  let items = 0
+  const t0 = process.hrtime.bigint()
+  await Promise.all(
+    Array.from({ length: segments }, async (_, segment) => {
+      let ExclusiveStartKey: Record<string, AttributeValue> | undefined
+      do {
+        const page = await ddb.send(new ScanCommand({ TableName: a.table, Segment: segment, TotalSegments: segments, ConsistentRead: true, ExclusiveStartKey }))
+        items += page.Items?.length ?? 0
+        ExclusiveStartKey = page.LastEvaluatedKey
+      } while (ExclusiveStartKey !== undefined)
+    })
+  )
+  return { items, seconds: seconds(t0) }
+}
+
+async function ourExport(a: Args): Promise<Record<string, unknown>> {
+  const t0 = process.hrtime.bigint()
+  const m = await exportTable(client(a.endpoint), { table: a.table, dir: String(a.dir), region: 'us-east-1', segments: a.segments === undefined ? undefined : Number(a.segments), logger, progressIntervalMs: 10_000 })
+  return { items: m.itemCount, seconds: seconds(t0), bytes: m.bytes, files: m.dataFiles.length, digest: m.contentDigest.value }
+}
+
+async function ourRestore(a: Args): Promise<Record<string, unknown>> {
+  const ddb = client(a.endpoint)
+  const t0 = process.hrtime.bigint()
+  const report = await restoreTable(ddb, { manifestPath: String(a.manifestPath), table: a.table, logger, progressIntervalMs: 10_000 })
+  const s = seconds(t0)
+  let verified: string = 'skipped'
+  if (a.verifyEndpoint !== undefined) {
+    // Verify against the emulator directly (not through a rate-limiting proxy), outside the timing.
+    const v = await verifyTable(client(a.verifyEndpoint as string), { table: a.table, expected: report.expected, logger }).then(
+      () => 'ok',
+      (err: unknown) => String(err)
+    )
+    verified = v
+  }
+  return { items: report.itemsWritten, seconds: s, retries: report.retries, peakConcurrency: report.peakConcurrency, verified }
+}
+
+/** Baseline 2, backup: sequential Scan into memory, then one {"Items":[...]} file. */
+async function seqBackup(a: Args): Promise<Record<string, unknown>> {
+  const ddb = client(a.endpoint)
+  const t0 = process.hrtime.bigint()
+  const items: Record<string, AttributeValue>[] = []
+  let ExclusiveStartKey: Record<string, AttributeValue> | undefined
+  do {
+    const page = await ddb.send(new ScanCommand({ TableName: a.table, ExclusiveStartKey }))
+    items.push(...(page.Items ?? []))
+    ExclusiveStartKey = page.LastEvaluatedKey
+  } while (ExclusiveStartKey !== undefined)
+  const { sdkItemToWire } = await import('../src/data/dynamodb-json.js')
+  await writeFile(String(a.file), JSON.stringify({ Items: items.map(sdkItemToWire), Count: items.length }))
+  return { items: items.length, seconds: seconds(t0) }
+}
+
+/** Baseline 2, restore: whole file in memory, sequential 25-item BatchWriteItem, UnprocessedItems ignored, no retry. */
+async function seqRestore(a: Args): Promise<Record<string, unknown>> {
+  const ddb = client(a.endpoint, 1)
+  const { wireItemToSdk } = await import('../src/data/dynamodb-json.js')
+  const t0 = process.hrtime.bigint()
+  const { Items } = JSON.parse(await readFile(String(a.file), 'utf8')) as { Items: Record<string, unknown>[] }
+  let ignored = 0
+  let failed = 0
+  for (let i = 0; i < Items.length; i += 25) {
+    const req = Items.slice(i, i + 25).map((it) => ({ PutRequest: { Item: wireItemToSdk(it) } }))
+    try {
+      const out = await ddb.send(new BatchWriteItemCommand({ RequestItems: { [a.table]: req } }))
+      ignored += out.UnprocessedItems?.[a.table]?.length ?? 0
+    } catch {
+      failed += req.length
+    }
+  }
+  return { items: Items.length, seconds: seconds(t0), unprocessedIgnored: ignored, failedBatchesItems: failed }
+}
+
+const tasks: Record<string, (a: Args) => Promise<Record<string, unknown>>> = { rawWrite, rawScan, ourExport, ourRestore, seqBackup, seqRestore }
+
+const [task, json] = process.argv.slice(2) as [string, string]
+const run = tasks[task]
+if (run === undefined) throw new Error(`unknown task ${task}`)
+const result = await run(JSON.parse(json) as Args)
+process.stdout.write(`${JSON.stringify({ ...result, peakRssMB: process.resourceUsage().maxRSS / 1024 })}\n`)
+process.exit(0)
