@@ -6,7 +6,7 @@ import { createClients } from './aws/clients.js'
 import { errorMessage, InputError, FileError, OperationError } from './errors.js'
 import { getInputs } from './inputs.js'
 import { runPhase, type PhaseResult } from './phases.js'
-import { blockedMessage, failsStep } from './outcome.js'
+import { blockedEntries, blockedMessage, failsStep } from './outcome.js'
 import { commentMarker, renderComment, renderReport, type ReportContext } from './report/markdown.js'
 import { upsertStickyComment, resolvePrNumber } from './report/comment.js'
 import { setOutputs } from './report/outputs.js'
@@ -109,9 +109,9 @@ export async function run(): Promise<void> {
     setOutputs(result)
     if (failsStep(result.outcome, inputs.strategy)) {
       core.setFailed(
-        result.outcome === 'blocked' && result.plan
+        result.outcome === 'blocked' && result.plan && blockedEntries(result.plan).length > 0
           ? blockedMessage(result.plan)
-          : `Outcome ${result.outcome}. ${result.stateNote ?? ''}`.trim()
+          : `Outcome ${result.outcome}: ${result.stateNote ?? 'see the job summary.'}`
       )
     }
   } catch (err) {

@@ -187,3 +187,32 @@ describe('PR preview flow with strategy auto', () => {
     expect(after[0]!.body).not.toEqual(before!.body)
   })
 })
+
+describe('a key-schema change whose items would not fit the new keys', () => {
+  it('is refused after the export: the table and its items stay, the step fails with instructions', async () => {
+    const table = 'pr-9-profiles'
+    const stack = 'pr-9-profiles-stack'
+    await makeRetainedOrphan(clients, {
+      stackName: stack,
+      tableName: table,
+      items: [
+        { pk: { S: 'u1' }, sk: { S: 'profile' } },
+        { pk: { S: 'u2' }, sk: { S: 'profile' } }
+      ]
+    })
+    const keyed = tableTemplate({
+      tableName: table,
+      deletionPolicy: 'Retain',
+      keys: { partition: { name: 'userId', type: 'S' } }
+    })
+    writeFileSync(join(workspace, 'infra', 'profiles.template.json'), JSON.stringify(keyed))
+    const r = await run({ template: 'infra/profiles.template.json', 'stack-name': stack, comment: 'false' })
+    expect(r.code).not.toBe(0)
+    expect(r.outputs.outcome).toBe('blocked')
+    expect(r.errors.join('\n')).toMatch(
+      /2 of 2 items do not fit the template's new key schema \(userId \(S, HASH\)\)/
+    )
+    const left = await clients.dynamodb.send(new ScanCommand({ TableName: table }))
+    expect(left.Count).toBe(2)
+  })
+})

@@ -3,15 +3,19 @@ import type { AwsClients } from '../aws/clients.js'
 import { createOnDemandBackup } from '../aws/backup.js'
 import { deleteTableAndWait, turnOffDeletionProtection, type WaitOptions } from '../aws/dynamodb-write.js'
 import { exportTable } from '../data/export.js'
-import { MANIFEST_FILE } from '../data/manifest.js'
+import { MANIFEST_FILE, type BackupManifest, type KeyAttribute } from '../data/manifest.js'
+import { readDataFile } from '../data/readers.js'
+import { describeKey, keyProblem } from '../data/restore.js'
+import { templateTableConfig } from '../template-config.js'
 import { digestTable } from '../data/verify.js'
 import { errorMessage, OperationError } from '../errors.js'
-import type { Finding, Logger, Policy } from '../types.js'
-import { assertSafeToDelete } from './safety.js'
+import type { Finding, KeyElement, Logger, Policy } from '../types.js'
+import { assertMayTouch, assertSafeToDelete, SafetyRefusal } from './safety.js'
 import { callText, timestamp, type StepLog } from './steps.js'
 
 export interface BackupDeleteInput {
   finding: Finding
+  stage: string
   policy: Policy
   backupDir: string
   awsBackup: boolean
@@ -66,6 +70,14 @@ export async function backupAndDelete(
     }
     steps.planned(table, 'export', `Scan (parallel segments, ConsistentRead) into ${manifestPath}`)
     steps.planned(table, 'verify export', 'Scan: item count and content digest must equal the export')
+    const keys = templateKeys(finding, input.stage, input.region)
+    if (keys !== null) {
+      steps.planned(
+        table,
+        'check keys',
+        `every exported item must fit the template's key schema (${keyText(keys)})`
+      )
+    }
     if (protectionOn) {
       steps.planned(
         table,
@@ -76,6 +88,9 @@ export async function backupAndDelete(
     steps.planned(table, 'delete', callText('DeleteTable', { TableName: table }))
     return { manifestPath: null, backupArn: null, itemCount: 0 }
   }
+
+  // Before the first call that changes anything (a backup included): not protected, not owned.
+  await assertMayTouch(clients, { tableName: table, expectedStack: finding.spec.stack, policy: input.policy })
 
   let backupArn: string | null = null
   if (input.awsBackup) {
@@ -115,6 +130,16 @@ export async function backupAndDelete(
   }
   steps.done(table, 'verify export', `${found.itemCount} items, content digest equal to the table's`)
 
+  const targetKeys = templateKeys(finding, input.stage, input.region)
+  if (targetKeys !== null) {
+    await assertItemsFitKeys(manifest, dir, targetKeys, table)
+    steps.done(
+      table,
+      'check keys',
+      `every exported item fits the template's key schema (${keyText(targetKeys)})`
+    )
+  }
+
   await assertSafeToDelete(clients, {
     tableName: table,
     expectedStack: finding.spec.stack,
@@ -141,4 +166,64 @@ export async function backupAndDelete(
     `deleted; the deploy creates it anew, then phase: restore loads ${manifest.itemCount} items`
   )
   return { manifestPath, backupArn, itemCount: manifest.itemCount }
+}
+
+function keyText(keys: KeyAttribute[]): string {
+  return keys.map(k => `${k.name} (${k.attributeType}, ${k.type})`).join(', ')
+}
+
+function sameKeys(a: KeyElement[], b: KeyAttribute[]): boolean {
+  return a.length === b.length && a.every((k, i) => k.name === b[i]?.name && k.type === b[i]?.type)
+}
+
+/**
+ * The key schema the deploy will create, when it differs from the live table's (else null: the
+ * items came from a table with these very keys, so they fit). Null too when the template's keys
+ * cannot be read statically; the restore's own pre-check still guards that case.
+ */
+export function templateKeys(finding: Finding, stage: string, region: string): KeyAttribute[] | null {
+  const { spec, live } = finding
+  if (spec.properties === null || spec.stack === null || live === null) return null
+  const { config } = templateTableConfig(spec, { stackName: spec.stack, stage, region })
+  if (!config.keys || !config.attributeTypes) return null
+  const keys: KeyAttribute[] = []
+  for (const k of config.keys) {
+    const attributeType = config.attributeTypes[k.name]
+    if (attributeType === undefined) return null
+    keys.push({ ...k, attributeType })
+  }
+  const liveKeys = live.keys.map(k => ({ ...k, attributeType: live.attributeTypes[k.name] ?? 'S' }))
+  return sameKeys(live.keys, keys) && keys.every((k, i) => k.attributeType === liveKeys[i]?.attributeType)
+    ? null
+    : keys
+}
+
+/**
+ * When the template changes the key schema, the table may only be deleted if every exported item
+ * can be written into the new table: otherwise the restore after the deploy would fail and the
+ * data would live on only in the backup. Streams the export (memory stays flat).
+ */
+async function assertItemsFitKeys(
+  manifest: BackupManifest,
+  dir: string,
+  keys: KeyAttribute[],
+  table: string
+): Promise<void> {
+  let misfits = 0
+  let first = ''
+  for (const file of manifest.dataFiles) {
+    for await (const batch of readDataFile(join(dir, file.path))) {
+      for (const { item } of batch) {
+        const problem = keyProblem(item, keys)
+        if (problem === null) continue
+        misfits++
+        if (first === '') first = `${describeKey(item, keys)}: ${problem}`
+      }
+    }
+  }
+  if (misfits > 0) {
+    throw new SafetyRefusal(
+      `Refusing to delete ${table}: ${misfits} of ${manifest.itemCount} items do not fit the template's new key schema (${keyText(keys)}), so the restore after the deploy could not write them; first: ${first}. Its export is kept in ${dir}. Migrate the items to the new keys yourself, or keep the old keys in the template, then run again.`
+    )
+  }
 }

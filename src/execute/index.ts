@@ -131,6 +131,7 @@ export async function executePlan(check: Check, inputs: Inputs, deps: ExecuteDep
       current = entry.table
       const done = await backupAndDelete(clients, {
         finding: findingOf(check, entry),
+        stage: inputs.stage,
         policy: plan.policy,
         backupDir: inputs.backupDir,
         awsBackup: inputs.awsBackup,

@@ -503,7 +503,9 @@ export function renderReport(ctx: ReportContext, options: RenderOptions = {}): s
   lines.push(...stateNoteSection(ctx))
 
   if (result.plan === null) {
-    lines.push('No plan was made: the run stopped before the tables were inspected.', '')
+    // The restore phase loads backups and makes no plan; any other phase without one stopped early.
+    if (ctx.phase !== 'restore')
+      lines.push('No plan was made: the run stopped before the tables were inspected.', '')
   } else {
     lines.push(...stackSections(shown, hidden, seeSummary(ctx)))
   }
