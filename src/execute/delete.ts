@@ -4,7 +4,7 @@ import { deleteTableAndWait, turnOffDeletionProtection, type WaitOptions } from 
 import { errorMessage, OperationError } from '../errors.js'
 import type { Finding, Policy } from '../types.js'
 import { backupName } from './backup-delete.js'
-import { assertSafeToDelete, SafetyRefusal } from './safety.js'
+import { assertMayTouch, assertSafeToDelete, SafetyRefusal } from './safety.js'
 import { callText, type StepLog } from './steps.js'
 
 export interface GuardedDeleteInput {
@@ -56,6 +56,9 @@ export async function guardedDelete(
     steps.planned(table, 'delete', callText('DeleteTable', { TableName: table }))
     return { backupArn: null }
   }
+
+  // Before the first call that changes anything (a backup included): not protected, not owned.
+  await assertMayTouch(clients, { tableName: table, expectedStack: finding.spec.stack, policy: input.policy })
 
   let backupArn: string | null = null
   if (input.awsBackup) {

@@ -1,5 +1,5 @@
 import { findOwningStack, describeStackOrNull, listAllStackResources } from '../aws/cloudformation-read.js'
-import { describeTableOrNull, tableHoldsData } from '../aws/dynamodb-read.js'
+import { describeTableOrNull, listAllTags, tableHoldsData } from '../aws/dynamodb-read.js'
 import type { AwsClients } from '../aws/clients.js'
 import { OperationError } from '../errors.js'
 import type { Policy } from '../types.js'
@@ -25,7 +25,15 @@ export interface DeleteGuard {
   backupVerified: boolean
 }
 
-export async function assertSafeToDelete(clients: AwsClients, guard: DeleteGuard): Promise<void> {
+/**
+ * The part of the last check that holds for any change to the table (backup, export, delete): the
+ * stage is not protected and no live stack owns the table. Made before the first mutating call.
+ * Returns whether the table still exists.
+ */
+export async function assertMayTouch(
+  clients: AwsClients,
+  guard: Pick<DeleteGuard, 'tableName' | 'expectedStack' | 'policy'>
+): Promise<boolean> {
   const { tableName, policy } = guard
   if (policy.protectedStage) {
     throw new SafetyRefusal(
@@ -33,28 +41,33 @@ export async function assertSafeToDelete(clients: AwsClients, guard: DeleteGuard
     )
   }
   const table = await describeTableOrNull(clients.dynamodb, tableName)
-  if (table === null) return
+  if (table === null) return false
   const owner = await findOwningStack(clients.cloudformation, tableName)
   if (owner !== null) {
     throw new SafetyRefusal(`Refusing to delete ${tableName}: live stack ${owner} owns it.`)
   }
-  if (guard.expectedStack !== null) {
-    // DescribeStackResources by physical id is not always reliable (emulators); check the stack too.
-    const stack = await describeStackOrNull(clients.cloudformation, guard.expectedStack)
-    if (stack) {
-      const resources = await listAllStackResources(
-        clients.cloudformation,
-        stack.StackId ?? guard.expectedStack
-      )
-      if (
-        resources.some(
-          r => r.PhysicalResourceId === tableName && r.ResourceType?.startsWith('AWS::DynamoDB::')
-        )
-      ) {
-        throw new SafetyRefusal(`Refusing to delete ${tableName}: stack ${guard.expectedStack} owns it.`)
-      }
+  // DescribeStackResources by physical id is not always reliable (moto ignores the id): ask the
+  // expected stack, and the stack the table's aws:cloudformation:stack-name tag names, directly.
+  const tagged = table.TableArn
+    ? (await listAllTags(clients.dynamodb, table.TableArn))['aws:cloudformation:stack-name']
+    : undefined
+  const candidates = [...new Set([guard.expectedStack, tagged].filter((s): s is string => !!s))]
+  for (const name of candidates) {
+    const stack = await describeStackOrNull(clients.cloudformation, name)
+    if (!stack) continue
+    const resources = await listAllStackResources(clients.cloudformation, stack.StackId ?? name)
+    if (
+      resources.some(r => r.PhysicalResourceId === tableName && r.ResourceType?.startsWith('AWS::DynamoDB::'))
+    ) {
+      throw new SafetyRefusal(`Refusing to delete ${tableName}: stack ${name} owns it.`)
     }
   }
+  return true
+}
+
+export async function assertSafeToDelete(clients: AwsClients, guard: DeleteGuard): Promise<void> {
+  const { tableName, policy } = guard
+  if (!(await assertMayTouch(clients, guard))) return
   const dataMayGo = policy.strategy === 'delete' && policy.allowDataLoss
   if (!guard.backupVerified && !dataMayGo && (await tableHoldsData(clients.dynamodb, tableName))) {
     throw new SafetyRefusal(
