@@ -1,0 +1,119 @@
+/**
+ * Shared by the safety tests: inputs, a template file, the real read-only check, a forged plan
+ * entry (defense in depth: the executor's own last check must hold even when the plan is wrong),
+ * a fake clock whose sleep advances it, and table content as canonical items.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { ScanCommand, type AttributeValue } from '@aws-sdk/client-dynamodb'
+import type { AwsClients } from '../../src/aws/clients.js'
+import { describeTableOrNull } from '../../src/aws/dynamodb-read.js'
+import { canonicalItem } from '../../src/data/digest.js'
+import { sdkItemToWire } from '../../src/data/dynamodb-json.js'
+import type { ExecuteDeps } from '../../src/execute/index.js'
+import { checkTables, type Check } from '../../src/pipeline.js'
+import type { CfnTemplate, Decision, Inputs, Logger, Strategy } from '../../src/types.js'
+
+export const quietLogger: Logger = { info: () => {}, warning: () => {}, debug: () => {} }
+
+export const T0 = Date.parse('2025-03-04T05:06:07.000Z')
+
+/** A clock that only moves when the code sleeps: waits end at once and deadlines still expire. */
+export function fakeTime(start = T0): { now: () => number; sleep: (ms: number) => Promise<void>; slept: number[] } {
+  let t = start
+  const slept: number[] = []
+  return {
+    now: () => t,
+    sleep: async (ms: number) => {
+      slept.push(ms)
+      t += Math.max(ms, 1)
+    },
+    slept
+  }
+}
+
+export function deps(clients: AwsClients): ExecuteDeps & { slept: number[] } {
+  const time = fakeTime()
+  return { clients, logger: quietLogger, sleep: time.sleep, now: time.now, slept: time.slept }
+}
+
+export interface Workspace {
+  dir: string
+  templatePath: string
+  backupDir: string
+  remove(): void
+}
+
+/** A temp dir holding `template.json` and an empty backup dir. */
+export function workspace(template: CfnTemplate): Workspace {
+  const dir = mkdtempSync(join(tmpdir(), 'orphan-guard-safety-'))
+  const templatePath = join(dir, 'template.json')
+  writeFileSync(templatePath, JSON.stringify(template, null, 2))
+  return {
+    dir,
+    templatePath,
+    backupDir: join(dir, 'backups'),
+    remove: () => rmSync(dir, { recursive: true, force: true })
+  }
+}
+
+export function makeInputs(
+  ws: Workspace,
+  over: Partial<Inputs> & { stackName: string; strategy: Strategy }
+): Inputs {
+  return {
+    stage: 'pr-7',
+    phase: 'pre-deploy',
+    template: ws.templatePath,
+    tables: [],
+    protectedStages: ['prod', 'production'],
+    allowDataLoss: false,
+    dryRun: false,
+    backupDir: ws.backupDir,
+    awsBackup: false,
+    awsRegion: 'us-east-1',
+    githubToken: '',
+    comment: false,
+    prNumber: null,
+    ...over
+  }
+}
+
+export function runCheck(inputs: Inputs, clients: AwsClients): Promise<Check> {
+  return checkTables(inputs, clients, quietLogger)
+}
+
+/** The check with the plan's decision for `table` replaced: a plan the planner would never make. */
+export function forge(check: Check, table: string, decision: Decision): Check {
+  let found = false
+  const entries = check.plan.entries.map(e => {
+    if (e.table !== table) return e
+    found = true
+    return { ...e, decision, reasons: [`forged by the test: ${decision}`] }
+  })
+  if (!found) throw new Error(`forge: no plan entry for ${table}`)
+  return { ...check, plan: { ...check.plan, entries } }
+}
+
+export function decisionOf(check: Check, table: string): Decision | undefined {
+  return check.plan.entries.find(e => e.table === table)?.decision
+}
+
+/** The table's items as sorted canonical strings, or null when the table does not exist. */
+export async function tableContent(clients: AwsClients, table: string): Promise<string[] | null> {
+  if ((await describeTableOrNull(clients.dynamodb, table)) === null) return null
+  const out: Record<string, AttributeValue>[] = []
+  let ExclusiveStartKey: Record<string, AttributeValue> | undefined
+  do {
+    const page = await clients.dynamodb.send(new ScanCommand({ TableName: table, ExclusiveStartKey }))
+    out.push(...(page.Items ?? []))
+    ExclusiveStartKey = page.LastEvaluatedKey
+  } while (ExclusiveStartKey)
+  return out.map(i => canonicalItem(sdkItemToWire(i))).sort()
+}
+
+/** Operations of the recorded calls that can change something. */
+export function mutating(operations: string[], isReadOnly: (op: string) => boolean): string[] {
+  return operations.filter(op => !isReadOnly(op))
+}

@@ -1,0 +1,163 @@
+/**
+ * A loopback HTTP proxy in front of a DynamoDB/CloudFormation emulator for the safety tests:
+ * - `dropOneScanItem`: removes one item from the first segmented (parallel) Scan page that holds
+ *   items, once. The export reads its pages first, so the export misses an item that the
+ *   verification scan then finds: an export that does not match the table.
+ * - `fail`: answers a chosen operation (e.g. `DeleteTable`, `Scan`, `CreateBackup`,
+ *   `BatchWriteItem`) with an error instead of forwarding it; `after` lets the first N such
+ *   requests through, `times` limits how often it fails (default: always).
+ * Everything else is forwarded untouched. `operations` lists every operation seen, in order.
+ */
+import { createServer, request, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http'
+import type { AddressInfo, Socket } from 'node:net'
+
+export interface FailRule {
+  /** DynamoDB operation name without the service prefix, e.g. `DeleteTable`. */
+  operation: string
+  status: number
+  /** Error type, e.g. `InternalServerError` or `ValidationException`. */
+  type: string
+  message?: string
+  /** Let this many matching requests through before failing (default 0). */
+  after?: number
+  /** Fail at most this many times (default: every matching request). */
+  times?: number
+}
+
+export interface TamperOptions {
+  target: string
+  dropOneScanItem?: boolean
+  fail?: FailRule[]
+}
+
+export interface TamperProxy {
+  endpoint: string
+  operations: string[]
+  /** The item dropped from the export's Scan page (DynamoDB JSON), once it happened. */
+  dropped: Record<string, unknown> | null
+  /** How many requests each fail rule answered with an error. */
+  failures: number[]
+  stop(): Promise<void>
+}
+
+function readBody(req: IncomingMessage): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = []
+    req.on('data', (c: Buffer) => chunks.push(c))
+    req.on('end', () => resolve(Buffer.concat(chunks)))
+    req.on('error', reject)
+  })
+}
+
+function forward(
+  target: URL,
+  req: IncomingMessage,
+  body: Buffer
+): Promise<{ status: number; headers: IncomingHttpHeaders; body: Buffer }> {
+  return new Promise((resolve, reject) => {
+    const headers = { ...req.headers, host: target.host, 'content-length': String(body.length) }
+    const out = request(
+      { host: target.hostname, port: target.port, method: req.method, path: req.url, headers },
+      res => {
+        const chunks: Buffer[] = []
+        res.on('data', (c: Buffer) => chunks.push(c))
+        res.on('end', () => resolve({ status: res.statusCode ?? 502, headers: res.headers, body: Buffer.concat(chunks) }))
+        res.on('error', reject)
+      }
+    )
+    out.on('error', reject)
+    out.end(body)
+  })
+}
+
+function operationOf(req: IncomingMessage): string {
+  const target = req.headers['x-amz-target']
+  return typeof target === 'string' ? (target.split('.')[1] ?? '') : ''
+}
+
+export async function startTamperProxy(opts: TamperOptions): Promise<TamperProxy> {
+  const target = new URL(opts.target)
+  const rules = opts.fail ?? []
+  const seen = rules.map(() => 0)
+  const proxy: TamperProxy = {
+    endpoint: '',
+    operations: [],
+    dropped: null,
+    failures: rules.map(() => 0),
+    stop: async () => {}
+  }
+
+  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const body = await readBody(req)
+    const op = operationOf(req)
+    proxy.operations.push(op)
+    for (const [i, rule] of rules.entries()) {
+      if (rule.operation !== op) continue
+      seen[i] = (seen[i] ?? 0) + 1
+      const failed = proxy.failures[i] ?? 0
+      if ((seen[i] ?? 0) > (rule.after ?? 0) && failed < (rule.times ?? Infinity)) {
+        proxy.failures[i] = failed + 1
+        const text = JSON.stringify({
+          __type: `com.amazonaws.dynamodb.v20120810#${rule.type}`,
+          message: rule.message ?? `${op} failed (scan-tamper-proxy)`
+        })
+        res.writeHead(rule.status, {
+          'content-type': 'application/x-amz-json-1.0',
+          'content-length': Buffer.byteLength(text),
+          'x-amzn-requestid': 'scan-tamper-proxy'
+        })
+        res.end(text)
+        return
+      }
+    }
+    const out = await forward(target, req, body)
+    let payload = out.body
+    const headers = { ...out.headers }
+    if (opts.dropOneScanItem && proxy.dropped === null && op === 'Scan' && out.status === 200) {
+      const input = JSON.parse(body.toString('utf8')) as { TotalSegments?: number }
+      const page = JSON.parse(out.body.toString('utf8')) as {
+        Items?: Record<string, unknown>[]
+        Count?: number
+        ScannedCount?: number
+      }
+      if (input.TotalSegments !== undefined && (page.Items?.length ?? 0) > 0) {
+        proxy.dropped = page.Items?.pop() ?? null
+        page.Count = page.Items?.length ?? 0
+        page.ScannedCount = page.Count
+        payload = Buffer.from(JSON.stringify(page))
+        // The body changed: its checksum header would no longer match.
+        delete headers['x-amz-crc32']
+      }
+    }
+    headers['content-length'] = String(payload.length)
+    delete headers['transfer-encoding']
+    res.writeHead(out.status, headers)
+    res.end(payload)
+  }
+
+  const sockets = new Set<Socket>()
+  const server = createServer((req, res) => {
+    handle(req, res).catch((err: unknown) => {
+      if (!res.headersSent) {
+        res.writeHead(502)
+        res.end(String(err))
+      } else res.destroy()
+    })
+  })
+  server.on('connection', (s: Socket) => {
+    sockets.add(s)
+    s.on('close', () => sockets.delete(s))
+  })
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject)
+    server.listen(0, '127.0.0.1', () => resolve())
+  })
+  const { port } = server.address() as AddressInfo
+  proxy.endpoint = `http://127.0.0.1:${port}`
+  proxy.stop = () =>
+    new Promise<void>(resolve => {
+      for (const s of sockets) s.destroy()
+      server.close(() => resolve())
+    })
+  return proxy
+}
