@@ -10,7 +10,7 @@ import { backupAndDelete } from './backup-delete.js'
 import { guardedDelete } from './delete.js'
 import { SafetyRefusal } from './safety.js'
 import { executeImports } from './import.js'
-import { StepLog } from './steps.js'
+import { callText, StepLog } from './steps.js'
 
 export interface ExecuteDeps {
   clients: AwsClients
@@ -112,6 +112,15 @@ export async function executePlan(check: Check, inputs: Inputs, deps: ExecuteDep
       now: deps.now
     })
     for (const step of imported.steps) steps.add(step)
+    if (inputs.dryRun) {
+      const tables = entries.map(e => e.table).join(', ')
+      for (const call of imported.calls) {
+        const { TemplateBody, ...input } = call.input
+        const shown =
+          TemplateBody === undefined ? input : { ...input, TemplateBody: '<the import template below>' }
+        steps.planned(tables, call.command, `${callText(call.command, shown)}: ${call.note}`)
+      }
+    }
     if (imported.templatePath) {
       const artifact = await readImportArtifact(stackName, imported.templatePath)
       if (artifact) importArtifacts.push(artifact)
