@@ -3,24 +3,15 @@ import { inspect } from './inspect/index.js'
 import { templateTableConfig } from './template-config.js'
 import { compareTable } from './compare.js'
 import { planTables } from './plan.js'
-import { isProtectedStage } from './policy.js'
+import { makePolicy } from './policy.js'
 import type { AwsClients } from './aws/clients.js'
-import type { Discovery, Finding, Inputs, Inspection, Logger, Plan, Policy } from './types.js'
+import type { Discovery, Finding, Inputs, Inspection, Logger, Plan } from './types.js'
 
 /** What the read-only part of a run found: the input of execute and report. */
 export interface Check {
   discovery: Discovery
   inspection: Inspection
   plan: Plan
-}
-
-export function policyFor(inputs: Inputs): Policy {
-  return {
-    stage: inputs.stage,
-    strategy: inputs.strategy,
-    protectedStage: isProtectedStage(inputs.stage, inputs.protectedStages),
-    allowDataLoss: inputs.allowDataLoss
-  }
 }
 
 /** Template vs live table, for tables that exist and that a template describes. */
@@ -54,6 +45,6 @@ export async function checkTables(inputs: Inputs, clients: AwsClients, logger: L
 
   const inspection = await inspect(clients, discovery, { region: inputs.awsRegion, logger })
   const findings = inspection.findings.map(f => withDifferences(f, inputs.stage, inputs.awsRegion))
-  const plan = planTables(findings, policyFor(inputs), inspection.stacks)
+  const plan = planTables(findings, makePolicy(inputs), inspection.stacks)
   return { discovery, inspection: { ...inspection, findings }, plan }
 }

@@ -116,6 +116,23 @@ function importBlocker(f: Finding): Blocker | null {
 }
 
 /** Why the table may not be deleted (by `delete` or `backup-restore`), or null when it may. */
+/**
+ * A plain delete (no export to restore from) of a table with deletion protection: the owner asked
+ * for that table to be kept, so only strategy delete with allow-data-loss turns protection off.
+ * (backup-restore turns it off too, but only after its backup is verified.)
+ */
+function plainDeleteBlocker(f: Finding, policy: Policy): Blocker | null {
+  const blocker = deleteBlocker(f, policy)
+  if (blocker) return blocker
+  if (f.live?.deletionProtection && !(policy.strategy === 'delete' && policy.allowDataLoss)) {
+    return {
+      reason: 'deletion protection is on, and only strategy delete with allow-data-loss: true turns it off',
+      hint: 'Use strategy import or backup-restore, or strategy delete with allow-data-loss: true if the table may go.'
+    }
+  }
+  return null
+}
+
 function deleteBlocker(f: Finding, policy: Policy): Blocker | null {
   if (policy.protectedStage) {
     return {
@@ -283,7 +300,9 @@ class Walk {
   deleteIt(lead: string): Decision {
     const reasons = [lead]
     if (this.f.live?.deletionProtection) {
-      reasons.push('Deletion protection is on: it is turned off right before the delete.')
+      reasons.push(
+        'Deletion protection is on: it is turned off right before the delete, because allow-data-loss is true.'
+      )
     }
     return this.decide('delete', ...reasons)
   }
@@ -318,7 +337,7 @@ function autoDecision(w: Walk): Decision {
 
   if (f.hasData === false) {
     if (!w.askProtected()) {
-      const cannotDelete = deleteBlocker(f, policy)
+      const cannotDelete = plainDeleteBlocker(f, policy)
       w.ask('May it be deleted?', yesNo(cannotDelete === null))
       if (!cannotDelete) {
         return w.deleteIt(
@@ -395,7 +414,7 @@ function backupRestoreDecision(w: Walk): Decision {
 
 function deleteDecision(w: Walk): Decision {
   const { f, policy } = w
-  const blocker = deleteBlocker(f, policy)
+  const blocker = plainDeleteBlocker(f, policy)
   w.ask('May it be deleted?', yesNo(blocker === null))
   if (blocker)
     return w.blocked(`Strategy delete cannot delete table ${w.table}: ${blocker.reason}. ${blocker.hint}`)
@@ -412,7 +431,7 @@ function deleteDecision(w: Walk): Decision {
     )
   }
   return w.deleteIt(
-    `Table ${w.table} ${ownerPhrase(f)} and ${dataPhrase(f.hasData)}; allow-data-loss is true, so it is deleted WITHOUT a backup and its items are lost for good. The deploy creates it anew from the template.`
+    `Table ${w.table} ${ownerPhrase(f)} and ${dataPhrase(f.hasData)}; allow-data-loss is true, so it is deleted without an export and nothing is restored after the deploy: ${policy.awsBackup === false ? 'aws-backup is false, so its items are lost for good' : 'only the on-demand backup taken first keeps its items (restorable to a new table with RestoreTableFromBackup)'}. The deploy creates it anew from the template.`
   )
 }
 

@@ -15,12 +15,13 @@ export function isProtectedStage(stage: string, patterns: string[]): boolean {
 }
 
 export function makePolicy(
-  inputs: Pick<Inputs, 'stage' | 'strategy' | 'protectedStages' | 'allowDataLoss'>
+  inputs: Pick<Inputs, 'stage' | 'strategy' | 'protectedStages' | 'allowDataLoss'> & { awsBackup?: boolean }
 ): Policy {
   return {
     stage: inputs.stage,
     strategy: inputs.strategy,
     protectedStage: isProtectedStage(inputs.stage, inputs.protectedStages),
-    allowDataLoss: inputs.allowDataLoss
+    allowDataLoss: inputs.allowDataLoss,
+    ...(inputs.awsBackup === undefined ? {} : { awsBackup: inputs.awsBackup })
   }
 }

@@ -210,6 +210,8 @@ export interface Policy {
   strategy: Strategy
   protectedStage: boolean
   allowDataLoss: boolean
+  /** Whether an on-demand backup is taken before destructive steps (for the reasons' wording). */
+  awsBackup?: boolean
 }
 
 /** One node of the decision tree walked for a table; rendered as a mermaid flowchart. */

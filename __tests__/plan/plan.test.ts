@@ -83,10 +83,15 @@ const rows: Row[] = [
     decision: 'delete'
   },
   {
-    rule: 'auto: orphan and empty with deletion protection → delete, protection turned off',
+    rule: 'auto: orphan and empty with deletion protection → import (auto never turns protection off for a plain delete)',
     finding: { hasData: false, ...protectedLive },
+    decision: 'import'
+  },
+  {
+    rule: 'auto: orphan and empty without deletion protection → delete',
+    finding: { hasData: false },
     decision: 'delete',
-    reasons: [/Deletion protection is on: it is turned off right before the delete/]
+    reasons: [/is empty/]
   },
   {
     rule: 'auto: orphan and empty on a protected stage → import',
@@ -315,9 +320,23 @@ const rows: Row[] = [
   {
     rule: 'delete: empty orphan → delete',
     policy: { strategy: 'delete' },
+    finding: { hasData: false },
+    decision: 'delete',
+    reasons: [/is empty/]
+  },
+  {
+    rule: 'delete: empty orphan with deletion protection without allow-data-loss → blocked',
+    policy: { strategy: 'delete' },
+    finding: { hasData: false, ...protectedLive },
+    decision: 'blocked',
+    reasons: [/deletion protection is on, and only strategy delete with allow-data-loss: true turns it off/]
+  },
+  {
+    rule: 'delete: empty orphan with deletion protection and allow-data-loss → delete, protection turned off',
+    policy: { strategy: 'delete', allowDataLoss: true },
     finding: { hasData: false, ...protectedLive },
     decision: 'delete',
-    reasons: [/is empty/, /turned off right before the delete/]
+    reasons: [/turned off right before the delete, because allow-data-loss is true/]
   },
   {
     rule: 'delete: orphan with data without allow-data-loss → blocked',
@@ -332,11 +351,21 @@ const rows: Row[] = [
     decision: 'blocked'
   },
   {
-    rule: 'delete: orphan with data and allow-data-loss → delete without backup',
+    rule: 'delete: orphan with data and allow-data-loss → delete without export (on-demand backup only)',
     policy: { strategy: 'delete', allowDataLoss: true },
     finding: protectedLive,
     decision: 'delete',
-    reasons: [/deleted WITHOUT a backup/, /turned off right before the delete/]
+    reasons: [
+      /deleted without an export/,
+      /only the on-demand backup taken first keeps its items/,
+      /turned off right before the delete/
+    ]
+  },
+  {
+    rule: 'delete: orphan with data, allow-data-loss and aws-backup false → items lost for good, said so',
+    policy: { strategy: 'delete', allowDataLoss: true, awsBackup: false },
+    decision: 'delete',
+    reasons: [/aws-backup is false, so its items are lost for good/]
   },
   {
     rule: 'delete: protected stage → blocked even with allow-data-loss and an empty table',
