@@ -94,12 +94,21 @@ export async function backupAndDelete(
 
   let backupArn: string | null = null
   if (input.awsBackup) {
-    const backup = await createOnDemandBackup(clients.dynamodb, {
-      table,
-      backupName: backupName(table, started),
-      sleep: input.wait.sleep,
-      clock: input.now
-    })
+    let backup
+    try {
+      backup = await createOnDemandBackup(clients.dynamodb, {
+        table,
+        backupName: backupName(table, started),
+        sleep: input.wait.sleep,
+        clock: input.now
+      })
+    } catch (err) {
+      throw new OperationError(
+        errorMessage(err),
+        `${err instanceof OperationError ? `${err.state}; t` : 'T'}he table ${table} is untouched (nothing was deleted). Fix the cause and run again.`,
+        { cause: err }
+      )
+    }
     backupArn = backup.arn
     steps.done(table, 'on-demand backup', `${backup.arn} is AVAILABLE`)
   }
@@ -111,7 +120,7 @@ export async function backupAndDelete(
 
   let manifest
   try {
-    manifest = await exportTable(clients.dynamodb, { table, dir, region: input.region, logger })
+    manifest = await exportTable(clients.dynamodb, { table, dir, region: input.region, logger, sleep: input.wait.sleep })
   } catch (err) {
     throw new OperationError(
       `Export of ${table} failed: ${errorMessage(err)}`,
@@ -121,7 +130,7 @@ export async function backupAndDelete(
   }
   steps.done(table, 'export', `${manifest.itemCount} items into ${manifestPath}`)
 
-  const found = await digestTable(clients.dynamodb, { table })
+  const found = await digestTable(clients.dynamodb, { table, sleep: input.wait.sleep })
   if (found.itemCount !== manifest.itemCount || found.contentDigest !== manifest.contentDigest.value) {
     throw new OperationError(
       `The export of ${table} does not match the table (export: ${manifest.itemCount} items, table: ${found.itemCount} items${found.contentDigest !== manifest.contentDigest.value ? ', content digests differ' : ''}); was the table written to during the export?`,

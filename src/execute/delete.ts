@@ -62,12 +62,21 @@ export async function guardedDelete(
 
   let backupArn: string | null = null
   if (input.awsBackup) {
-    const backup = await createOnDemandBackup(clients.dynamodb, {
-      table,
-      backupName: backupName(table, input.now()),
-      sleep: input.wait.sleep,
-      clock: input.now
-    })
+    let backup
+    try {
+      backup = await createOnDemandBackup(clients.dynamodb, {
+        table,
+        backupName: backupName(table, input.now()),
+        sleep: input.wait.sleep,
+        clock: input.now
+      })
+    } catch (err) {
+      throw new OperationError(
+        errorMessage(err),
+        `${err instanceof OperationError ? `${err.state}; t` : 'T'}he table ${table} is untouched (nothing was deleted). Fix the cause and run again.`,
+        { cause: err }
+      )
+    }
     backupArn = backup.arn
     steps.done(table, 'on-demand backup', `${backup.arn} is AVAILABLE`)
   }
