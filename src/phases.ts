@@ -1,4 +1,5 @@
-import { existsSync } from 'node:fs'
+import { existsSync, statSync } from 'node:fs'
+import { MANIFEST_FILE } from './data/manifest.js'
 import type { AwsClients } from './aws/clients.js'
 import { discover } from './discover/index.js'
 import { uploadBackupArtifact } from './execute/artifact.js'
@@ -48,7 +49,11 @@ function stageTables(inputs: Inputs): string[] | null {
 }
 
 async function restore(inputs: Inputs, deps: PhaseDeps): Promise<PhaseResult> {
-  const tables = stageTables(inputs)
+  const legacy =
+    existsSync(inputs.backupDir) &&
+    statSync(inputs.backupDir).isFile() &&
+    !inputs.backupDir.endsWith(MANIFEST_FILE)
+  const tables = legacy ? inputs.tables : stageTables(inputs)
   const notes =
     tables === null
       ? [

@@ -115,7 +115,6 @@ function importBlocker(f: Finding): Blocker | null {
   return null
 }
 
-/** Why the table may not be deleted (by `delete` or `backup-restore`), or null when it may. */
 /**
  * A plain delete (no export to restore from) of a table with deletion protection: the owner asked
  * for that table to be kept, so only strategy delete with allow-data-loss turns protection off.
@@ -133,6 +132,7 @@ function plainDeleteBlocker(f: Finding, policy: Policy): Blocker | null {
   return null
 }
 
+/** Why the table may not be deleted (by `delete` or `backup-restore`), or null when it may. */
 function deleteBlocker(f: Finding, policy: Policy): Blocker | null {
   if (policy.protectedStage) {
     return {

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process'
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -109,7 +109,7 @@ export async function runBundle(opts: BundleOptions): Promise<BundleRun> {
       resolve(c)
     })
   })
-  return {
+  const run: BundleRun = {
     code,
     stdout,
     stderr,
@@ -117,4 +117,6 @@ export async function runBundle(opts: BundleOptions): Promise<BundleRun> {
     summary: readFileSync(summaryFile, 'utf8'),
     errors: stdout.split('\n').filter(l => l.startsWith('::error'))
   }
+  rmSync(dir, { recursive: true, force: true })
+  return run
 }

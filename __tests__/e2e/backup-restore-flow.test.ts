@@ -13,6 +13,7 @@ import { destroyClients, testClients } from '../../test-support/aws-clients.js'
 import {
   createStackAndWait,
   makeRetainedOrphan,
+  makeUnmanagedTable,
   tableTemplate,
   type Item
 } from '../../test-support/orphans.js'
@@ -214,5 +215,35 @@ describe('a key-schema change whose items would not fit the new keys', () => {
     )
     const left = await clients.dynamodb.send(new ScanCommand({ TableName: table }))
     expect(left.Count).toBe(2)
+  })
+})
+
+describe("an old backup from today's scripts (`aws dynamodb scan` output)", () => {
+  it('restores through phase: restore with backup-dir naming the file and tables naming the target', async () => {
+    const table = 'pr-9-legacy'
+    await makeUnmanagedTable(clients.dynamodb, { tableName: table })
+    const scanOutput = {
+      Items: [
+        { pk: { S: 'a' }, sk: { S: '1' }, n: { N: '12345678901234567890123456789012345678' } },
+        { pk: { S: 'b' }, sk: { S: '2' }, bin: { B: 'AAEC/w==' }, ss: { SS: ['x', 'y'] } }
+      ],
+      Count: 2,
+      ScannedCount: 2,
+      ConsumedCapacity: null
+    }
+    writeFileSync(join(workspace, 'pr-9-legacy-20250125-120000.json'), JSON.stringify(scanOutput, null, 2))
+    const r = await run({
+      phase: 'restore',
+      'backup-dir': 'pr-9-legacy-20250125-120000.json',
+      tables: table,
+      comment: 'false'
+    })
+    expect([r.code, r.errors]).toEqual([0, []])
+    expect(r.outputs.outcome).toBe('restored')
+    expect(r.outputs['restored-items']).toBe('2')
+    const back = await clients.dynamodb.send(new ScanCommand({ TableName: table }))
+    expect(back.Items?.map(i => canonicalItem(sdkItemToWire(i))).sort()).toEqual(
+      scanOutput.Items.map(i => canonicalItem(i as never)).sort()
+    )
   })
 })

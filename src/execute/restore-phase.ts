@@ -5,7 +5,7 @@ import type { AwsClients } from '../aws/clients.js'
 import { MANIFEST_FILE, readManifest, writeFileAtomic, type BackupManifest } from '../data/manifest.js'
 import { restoreTable } from '../data/restore.js'
 import { verifyTable } from '../data/verify.js'
-import { errorMessage, OperationError } from '../errors.js'
+import { errorMessage, InputError, OperationError } from '../errors.js'
 import type { Logger, RunResult } from '../types.js'
 import { StepLog } from './steps.js'
 
@@ -90,7 +90,21 @@ export async function restorePhase(clients: AwsClients, input: RestorePhaseInput
     backupArns: [],
     restoredItems: 0
   }
-  const backups = await findNewestBackups(input.backupDir, input.tables)
+  const failed = (err: unknown, where: string): RunResult => {
+    steps.failed(where, 'restore', errorMessage(err))
+    return {
+      ...result,
+      outcome: 'failed',
+      stateNote: `${errorMessage(err)} Nothing was written. Fix or remove the file named above, then run phase: restore again.`
+    }
+  }
+  if (isLegacyFile(input.backupDir)) return restoreLegacy(clients, input, steps, result)
+  let backups: FoundBackup[]
+  try {
+    backups = await findNewestBackups(input.backupDir, input.tables)
+  } catch (err) {
+    return failed(err, '(backups)')
+  }
   if (backups.length === 0) {
     logger.info(`No backup manifests under ${input.backupDir}: nothing to restore.`)
     return result
@@ -141,4 +155,53 @@ export async function restorePhase(clients: AwsClients, input: RestorePhaseInput
   }
   const acted = steps.steps.some(s => s.status === 'done' || s.status === 'planned')
   return { ...result, outcome: input.dryRun && acted ? 'dry-run' : acted ? 'restored' : 'nothing-to-do' }
+}
+
+/** A `{"Items":[...]}` file written by `aws dynamodb scan` (today's scripts), given as backup-dir. */
+function isLegacyFile(path: string): boolean {
+  return existsSync(path) && statSync(path).isFile() && basename(path) !== MANIFEST_FILE
+}
+
+async function restoreLegacy(
+  clients: AwsClients,
+  input: RestorePhaseInput,
+  steps: StepLog,
+  result: RunResult
+): Promise<RunResult> {
+  const file = input.backupDir
+  const target = input.tables?.length === 1 ? input.tables[0] : undefined
+  if (target === undefined) {
+    throw new InputError(
+      'tables',
+      `backup-dir ${file} is a single scan output file ({"Items":[...]}): name exactly one target table in tables`
+    )
+  }
+  if (input.dryRun) {
+    steps.planned(target, 'restore', `BatchWriteItem the items of ${file} into ${target}, then verify`)
+    return { ...result, outcome: 'dry-run' }
+  }
+  try {
+    const report = await restoreTable(clients.dynamodb, {
+      legacyFile: file,
+      table: target,
+      logger: input.logger
+    })
+    steps.done(
+      target,
+      'restore',
+      `${report.itemsTotal} items from ${file}${report.resumed ? ' (resumed)' : ''}`
+    )
+    await verifyTable(clients.dynamodb, { table: target, expected: report.expected, logger: input.logger })
+    steps.done(target, 'verify', `${report.expected.itemCount} items, content digest equal to the file's`)
+    return { ...result, outcome: 'restored', restoredItems: report.itemsTotal }
+  } catch (err) {
+    steps.failed(target, 'restore', errorMessage(err))
+    const state = err instanceof OperationError ? err.state : ''
+    return {
+      ...result,
+      outcome: 'failed',
+      stateNote:
+        `${errorMessage(err)} ${state} The file ${file} is untouched; running phase: restore again resumes from its checkpoint.`.trim()
+    }
+  }
 }
