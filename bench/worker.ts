@@ -4,7 +4,9 @@
  */
 import { readFile, writeFile } from 'node:fs/promises'
 import { BatchWriteItemCommand, DynamoDBClient, ScanCommand, type AttributeValue, type WriteRequest } from '@aws-sdk/client-dynamodb'
+import { sdkItemToWire, wireItemToSdk } from '../src/data/dynamodb-json.js'
 import { exportTable } from '../src/data/export.js'
+import { scanPageWire } from '../src/data/raw-scan.js'
 import { restoreTable } from '../src/data/restore.js'
 import { verifyTable } from '../src/data/verify.js'
 import type { Logger } from '../src/types.js'
@@ -45,6 +47,25 @@ async function rawWrite(a: Args): Promise<Record<string, unknown>> {
     })
   )
   return { items: count, seconds: seconds(t0) }
+}
+
+/** Parallel scan taking items as wire JSON (as the export does), each item parsed, counted and dropped. */
+async function rawScanWire(a: Args): Promise<Record<string, unknown>> {
+  const ddb = client(a.endpoint)
+  const segments = Number(a.segments ?? 4)
+  let items = 0
+  const t0 = process.hrtime.bigint()
+  await Promise.all(
+    Array.from({ length: segments }, async (_, segment) => {
+      let ExclusiveStartKey: Record<string, AttributeValue> | undefined
+      do {
+        const page = await scanPageWire(ddb, { TableName: a.table, Segment: segment, TotalSegments: segments, ConsistentRead: true, ExclusiveStartKey })
+        for (const text of page.texts) if (JSON.parse(text) !== null) items++
+        ExclusiveStartKey = page.lastEvaluatedKey
+      } while (ExclusiveStartKey !== undefined)
+    })
+  )
+  return { items, seconds: seconds(t0) }
 }
 
 /** Raw parallel scan limit: same segments, items counted and dropped. */
@@ -100,7 +121,6 @@ async function seqBackup(a: Args): Promise<Record<string, unknown>> {
     items.push(...(page.Items ?? []))
     ExclusiveStartKey = page.LastEvaluatedKey
   } while (ExclusiveStartKey !== undefined)
-  const { sdkItemToWire } = await import('../src/data/dynamodb-json.js')
   await writeFile(String(a.file), JSON.stringify({ Items: items.map(sdkItemToWire), Count: items.length }))
   return { items: items.length, seconds: seconds(t0) }
 }
@@ -108,7 +128,6 @@ async function seqBackup(a: Args): Promise<Record<string, unknown>> {
 /** Baseline 2, restore: whole file in memory, sequential 25-item BatchWriteItem, UnprocessedItems ignored, no retry. */
 async function seqRestore(a: Args): Promise<Record<string, unknown>> {
   const ddb = client(a.endpoint, 1)
-  const { wireItemToSdk } = await import('../src/data/dynamodb-json.js')
   const t0 = process.hrtime.bigint()
   const { Items } = JSON.parse(await readFile(String(a.file), 'utf8')) as { Items: Record<string, unknown>[] }
   let ignored = 0
@@ -125,11 +144,19 @@ async function seqRestore(a: Args): Promise<Record<string, unknown>> {
   return { items: Items.length, seconds: seconds(t0), unprocessedIgnored: ignored, failedBatchesItems: failed }
 }
 
-const tasks: Record<string, (a: Args) => Promise<Record<string, unknown>>> = { rawWrite, rawScan, ourExport, ourRestore, seqBackup, seqRestore }
+const tasks: Record<string, (a: Args) => Promise<Record<string, unknown>>> = { rawWrite, rawScan, rawScanWire, ourExport, ourRestore, seqBackup, seqRestore }
 
-const [task, json] = process.argv.slice(2) as [string, string]
-const run = tasks[task]
-if (run === undefined) throw new Error(`unknown task ${task}`)
-const result = await run(JSON.parse(json) as Args)
-process.stdout.write(`${JSON.stringify({ ...result, peakRssMB: process.resourceUsage().maxRSS / 1024 })}\n`)
-process.exit(0)
+async function main(): Promise<void> {
+  const [task, json] = process.argv.slice(2) as [string, string]
+  const run = tasks[task]
+  if (run === undefined) throw new Error(`unknown task ${task}`)
+  const result = await run(JSON.parse(json) as Args)
+  process.stdout.write(`${JSON.stringify({ ...result, peakRssMB: process.resourceUsage().maxRSS / 1024 })}\n`)
+  process.exit(0)
+}
+
+// No top-level await: the bench bundles this file with ncc, like the action ships.
+main().catch((err: unknown) => {
+  process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`)
+  process.exit(1)
+})

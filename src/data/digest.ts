@@ -7,13 +7,13 @@
  * - set members sorted (sets are unordered in DynamoDB); lists keep their order;
  * - numbers normalised to `[-]digits e exponent` (no leading/trailing zeros): "1.50", "15E-1" and
  *   "0001.5" are the same number, and engines differ in how they spell numbers back;
- * - binary re-encoded as standard padded base64.
+ * - binary as base64 text as given (DynamoDB, the SDK and the CLI all emit standard padded base64).
  *
  * The table digest is the sum, modulo 2^256, of sha256(canonical form) over all items: a multiset
  * hash, so parallel scan order does not matter and a duplicated or missing item changes it
  * (XOR would let pairs of duplicates cancel out).
  */
-import { createHash } from 'node:crypto'
+import { hash } from 'node:crypto'
 import type { WireItem, WireValue } from './dynamodb-json.js'
 
 export const DIGEST_ALGORITHM = 'sum-mod-2^256(sha256(canonical-v1))'
@@ -21,7 +21,15 @@ export const DIGEST_ALGORITHM = 'sum-mod-2^256(sha256(canonical-v1))'
 const NUMBER_RE = /^([+-]?)(\d*)(?:\.(\d*))?(?:[eE]([+-]?\d+))?$/
 
 /** `"-0012.3400E+2"` → `"-1234e0"`; zero is `"0"`. Text that is not a number is kept, marked. */
+const PLAIN_INTEGER = /^-?[1-9]\d*$/
+
 export function normalizeNumber(n: string): string {
+  // Fast path: an integer without leading zeros (most numbers) only needs its trailing zeros moved.
+  if (PLAIN_INTEGER.test(n)) {
+    let end = n.length
+    while (n.charCodeAt(end - 1) === 48) end--
+    return `${n.slice(0, end)}e${n.length - end}`
+  }
   const m = NUMBER_RE.exec(n.trim())
   if (m === null || (m[2] === '' && (m[3] ?? '') === '')) return `?${n}`
   const sign = m[1] === '-' ? '-' : ''
@@ -39,16 +47,17 @@ export function normalizeNumber(n: string): string {
   return `${sign}${digits}e${exp}`
 }
 
-function canonicalBase64(s: string): string {
-  return Buffer.from(s, 'base64').toString('base64')
-}
-
 function sortedJoin(members: string[]): string {
   return members.slice().sort().join(',')
 }
 
+function typeOf(v: WireValue): string | undefined {
+  for (const k in v) return k
+  return undefined
+}
+
 function canonicalValue(v: WireValue): string {
-  const t = Object.keys(v)[0]
+  const t = typeOf(v)
   const x = (v as Record<string, unknown>)[t as string]
   switch (t) {
     case 'S':
@@ -56,13 +65,13 @@ function canonicalValue(v: WireValue): string {
     case 'N':
       return `N${normalizeNumber(x as string)}`
     case 'B':
-      return `B${canonicalBase64(x as string)}`
+      return `B${x as string}`
     case 'SS':
       return `SS[${sortedJoin((x as string[]).map((s) => JSON.stringify(s)))}]`
     case 'NS':
       return `NS[${sortedJoin((x as string[]).map(normalizeNumber))}]`
     case 'BS':
-      return `BS[${sortedJoin((x as string[]).map(canonicalBase64))}]`
+      return `BS[${sortedJoin(x as string[])}]`
     case 'BOOL':
       return x === true ? 'BOOL1' : 'BOOL0'
     case 'NULL':
@@ -98,7 +107,8 @@ export class ContentDigest {
   count = 0
 
   add(item: WireItem): void {
-    this.addHash(createHash('sha256').update(canonicalItem(item)).digest())
+    // One-shot hash (Node ≥ 20.12): no Hash object per item for the GC to collect.
+    this.addHash(hash('sha256', canonicalItem(item), 'buffer'))
   }
 
   addHash(hash: Buffer): void {

@@ -18,6 +18,7 @@ import { OperationError, errorMessage } from '../errors.js'
 import type { Logger } from '../types.js'
 import { ContentDigest, DIGEST_ALGORITHM } from './digest.js'
 import { scanPageWire } from './raw-scan.js'
+import type { WireItem } from './dynamodb-json.js'
 import { MANIFEST_FILE, MANIFEST_FORMAT, TOOL_NAME, TOOL_VERSION, writeManifest, type BackupManifest, type DataFileEntry, type KeyAttribute } from './manifest.js'
 import { Progress } from './progress.js'
 import { realSleep, withRetries, type Sleep } from './retry.js'
@@ -47,11 +48,18 @@ export interface ExportOptions {
   /** zlib level; 1 keeps gzip off the critical path (DynamoDB JSON still shrinks ~4-6×). */
   gzipLevel?: number
   progressIntervalMs?: number
+  /**
+   * Items per Scan page (default 500). DynamoDB pages stop at 1 MB anyway; smaller pages cost
+   * the same read capacity (it is counted by size) and a few more round trips, and keep the
+   * data in flight small, so memory stays low and flat whatever the table size.
+   */
+  pageItems?: number
 }
 
 const SEGMENT_BYTES = 512 * 1024 * 1024
 export const DEFAULT_SEGMENTS = 4
 export const MAX_SEGMENTS = 256
+export const DEFAULT_PAGE_ITEMS = 500
 
 /**
  * Segments from DescribeTable's TableSizeBytes (refreshed ~6 h, 0 on emulators): one per 512 MiB,
@@ -148,6 +156,7 @@ export async function exportTable(ddb: DynamoSender, opts: ExportOptions): Promi
   // A manifest left by an earlier export must not vouch for the files this one overwrites.
   await rm(join(opts.dir, MANIFEST_FILE), { force: true })
   const width = String(segments - 1).length
+  const pageItems = opts.pageItems ?? DEFAULT_PAGE_ITEMS
   const digest = new ContentDigest()
   // ItemCount is an estimate (refreshed ~6 h; 0 on emulators): only a hint for the ETA.
   const progress = new Progress({ label: `Export ${opts.table}`, logger: opts.logger, clock, total: (table.ItemCount ?? 0) > 0 ? (table.ItemCount) : null, intervalMs: opts.progressIntervalMs })
@@ -160,23 +169,26 @@ export async function exportTable(ddb: DynamoSender, opts: ExportOptions): Promi
     let startKey: Record<string, AttributeValue> | undefined
     try {
       do {
-        const page = await withRetries(() => scanPageWire(ddb, { TableName: opts.table, Segment: segment, TotalSegments: segments, ConsistentRead: true, ExclusiveStartKey: startKey }), retry)
-        const pageItems = page.items
-        if (pageItems.length > 0) {
+        const page = await withRetries(() => scanPageWire(ddb, { TableName: opts.table, Segment: segment, TotalSegments: segments, ConsistentRead: true, ExclusiveStartKey: startKey, Limit: pageItems }), retry)
+        const texts = page.texts
+        if (texts.length > 0) {
           if (writer === null) {
             const name = `segment-${String(segment).padStart(width, '0')}-of-${segments}.json.gz`
             writer = new DataFileWriter(join(dataDir, name), `data/${name}`, opts.gzipLevel ?? 1)
           }
           let text = ''
-          for (const item of pageItems) {
+          for (const itemText of texts) {
+            const item = JSON.parse(itemText) as WireItem
             digest.add(item)
-            text += `{"Item":${JSON.stringify(item)}}\n`
+            // The service's own text goes to the file; it is compact JSON (a line break could only
+            // be insignificant whitespace, and would break the one-item-per-line format).
+            text += `{"Item":${itemText.includes('\n') || itemText.includes('\r') ? JSON.stringify(item) : itemText}}\n`
           }
           const pageBytes = Buffer.byteLength(text)
-          await writer.write(text, pageItems.length)
-          items += pageItems.length
+          await writer.write(text, texts.length)
+          items += texts.length
           bytes += pageBytes
-          progress.add(pageItems.length)
+          progress.add(texts.length)
           opts.onProgress?.({ items, bytes })
         }
         startKey = page.lastEvaluatedKey

@@ -49,7 +49,7 @@ export interface RestoreOptions {
   sleep?: Sleep
   random?: () => number
   clock?: () => number
-  /** Most 25-item batches in flight (default 32). */
+  /** Most 25-item batches in flight (default 16). */
   concurrency?: number
   /** Batches in flight at the start (default 4); the window grows from there. */
   initialConcurrency?: number
@@ -232,9 +232,9 @@ async function describeTarget(ddb: DynamoSender, table: string, retry: { sleep: 
   }
 }
 
+/** One item on its way: its text only (parsed items are not kept, so they die young). */
 interface Entry {
   line: number
-  item: WireItem
   /** DynamoDB JSON of the item, sent as is. */
   text: string
   key: string
@@ -384,7 +384,7 @@ export async function restoreTable(ddb: DynamoSender, opts: RestoreOptions): Pro
     return checkpointChain
   }
 
-  const window = new AimdWindow(opts.initialConcurrency ?? 4, opts.concurrency ?? 32)
+  const window = new AimdWindow(opts.initialConcurrency ?? 4, opts.concurrency ?? 16)
   const maxAttempts = opts.maxAttempts ?? 12
   const progress = new Progress({ label: `Restore ${table}`, logger: opts.logger, clock, total: source.itemCount, initial: skipped, intervalMs: opts.progressIntervalMs })
   const launched: Batch[] = []
@@ -419,7 +419,7 @@ export async function restoreTable(ddb: DynamoSender, opts: RestoreOptions): Pro
       } catch (itemErr) {
         if (classifyError(itemErr) !== 'fatal') continue
         throw new OperationError(
-          `Restore into ${table} stopped: item ${describeKey(e.item, keys)} (${b.file.display} line ${e.line}) was refused: ${errorMessage(itemErr)}`,
+          `Restore into ${table} stopped: item ${describeKey(JSON.parse(e.text) as WireItem, keys)} (${b.file.display} line ${e.line}) was refused: ${errorMessage(itemErr)}`,
           `${itemsDone} items are confirmed written (checkpoint ${source.checkpointPath}); fix or remove that item and run the restore again to resume`,
           { cause: itemErr }
         )
@@ -451,7 +451,7 @@ export async function restoreTable(ddb: DynamoSender, opts: RestoreOptions): Pro
         const next = unprocessed.map((w): Entry => {
           const item = sdkItemToWire(w.PutRequest?.Item ?? {})
           const key = keyText(item, keys)
-          return byKey.get(key) ?? { line: -1, item, text: JSON.stringify(item), key }
+          return byKey.get(key) ?? { line: -1, text: JSON.stringify(item), key }
         })
         stalled = next.length < pending.length ? 0 : stalled + 1
         pending = next
@@ -514,7 +514,7 @@ export async function restoreTable(ddb: DynamoSender, opts: RestoreOptions): Pro
           if (batch !== null && keysInBatch.has(key)) await flush()
           if (failure !== null) break outer
           batch ??= { fileIndex: fi, file, endOffset: offset, entries: [], done: false }
-          batch.entries.push({ line, item, text, key })
+          batch.entries.push({ line, text, key })
           keysInBatch.add(key)
           offset++
           batch.endOffset = offset
