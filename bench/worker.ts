@@ -144,7 +144,12 @@ async function seqRestore(a: Args): Promise<Record<string, unknown>> {
   return { items: Items.length, seconds: seconds(t0), unprocessedIgnored: ignored, failedBatchesItems: failed }
 }
 
-const tasks: Record<string, (a: Args) => Promise<Record<string, unknown>>> = { rawWrite, rawScan, rawScanWire, ourExport, ourRestore, seqBackup, seqRestore }
+/** The process floor: Node, the SDK and the engine loaded, nothing done. */
+async function idle(): Promise<Record<string, unknown>> {
+  return { items: 0, seconds: 0 }
+}
+
+const tasks: Record<string, (a: Args) => Promise<Record<string, unknown>>> = { idle, rawWrite, rawScan, rawScanWire, ourExport, ourRestore, seqBackup, seqRestore }
 
 async function main(): Promise<void> {
   const [task, json] = process.argv.slice(2) as [string, string]
