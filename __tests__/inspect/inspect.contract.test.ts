@@ -220,22 +220,26 @@ describe('data', () => {
 })
 
 describe('failures', () => {
-  it('AccessDenied on one side call becomes a problem and an unreadable field, not a throw', async () => {
+  it('AccessDenied on a config read becomes a problem and an unreadable field, not a throw', async () => {
     ddbMock
       .on(DescribeContinuousBackupsCommand)
       .rejects(ddbError('AccessDeniedException', 'no dynamodb:DescribeContinuousBackups'))
-    cfnMock
-      .on(DescribeStackResourcesCommand)
-      .rejects(cfnError('AccessDenied', 'no cloudformation:DescribeStackResources'))
 
     const f = await one(spec('pr-5-main'))
 
     expect(f.owner).toBe('unmanaged')
     expect(f.live?.unreadable).toEqual(['pitr'])
-    expect(f.problems).toEqual([
-      'DescribeContinuousBackups failed: no dynamodb:DescribeContinuousBackups',
-      'DescribeStackResources failed: no cloudformation:DescribeStackResources'
-    ])
+    expect(f.problems).toEqual(['DescribeContinuousBackups failed: no dynamodb:DescribeContinuousBackups'])
+  })
+
+  it('an ownership read that fails leaves the owner unknown: inspection stops, never guessing from tags', async () => {
+    cfnMock
+      .on(DescribeStackResourcesCommand)
+      .rejects(cfnError('AccessDenied', 'no cloudformation:DescribeStackResources'))
+
+    await expect(one(spec('pr-5-main'))).rejects.toThrow(
+      /The owner of pr-5-main could not be determined: DescribeStackResources failed: no cloudformation:DescribeStackResources\. The action needs cloudformation:DescribeStacks, ListStackResources and DescribeStackResources/
+    )
   })
 
   it('an operation the endpoint does not implement (dynalite: PITR, TTL) is unreadable with a problem', async () => {

@@ -149,13 +149,23 @@ async function resolveOwner(
 ): Promise<OwnerResult> {
   const expected = spec.stack ? await reader.stack(spec.stack) : null
 
+  const failedReads: string[] = []
   const tryRead = async <T>(what: string, call: () => Promise<T>): Promise<T | null> => {
     try {
       return await call()
     } catch (err) {
+      failedReads.push(`${what} failed: ${errorMessage(err)}`)
       problems.push(`${what} failed: ${errorMessage(err)}`)
       return null
     }
+  }
+  // Never decide from tags (or their absence) alone: when a read that could have named a live
+  // owner failed, the owner is unknown, and nothing downstream may treat the table as an orphan.
+  const unknownOwner = (): never => {
+    throw new OperationError(
+      `The owner of ${tableName} could not be determined: ${failedReads.join('; ')}. The action needs cloudformation:DescribeStacks, ListStackResources and DescribeStackResources to tell an orphan from a table a live stack owns.`,
+      READ_ONLY_STATE
+    )
   }
   const ownerNamed = async (stackName: string): Promise<OwnerResult | null> => {
     if (stackName === spec.stack) return { owner: 'stack' }
@@ -181,6 +191,7 @@ async function resolveOwner(
     if (result) return result
   }
 
+  if (failedReads.length > 0) unknownOwner()
   if (allTags === null) {
     problems.push('tags could not be read, so a retained table cannot be told from an unmanaged one')
     return { owner: 'unmanaged' }
