@@ -89,7 +89,7 @@ async function rawScan(a: Args): Promise<Record<string, unknown>> {
 
 async function ourExport(a: Args): Promise<Record<string, unknown>> {
   const t0 = process.hrtime.bigint()
-  const m = await exportTable(client(a.endpoint), { table: a.table, dir: String(a.dir), region: 'us-east-1', segments: a.segments === undefined ? undefined : Number(a.segments), logger, progressIntervalMs: 10_000 })
+  const m = await exportTable(client(a.endpoint), { table: a.table, dir: String(a.dir), region: 'us-east-1', segments: a.segments === undefined ? undefined : Number(a.segments), pageItems: a.pageItems === undefined ? undefined : Number(a.pageItems), logger, progressIntervalMs: 10_000 })
   return { items: m.itemCount, seconds: seconds(t0), bytes: m.bytes, files: m.dataFiles.length, digest: m.contentDigest.value }
 }
 
