@@ -29,6 +29,11 @@ import {
   type ImportCandidate
 } from '../../src/execute/import.js'
 import { liveTableProperties } from '../../src/execute/import-template.js'
+import {
+  CloudFormationWaitError,
+  waitForImport,
+  type ImportTarget
+} from '../../src/aws/cloudformation-import.js'
 import { OperationError } from '../../src/errors.js'
 import type { CfnTemplate, Logger, StackState } from '../../src/types.js'
 import {
@@ -824,5 +829,292 @@ describe('changeSetDescription', () => {
     )
     expect(text).toHaveLength(1024)
     expect(text.endsWith('...')).toBe(true)
+  })
+})
+
+describe('waitForImport: the status from before the import is pending, not a failure', () => {
+  const target = (statusBefore: string | null): ImportTarget => ({
+    stackId: STACK_ID,
+    changeSetId: CHANGE_SET_ARN,
+    statusBefore
+  })
+  const poll = (time: ReturnType<typeof fakeTime>, maxWaitMs = 60_000) => ({
+    sleep: time.sleep,
+    now: time.now,
+    maxWaitMs,
+    pollIntervalMs: POLL_MS
+  })
+  /** DescribeChangeSet's ExecutionStatus, in order (the last one repeats). */
+  function givenExecutionStatuses(...statuses: string[]): void {
+    let stub = cfn.on(DescribeChangeSetCommand, { ChangeSetName: CHANGE_SET_ARN })
+    const reply = (ExecutionStatus: string) => ({
+      ChangeSetId: CHANGE_SET_ARN,
+      Status: 'CREATE_COMPLETE' as const,
+      ExecutionStatus: ExecutionStatus as 'AVAILABLE'
+    })
+    for (const s of statuses.slice(0, -1)) stub = stub.resolvesOnce(reply(s))
+    stub.resolves(reply(statuses.at(-1) ?? 'AVAILABLE'))
+  }
+
+  it.each<[string, string | null, StackStatus[], number]>([
+    [
+      'UPDATE_COMPLETE → IMPORT_IN_PROGRESS → IMPORT_COMPLETE',
+      'UPDATE_COMPLETE',
+      ['UPDATE_COMPLETE', 'IMPORT_IN_PROGRESS', 'IMPORT_COMPLETE'],
+      3
+    ],
+    [
+      'REVIEW_IN_PROGRESS → IMPORT_COMPLETE (new stack)',
+      'REVIEW_IN_PROGRESS',
+      ['REVIEW_IN_PROGRESS', 'IMPORT_COMPLETE'],
+      2
+    ],
+    [
+      'CREATE_COMPLETE → IMPORT_COMPLETE (status before unknown)',
+      null,
+      ['CREATE_COMPLETE', 'IMPORT_COMPLETE'],
+      2
+    ],
+    [
+      'UPDATE_ROLLBACK_COMPLETE twice, then IMPORT_COMPLETE',
+      'UPDATE_ROLLBACK_COMPLETE',
+      ['UPDATE_ROLLBACK_COMPLETE', 'UPDATE_ROLLBACK_COMPLETE', 'IMPORT_COMPLETE'],
+      3
+    ]
+  ])('%s succeeds', async (_case, statusBefore, statuses, polls) => {
+    givenStackStatuses(STACK_ID, ...statuses)
+    const time = fakeTime()
+    await expect(waitForImport(client, target(statusBefore), poll(time))).resolves.toBeUndefined()
+    expect(cfn).toHaveReceivedCommandTimes(DescribeStacksCommand, polls)
+    expect(cfn).not.toHaveReceivedCommand(DescribeStackEventsCommand)
+    expect(time.sleeps).toEqual(Array.from({ length: polls - 1 }, () => POLL_MS))
+  })
+
+  it('a status that never becomes IMPORT_* times out on the injected clock with a message saying the import had not started', async () => {
+    givenStackStatuses(STACK_ID, 'UPDATE_COMPLETE')
+    const time = fakeTime()
+    const err = await waitForImport(client, target('UPDATE_COMPLETE'), poll(time, 30_000)).catch(
+      (e: unknown) => e
+    )
+    expect(err).toBeInstanceOf(CloudFormationWaitError)
+    const waitError = err as CloudFormationWaitError
+    expect(waitError.kind).toBe('timeout')
+    expect(waitError.started).toBe(false)
+    expect(waitError.status).toBe('UPDATE_COMPLETE')
+    expect(waitError.message).toBe(
+      `CloudFormation had not started the import into stack ${STACK_ID} after 30 s: the stack still showed UPDATE_COMPLETE`
+    )
+    expect(time.sleeps.reduce((a, b) => a + b, 0)).toBeLessThanOrEqual(30_000)
+    expect(cfn).not.toHaveReceivedCommand(DescribeStackEventsCommand)
+  })
+
+  it('an import still running at the limit times out as started', async () => {
+    givenStackStatuses(STACK_ID, 'UPDATE_COMPLETE', 'IMPORT_IN_PROGRESS')
+    const err = (await waitForImport(client, target('UPDATE_COMPLETE'), poll(fakeTime(), 120_000)).catch(
+      (e: unknown) => e
+    )) as CloudFormationWaitError
+    expect(err.kind).toBe('timeout')
+    expect(err.started).toBe(true)
+    expect(err.message).toBe(`stack ${STACK_ID} was still IMPORT_IN_PROGRESS after 2 min`)
+  })
+
+  it('the IMPORT_COMPLETE of an earlier import is pending while the change set has not run (ExecutionStatus AVAILABLE)', async () => {
+    givenStackStatuses(STACK_ID, 'IMPORT_COMPLETE', 'IMPORT_IN_PROGRESS', 'IMPORT_COMPLETE')
+    givenExecutionStatuses('AVAILABLE')
+    await waitForImport(client, target('IMPORT_COMPLETE'), poll(fakeTime()))
+    expect(cfn).toHaveReceivedCommandTimes(DescribeStacksCommand, 3)
+    expect(cfn).toHaveReceivedCommandTimes(DescribeChangeSetCommand, 1)
+  })
+
+  it('the same IMPORT_COMPLETE as before is success once the change set says EXECUTE_COMPLETE (import done between two polls)', async () => {
+    givenStackStatuses(STACK_ID, 'IMPORT_COMPLETE')
+    givenExecutionStatuses('EXECUTE_IN_PROGRESS', 'EXECUTE_COMPLETE')
+    await waitForImport(client, target('IMPORT_COMPLETE'), poll(fakeTime()))
+    expect(cfn).toHaveReceivedCommandTimes(DescribeStacksCommand, 2)
+    expect(cfn).toHaveReceivedCommandTimes(DescribeChangeSetCommand, 2)
+  })
+
+  it('the IMPORT_ROLLBACK_COMPLETE of an earlier import is not taken for this import failing', async () => {
+    givenStackStatuses(STACK_ID, 'IMPORT_ROLLBACK_COMPLETE', 'IMPORT_IN_PROGRESS', 'IMPORT_COMPLETE')
+    givenExecutionStatuses('AVAILABLE')
+    await expect(
+      waitForImport(client, target('IMPORT_ROLLBACK_COMPLETE'), poll(fakeTime()))
+    ).resolves.toBeUndefined()
+    expect(cfn).not.toHaveReceivedCommand(DescribeStackEventsCommand)
+  })
+
+  it('the same IMPORT_ROLLBACK_COMPLETE as before is this import failing once the change set says EXECUTE_FAILED', async () => {
+    givenStackStatuses(STACK_ID, 'IMPORT_ROLLBACK_COMPLETE')
+    givenExecutionStatuses('EXECUTE_FAILED')
+    cfn.on(DescribeStackEventsCommand).resolves({ StackEvents: [] })
+    const err = (await waitForImport(client, target('IMPORT_ROLLBACK_COMPLETE'), poll(fakeTime())).catch(
+      (e: unknown) => e
+    )) as CloudFormationWaitError
+    expect(err.kind).toBe('failed')
+    expect(err.status).toBe('IMPORT_ROLLBACK_COMPLETE')
+  })
+
+  it('a rollback whose stack events cannot be read still fails as a rollback, with the stack reason', async () => {
+    cfn.on(DescribeStacksCommand, { StackName: STACK_ID }).resolves({
+      Stacks: [
+        {
+          StackName: STACK,
+          StackId: STACK_ID,
+          StackStatus: 'IMPORT_ROLLBACK_COMPLETE',
+          StackStatusReason: 'The following resource(s) failed to import: [MainTable74195DAB].',
+          CreationTime: new Date(NOW)
+        }
+      ]
+    })
+    cfn.on(DescribeStackEventsCommand).rejects(
+      new CloudFormationServiceException({
+        name: 'AccessDenied',
+        $fault: 'client',
+        $metadata: { httpStatusCode: 403 },
+        message: 'not authorized to perform: cloudformation:DescribeStackEvents'
+      })
+    )
+    const err = (await waitForImport(client, target('UPDATE_COMPLETE'), poll(fakeTime())).catch(
+      (e: unknown) => e
+    )) as CloudFormationWaitError
+    expect(err).toBeInstanceOf(CloudFormationWaitError)
+    expect(err.kind).toBe('failed')
+    expect(err.status).toBe('IMPORT_ROLLBACK_COMPLETE')
+    expect(err.reason).toBe(
+      'The following resource(s) failed to import: [MainTable74195DAB]. (the stack events could not be read: not authorized to perform: cloudformation:DescribeStackEvents)'
+    )
+  })
+})
+
+describe('executeImports follows the stack from its pre-import status', () => {
+  function createdAndExecuted(): void {
+    givenDeployedTemplate()
+    givenChangeSetCreated()
+    givenChangeSetStatuses({ Status: 'CREATE_COMPLETE' })
+    cfn.on(ExecuteChangeSetCommand, { ChangeSetName: CHANGE_SET_ARN }).resolves({})
+  }
+
+  it('UPDATE_COMPLETE right after ExecuteChangeSet, then IMPORT_IN_PROGRESS and IMPORT_COMPLETE: resolved', async () => {
+    createdAndExecuted()
+    givenStackStatuses(STACK_ID, 'UPDATE_COMPLETE', 'IMPORT_IN_PROGRESS', 'IMPORT_COMPLETE')
+    givenStackLists(STACK_ID, ['MainTable74195DAB', 'pr-5-main-table'])
+    const result = await run()
+    expect(result.outcome).toBe('resolved')
+    expect(cfn).toHaveReceivedCommandTimes(DescribeStacksCommand, 3)
+    expect(cfn).not.toHaveReceivedCommand(DescribeStackEventsCommand)
+  })
+
+  it("a stack that earlier took an import (IMPORT_COMPLETE) is followed to this import's end", async () => {
+    givenDeployedTemplate()
+    givenChangeSetCreated()
+    cfn
+      .on(DescribeChangeSetCommand, { ChangeSetName: CHANGE_SET_ARN })
+      .resolvesOnce({ ChangeSetId: CHANGE_SET_ARN, Status: 'CREATE_COMPLETE', ExecutionStatus: 'AVAILABLE' })
+      .resolves({
+        ChangeSetId: CHANGE_SET_ARN,
+        Status: 'CREATE_COMPLETE',
+        ExecutionStatus: 'EXECUTE_COMPLETE'
+      })
+    cfn.on(ExecuteChangeSetCommand, { ChangeSetName: CHANGE_SET_ARN }).resolves({})
+    givenStackStatuses(STACK_ID, 'IMPORT_COMPLETE')
+    givenStackLists(STACK_ID, ['MainTable74195DAB', 'pr-5-main-table'])
+    const result = await run({ stack: { ...existingStack, status: 'IMPORT_COMPLETE' } })
+    expect(result.outcome).toBe('resolved')
+    expect(cfn).toHaveReceivedCommandTimes(DescribeChangeSetCommand, 2)
+  })
+
+  it('a stack that never shows the import times out: failed, "had not started", do not deploy', async () => {
+    createdAndExecuted()
+    givenStackStatuses(STACK_ID, 'UPDATE_COMPLETE')
+    const time = fakeTime()
+    const result = await run({ limits: { pollIntervalMs: POLL_MS, importMaxWaitMs: 30_000 } }, time)
+    expect(result.outcome).toBe('failed')
+    expect(result.error?.message).toBe(
+      `CloudFormation had not started the import into ${STACK} after the 30 s time limit (stack still UPDATE_COMPLETE)`
+    )
+    expect(result.error?.state).toContain('do not deploy until it has run')
+    expect(time.sleeps.reduce((a, b) => a + b, 0)).toBeLessThanOrEqual(30_000)
+    expect(cfn).not.toHaveReceivedCommand(ListStackResourcesCommand)
+  })
+})
+
+describe('the CreateChangeSet request is built once', () => {
+  it('a real run sends the very request it records as its call and in the artifact', async () => {
+    givenDeployedTemplate()
+    givenChangeSetCreated()
+    givenChangeSetStatuses({ Status: 'FAILED', StatusReason: 'stop here' })
+    const result = await run()
+    const sent = createChangeSetRequest()
+    expect(result.calls[0]).toEqual({
+      command: 'CreateChangeSet',
+      input: sent,
+      note: `imports into stack ${STACK}`
+    })
+    const file = JSON.parse(await readFile(result.templatePath ?? '', 'utf8')) as Record<string, unknown>
+    expect(file.createChangeSetRequest).toEqual(sent)
+  })
+
+  it('dry-run for a new stack shows exactly the request a real run sends (no Parameters, no Capabilities)', async () => {
+    const stack: StackState = { name: STACK, exists: false }
+    const dry = await run({ stack, dryRun: true })
+    expect(cfn.calls()).toHaveLength(0)
+    givenChangeSetCreated()
+    givenChangeSetStatuses({ Status: 'FAILED', StatusReason: 'stop here' })
+    await run({ stack })
+    expect(createChangeSetRequest()).toEqual(dry.calls[0]?.input)
+    expect(dry.calls[0]?.input).not.toHaveProperty('Parameters')
+    expect(dry.calls[0]?.input).not.toHaveProperty('Capabilities')
+  })
+})
+
+describe('what a failed call leaves is said exactly', () => {
+  function created(): void {
+    givenDeployedTemplate()
+    givenChangeSetCreated()
+    givenChangeSetStatuses({ Status: 'CREATE_COMPLETE' })
+  }
+
+  it('ExecuteChangeSet rejected by CloudFormation (4xx): created but not executed, tables untouched', async () => {
+    created()
+    cfn.on(ExecuteChangeSetCommand).rejects(
+      new CloudFormationServiceException({
+        name: 'InvalidChangeSetStatus',
+        $fault: 'client',
+        $metadata: { httpStatusCode: 400 },
+        message: 'ChangeSet is in an invalid state'
+      })
+    )
+    const result = await run()
+    expect(result.outcome).toBe('failed')
+    expect(result.error?.state).toContain(
+      'The change set was created but not executed; the tables are untouched'
+    )
+    expect(cfn).not.toHaveReceivedCommand(DescribeStacksCommand)
+  })
+
+  it('ExecuteChangeSet without an answer (network error): the change set may have been executed', async () => {
+    created()
+    cfn.on(ExecuteChangeSetCommand).rejects(new Error('socket hang up'))
+    const result = await run()
+    expect(result.outcome).toBe('failed')
+    expect(result.error?.message).toContain('socket hang up')
+    expect(result.error?.state).toContain(`change set ${CHANGE_SET_ARN} may have been executed`)
+    expect(result.error?.state).toContain('before deploying')
+    expect(result.error?.state).not.toContain('untouched')
+  })
+
+  it('a change set that cannot be described is not called FAILED', async () => {
+    givenDeployedTemplate()
+    givenChangeSetCreated()
+    cfn
+      .on(DescribeChangeSetCommand)
+      .rejects(new Error('not authorized to perform: cloudformation:DescribeChangeSet'))
+    const result = await run()
+    expect(result.outcome).toBe('failed')
+    expect(result.error?.message).toBe(
+      `could not follow change set ${CHANGE_SET_ARN}: not authorized to perform: cloudformation:DescribeChangeSet`
+    )
+    expect(result.error?.state).toContain('The change set was not executed; the tables are untouched')
+    expect(cfn).not.toHaveReceivedCommand(ExecuteChangeSetCommand)
   })
 })

@@ -46,7 +46,9 @@ export class CloudFormationWaitError extends Error {
     /** Last status seen (change set or stack status). */
     readonly status: string,
     /** CloudFormation's own reason, when it gave one. */
-    readonly reason: string | null
+    readonly reason: string | null,
+    /** waitForImport only: false when CloudFormation had not begun this import when the wait ended. */
+    readonly started = true
   ) {
     super(message)
     this.name = 'CloudFormationWaitError'
@@ -106,18 +108,22 @@ export function importChangeSetInput(p: ImportChangeSetParams): CreateChangeSetC
   return input
 }
 
-/** Creates the IMPORT change set (one call, no retry of ours). Returns the change set and stack ARNs. */
+/**
+ * Sends this exact CreateChangeSet request (built once by importChangeSetInput, also what dry-run shows and the
+ * artifact records). One call, no retry of ours. Returns the change set and stack ARNs.
+ */
 export async function createImportChangeSet(
   cfn: CloudFormationImportClient,
-  params: ImportChangeSetParams
+  request: CreateChangeSetCommandInput
 ): Promise<{ changeSetId: string; stackId: string }> {
-  const out = await cfn.send(new CreateChangeSetCommand(importChangeSetInput(params)))
+  const out = await cfn.send(new CreateChangeSetCommand(request))
   if (!out.Id || !out.StackId)
-    throw new Error(`CreateChangeSet for stack ${params.stackName} returned no change set id or stack id`)
+    throw new Error(`CreateChangeSet for stack ${request.StackName} returned no change set id or stack id`)
   return { changeSetId: out.Id, stackId: out.StackId }
 }
 
-function minutes(ms: number): string {
+/** A wait limit as people read it: `45 s`, `5 min`, `2.5 min`. */
+export function minutes(ms: number): string {
   const m = ms / 60_000
   return m >= 1 ? `${Math.round(m * 10) / 10} min` : `${Math.round(ms / 1000)} s`
 }
@@ -170,7 +176,8 @@ export async function executeChangeSet(
   )
 }
 
-const IMPORT_WAITING = new Set(['REVIEW_IN_PROGRESS', 'IMPORT_IN_PROGRESS', 'IMPORT_ROLLBACK_IN_PROGRESS'])
+/** Statuses of an import that is running (ours: the stack was refused if it was busy before). */
+const IMPORT_RUNNING = new Set(['IMPORT_IN_PROGRESS', 'IMPORT_ROLLBACK_IN_PROGRESS'])
 
 /**
  * The reason of the first failure of the latest operation: stack events come newest first, so read back to the
@@ -204,23 +211,61 @@ export async function firstFailureReason(
   return failed.at(-1)?.ResourceStatusReason ?? null
 }
 
+/** The import waitForImport follows. */
+export interface ImportTarget {
+  /** Stack ARN (CreateChangeSet's StackId). */
+  stackId: string
+  /** The executed change set's ARN. */
+  changeSetId: string
+  /**
+   * The stack's status before ExecuteChangeSet (REVIEW_IN_PROGRESS for a stack the change set created); null when
+   * unknown. A stack that already ended an earlier import shows that IMPORT_COMPLETE / IMPORT_ROLLBACK_COMPLETE
+   * until CloudFormation starts ours.
+   */
+  statusBefore: string | null
+}
+
 /**
- * Polls DescribeStacks by stack ARN until the import ends. IMPORT_COMPLETE → success; IMPORT_ROLLBACK_COMPLETE /
- * IMPORT_ROLLBACK_FAILED (waited for through IMPORT_ROLLBACK_IN_PROGRESS) or any status an import cannot lead to →
- * CloudFormationWaitError 'failed' carrying the first failed stack event's reason.
+ * Whether `status` belongs to our import. Right after ExecuteChangeSet DescribeStacks can still show the stack's
+ * previous status (UPDATE_COMPLETE, REVIEW_IN_PROGRESS, …): a non-IMPORT_* status has not started. A finished
+ * IMPORT_* status equal to the one before is ambiguous (the earlier import's, or ours already done between two
+ * polls): the change set's ExecutionStatus decides (EXECUTE_COMPLETE / EXECUTE_FAILED once the stack operation ended).
+ */
+async function importStarted(
+  cfn: CloudFormationImportClient,
+  target: ImportTarget,
+  status: string
+): Promise<boolean> {
+  if (!status.startsWith('IMPORT_')) return false
+  if (IMPORT_RUNNING.has(status) || status !== target.statusBefore) return true
+  const out = await cfn.send(new DescribeChangeSetCommand({ ChangeSetName: target.changeSetId }))
+  return out.ExecutionStatus === 'EXECUTE_COMPLETE' || out.ExecutionStatus === 'EXECUTE_FAILED'
+}
+
+/**
+ * Polls DescribeStacks by stack ARN until the import ends.
+ * - Until the stack shows this import (see importStarted), whatever it shows is still pending.
+ * - Then: IMPORT_COMPLETE → success; IMPORT_IN_PROGRESS / IMPORT_ROLLBACK_IN_PROGRESS → pending (the rollback is
+ *   waited for to its end); IMPORT_ROLLBACK_COMPLETE / IMPORT_ROLLBACK_FAILED or any other status →
+ *   CloudFormationWaitError 'failed' carrying the first failed stack event's reason (or the stack's StackStatusReason
+ *   when the events cannot be read).
+ * - The time limit → CloudFormationWaitError 'timeout', `started` saying whether the import had begun.
  */
 export async function waitForImport(
   cfn: CloudFormationImportClient,
-  stackId: string,
+  target: ImportTarget,
   poll: PollOptions
 ): Promise<void> {
+  const { stackId } = target
   const deadline = poll.now() + poll.maxWaitMs
+  let started = false
   for (;;) {
     const stack = (await cfn.send(new DescribeStacksCommand({ StackName: stackId }))).Stacks?.[0]
     const status = stack?.StackStatus ?? 'UNKNOWN'
-    if (status === 'IMPORT_COMPLETE') return
-    if (!IMPORT_WAITING.has(status)) {
-      const reason = (await firstFailureReason(cfn, stackId)) ?? stack?.StackStatusReason ?? null
+    started ||= await importStarted(cfn, target, status)
+    if (started && status === 'IMPORT_COMPLETE') return
+    if (started && !IMPORT_RUNNING.has(status)) {
+      const reason = await failureReason(cfn, stackId, stack?.StackStatusReason ?? null)
       throw new CloudFormationWaitError(
         `stack ${stackId} is ${status}${reason ? `: ${reason}` : ''}`,
         'failed',
@@ -230,13 +275,33 @@ export async function waitForImport(
     }
     if (poll.now() + poll.pollIntervalMs > deadline) {
       throw new CloudFormationWaitError(
-        `stack ${stackId} was still ${status} after ${minutes(poll.maxWaitMs)}`,
+        started
+          ? `stack ${stackId} was still ${status} after ${minutes(poll.maxWaitMs)}`
+          : `CloudFormation had not started the import into stack ${stackId} after ${minutes(poll.maxWaitMs)}: the stack still showed ${status}`,
         'timeout',
         status,
-        stack?.StackStatusReason ?? null
+        stack?.StackStatusReason ?? null,
+        started
       )
     }
     await poll.sleep(poll.pollIntervalMs)
+  }
+}
+
+/**
+ * firstFailureReason, else the stack's own StatusReason. Unreadable events (e.g. no cloudformation:DescribeStackEvents)
+ * must not turn a known failure into an unknown outcome: the reason then says why it is missing.
+ */
+async function failureReason(
+  cfn: CloudFormationImportClient,
+  stackId: string,
+  statusReason: string | null
+): Promise<string | null> {
+  try {
+    return (await firstFailureReason(cfn, stackId)) ?? statusReason
+  } catch (err) {
+    const unreadable = `the stack events could not be read: ${err instanceof Error ? err.message : String(err)}`
+    return statusReason ? `${statusReason} (${unreadable})` : unreadable
   }
 }
 

@@ -2,13 +2,17 @@
  * Strategy `import`: adopt orphaned tables into their stack with ONE CloudFormation IMPORT change set per stack.
  * No data moves and nothing changes on the tables; the deploy that follows converges their configuration.
  *
- * Order: refusals (nothing created) → template + artifact file (also in dry-run) → CreateChangeSet → wait for
- * CREATE_COMPLETE (a FAILED change set is never executed) → ExecuteChangeSet → wait for IMPORT_COMPLETE →
- * confirm the stack lists every table.
+ * Steps (executeImports runs them in this order; each stops the import by throwing an internal ImportStop):
+ * refuse (nothing created) → buildTemplate → changeSetRequest (built once) → writeArtifact (also in dry-run) →
+ * createAndWait (CreateChangeSet, CREATE_COMPLETE; a FAILED change set is never executed) → execute →
+ * followImport (IMPORT_COMPLETE) → confirm (the stack lists every table).
  */
 import { mkdir, writeFile } from 'node:fs/promises'
 import path from 'node:path'
-import type { Capability, CreateChangeSetCommandInput } from '@aws-sdk/client-cloudformation'
+import {
+  CloudFormationServiceException,
+  type CreateChangeSetCommandInput
+} from '@aws-sdk/client-cloudformation'
 import {
   CloudFormationWaitError,
   confirmOwned,
@@ -16,6 +20,7 @@ import {
   executeChangeSet,
   getDeployedTemplate,
   importChangeSetInput,
+  minutes,
   waitForChangeSet,
   waitForImport,
   type CloudFormationImportClient,
@@ -184,6 +189,38 @@ function stepsOf(tables: ImportTableResult[]): ExecutionStep[] {
   }))
 }
 
+/** One import in progress: the input, its collaborators and the result filled in step by step. */
+interface ImportRun {
+  cfn: CloudFormationImportClient
+  input: ExecuteImportsInput
+  stackName: string
+  newStack: boolean
+  now: () => number
+  limits: ImportLimits
+  /** `templatePath`, `changeSetId`, `stackId` and `calls` are set as the steps reach them. */
+  result: ImportResult
+}
+
+/** A step ended the import: refused before any change set (`blocked`) or failed (`failed`). Internal to this module. */
+class ImportStop extends Error {
+  constructor(
+    readonly stop:
+      | { outcome: 'blocked'; reasons: string[]; perTable?: Map<string, string> }
+      | { outcome: 'failed'; message: string; state: string; cause: unknown }
+  ) {
+    super(stop.outcome === 'blocked' ? stop.reasons.join('. ') : stop.message)
+    this.name = 'ImportStop'
+  }
+}
+
+const blocked = (reasons: string[], perTable?: Map<string, string>): ImportStop =>
+  new ImportStop({ outcome: 'blocked', reasons, perTable })
+const failed = (message: string, state: string, cause: unknown): ImportStop =>
+  new ImportStop({ outcome: 'failed', message, state, cause })
+
+const untouched = (stackName: string): string =>
+  `the tables are untouched and still outside stack ${stackName}`
+
 /**
  * Imports the tables of one stack with one IMPORT change set. Never throws for AWS or refusal outcomes: it returns
  * `blocked` (refused before any change set) or `failed` (with an OperationError whose `state` says what was left).
@@ -192,94 +229,168 @@ export async function executeImports(
   clients: { cloudformation: CloudFormationImportClient },
   input: ExecuteImportsInput
 ): Promise<ImportResult> {
-  const { stack, stackName, tables, logger, dryRun } = input
-  const cfn = clients.cloudformation
-  const now = input.now ?? Date.now
-  const limits: ImportLimits = { ...DEFAULT_IMPORT_LIMITS, ...input.limits }
-  const newStack = isNewStack(stack)
-  const result: ImportResult = {
-    stack: stackName,
-    outcome: 'blocked',
-    tables: [],
-    newStack,
-    changeSetId: null,
-    stackId: newStack ? null : (stack.stackId ?? null),
-    templatePath: null,
-    calls: [],
-    reasons: [],
-    error: null,
-    stateNote: null,
-    steps: []
-  }
-  const finish = (outcome: ImportResult['outcome'], tableResults: ImportTableResult[]): ImportResult => {
-    result.outcome = outcome
-    result.tables = tableResults
-    result.steps = stepsOf(tableResults)
-    return result
-  }
-  const allTables = (
-    status: ImportTableResult['status'],
-    detail: (t: ImportCandidate) => string
-  ): ImportTableResult[] =>
-    tables.map(t => ({ table: t.tableName, logicalId: t.spec.logicalId, status, detail: detail(t) }))
-  const block = (reasons: string[], perTable?: Map<string, string>): ImportResult => {
-    result.reasons = reasons
-    result.stateNote = `Nothing was changed: no change set was created for stack ${stackName}. ${reasons.join('. ')}.`
-    for (const r of reasons) logger.warning(`import into ${stackName} refused: ${r}`)
-    const first = reasons[0] ?? 'refused'
+  const run = startRun(clients.cloudformation, input)
+  try {
+    refuse(run)
+    const { deployed, built } = await buildTemplate(run)
+    const request = changeSetRequest(run, deployed, built)
+    await writeArtifact(run, built, request)
+    const createCall = createChangeSetCall(run, request)
+    if (input.dryRun) {
+      run.result.calls = [createCall, ...followingCalls(request)]
+      return finish(
+        run,
+        'dry-run',
+        allTables(
+          run,
+          'planned',
+          t =>
+            `would import ${t.tableName} into ${run.stackName} as ${t.spec.logicalId ?? '?'} (dry-run: nothing was changed)`
+        )
+      )
+    }
+    const changeSetId = await createAndWait(run, request, createCall)
+    await execute(run, changeSetId, `${request.ChangeSetName}-execute`)
+    await followImport(run, changeSetId)
+    await confirm(run, changeSetId)
     return finish(
-      'blocked',
-      tables.map(t => {
-        const own = perTable?.get(t.tableName)
-        if (own) return { table: t.tableName, logicalId: t.spec.logicalId, status: 'blocked', detail: own }
-        return {
-          table: t.tableName,
-          logicalId: t.spec.logicalId,
-          status: perTable ? 'skipped' : 'blocked',
-          detail: perTable
-            ? `not imported: another table of stack ${stackName} cannot be imported, and a stack gets one import for all its tables`
-            : first
-        }
-      })
+      run,
+      'resolved',
+      allTables(
+        run,
+        'done',
+        t =>
+          `imported into ${run.stackName} as ${t.spec.logicalId ?? '?'} with its live configuration (change set ${changeSetId})`
+      )
     )
+  } catch (err) {
+    if (!(err instanceof ImportStop)) throw err
+    return err.stop.outcome === 'blocked'
+      ? block(run, err.stop.reasons, err.stop.perTable)
+      : fail(run, err.stop.message, err.stop.state, err.stop.cause)
   }
-  const fail = (message: string, state: string, cause: unknown): ImportResult => {
-    result.error = new OperationError(message, state, { cause })
-    result.stateNote = state
-    logger.warning(`import into ${stackName} failed: ${message} ${state}`)
-    return finish(
-      'failed',
-      allTables('failed', () => message)
-    )
-  }
+}
 
-  // ── refusals: before any change set ──
-  if (tables.length === 0) return block(['no tables were given to import'])
-  const stackReason = stackRefusal(stack, stackName)
-  if (stackReason) return block([stackReason])
+function startRun(cfn: CloudFormationImportClient, input: ExecuteImportsInput): ImportRun {
+  const newStack = isNewStack(input.stack)
+  return {
+    cfn,
+    input,
+    stackName: input.stackName,
+    newStack,
+    now: input.now ?? Date.now,
+    limits: { ...DEFAULT_IMPORT_LIMITS, ...input.limits },
+    result: {
+      stack: input.stackName,
+      outcome: 'blocked',
+      tables: [],
+      newStack,
+      changeSetId: null,
+      stackId: newStack ? null : (input.stack.stackId ?? null),
+      templatePath: null,
+      calls: [],
+      reasons: [],
+      error: null,
+      stateNote: null,
+      steps: []
+    }
+  }
+}
+
+function finish(run: ImportRun, outcome: ImportResult['outcome'], tables: ImportTableResult[]): ImportResult {
+  run.result.outcome = outcome
+  run.result.tables = tables
+  run.result.steps = stepsOf(tables)
+  return run.result
+}
+
+function allTables(
+  run: ImportRun,
+  status: ImportTableResult['status'],
+  detail: (t: ImportCandidate) => string
+): ImportTableResult[] {
+  return run.input.tables.map(t => ({
+    table: t.tableName,
+    logicalId: t.spec.logicalId,
+    status,
+    detail: detail(t)
+  }))
+}
+
+/** Outcome `blocked`: every table refused for its own reason, or skipped because another table of the stack was. */
+function block(run: ImportRun, reasons: string[], perTable?: Map<string, string>): ImportResult {
+  const { stackName, result } = run
+  result.reasons = reasons
+  result.stateNote = `Nothing was changed: no change set was created for stack ${stackName}. ${reasons.join('. ')}.`
+  for (const r of reasons) run.input.logger.warning(`import into ${stackName} refused: ${r}`)
+  const first = reasons[0] ?? 'refused'
+  return finish(
+    run,
+    'blocked',
+    run.input.tables.map(t => {
+      const own = perTable?.get(t.tableName)
+      if (own) return { table: t.tableName, logicalId: t.spec.logicalId, status: 'blocked', detail: own }
+      return {
+        table: t.tableName,
+        logicalId: t.spec.logicalId,
+        status: perTable ? 'skipped' : 'blocked',
+        detail: perTable
+          ? `not imported: another table of stack ${stackName} cannot be imported, and a stack gets one import for all its tables`
+          : first
+      }
+    })
+  )
+}
+
+/** Outcome `failed`: every table failed with `message`; `state` says what was left in which state. */
+function fail(run: ImportRun, message: string, state: string, cause: unknown): ImportResult {
+  run.result.error = new OperationError(message, state, { cause })
+  run.result.stateNote = state
+  run.input.logger.warning(`import into ${run.stackName} failed: ${message} ${state}`)
+  return finish(
+    run,
+    'failed',
+    allTables(run, 'failed', () => message)
+  )
+}
+
+/** Step 1, no I/O: the refusals of the stack and of every table. @throws ImportStop blocked */
+function refuse(run: ImportRun): void {
+  const { tables, stack } = run.input
+  if (tables.length === 0) throw blocked(['no tables were given to import'])
+  const stackReason = stackRefusal(stack, run.stackName)
+  if (stackReason) throw blocked([stackReason])
   const perTable = new Map<string, string>()
   for (const t of tables) {
-    const reason = tableRefusal(t, stackName)
+    const reason = tableRefusal(t, run.stackName)
     if (reason) perTable.set(t.tableName, reason)
   }
-  if (perTable.size > 0) return block([...perTable.values()], perTable)
+  if (perTable.size > 0) throw blocked([...perTable.values()], perTable)
+}
 
-  // ── template ──
+/**
+ * Step 2: the deployed template (GetTemplate; none for a new stack) plus the tables with their live configuration.
+ * Expects refuse() to have passed (every table has a logical id and a live description).
+ * @throws ImportStop failed when GetTemplate fails or its template cannot be parsed, blocked on an ImportRefusal.
+ */
+async function buildTemplate(
+  run: ImportRun
+): Promise<{ deployed: CfnTemplate | null; built: ImportTemplate }> {
+  const { stack, tables } = run.input
   let deployed: CfnTemplate | null = null
-  if (!newStack) {
+  if (!run.newStack) {
     try {
-      deployed = await getDeployedTemplate(cfn, stack.stackId ?? stackName)
+      deployed = await getDeployedTemplate(run.cfn, stack.stackId ?? run.stackName)
     } catch (err) {
-      return fail(
-        `cannot read the deployed template of stack ${stackName}: ${errorMessage(err)}`,
-        `Nothing was changed: no change set was created; the tables are untouched and still outside stack ${stackName}. Fix the cause (GetTemplate needs cloudformation:GetTemplate) and re-run.`,
+      throw failed(
+        `cannot read the deployed template of stack ${run.stackName}: ${errorMessage(err)}`,
+        `Nothing was changed: no change set was created; the tables are untouched and still outside stack ${run.stackName}. Fix the cause (GetTemplate needs cloudformation:GetTemplate) and re-run.`,
         err
       )
     }
   }
-  let built: ImportTemplate
   try {
-    built = buildImportTemplate({
+    const built = buildImportTemplate({
       deployedTemplate: deployed,
       tables: tables.map(t => ({
         logicalId: t.spec.logicalId as string,
@@ -288,169 +399,234 @@ export async function executeImports(
         updateReplacePolicy: t.spec.updateReplacePolicy
       }))
     })
+    return { deployed, built }
   } catch (err) {
-    if (err instanceof ImportRefusal) return block([err.message])
+    if (err instanceof ImportRefusal) throw blocked([err.message])
     throw err
   }
+}
 
-  const changeSetName = changeSetNameAt(now())
-  const capabilities: Capability[] = deployed ? requiredCapabilities(deployed) : []
-  const createInput: CreateChangeSetCommandInput = importChangeSetInput({
-    stackName,
-    changeSetName,
+/**
+ * Step 3, no I/O: THE CreateChangeSet request, built once. The artifact records it, dry-run shows it and a real run
+ * sends this very object.
+ */
+function changeSetRequest(
+  run: ImportRun,
+  deployed: CfnTemplate | null,
+  built: ImportTemplate
+): CreateChangeSetCommandInput {
+  return importChangeSetInput({
+    stackName: run.stackName,
+    changeSetName: changeSetNameAt(run.now()),
     templateBody: built.body,
     resourcesToImport: built.resourcesToImport,
-    newStack,
-    capabilities,
+    newStack: run.newStack,
+    capabilities: deployed ? requiredCapabilities(deployed) : [],
     parameters: previousParameters(deployed),
-    description: changeSetDescription(tables.map(t => t.tableName))
+    description: changeSetDescription(run.input.tables.map(t => t.tableName))
   })
+}
 
-  // ── artifact: written before anything changes, also in dry-run ──
-  const file = artifactPath(input.artifactDir, stackName)
+/**
+ * Step 4: the artifact file (template, ResourcesToImport, the request), written before anything changes, also in
+ * dry-run. Sets result.templatePath. @throws ImportStop failed when the file cannot be written.
+ */
+async function writeArtifact(
+  run: ImportRun,
+  built: ImportTemplate,
+  request: CreateChangeSetCommandInput
+): Promise<void> {
+  const { artifactDir, logger } = run.input
+  const file = artifactPath(artifactDir, run.stackName)
   try {
-    await mkdir(input.artifactDir, { recursive: true })
+    await mkdir(artifactDir, { recursive: true })
     await writeFile(
       file,
-      `${JSON.stringify(artifact(stackName, newStack, built.resourcesToImport, built.template, createInput), null, 2)}\n`
+      `${JSON.stringify(artifact(run.stackName, run.newStack, built.resourcesToImport, built.template, request), null, 2)}\n`
     )
   } catch (err) {
-    return fail(
+    throw failed(
       `cannot write the import template to ${file}: ${errorMessage(err)}`,
-      `Nothing was changed: no change set was created; the tables are untouched. Make ${input.artifactDir} writable and re-run.`,
+      `Nothing was changed: no change set was created; the tables are untouched. Make ${artifactDir} writable and re-run.`,
       err
     )
   }
-  result.templatePath = file
+  run.result.templatePath = file
   logger.info(
-    `import template for ${stackName} written to ${file} (${Buffer.byteLength(built.body)} bytes, ${built.resourcesToImport.length} table(s))`
+    `import template for ${run.stackName} written to ${file} (${Buffer.byteLength(built.body)} bytes, ${built.resourcesToImport.length} table(s))`
   )
+}
 
-  const createCall: PlannedCall = {
+function createChangeSetCall(run: ImportRun, request: CreateChangeSetCommandInput): PlannedCall {
+  return {
     command: 'CreateChangeSet',
-    input: { ...createInput },
-    note: newStack
-      ? `creates stack ${stackName} (REVIEW_IN_PROGRESS until executed)`
-      : `imports into stack ${stackName}`
+    input: { ...request },
+    note: run.newStack
+      ? `creates stack ${run.stackName} (REVIEW_IN_PROGRESS until executed)`
+      : `imports into stack ${run.stackName}`
   }
-  if (dryRun) {
-    result.calls = [
-      createCall,
-      {
-        command: 'DescribeChangeSet',
-        input: { ChangeSetName: '<Id returned by CreateChangeSet>' },
-        note: 'poll until CREATE_COMPLETE; a FAILED change set is reported and never executed'
-      },
-      {
-        command: 'ExecuteChangeSet',
-        input: {
-          ChangeSetName: '<Id returned by CreateChangeSet>',
-          ClientRequestToken: `${changeSetName}-execute`
-        },
-        note: 'only after CREATE_COMPLETE'
-      },
-      {
-        command: 'DescribeStacks',
-        input: { StackName: '<StackId returned by CreateChangeSet>' },
-        note: 'poll until IMPORT_COMPLETE; IMPORT_ROLLBACK_* is a failure'
-      },
-      {
-        command: 'ListStackResources',
-        input: { StackName: '<StackId returned by CreateChangeSet>' },
-        note: 'confirm the stack owns every imported table'
-      }
-    ]
-    return finish(
-      'dry-run',
-      allTables(
-        'planned',
-        t =>
-          `would import ${t.tableName} into ${stackName} as ${t.spec.logicalId ?? '?'} (dry-run: nothing was changed)`
-      )
-    )
-  }
+}
 
-  const poll = (maxWaitMs: number): PollOptions => ({
-    sleep: input.sleep ?? realSleep,
-    now,
+/** Dry-run: the calls a real run makes after CreateChangeSet, in order. */
+function followingCalls(request: CreateChangeSetCommandInput): PlannedCall[] {
+  return [
+    {
+      command: 'DescribeChangeSet',
+      input: { ChangeSetName: '<Id returned by CreateChangeSet>' },
+      note: 'poll until CREATE_COMPLETE; a FAILED change set is reported and never executed'
+    },
+    {
+      command: 'ExecuteChangeSet',
+      input: {
+        ChangeSetName: '<Id returned by CreateChangeSet>',
+        ClientRequestToken: `${request.ChangeSetName}-execute`
+      },
+      note: 'only after CREATE_COMPLETE'
+    },
+    {
+      command: 'DescribeStacks',
+      input: { StackName: '<StackId returned by CreateChangeSet>' },
+      note: 'poll until IMPORT_COMPLETE; IMPORT_ROLLBACK_* is a failure'
+    },
+    {
+      command: 'ListStackResources',
+      input: { StackName: '<StackId returned by CreateChangeSet>' },
+      note: 'confirm the stack owns every imported table'
+    }
+  ]
+}
+
+function pollFor(run: ImportRun, maxWaitMs: number): PollOptions {
+  return {
+    sleep: run.input.sleep ?? realSleep,
+    now: run.now,
     maxWaitMs,
-    pollIntervalMs: limits.pollIntervalMs
-  })
-  const untouched = `the tables are untouched and still outside stack ${stackName}`
+    pollIntervalMs: run.limits.pollIntervalMs
+  }
+}
 
-  // ── create the change set: one call, never retried blindly ──
+/** What a created but unexecuted change set leaves behind for a new stack. */
+function leftStack(run: ImportRun): string {
+  return run.newStack
+    ? ` CloudFormation keeps stack ${run.stackName} in REVIEW_IN_PROGRESS without resources; a re-run imports into it, or delete it.`
+    : ''
+}
+
+/**
+ * Step 5: sends `request` (one CreateChangeSet call, never retried blindly) and waits for CREATE_COMPLETE. Sets
+ * result.changeSetId and result.stackId; returns the change set ARN.
+ * @throws ImportStop failed when CreateChangeSet fails, the change set ends FAILED, or the wait fails or times out.
+ */
+async function createAndWait(
+  run: ImportRun,
+  request: CreateChangeSetCommandInput,
+  createCall: PlannedCall
+): Promise<string> {
+  const { stackName, result } = run
   result.calls.push(createCall)
   let changeSetId: string
-  let stackId: string
   try {
-    ;({ changeSetId, stackId } = await createImportChangeSet(cfn, {
-      stackName,
-      changeSetName,
-      templateBody: built.body,
-      resourcesToImport: built.resourcesToImport,
-      newStack,
-      capabilities,
-      parameters: previousParameters(deployed),
-      description: createInput.Description
-    }))
+    ;({ changeSetId, stackId: result.stackId } = await createImportChangeSet(run.cfn, request))
   } catch (err) {
-    return fail(
+    throw failed(
       `CreateChangeSet for stack ${stackName} failed: ${errorMessage(err)}`,
-      `Nothing was imported: ${untouched}. If a change set named ${changeSetName} exists it was not executed; fix the cause and re-run.`,
+      `Nothing was imported: ${untouched(stackName)}. If a change set named ${request.ChangeSetName} exists it was not executed; fix the cause and re-run.`,
       err
     )
   }
   result.changeSetId = changeSetId
-  result.stackId = stackId
-  logger.info(`created IMPORT change set ${changeSetId}`)
-  const leftStack = newStack
-    ? ` CloudFormation keeps stack ${stackName} in REVIEW_IN_PROGRESS without resources; a re-run imports into it, or delete it.`
-    : ''
+  run.input.logger.info(`created IMPORT change set ${changeSetId}`)
 
   try {
-    await waitForChangeSet(cfn, changeSetId, poll(limits.changeSetMaxWaitMs))
+    await waitForChangeSet(run.cfn, changeSetId, pollFor(run, run.limits.changeSetMaxWaitMs))
   } catch (err) {
-    const waitError = err instanceof CloudFormationWaitError ? err : null
-    const reason = waitError ? (waitError.reason ?? waitError.status) : errorMessage(err)
-    const timedOut = waitError?.kind === 'timeout'
-    return fail(
-      timedOut
-        ? `change set ${changeSetId} did not reach CREATE_COMPLETE in time (last status ${waitError.status})`
-        : `change set ${changeSetId} failed: ${reason}`,
-      `The change set was not executed; ${untouched}.${leftStack} ${timedOut ? 'Check the change set in the CloudFormation console, delete it' : `CloudFormation said: ${reason}. Fix the cause`} and re-run.`,
-      err
-    )
-  }
-
-  const executeToken = `${changeSetName}-execute`
-  result.calls.push({
-    command: 'ExecuteChangeSet',
-    input: { ChangeSetName: changeSetId, ClientRequestToken: executeToken },
-    note: 'after CREATE_COMPLETE'
-  })
-  try {
-    await executeChangeSet(cfn, changeSetId, executeToken)
-  } catch (err) {
-    return fail(
-      `ExecuteChangeSet ${changeSetId} failed: ${errorMessage(err)}`,
-      `The change set was created but not executed; ${untouched}.${leftStack} Fix the cause and re-run (or execute change set ${changeSetId} by hand).`,
-      err
-    )
-  }
-  logger.info(`executing ${changeSetId}; waiting for stack ${stackId} to reach IMPORT_COMPLETE`)
-
-  try {
-    await waitForImport(cfn, stackId, poll(limits.importMaxWaitMs))
-  } catch (err) {
-    if (err instanceof CloudFormationWaitError && err.kind === 'timeout') {
-      return fail(
-        `the import into ${stackName} was still ${err.status} after the time limit`,
-        `The import is still running in CloudFormation (stack ${stackId}); do not deploy until it ends. Check the stack events, then re-run: a finished import reports nothing to do.`,
+    const notExecuted = `The change set was not executed; ${untouched(stackName)}.${leftStack(run)}`
+    if (!(err instanceof CloudFormationWaitError)) {
+      throw failed(
+        `could not follow change set ${changeSetId}: ${errorMessage(err)}`,
+        `${notExecuted} Fix the cause (DescribeChangeSet needs cloudformation:DescribeChangeSet), delete the change set and re-run.`,
         err
       )
     }
+    const reason = err.reason ?? err.status
+    throw err.kind === 'timeout'
+      ? failed(
+          `change set ${changeSetId} did not reach CREATE_COMPLETE in time (last status ${err.status})`,
+          `${notExecuted} Check the change set in the CloudFormation console, delete it and re-run.`,
+          err
+        )
+      : failed(
+          `change set ${changeSetId} failed: ${reason}`,
+          `${notExecuted} CloudFormation said: ${reason}. Fix the cause and re-run.`,
+          err
+        )
+  }
+  return changeSetId
+}
+
+/**
+ * Step 6: ExecuteChangeSet of a CREATE_COMPLETE change set.
+ * @throws ImportStop failed. A service error (4xx) means CloudFormation rejected it: nothing changed. Any other
+ *   error (network, timeout, 5xx) leaves it unknown whether the import started, and the state says so.
+ */
+async function execute(run: ImportRun, changeSetId: string, token: string): Promise<void> {
+  const { stackName } = run
+  run.result.calls.push({
+    command: 'ExecuteChangeSet',
+    input: { ChangeSetName: changeSetId, ClientRequestToken: token },
+    note: 'after CREATE_COMPLETE'
+  })
+  try {
+    await executeChangeSet(run.cfn, changeSetId, token)
+  } catch (err) {
+    const rejected = err instanceof CloudFormationServiceException && err.$fault === 'client'
+    throw failed(
+      `ExecuteChangeSet ${changeSetId} failed: ${errorMessage(err)}`,
+      rejected
+        ? `The change set was created but not executed; ${untouched(stackName)}.${leftStack(run)} Fix the cause and re-run (or execute change set ${changeSetId} by hand).`
+        : `CloudFormation gave no answer to ExecuteChangeSet, so change set ${changeSetId} may have been executed. Check the status of stack ${stackName} before deploying, then re-run (a finished import reports nothing to do).`,
+      err
+    )
+  }
+  run.input.logger.info(
+    `executing ${changeSetId}; waiting for stack ${run.result.stackId} to reach IMPORT_COMPLETE`
+  )
+}
+
+/**
+ * Step 7: waits for IMPORT_COMPLETE (waitForImport: the stack's status from before the import counts as pending).
+ * @throws ImportStop failed on a rollback, an unexpected status, a time limit, or a wait that cannot be followed.
+ */
+async function followImport(run: ImportRun, changeSetId: string): Promise<void> {
+  const { stackName, newStack } = run
+  const stackId = run.result.stackId as string
+  try {
+    await waitForImport(
+      run.cfn,
+      {
+        stackId,
+        changeSetId,
+        // a new stack is REVIEW_IN_PROGRESS from CreateChangeSet until the import starts
+        statusBefore: newStack ? 'REVIEW_IN_PROGRESS' : (run.input.stack.status ?? null)
+      },
+      pollFor(run, run.limits.importMaxWaitMs)
+    )
+  } catch (err) {
+    if (err instanceof CloudFormationWaitError && err.kind === 'timeout') {
+      throw err.started
+        ? failed(
+            `the import into ${stackName} was still ${err.status} after the ${minutes(run.limits.importMaxWaitMs)} time limit`,
+            `The import is still running in CloudFormation (stack ${stackId}); do not deploy until it ends. Check the stack events, then re-run: a finished import reports nothing to do.`,
+            err
+          )
+        : failed(
+            `CloudFormation had not started the import into ${stackName} after the ${minutes(run.limits.importMaxWaitMs)} time limit (stack still ${err.status})`,
+            `Change set ${changeSetId} was executed but stack ${stackId} has not begun the import; do not deploy until it has run. Check the change set's execution status and the stack events, then re-run: a finished import reports nothing to do.`,
+            err
+          )
+    }
     if (!(err instanceof CloudFormationWaitError)) {
-      return fail(
+      throw failed(
         `could not follow the import into ${stackName}: ${errorMessage(err)}`,
         `Change set ${changeSetId} was executed; its outcome is unknown. Check the status of stack ${stackName} before deploying, then re-run (a finished import reports nothing to do).`,
         err
@@ -460,41 +636,34 @@ export async function executeImports(
     const reason = err.reason ?? 'no reason given'
     const state =
       status === 'IMPORT_ROLLBACK_COMPLETE'
-        ? `The import rolled back: ${untouched}; stack ${stackName} is as it was. CloudFormation said: ${reason}. Fix the cause and re-run.`
+        ? `The import rolled back: ${untouched(stackName)}; stack ${stackName} is as it was. CloudFormation said: ${reason}. Fix the cause and re-run.`
         : `Stack ${stackName} is ${status} after the import; the tables themselves were not changed. CloudFormation said: ${reason}. Inspect the stack events and repair the stack before deploying.`
-    return fail(`the import into ${stackName} ended ${status}: ${reason}`, state, err)
+    throw failed(`the import into ${stackName} ended ${status}: ${reason}`, state, err)
   }
+}
 
+/** Step 8: the stack lists every table after IMPORT_COMPLETE. @throws ImportStop failed */
+async function confirm(run: ImportRun, changeSetId: string): Promise<void> {
+  const { stackName } = run
+  const names = run.input.tables.map(t => t.tableName)
   let missing: string[]
   try {
-    ;({ missing } = await confirmOwned(
-      cfn,
-      stackId,
-      tables.map(t => t.tableName)
-    ))
+    ;({ missing } = await confirmOwned(run.cfn, run.result.stackId as string, names))
   } catch (err) {
-    return fail(
+    throw failed(
       `the import into ${stackName} completed but its resources could not be listed: ${errorMessage(err)}`,
       `Stack ${stackName} reached IMPORT_COMPLETE; confirm with ListStackResources that it lists the tables, then re-run (a finished import reports nothing to do).`,
       err
     )
   }
   if (missing.length > 0) {
-    return fail(
+    throw failed(
       `stack ${stackName} reached IMPORT_COMPLETE but does not list ${missing.join(', ')}`,
-      `Stack ${stackName} reports IMPORT_COMPLETE without owning ${missing.join(', ')}; the tables were not changed. Inspect the stack's resources before deploying.`,
+      `Stack ${stackName} reports IMPORT_COMPLETE (change set ${changeSetId}) without owning ${missing.join(', ')}; the tables were not changed. Inspect the stack's resources before deploying.`,
       null
     )
   }
-  logger.info(`stack ${stackName} now owns ${tables.map(t => t.tableName).join(', ')}`)
-  return finish(
-    'resolved',
-    allTables(
-      'done',
-      t =>
-        `imported into ${stackName} as ${t.spec.logicalId ?? '?'} with its live configuration (change set ${changeSetId})`
-    )
-  )
+  run.input.logger.info(`stack ${stackName} now owns ${names.join(', ')}`)
 }
 
 function artifact(
