@@ -154,7 +154,7 @@ describe(RULE, () => {
     expect(manifests).toHaveLength(1)
     const manifestPath = join(ws.backupDir, TABLE, manifests[0] as string, 'manifest.json')
     expect(existsSync(manifestPath)).toBe(true)
-    expect(result.stateNote).toContain(`The data is safe in export ${manifestPath}`)
+    expect(result.stateNote).toContain(`Its data is safe in export ${manifestPath}`)
     expect(result.stateNote).toMatch(/run again/)
     expect(result.stateNote).toMatch(/Done before the failure: .*export/)
     expectInSummary(result, inputs)
@@ -168,7 +168,7 @@ describe(RULE, () => {
 
     expect(result.outcome).toBe('failed')
     expect(await tableContent(clients, TABLE)).toEqual(before)
-    expect(result.stateNote).toMatch(/The data is safe in export .*manifest\.json/)
+    expect(result.stateNote).toMatch(/Its data is safe in export .*manifest\.json/)
     expect(result.stateNote).toMatch(/run again/)
     expectInSummary(result, inputs)
   })

@@ -1,17 +1,22 @@
 import { join } from 'node:path'
 import type { AwsClients } from '../aws/clients.js'
-import { createOnDemandBackup } from '../aws/backup.js'
-import { deleteTableAndWait, turnOffDeletionProtection, type WaitOptions } from '../aws/dynamodb-write.js'
+import type { WaitOptions } from '../aws/dynamodb-write.js'
 import { exportTable } from '../data/export.js'
-import { MANIFEST_FILE, type BackupManifest, type KeyAttribute } from '../data/manifest.js'
-import { readDataFile } from '../data/readers.js'
-import { describeKey, keyProblem } from '../data/restore.js'
-import { templateTableConfig } from '../template-config.js'
+import { MANIFEST_FILE, type BackupManifest } from '../data/manifest.js'
 import { digestTable } from '../data/verify.js'
 import { errorMessage, OperationError } from '../errors.js'
-import type { Finding, KeyElement, Logger, Policy } from '../types.js'
+import type { Finding, Logger, Policy } from '../types.js'
+import { checkExportOnDisk, keysText, targetKeysOf, type TargetKeys } from './export-check.js'
 import { assertMayTouch, assertSafeToDelete, SafetyRefusal } from './safety.js'
-import { callText, timestamp, type StepLog } from './steps.js'
+import { timestamp, type StepLog } from './steps.js'
+import {
+  deleteTable,
+  planDelete,
+  planOnDemandBackup,
+  takeOnDemandBackup,
+  type BackupRecord,
+  type OpContext
+} from './table-ops.js'
 
 export interface BackupDeleteInput {
   finding: Finding
@@ -25,16 +30,7 @@ export interface BackupDeleteInput {
   steps: StepLog
   wait: WaitOptions
   now: () => number
-}
-
-export interface BackupDeleteResult {
-  manifestPath: string | null
-  backupArn: string | null
-  itemCount: number
-}
-
-export function backupName(table: string, epochMs: number): string {
-  return `orphan-guard-${table}-${timestamp(epochMs)}`.replace(/[^a-zA-Z0-9_.-]/g, '-').slice(0, 255)
+  record: BackupRecord
 }
 
 /** Where the export of a table goes: `<backup-dir>/<table>/<UTC timestamp>/`. */
@@ -43,196 +39,152 @@ export function exportDir(backupDir: string, table: string, epochMs: number): st
 }
 
 /**
- * backup-restore, pre-deploy phase, one table: on-demand backup (when aws-backup) until AVAILABLE,
- * streamed export, verification of the export against the table (count AND content digest), then —
- * only after all that — deletion protection off and DeleteTable. Any failure before the delete
- * leaves the table untouched; any failure after the backup leaves the backup intact, and the thrown
- * OperationError says which state things are in.
+ * backup-restore, pre-deploy phase, one table. In order, each step only after the one before
+ * succeeded: on-demand backup (when aws-backup) until AVAILABLE; streamed export; the table
+ * scanned again and equal to the export (count and content digest); the export read back from
+ * disk (checksums, count, digest) with every item fitting the new table's keys; a last safety
+ * check against AWS; then deletion protection off and DeleteTable. A failure before the delete
+ * leaves the table untouched; backups are recorded the moment they exist.
  */
-export async function backupAndDelete(
-  clients: AwsClients,
-  input: BackupDeleteInput
-): Promise<BackupDeleteResult> {
-  const { finding, steps, logger } = input
+export async function backupAndDelete(clients: AwsClients, input: BackupDeleteInput): Promise<void> {
+  const { finding, steps } = input
   const table = finding.tableName
-  const started = input.now()
-  const dir = exportDir(input.backupDir, table, started)
-  const manifestPath = join(dir, MANIFEST_FILE)
+  const dir = exportDir(input.backupDir, table, input.now())
+  const ctx: OpContext = { table, steps, wait: input.wait, now: input.now }
   const protectionOn = finding.live?.deletionProtection === true
+  const target = targetKeysOf(finding, input.stage, input.region)
 
   if (input.dryRun) {
-    if (input.awsBackup) {
-      steps.planned(
-        table,
-        'on-demand backup',
-        callText('CreateBackup', { TableName: table, BackupName: backupName(table, started) })
-      )
-    }
-    steps.planned(table, 'export', `Scan (parallel segments, ConsistentRead) into ${manifestPath}`)
+    if (input.awsBackup) planOnDemandBackup(ctx)
+    steps.planned(
+      table,
+      'export',
+      `Scan (parallel segments, ConsistentRead) into ${join(dir, MANIFEST_FILE)}`
+    )
     steps.planned(table, 'verify export', 'Scan: item count and content digest must equal the export')
-    const keys = templateKeys(finding, input.stage, input.region)
-    if (keys !== null) {
-      steps.planned(
-        table,
-        'check keys',
-        `every exported item must fit the template's key schema (${keyText(keys)})`
-      )
-    }
-    if (protectionOn) {
-      steps.planned(
-        table,
-        'deletion protection off',
-        callText('UpdateTable', { TableName: table, DeletionProtectionEnabled: false })
-      )
-    }
-    steps.planned(table, 'delete', callText('DeleteTable', { TableName: table }))
-    return { manifestPath: null, backupArn: null, itemCount: 0 }
+    steps.planned(table, 'check export', checkExportText(target))
+    planDelete(ctx, protectionOn)
+    return
   }
 
   // Before the first call that changes anything (a backup included): not protected, not owned.
   await assertMayTouch(clients, { tableName: table, expectedStack: finding.spec.stack, policy: input.policy })
+  const arn = input.awsBackup ? await takeOnDemandBackup(clients, ctx, input.record) : null
+  const untouched = `The table ${table} is untouched (nothing was deleted).${arn ? ` The on-demand backup ${arn} is AVAILABLE.` : ''}`
 
-  let backupArn: string | null = null
-  if (input.awsBackup) {
-    let backup
-    try {
-      backup = await createOnDemandBackup(clients.dynamodb, {
-        table,
-        backupName: backupName(table, started),
-        sleep: input.wait.sleep,
-        clock: input.now
-      })
-    } catch (err) {
-      throw new OperationError(
-        errorMessage(err),
-        `${err instanceof OperationError ? `${err.state}; t` : 'T'}he table ${table} is untouched (nothing was deleted). Fix the cause and run again.`,
-        { cause: err }
-      )
-    }
-    backupArn = backup.arn
-    steps.done(table, 'on-demand backup', `${backup.arn} is AVAILABLE`)
-  }
+  const manifest = await exportVerified(clients, input, dir, untouched)
+  await assertExportReadable(manifest, dir, target, table, untouched)
+  steps.done(
+    table,
+    'check export',
+    `read back from disk: ${manifest.itemCount} items, checksums and digest match; ${checkExportText(target)}`
+  )
 
-  const kept = (): string =>
-    [backupArn ? `on-demand backup ${backupArn}` : null, `export ${manifestPath}`]
-      .filter(Boolean)
-      .join(' and ')
-
-  let manifest
-  try {
-    manifest = await exportTable(clients.dynamodb, { table, dir, region: input.region, logger, sleep: input.wait.sleep })
-  } catch (err) {
-    throw new OperationError(
-      `Export of ${table} failed: ${errorMessage(err)}`,
-      `The table ${table} is untouched (nothing was deleted).${backupArn ? ` The on-demand backup ${backupArn} exists.` : ''} Fix the cause and run again.`,
-      { cause: err }
-    )
-  }
-  steps.done(table, 'export', `${manifest.itemCount} items into ${manifestPath}`)
-
-  const found = await digestTable(clients.dynamodb, { table, sleep: input.wait.sleep })
-  if (found.itemCount !== manifest.itemCount || found.contentDigest !== manifest.contentDigest.value) {
-    throw new OperationError(
-      `The export of ${table} does not match the table (export: ${manifest.itemCount} items, table: ${found.itemCount} items${found.contentDigest !== manifest.contentDigest.value ? ', content digests differ' : ''}); was the table written to during the export?`,
-      `The table ${table} is untouched (nothing was deleted). Stop writers to the table and run again.`
-    )
-  }
-  steps.done(table, 'verify export', `${found.itemCount} items, content digest equal to the table's`)
-
-  const targetKeys = templateKeys(finding, input.stage, input.region)
-  if (targetKeys !== null) {
-    await assertItemsFitKeys(manifest, dir, targetKeys, table)
-    steps.done(
-      table,
-      'check keys',
-      `every exported item fits the template's key schema (${keyText(targetKeys)})`
-    )
-  }
-
+  // A verified, readable export is a backup from here on: reported even if the delete fails.
+  input.record.manifest(join(dir, MANIFEST_FILE))
   await assertSafeToDelete(clients, {
     tableName: table,
     expectedStack: finding.spec.stack,
     policy: input.policy,
     backupVerified: true
   })
+  await deleteTable(clients, ctx, {
+    protectionOn,
+    protectionWhy: 'turned off after the backup was verified',
+    dataKeptIn: [arn ? `on-demand backup ${arn}` : null, `export ${join(dir, MANIFEST_FILE)}`]
+      .filter(Boolean)
+      .join(' and ')
+  })
+}
 
+function checkExportText(target: TargetKeys | null): string {
+  return target === null
+    ? 'no template describes the new table, so its keys are not checked here (the restore checks them)'
+    : `every item must fit the new table's keys: ${keysText(target)}`
+}
+
+/** Export, record it, and check that the table (scanned again) holds exactly what was exported. */
+async function exportVerified(
+  clients: AwsClients,
+  input: BackupDeleteInput,
+  dir: string,
+  untouched: string
+): Promise<BackupManifest> {
+  const table = input.finding.tableName
+  let manifest
   try {
-    if (protectionOn) {
-      await turnOffDeletionProtection(clients.dynamodb, table, input.wait)
-      steps.done(table, 'deletion protection off', 'turned off after the backup was verified')
-    }
-    await deleteTableAndWait(clients.dynamodb, table, input.wait)
+    manifest = await exportTable(clients.dynamodb, {
+      table,
+      dir,
+      region: input.region,
+      logger: input.logger,
+      sleep: input.wait.sleep
+    })
   } catch (err) {
     throw new OperationError(
-      `Deleting ${table} failed: ${errorMessage(err)}`,
-      `The data is safe in ${kept()}. The table ${table} may still exist${protectionOn ? ' (deletion protection may now be off)' : ''}: check it, then run again, or restore with phase: restore after deleting it yourself.`,
-      { cause: err }
+      `Export of ${table} failed: ${errorMessage(err)}`,
+      `${untouched} Fix the cause and run again.`,
+      {
+        cause: err
+      }
     )
   }
-  steps.done(
-    table,
-    'delete',
-    `deleted; the deploy creates it anew, then phase: restore loads ${manifest.itemCount} items`
+  input.steps.done(table, 'export', `${manifest.itemCount} items into ${join(dir, MANIFEST_FILE)}`)
+
+  const found = await digestTable(clients.dynamodb, { table, sleep: input.wait.sleep }).catch(
+    (err: unknown) => {
+      throw new OperationError(
+        `Verifying the export of ${table} failed: ${errorMessage(err)}`,
+        `${untouched} Run again.`,
+        {
+          cause: err
+        }
+      )
+    }
   )
-  return { manifestPath, backupArn, itemCount: manifest.itemCount }
-}
-
-function keyText(keys: KeyAttribute[]): string {
-  return keys.map(k => `${k.name} (${k.attributeType}, ${k.type})`).join(', ')
-}
-
-function sameKeys(a: KeyElement[], b: KeyAttribute[]): boolean {
-  return a.length === b.length && a.every((k, i) => k.name === b[i]?.name && k.type === b[i]?.type)
-}
-
-/**
- * The key schema the deploy will create, when it differs from the live table's (else null: the
- * items came from a table with these very keys, so they fit). Null too when the template's keys
- * cannot be read statically; the restore's own pre-check still guards that case.
- */
-export function templateKeys(finding: Finding, stage: string, region: string): KeyAttribute[] | null {
-  const { spec, live } = finding
-  if (spec.properties === null || spec.stack === null || live === null) return null
-  const { config } = templateTableConfig(spec, { stackName: spec.stack, stage, region })
-  if (!config.keys || !config.attributeTypes) return null
-  const keys: KeyAttribute[] = []
-  for (const k of config.keys) {
-    const attributeType = config.attributeTypes[k.name]
-    if (attributeType === undefined) return null
-    keys.push({ ...k, attributeType })
+  if (found.itemCount !== manifest.itemCount || found.contentDigest !== manifest.contentDigest.value) {
+    throw new OperationError(
+      `The export of ${table} does not match the table (export: ${manifest.itemCount} items, table: ${found.itemCount} items${found.contentDigest !== manifest.contentDigest.value ? ', content digests differ' : ''}); was the table written to during the export?`,
+      `${untouched} Stop writers to the table and run again.`
+    )
   }
-  const liveKeys = live.keys.map(k => ({ ...k, attributeType: live.attributeTypes[k.name] ?? 'S' }))
-  return sameKeys(live.keys, keys) && keys.every((k, i) => k.attributeType === liveKeys[i]?.attributeType)
-    ? null
-    : keys
+  input.steps.done(table, 'verify export', `${found.itemCount} items, content digest equal to the table's`)
+  return manifest
 }
 
 /**
- * When the template changes the key schema, the table may only be deleted if every exported item
- * can be written into the new table: otherwise the restore after the deploy would fail and the
- * data would live on only in the backup. Streams the export (memory stays flat).
+ * The export, read back from disk as the restore will read it, is intact, and every item can be
+ * written into the table the deploy creates; otherwise the restore after the delete would fail and
+ * the data would live on only in the backup.
  */
-async function assertItemsFitKeys(
+async function assertExportReadable(
   manifest: BackupManifest,
   dir: string,
-  keys: KeyAttribute[],
-  table: string
+  target: TargetKeys | null,
+  table: string,
+  untouched: string
 ): Promise<void> {
-  let misfits = 0
-  let first = ''
-  for (const file of manifest.dataFiles) {
-    for await (const batch of readDataFile(join(dir, file.path))) {
-      for (const { item } of batch) {
-        const problem = keyProblem(item, keys)
-        if (problem === null) continue
-        misfits++
-        if (first === '') first = `${describeKey(item, keys)}: ${problem}`
+  let check
+  try {
+    check = await checkExportOnDisk(manifest, dir, target)
+  } catch (err) {
+    throw new OperationError(
+      `The export of ${table} cannot be read back: ${errorMessage(err)}`,
+      `${untouched} Run again.`,
+      {
+        cause: err
       }
-    }
+    )
   }
-  if (misfits > 0) {
+  if (check.problems.length > 0) {
+    throw new OperationError(
+      `The export of ${table} in ${dir} is damaged: ${check.problems.join('; ')}`,
+      `${untouched} Check the disk of the runner and run again.`
+    )
+  }
+  if (check.misfits > 0 && target !== null) {
     throw new SafetyRefusal(
-      `Refusing to delete ${table}: ${misfits} of ${manifest.itemCount} items do not fit the template's new key schema (${keyText(keys)}), so the restore after the deploy could not write them; first: ${first}. Its export is kept in ${dir}. Migrate the items to the new keys yourself, or keep the old keys in the template, then run again.`
+      `Refusing to delete ${table}: ${check.misfits} of ${check.items} items do not fit the new table's keys (${keysText(target)}), so the restore after the deploy could not write them; first: ${check.firstMisfit}. Its export is kept in ${dir}. Migrate the items to the new keys yourself, or keep the old keys in the template, then run again.`
     )
   }
 }

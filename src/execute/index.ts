@@ -11,6 +11,7 @@ import { guardedDelete } from './delete.js'
 import { SafetyRefusal } from './safety.js'
 import { executeImports } from './import.js'
 import { callText, StepLog } from './steps.js'
+import type { BackupRecord } from './table-ops.js'
 
 export interface ExecuteDeps {
   clients: AwsClients
@@ -126,7 +127,11 @@ export async function executePlan(check: Check, inputs: Inputs, deps: ExecuteDep
       if (artifact) importArtifacts.push(artifact)
     }
     if (imported.outcome === 'blocked') {
-      return finish('blocked', `${imported.reasons.join(' ')} ${imported.stateNote ?? ''}`.trim())
+      return finish(
+        'blocked',
+        `Stack ${stackName}: ${imported.reasons.join(' ')} ${imported.stateNote ?? ''}`.trim() +
+          doneSoFar(steps)
+      )
     }
     if (imported.outcome === 'failed') {
       return finish('failed', `${imported.stateNote ?? imported.error?.state ?? ''}${doneSoFar(steps)}`)
@@ -134,41 +139,41 @@ export async function executePlan(check: Check, inputs: Inputs, deps: ExecuteDep
   }
 
   // 2. backup-restore (pre-deploy half) and 3. delete, one table at a time
+  const record: BackupRecord = {
+    manifest: path => result.backupManifests.push(path),
+    arn: arn => result.backupArns.push(arn)
+  }
+  const common = {
+    policy: plan.policy,
+    awsBackup: inputs.awsBackup,
+    dryRun: inputs.dryRun,
+    steps,
+    wait,
+    now: deps.now,
+    record
+  }
   let current = ''
   try {
     for (const entry of plan.entries.filter(e => e.decision === 'backup-restore')) {
       current = entry.table
-      const done = await backupAndDelete(clients, {
+      await backupAndDelete(clients, {
+        ...common,
         finding: findingOf(check, entry),
         stage: inputs.stage,
-        policy: plan.policy,
         backupDir: inputs.backupDir,
-        awsBackup: inputs.awsBackup,
-        dryRun: inputs.dryRun,
         region: inputs.awsRegion,
-        logger,
-        steps,
-        wait,
-        now: deps.now
+        logger
       })
-      if (done.manifestPath) result.backupManifests.push(done.manifestPath)
-      if (done.backupArn) result.backupArns.push(done.backupArn)
     }
     for (const entry of plan.entries.filter(e => e.decision === 'delete')) {
       current = entry.table
-      const done = await guardedDelete(clients, {
-        finding: findingOf(check, entry),
-        policy: plan.policy,
-        awsBackup: inputs.awsBackup,
-        dryRun: inputs.dryRun,
-        steps,
-        wait,
-        now: deps.now
-      })
-      if (done.backupArn) result.backupArns.push(done.backupArn)
+      await guardedDelete(clients, { ...common, finding: findingOf(check, entry) })
     }
   } catch (err) {
-    const state = err instanceof OperationError ? err.state : 'An unexpected error stopped the run.'
+    const state =
+      err instanceof OperationError
+        ? err.state
+        : `An unexpected error stopped the run at ${current}; the steps listed as done are all that happened to it.`
     steps.failed(current, err instanceof SafetyRefusal ? 'refused' : 'stopped', errorMessage(err))
     // A safety refusal changed nothing for its table: the run is blocked, not failed.
     return finish(
