@@ -67,16 +67,29 @@ async function publish(inputs: Inputs, report: ReportContext): Promise<void> {
     logger.info('No github-token: PR comment skipped.')
     return
   }
-  const issueNumber = resolvePrNumber(github.context, inputs.prNumber)
-  const { owner, repo } = github.context.repo
-  await upsertStickyComment(github.getOctokit(inputs.githubToken), {
-    owner,
-    repo,
-    issueNumber,
-    marker: commentMarker(inputs.stage),
-    body: renderComment(report),
-    logger
-  })
+  try {
+    const issueNumber = resolvePrNumber(github.context, inputs.prNumber)
+    if (issueNumber === null) {
+      logger.info(
+        'No pull request for this run (not a pull request event and no pr-number input): PR comment skipped.'
+      )
+      return
+    }
+    const { owner, repo } = github.context.repo
+    await upsertStickyComment(github.getOctokit(inputs.githubToken), {
+      owner,
+      repo,
+      issueNumber,
+      marker: commentMarker(inputs.stage),
+      body: renderComment(report),
+      logger
+    })
+  } catch (err) {
+    // upsertStickyComment never throws; this catches what comes before it (e.g. no GITHUB_REPOSITORY).
+    logger.warning(
+      `Could not write the PR comment: ${errorMessage(err)}. The job summary has the full report.`
+    )
+  }
 }
 
 /**
@@ -125,6 +138,7 @@ export async function run(): Promise<void> {
     }
   } finally {
     if (inputs && result) {
+      // Reporting never fails the step: any error here is a warning.
       await publish(inputs, {
         stage: inputs.stage,
         strategy: inputs.strategy,
@@ -137,7 +151,7 @@ export async function run(): Promise<void> {
         importArtifacts: phase?.importArtifacts,
         runUrl: runUrl(),
         earlierReport: await readEarlierReport(inputs)
-      })
+      }).catch((err: unknown) => core.warning(`Could not write the report: ${errorMessage(err)}`))
     }
   }
 }

@@ -1,10 +1,10 @@
-import { existsSync, statSync } from 'node:fs'
-import { MANIFEST_FILE } from './data/manifest.js'
+import { existsSync } from 'node:fs'
+import { InputError } from './errors.js'
 import type { AwsClients } from './aws/clients.js'
 import { discover } from './discover/index.js'
 import { uploadBackupArtifact } from './execute/artifact.js'
 import { executePlan } from './execute/index.js'
-import { restorePhase } from './execute/restore-phase.js'
+import { isLegacyFile, restorePhase } from './execute/restore-phase.js'
 import { checkTables } from './pipeline.js'
 import type { ImportArtifact, UnresolvedTable } from './report/markdown.js'
 import type { Inputs, Logger, RunResult } from './types.js'
@@ -49,17 +49,14 @@ function stageTables(inputs: Inputs): string[] | null {
 }
 
 async function restore(inputs: Inputs, deps: PhaseDeps): Promise<PhaseResult> {
-  const legacy =
-    existsSync(inputs.backupDir) &&
-    statSync(inputs.backupDir).isFile() &&
-    !inputs.backupDir.endsWith(MANIFEST_FILE)
-  const tables = legacy ? inputs.tables : stageTables(inputs)
-  const notes =
-    tables === null
-      ? [
-          `No template at ${inputs.template} and no tables input: every backup under ${inputs.backupDir} is restored.`
-        ]
-      : []
+  const tables = isLegacyFile(inputs.backupDir) ? inputs.tables : stageTables(inputs)
+  if (tables === null) {
+    // Restoring "whatever is in the folder" could load another stage's or a stale backup.
+    throw new InputError(
+      'template',
+      `phase restore needs to know this stage's tables: no template at ${inputs.template} and no tables input. Set template (the same as in the pre-deploy step) or tables.`
+    )
+  }
   const result = await restorePhase(deps.clients, {
     backupDir: inputs.backupDir,
     tables,
@@ -67,7 +64,7 @@ async function restore(inputs: Inputs, deps: PhaseDeps): Promise<PhaseResult> {
     logger: deps.logger,
     now: deps.now
   })
-  return { result, unresolved: [], notes, importArtifacts: [] }
+  return { result, unresolved: [], notes: [], importArtifacts: [] }
 }
 
 /** Runs the phase the inputs ask for. */

@@ -112,7 +112,17 @@ function importBlocker(f: Finding): Blocker | null {
       hint: `Stack ${stuck.name}: ${STUCK[stuck.status ?? ''] ?? 'fix it first'}.`
     }
   }
-  return null
+  return notActive(f)
+}
+
+/** A table that is not ACTIVE (UPDATING, ARCHIVED, INACCESSIBLE_ENCRYPTION_CREDENTIALS…) can be neither imported nor copied now. */
+function notActive(f: Finding): Blocker | null {
+  const status = f.live?.status
+  if (status === undefined || status === 'ACTIVE') return null
+  return {
+    reason: `the table is ${status}, not ACTIVE`,
+    hint: 'Wait until DescribeTable shows it ACTIVE (or repair it), then run again.'
+  }
 }
 
 /**
@@ -134,6 +144,11 @@ function plainDeleteBlocker(f: Finding, policy: Policy): Blocker | null {
 
 /** Why the table may not be deleted (by `delete` or `backup-restore`), or null when it may. */
 function deleteBlocker(f: Finding, policy: Policy): Blocker | null {
+  const blocker = baseDeleteBlocker(f, policy)
+  return blocker ?? notActive(f)
+}
+
+function baseDeleteBlocker(f: Finding, policy: Policy): Blocker | null {
   if (policy.protectedStage) {
     return {
       reason: `stage ${policy.stage} is protected (protected-stages), where the action never deletes a table`,
@@ -520,29 +535,4 @@ export function planTables(findings: Finding[], policy: Policy, stacks?: StackSt
     .map(stackNote)
     .filter((n): n is string => n !== null)
   return { policy, entries: findings.map(f => planEntry(f, policy)), notes }
-}
-
-export type PlanOutputEntry = Pick<
-  PlanEntry,
-  'table' | 'stack' | 'logicalId' | 'exists' | 'owner' | 'hasData' | 'differences' | 'decision' | 'reasons'
->
-
-/** One entry of the `plan` output JSON: exactly these keys, in this order. */
-export function planOutputEntry(e: PlanEntry): PlanOutputEntry {
-  return {
-    table: e.table,
-    stack: e.stack,
-    logicalId: e.logicalId,
-    exists: e.exists,
-    owner: e.owner,
-    hasData: e.hasData,
-    differences: e.differences,
-    decision: e.decision,
-    reasons: e.reasons
-  }
-}
-
-/** Names of the tables that collide with the deploy. */
-export function orphanNames(plan: Plan): string[] {
-  return plan.entries.filter(e => e.orphan).map(e => e.table)
 }

@@ -210,9 +210,7 @@ describe('a key-schema change whose items would not fit the new keys', () => {
     const r = await run({ template: 'infra/profiles.template.json', 'stack-name': stack, comment: 'false' })
     expect(r.code).not.toBe(0)
     expect(r.outputs.outcome).toBe('blocked')
-    expect(r.errors.join('\n')).toMatch(
-      /2 of 2 items do not fit the template's new key schema \(userId \(S, HASH\)\)/
-    )
+    expect(r.errors.join('\n')).toMatch(/2 of 2 items do not fit the new table's keys \(userId \(S\)\)/)
     const left = await clients.dynamodb.send(new ScanCommand({ TableName: table }))
     expect(left.Count).toBe(2)
   })

@@ -68,7 +68,16 @@ export async function backupAndDelete(clients: AwsClients, input: BackupDeleteIn
   }
 
   // Before the first call that changes anything (a backup included): not protected, not owned.
-  await assertMayTouch(clients, { tableName: table, expectedStack: finding.spec.stack, policy: input.policy })
+  if (
+    !(await assertMayTouch(clients, {
+      tableName: table,
+      expectedStack: finding.spec.stack,
+      policy: input.policy
+    }))
+  ) {
+    steps.skipped(table, 'backup-restore', 'the table is already gone: nothing to back up or delete')
+    return
+  }
   const arn = input.awsBackup ? await takeOnDemandBackup(clients, ctx, input.record) : null
   const untouched = `The table ${table} is untouched (nothing was deleted).${arn ? ` The on-demand backup ${arn} is AVAILABLE.` : ''}`
 

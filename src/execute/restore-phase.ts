@@ -111,7 +111,7 @@ export async function restorePhase(clients: AwsClients, input: RestorePhaseInput
   }
 
   let restored = 0
-  for (const { table, manifestPath, manifest } of backups) {
+  for (const [index, { table, manifestPath, manifest }] of backups.entries()) {
     result.backupManifests.push(manifestPath)
     const source = `${manifest.itemCount} items exported ${manifest.finishedAt} (${basename(dirname(manifestPath))})`
     const already = await restoredBefore(manifestPath)
@@ -145,11 +145,14 @@ export async function restorePhase(clients: AwsClients, input: RestorePhaseInput
     } catch (err) {
       const state = err instanceof OperationError ? err.state : ''
       steps.failed(table, 'restore', errorMessage(err))
+      const rest = backups.slice(index + 1).map(b => b.table)
+      for (const other of rest) steps.skipped(other, 'restore', `not started: ${table} failed first`)
+      const notStarted = rest.length > 0 ? ` Not restored yet: ${rest.join(', ')}.` : ''
       return {
         ...result,
         outcome: 'failed',
         stateNote:
-          `${errorMessage(err)} ${state} The backup ${manifestPath} is intact; running phase: restore again resumes from its checkpoint.`.trim()
+          `${errorMessage(err)} ${state} The backup ${manifestPath} is intact; running phase: restore again resumes from its checkpoint.${notStarted}`.trim()
       }
     }
   }
@@ -158,7 +161,7 @@ export async function restorePhase(clients: AwsClients, input: RestorePhaseInput
 }
 
 /** A `{"Items":[...]}` file written by `aws dynamodb scan` (today's scripts), given as backup-dir. */
-function isLegacyFile(path: string): boolean {
+export function isLegacyFile(path: string): boolean {
   return existsSync(path) && statSync(path).isFile() && basename(path) !== MANIFEST_FILE
 }
 
