@@ -197,6 +197,20 @@ describe('pre-checks refuse before writing', () => {
   })
 })
 
+describe('an item DynamoDB refuses stops the restore, naming it', () => {
+  test('a ValidationException (number out of range) names the item key, file and line; the checkpoint allows a resume', async () => {
+    const items = Array.from({ length: 40 }, (_, i) => sdkItemToWire(plainItem(i)))
+    items[17] = { ...items[17], score: { N: '1E+200' } } as (typeof items)[number]
+    const file = join(tmp.dir, 'out-of-range.json')
+    await writeFile(file, JSON.stringify({ Items: items }, null, 2))
+    const target = await freshTable()
+    const err = await restoreTable(ddb, { legacyFile: file, table: target, logger: silentLogger(), sleep: noSleep }).catch((e: unknown) => e)
+    expect((err as Error).message).toMatch(new RegExp(`item \\{pk="user#17", sk="17"\\} \\(${file} line \\d+\\) was refused: .*`))
+    expect((err as { state?: string }).state).toMatch(/run the restore again to resume/)
+    expect(await itemCount(target)).toBeLessThan(40)
+  })
+})
+
 describe('legacy backups of the shell scripts', () => {
   test('an {"Items":[...]} file as `aws dynamodb scan` writes it restores, and verifies against its own digest', async () => {
     const items = (await scanAll(ddb, 'source')).map(sdkItemToWire)
