@@ -385,9 +385,23 @@ function compareStream(
   const want = desired.stream
   if (!want || unknown.has('StreamSpecification')) return []
   const have = live.stream
-  if (have.enabled === want.enabled && (!have.enabled || have.viewType === want.viewType)) return []
   const liveText = streamText(have)
   const wantText = streamText(want)
+  if (have.enabled && want.enabled && have.viewType === want.viewType) {
+    // Same setting, but turned on outside CloudFormation: a stack that does not record the stream
+    // would try to enable it and fail. The import this action makes records the live stream, so
+    // its own import is safe; `cdk import` or a hand-made import with the template's properties is not.
+    return [
+      diff(
+        'StreamSpecification',
+        'dangerous',
+        liveText,
+        wantText,
+        `The template enables a stream (${wantText}) that is already on outside CloudFormation: a deploy whose stack does not record it fails ("Table already has an enabled stream"). This action's import records the live stream, so the deploy after it is fine; a manual or cdk import would not be.`
+      )
+    ]
+  }
+  if (have.enabled === want.enabled && !have.enabled) return []
   if (have.enabled && want.enabled) {
     return [
       diff(

@@ -310,9 +310,16 @@ const rows: Row[] = [
     message: /Table already has an enabled stream/
   },
   {
-    rule: 'stream: same view type enabled on both sides → no difference',
+    rule: 'dangerous: a stream the template enables that is already on (outside CloudFormation)',
     live: { stream: { enabled: true, viewType: 'NEW_IMAGE' } },
     template: { stream: { enabled: true, viewType: 'NEW_IMAGE' } },
+    expected: [['StreamSpecification', 'dangerous']],
+    message: /already on outside CloudFormation.*This action's import records the live stream/
+  },
+  {
+    rule: 'stream: disabled on both sides → no difference',
+    live: { stream: { enabled: false } },
+    template: { stream: { enabled: false } },
     expected: []
   },
   // unknown
