@@ -200,7 +200,7 @@ describe('pre-checks refuse before writing', () => {
 describe('an item DynamoDB refuses stops the restore, naming it', () => {
   test('a ValidationException (number out of range) names the item key, file and line; the checkpoint allows a resume', async () => {
     const items = Array.from({ length: 40 }, (_, i) => sdkItemToWire(plainItem(i)))
-    items[17] = { ...items[17], score: { N: '1E+200' } } as (typeof items)[number]
+    items[17] = { ...items[17], score: { N: '1E+200' } }
     const file = join(tmp.dir, 'out-of-range.json')
     await writeFile(file, JSON.stringify({ Items: items }, null, 2))
     const target = await freshTable()
