@@ -486,101 +486,78 @@ function compareTags(
   ]
 }
 
+/** One-value properties: which field, its CloudFormation name, how to say it, what a change means. */
+interface ScalarRule {
+  property: string
+  severity: DifferenceSeverity
+  /** The text of the field's value, or null when the field is absent from `desired` (not compared). */
+  value(config: Partial<TableConfig>): string | null
+  /** Also compared only when this holds (e.g. throughput of provisioned tables). */
+  applies?(desired: Partial<TableConfig>, live: TableConfig): boolean
+  sentence(live: string, wanted: string): string
+}
+
+const IN_PLACE = 'the deploy changes it in place.'
+const onOffOf = (v: boolean | undefined): string | null => (v === undefined ? null : onOff(v))
+
+const SCALAR_RULES: ScalarRule[] = [
+  {
+    property: 'TableName',
+    severity: 'blocking',
+    value: c => c.tableName ?? null,
+    sentence: (l, w) => `Table name differs: live table is ${l}, template wants ${w}; ${REPLACE}`
+  },
+  {
+    property: 'BillingMode',
+    severity: 'converges',
+    value: c => c.billingMode ?? null,
+    sentence: (l, w) =>
+      `Billing mode differs: live table is ${l}, template wants ${w}; the deploy switches it in place.`
+  },
+  {
+    property: 'ProvisionedThroughput',
+    severity: 'converges',
+    value: c => (c.throughput ? throughputText(c.throughput) : null),
+    applies: (d, l) => d.billingMode === 'PROVISIONED' && l.billingMode === 'PROVISIONED',
+    sentence: (l, w) =>
+      `Provisioned throughput differs: live table has ${l}, template wants ${w}; ${IN_PLACE}`
+  },
+  {
+    property: 'PointInTimeRecoverySpecification',
+    severity: 'converges',
+    value: c => onOffOf(c.pitr),
+    sentence: (l, w) =>
+      `Point-in-time recovery differs: live table has it ${l}, template wants it ${w}; ${IN_PLACE}`
+  },
+  {
+    property: 'DeletionProtectionEnabled',
+    severity: 'converges',
+    value: c => onOffOf(c.deletionProtection),
+    sentence: (l, w) =>
+      `Deletion protection differs: live table has it ${l}, template wants it ${w}; ${IN_PLACE}`
+  },
+  {
+    property: 'TableClass',
+    severity: 'converges',
+    value: c => c.tableClass ?? null,
+    sentence: (l, w) => `Table class differs: live table is ${l}, template wants ${w}; ${IN_PLACE}`
+  }
+]
+
 function compareScalars(
   desired: Partial<TableConfig>,
   live: TableConfig,
   unknown: ReadonlySet<string>
 ): Difference[] {
-  const out: Difference[] = []
-  if (desired.tableName !== undefined && !unknown.has('TableName') && desired.tableName !== live.tableName) {
-    out.push(
-      diff(
-        'TableName',
-        'blocking',
-        live.tableName,
-        desired.tableName,
-        `Table name differs: live table is ${live.tableName}, template wants ${desired.tableName}; ${REPLACE}`
-      )
-    )
-  }
-  if (
-    desired.billingMode !== undefined &&
-    !unknown.has('BillingMode') &&
-    desired.billingMode !== live.billingMode
-  ) {
-    out.push(
-      diff(
-        'BillingMode',
-        'converges',
-        live.billingMode,
-        desired.billingMode,
-        `Billing mode differs: live table is ${live.billingMode}, template wants ${desired.billingMode}; the deploy switches it in place.`
-      )
-    )
-  }
-  if (
-    desired.throughput &&
-    !unknown.has('ProvisionedThroughput') &&
-    desired.billingMode === 'PROVISIONED' &&
-    live.billingMode === 'PROVISIONED' &&
-    (live.throughput?.read !== desired.throughput.read || live.throughput?.write !== desired.throughput.write)
-  ) {
-    out.push(
-      diff(
-        'ProvisionedThroughput',
-        'converges',
-        throughputText(live.throughput),
-        throughputText(desired.throughput),
-        `Provisioned throughput differs: live table has ${throughputText(live.throughput)}, template wants ${throughputText(desired.throughput)}; the deploy changes it in place.`
-      )
-    )
-  }
-  if (
-    desired.pitr !== undefined &&
-    !unknown.has('PointInTimeRecoverySpecification') &&
-    desired.pitr !== live.pitr
-  ) {
-    out.push(
-      diff(
-        'PointInTimeRecoverySpecification',
-        'converges',
-        onOff(live.pitr),
-        onOff(desired.pitr),
-        `Point-in-time recovery differs: live table has it ${onOff(live.pitr)}, template wants it ${onOff(desired.pitr)}; the deploy changes it in place.`
-      )
-    )
-  }
-  if (
-    desired.deletionProtection !== undefined &&
-    !unknown.has('DeletionProtectionEnabled') &&
-    desired.deletionProtection !== live.deletionProtection
-  ) {
-    out.push(
-      diff(
-        'DeletionProtectionEnabled',
-        'converges',
-        onOff(live.deletionProtection),
-        onOff(desired.deletionProtection),
-        `Deletion protection differs: live table has it ${onOff(live.deletionProtection)}, template wants it ${onOff(desired.deletionProtection)}; the deploy changes it in place.`
-      )
-    )
-  }
-  if (
-    desired.tableClass !== undefined &&
-    !unknown.has('TableClass') &&
-    desired.tableClass !== live.tableClass
-  ) {
-    out.push(
-      diff(
-        'TableClass',
-        'converges',
-        live.tableClass,
-        desired.tableClass,
-        `Table class differs: live table is ${live.tableClass}, template wants ${desired.tableClass}; the deploy changes it in place.`
-      )
-    )
-  }
-  return out
+  return SCALAR_RULES.flatMap(rule => {
+    const wanted = rule.value(desired)
+    if (wanted === null || unknown.has(rule.property)) return []
+    if (rule.applies && !rule.applies(desired, live)) return []
+    const actual = rule.value(live) ?? throughputText(undefined)
+    return actual === wanted
+      ? []
+      : [diff(rule.property, rule.severity, actual, wanted, rule.sentence(actual, wanted))]
+  })
 }
 
 const SEVERITY_ORDER: Record<DifferenceSeverity, number> = { blocking: 0, dangerous: 1, converges: 2 }
