@@ -165,6 +165,18 @@ describe('AimdWindow: adaptive batches in flight', () => {
     for (let i = 0; i < 4; i++) w.clean()
     expect(w.size).toBe(5)
   })
+  test('stops growing, then shrinks, when round trips lengthen with the window (a saturated server)', () => {
+    const w = new AimdWindow(1, 16)
+    // A server that serves one batch per 10 ms: the round trip is window × 10 ms.
+    for (let i = 0; i < 400; i++) w.clean(w.size * 10)
+    expect(w.size).toBeGreaterThanOrEqual(2)
+    expect(w.size).toBeLessThanOrEqual(AimdWindow.QUEUE_HIGH + 2)
+  })
+  test('grows to the maximum when round trips stay flat (DynamoDB under its limits)', () => {
+    const w = new AimdWindow(1, 16)
+    for (let i = 0; i < 400; i++) w.clean(20 + (i % 5))
+    expect(w.size).toBe(16)
+  })
   test('never below one', () => {
     const w = new AimdWindow(1, 4)
     for (let i = 0; i < 5; i++) w.congestion(100 + i, 200 + i)

@@ -273,11 +273,26 @@ export function batchWriteCommand(table: string, entries: { text: string }[]): B
   return command
 }
 
-/** Additive-increase / multiplicative-decrease window of batches in flight. */
+/**
+ * The window of batches in flight.
+ * - Throttling (UnprocessedItems, throughput exceptions, SDK-level retries, 5xx): halve it
+ *   (multiplicative decrease), at most once per burst.
+ * - Clean round trips: grow it (slow start: +1 per batch up to the last halving point, then about
+ *   +1 per window), but only while more requests in flight still buy throughput. Like TCP Vegas,
+ *   the smoothed round-trip time is compared with the best one seen: a saturated server answers
+ *   later the more requests queue at it, so `window × (1 − best / smoothed)` estimates the
+ *   batches waiting there. Above QUEUE_HIGH the window shrinks by about one per window, below
+ *   QUEUE_LOW it may grow; against DynamoDB (latency flat under load) this never binds and the
+ *   window reaches its maximum, against a saturated endpoint it stops piling up requests.
+ */
 export class AimdWindow {
+  static readonly QUEUE_LOW = 2
+  static readonly QUEUE_HIGH = 4
   private cwnd: number
   private ssthresh: number
   private cutSeq = -1
+  private bestRtt = Infinity
+  private smoothedRtt = 0
   peak: number
 
   constructor(
@@ -293,9 +308,22 @@ export class AimdWindow {
     return Math.max(1, Math.floor(this.cwnd))
   }
 
-  /** A batch went through on the first try: slow start (+1 per batch) or +1 per window. */
-  clean(): void {
-    this.cwnd = Math.min(this.max, this.cwnd < this.ssthresh ? this.cwnd + 1 : this.cwnd + 1 / this.cwnd)
+  /** Batches estimated to wait at the server (0 until round-trip times are known). */
+  get queued(): number {
+    if (this.smoothedRtt <= 0 || !Number.isFinite(this.bestRtt)) return 0
+    return this.cwnd * (1 - this.bestRtt / this.smoothedRtt)
+  }
+
+  /** A batch went through on the first try, in `rttMs` (when measured). */
+  clean(rttMs?: number): void {
+    if (rttMs !== undefined && rttMs > 0) {
+      // The best time of the whole restore (one restore is short enough for the network to stay put).
+      this.bestRtt = Math.min(rttMs, this.bestRtt)
+      this.smoothedRtt = this.smoothedRtt === 0 ? rttMs : this.smoothedRtt * 0.9 + rttMs * 0.1
+    }
+    const queued = this.queued
+    if (queued > AimdWindow.QUEUE_HIGH) this.cwnd = Math.max(1, this.cwnd - 1 / this.cwnd)
+    else if (queued < AimdWindow.QUEUE_LOW) this.cwnd = Math.min(this.max, this.cwnd < this.ssthresh ? this.cwnd + 1 : this.cwnd + 1 / this.cwnd)
     this.peak = Math.max(this.peak, this.size)
   }
 
@@ -434,13 +462,15 @@ export async function restoreTable(ddb: DynamoSender, opts: RestoreOptions): Pro
     for (;;) {
       const mySeq = seq++
       try {
+        const sentAt = clock()
         const { unprocessed, attempts } = await send(pending)
+        const rtt = clock() - sentAt
         if (attempts > 1) {
           stats.sdkRetries += attempts - 1
           window.congestion(mySeq, seq)
         }
         if (unprocessed.length === 0) {
-          if (attempts === 1) window.clean()
+          if (attempts === 1) window.clean(rtt)
           break
         }
         stats.unprocessedItems += unprocessed.length
