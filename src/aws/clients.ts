@@ -21,6 +21,13 @@ export interface ClientOptions {
 export const DEFAULT_MAX_ATTEMPTS = 8
 
 /**
+ * The SDK waits forever on a silent connection by default; a hung socket would stall a restore.
+ * A Scan page or a 25-item batch answers in well under a second; a minute means the connection is dead.
+ */
+export const CONNECTION_TIMEOUT_MS = 5_000
+export const REQUEST_TIMEOUT_MS = 60_000
+
+/**
  * Credentials come from the default provider chain (env, OIDC web identity, profile, IMDS);
  * nothing is read here that the SDK would not read itself.
  */
@@ -29,6 +36,7 @@ export function createClients(opts: ClientOptions): AwsClients {
     region: opts.region,
     retryMode: 'standard',
     maxAttempts: opts.maxAttempts ?? DEFAULT_MAX_ATTEMPTS,
+    requestHandler: { connectionTimeout: CONNECTION_TIMEOUT_MS, requestTimeout: REQUEST_TIMEOUT_MS },
     // Only set when given: an `endpoint: undefined` key is harmless today, but leaving it out
     // keeps the SDK's env-based endpoint resolution unambiguously in charge.
     ...(opts.endpoint !== undefined ? { endpoint: opts.endpoint } : {})
