@@ -35,7 +35,7 @@ export async function startDynalite(options: DynaliteOptions = {}): Promise<Runn
     stop: () =>
       new Promise<void>((resolve, reject) => {
         server.closeAllConnections?.()
-        server.close((err) => (err ? reject(err) : resolve()))
+        server.close(err => (err ? reject(err) : resolve()))
       })
   }
 }

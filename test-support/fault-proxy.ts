@@ -10,7 +10,13 @@
  * UnprocessedItems, or the whole request is throttled when the bucket is empty.
  * Other operations pass through untouched. `stats` counts everything it did.
  */
-import { createServer, request, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http'
+import {
+  createServer,
+  request,
+  type IncomingHttpHeaders,
+  type IncomingMessage,
+  type ServerResponse
+} from 'node:http'
 import type { AddressInfo, Socket } from 'node:net'
 
 /** Small seeded PRNG (mulberry32): reproducible fault sequences. */
@@ -70,13 +76,21 @@ function readBody(req: IncomingMessage): Promise<Buffer> {
   })
 }
 
-function forward(target: URL, method: string, path: string, headers: IncomingHttpHeaders, body: Buffer): Promise<{ status: number; headers: IncomingHttpHeaders; body: Buffer }> {
+function forward(
+  target: URL,
+  method: string,
+  path: string,
+  headers: IncomingHttpHeaders,
+  body: Buffer
+): Promise<{ status: number; headers: IncomingHttpHeaders; body: Buffer }> {
   return new Promise((resolve, reject) => {
     const h = { ...headers, host: target.host, 'content-length': String(body.length) }
-    const req = request({ host: target.hostname, port: target.port, method, path, headers: h }, (res) => {
+    const req = request({ host: target.hostname, port: target.port, method, path, headers: h }, res => {
       const chunks: Buffer[] = []
       res.on('data', (c: Buffer) => chunks.push(c))
-      res.on('end', () => resolve({ status: res.statusCode ?? 502, headers: res.headers, body: Buffer.concat(chunks) }))
+      res.on('end', () =>
+        resolve({ status: res.statusCode ?? 502, headers: res.headers, body: Buffer.concat(chunks) })
+      )
       res.on('error', reject)
     })
     req.on('error', reject)
@@ -86,7 +100,11 @@ function forward(target: URL, method: string, path: string, headers: IncomingHtt
 
 function sendJson(res: ServerResponse, status: number, body: Json): void {
   const text = JSON.stringify(body)
-  res.writeHead(status, { 'content-type': JSON_TYPE, 'content-length': Buffer.byteLength(text), 'x-amzn-requestid': 'fault-proxy' })
+  res.writeHead(status, {
+    'content-type': JSON_TYPE,
+    'content-length': Buffer.byteLength(text),
+    'x-amzn-requestid': 'fault-proxy'
+  })
   res.end(text)
 }
 
@@ -94,7 +112,16 @@ export async function startFaultProxy(opts: FaultOptions): Promise<RunningFaultP
   const target = new URL(opts.target)
   const random = seededRandom(opts.seed ?? 1)
   const clock = opts.clock ?? (() => performance.now())
-  const stats: FaultStats = { requests: 0, batchWrites: 0, itemsForwarded: 0, itemsUnprocessed: 0, throttled: 0, serverErrors: 0, droppedBeforeForward: 0, droppedAfterForward: 0 }
+  const stats: FaultStats = {
+    requests: 0,
+    batchWrites: 0,
+    itemsForwarded: 0,
+    itemsUnprocessed: 0,
+    throttled: 0,
+    serverErrors: 0,
+    droppedBeforeForward: 0,
+    droppedAfterForward: 0
+  }
   const rate = opts.writeUnitsPerSecond
   const capacity = opts.burst ?? rate ?? 0
   let tokens = capacity
@@ -129,24 +156,35 @@ export async function startFaultProxy(opts: FaultOptions): Promise<RunningFaultP
     }
     if (opts.throttle !== undefined && random() < opts.throttle) {
       stats.throttled++
-      sendJson(res, 400, { __type: 'com.amazonaws.dynamodb.v20120810#ProvisionedThroughputExceededException', message: 'The level of configured provisioned throughput for the table was exceeded (fault proxy)' })
+      sendJson(res, 400, {
+        __type: 'com.amazonaws.dynamodb.v20120810#ProvisionedThroughputExceededException',
+        message: 'The level of configured provisioned throughput for the table was exceeded (fault proxy)'
+      })
       return
     }
     if (opts.serverError !== undefined && random() < opts.serverError) {
       stats.serverErrors++
-      sendJson(res, 500, { __type: 'com.amazonaws.dynamodb.v20120810#InternalServerError', message: 'Internal server error (fault proxy)' })
+      sendJson(res, 500, {
+        __type: 'com.amazonaws.dynamodb.v20120810#InternalServerError',
+        message: 'Internal server error (fault proxy)'
+      })
       return
     }
     const parsed = JSON.parse(body.toString('utf8')) as { RequestItems: Record<string, Json[]> } & Json
     const forwardItems: Record<string, Json[]> = {}
     const unprocessed: Record<string, Json[]> = {}
     const partial = opts.unprocessed !== undefined && random() < opts.unprocessed
-    const entries = Object.entries(parsed.RequestItems).flatMap(([table, reqs]) => reqs.map((r) => ({ table, r })))
+    const entries = Object.entries(parsed.RequestItems).flatMap(([table, reqs]) =>
+      reqs.map(r => ({ table, r }))
+    )
     const costs = entries.map(({ r }) => Math.max(1, Math.ceil(Buffer.byteLength(JSON.stringify(r)) / 1024)))
     const allowed = takeTokens(costs)
     if (allowed === 0 && entries.length > 0 && rate !== undefined) {
       stats.throttled++
-      sendJson(res, 400, { __type: 'com.amazonaws.dynamodb.v20120810#ProvisionedThroughputExceededException', message: 'Throughput exceeds the current capacity (fault proxy token bucket)' })
+      sendJson(res, 400, {
+        __type: 'com.amazonaws.dynamodb.v20120810#ProvisionedThroughputExceededException',
+        message: 'Throughput exceeds the current capacity (fault proxy token bucket)'
+      })
       return
     }
     entries.forEach(({ table, r }, i) => {
@@ -156,14 +194,23 @@ export async function startFaultProxy(opts: FaultOptions): Promise<RunningFaultP
     })
     if (rate !== undefined) {
       // Give back the tokens of items we refuse for other reasons.
-      const refused = entries.length - Object.values(forwardItems).reduce((s, a) => s + a.length, 0) - (entries.length - allowed)
+      const refused =
+        entries.length -
+        Object.values(forwardItems).reduce((s, a) => s + a.length, 0) -
+        (entries.length - allowed)
       tokens = Math.min(capacity, tokens + refused)
     }
     const nForward = Object.values(forwardItems).reduce((s, a) => s + a.length, 0)
     const nUnprocessed = entries.length - nForward
     let result: Json = { UnprocessedItems: {} }
     if (nForward > 0) {
-      const out = await forward(target, req.method ?? 'POST', req.url ?? '/', req.headers, Buffer.from(JSON.stringify({ ...parsed, RequestItems: forwardItems })))
+      const out = await forward(
+        target,
+        req.method ?? 'POST',
+        req.url ?? '/',
+        req.headers,
+        Buffer.from(JSON.stringify({ ...parsed, RequestItems: forwardItems }))
+      )
       if (out.status !== 200) {
         res.writeHead(out.status, out.headers)
         res.end(out.body)
@@ -178,14 +225,16 @@ export async function startFaultProxy(opts: FaultOptions): Promise<RunningFaultP
       }
     }
     const merged = { ...((result.UnprocessedItems as Record<string, Json[]> | undefined) ?? {}) }
-    for (const [table, reqs] of Object.entries(unprocessed)) merged[table] = [...(merged[table] ?? []), ...reqs]
+    for (const [table, reqs] of Object.entries(unprocessed))
+      merged[table] = [...(merged[table] ?? []), ...reqs]
     stats.itemsUnprocessed += nUnprocessed
     sendJson(res, 200, { ...result, UnprocessedItems: merged })
   }
 
   const server = createServer((req, res) => {
     handle(req, res).catch((err: unknown) => {
-      if (!res.headersSent) sendJson(res, 500, { __type: 'InternalFailure', message: `fault proxy: ${String(err)}` })
+      if (!res.headersSent)
+        sendJson(res, 500, { __type: 'InternalFailure', message: `fault proxy: ${String(err)}` })
       else res.destroy()
     })
   })
@@ -202,7 +251,7 @@ export async function startFaultProxy(opts: FaultOptions): Promise<RunningFaultP
     endpoint: `http://127.0.0.1:${port}`,
     stats,
     stop: () =>
-      new Promise<void>((resolve) => {
+      new Promise<void>(resolve => {
         for (const s of sockets) s.destroy()
         server.close(() => resolve())
       })

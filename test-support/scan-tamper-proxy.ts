@@ -8,7 +8,13 @@
  *   requests through, `times` limits how often it fails (default: always).
  * Everything else is forwarded untouched. `operations` lists every operation seen, in order.
  */
-import { createServer, request, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http'
+import {
+  createServer,
+  request,
+  type IncomingHttpHeaders,
+  type IncomingMessage,
+  type ServerResponse
+} from 'node:http'
 import type { AddressInfo, Socket } from 'node:net'
 
 export interface FailRule {
@@ -61,7 +67,9 @@ function forward(
       res => {
         const chunks: Buffer[] = []
         res.on('data', (c: Buffer) => chunks.push(c))
-        res.on('end', () => resolve({ status: res.statusCode ?? 502, headers: res.headers, body: Buffer.concat(chunks) }))
+        res.on('end', () =>
+          resolve({ status: res.statusCode ?? 502, headers: res.headers, body: Buffer.concat(chunks) })
+        )
         res.on('error', reject)
       }
     )

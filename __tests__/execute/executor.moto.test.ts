@@ -12,8 +12,22 @@ import { executePlan } from '../../src/execute/index.js'
 import { RESTORED_MARKER, restorePhase } from '../../src/execute/restore-phase.js'
 import { destroyClients, testClients } from '../../test-support/aws-clients.js'
 import { startMoto, type MotoServer } from '../../test-support/moto.js'
-import { createStackAndWait, makeRetainedOrphan, tableTemplate, type Item } from '../../test-support/orphans.js'
-import { decisionOf, deps, makeInputs, quietLogger, runCheck, tableContent, workspace, type Workspace } from '../safety/helpers.js'
+import {
+  createStackAndWait,
+  makeRetainedOrphan,
+  tableTemplate,
+  type Item
+} from '../../test-support/orphans.js'
+import {
+  decisionOf,
+  deps,
+  makeInputs,
+  quietLogger,
+  runCheck,
+  tableContent,
+  workspace,
+  type Workspace
+} from '../safety/helpers.js'
 
 const TABLE = 'pr-11-orders'
 const STACK = 'pr-11-db'
@@ -51,7 +65,12 @@ afterAll(async () => {
 
 describe('backup-restore round trip on moto (executePlan, deploy, restorePhase)', () => {
   it('backs up and deletes the orphan, and restores identical content into the table the deploy created; a second restore is skipped', async () => {
-    await makeRetainedOrphan(clients, { stackName: STACK, tableName: TABLE, logicalId: 'OrdersTable0A1B2C3D', items: ITEMS })
+    await makeRetainedOrphan(clients, {
+      stackName: STACK,
+      tableName: TABLE,
+      logicalId: 'OrdersTable0A1B2C3D',
+      items: ITEMS
+    })
     const before = await tableContent(clients, TABLE)
     expect(before).toHaveLength(ITEMS.length)
 
@@ -71,7 +90,13 @@ describe('backup-restore round trip on moto (executePlan, deploy, restorePhase)'
     await createStackAndWait(clients, STACK, TEMPLATE)
     expect(await tableContent(clients, TABLE)).toEqual([])
 
-    const restoreInput = { backupDir: ws.backupDir, tables: [TABLE], dryRun: false, logger: quietLogger, now: () => Date.now() }
+    const restoreInput = {
+      backupDir: ws.backupDir,
+      tables: [TABLE],
+      dryRun: false,
+      logger: quietLogger,
+      now: () => Date.now()
+    }
     const restored = await restorePhase(clients, restoreInput)
     expect(restored.outcome).toBe('restored')
     expect(restored.restoredItems).toBe(ITEMS.length)
@@ -84,7 +109,12 @@ describe('backup-restore round trip on moto (executePlan, deploy, restorePhase)'
     expect(again.outcome).toBe('nothing-to-do')
     expect(again.restoredItems).toBe(0)
     expect(again.steps).toEqual([
-      expect.objectContaining({ table: TABLE, action: 'restore', status: 'skipped', detail: expect.stringMatching(/^already restored and verified at /) })
+      expect.objectContaining({
+        table: TABLE,
+        action: 'restore',
+        status: 'skipped',
+        detail: expect.stringMatching(/^already restored and verified at /)
+      })
     ])
     expect(await tableContent(clients, TABLE)).toEqual(before)
 

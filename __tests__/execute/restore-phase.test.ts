@@ -41,7 +41,13 @@ afterEach(() => rmSync(backupDir, { recursive: true, force: true }))
 /** A real export of `table` at time `at`, in the layout backupAndDelete writes; returns its manifest path. */
 async function exportAt(table: string, at: number): Promise<string> {
   const dir = exportDir(backupDir, table, at)
-  await exportTable(clients.dynamodb, { table, dir, region: 'us-east-1', logger: quietLogger, clock: () => at })
+  await exportTable(clients.dynamodb, {
+    table,
+    dir,
+    region: 'us-east-1',
+    logger: quietLogger,
+    clock: () => at
+  })
   return join(dir, 'manifest.json')
 }
 
@@ -76,7 +82,9 @@ describe('findNewestBackups', () => {
     await exportAt('orders', T + HOUR)
 
     expect((await findNewestBackups(older, null)).map(f => f.manifestPath)).toEqual([older])
-    expect((await findNewestBackups(join(older, '..'), null)).map(f => f.manifestPath)).toEqual([join(older, '..', 'manifest.json')])
+    expect((await findNewestBackups(join(older, '..'), null)).map(f => f.manifestPath)).toEqual([
+      join(older, '..', 'manifest.json')
+    ])
   })
 
   it('finds nothing in a missing or empty folder, and ignores an unfinished export (no manifest)', async () => {
@@ -90,8 +98,19 @@ describe('findNewestBackups', () => {
 
 describe('restorePhase', () => {
   it('without backups: nothing to do', async () => {
-    const result = await restorePhase(clients, { backupDir, tables: null, dryRun: false, logger: quietLogger, now: () => T })
-    expect(result).toMatchObject({ outcome: 'nothing-to-do', steps: [], restoredItems: 0, backupManifests: [] })
+    const result = await restorePhase(clients, {
+      backupDir,
+      tables: null,
+      dryRun: false,
+      logger: quietLogger,
+      now: () => T
+    })
+    expect(result).toMatchObject({
+      outcome: 'nothing-to-do',
+      steps: [],
+      restoredItems: 0,
+      backupManifests: []
+    })
   })
 
   it('dry-run plans the restore of the newest backup and writes nothing', async () => {
@@ -99,12 +118,23 @@ describe('restorePhase', () => {
     const newest = await exportAt('orders', T + HOUR)
     const before = await tableContent(clients, 'orders')
 
-    const result = await restorePhase(clients, { backupDir, tables: ['orders'], dryRun: true, logger: quietLogger, now: () => T })
+    const result = await restorePhase(clients, {
+      backupDir,
+      tables: ['orders'],
+      dryRun: true,
+      logger: quietLogger,
+      now: () => T
+    })
 
     expect(result.outcome).toBe('dry-run')
     expect(result.backupManifests).toEqual([newest])
     expect(result.steps).toEqual([
-      expect.objectContaining({ table: 'orders', action: 'restore', status: 'planned', detail: expect.stringContaining(newest) })
+      expect.objectContaining({
+        table: 'orders',
+        action: 'restore',
+        status: 'planned',
+        detail: expect.stringContaining(newest)
+      })
     ])
     expect(await tableContent(clients, 'orders')).toEqual(before)
   })
@@ -115,7 +145,13 @@ describe('restorePhase', () => {
     await clients.dynamodb.send(new DeleteTableCommand({ TableName: 'users' }))
     await makeUnmanagedTable(clients.dynamodb, { tableName: 'users' })
 
-    const result = await restorePhase(clients, { backupDir, tables: ['users'], dryRun: false, logger: quietLogger, now: () => T })
+    const result = await restorePhase(clients, {
+      backupDir,
+      tables: ['users'],
+      dryRun: false,
+      logger: quietLogger,
+      now: () => T
+    })
 
     expect(result).toMatchObject({ outcome: 'restored', restoredItems: 3, backupManifests: [manifest] })
     expect(await tableContent(clients, 'users')).toEqual(before)

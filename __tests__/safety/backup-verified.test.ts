@@ -11,9 +11,26 @@ import { destroyClients, testClients } from '../../test-support/aws-clients.js'
 import { startDynalite, type RunningDynalite } from '../../test-support/dynalite.js'
 import { startMoto, type MotoServer } from '../../test-support/moto.js'
 import { makeUnmanagedTable, sampleItems, tableTemplate } from '../../test-support/orphans.js'
-import { isReadOnlyOperation, startRecordingProxy, type RecordingProxy } from '../../test-support/recording-proxy.js'
-import { startTamperProxy, type TamperOptions, type TamperProxy } from '../../test-support/scan-tamper-proxy.js'
-import { decisionOf, deps, forge, makeInputs, runCheck, tableContent, workspace, type Workspace } from './helpers.js'
+import {
+  isReadOnlyOperation,
+  startRecordingProxy,
+  type RecordingProxy
+} from '../../test-support/recording-proxy.js'
+import {
+  startTamperProxy,
+  type TamperOptions,
+  type TamperProxy
+} from '../../test-support/scan-tamper-proxy.js'
+import {
+  decisionOf,
+  deps,
+  forge,
+  makeInputs,
+  runCheck,
+  tableContent,
+  workspace,
+  type Workspace
+} from './helpers.js'
 
 const RULE = 'no table is deleted before its backup is verified'
 const TABLE = 'pr-7-orders'
@@ -67,7 +84,10 @@ describe(RULE, () => {
   it('aws-backup on an endpoint whose CreateBackup fails: the table stays, outcome failed, the state note says nothing was deleted', async () => {
     // DynamoDB on dynalite (no CreateBackup), CloudFormation on moto.
     const ddbOnly = clientsAt(dynalite.endpoint)
-    const clients: AwsClients = { dynamodb: ddbOnly.dynamodb, cloudformation: clientsAt(moto.endpoint).cloudformation }
+    const clients: AwsClients = {
+      dynamodb: ddbOnly.dynamodb,
+      cloudformation: clientsAt(moto.endpoint).cloudformation
+    }
     await makeUnmanagedTable(clients.dynamodb, { tableName: TABLE, items: ITEMS })
     const before = await tableContent(clients, TABLE)
     const inputs = makeInputs(ws, { stackName: STACK, strategy: 'auto', awsBackup: true })
@@ -119,7 +139,9 @@ describe(RULE, () => {
     expect(result.backupArns).toHaveLength(1)
     expect(result.backupArns[0]).toMatch(/^arn:aws:dynamodb:us-east-1:\d+:table\/pr-7-orders\/backup\//)
     expect(result.backupManifests).toHaveLength(1)
-    const manifest = JSON.parse(readFileSync(result.backupManifests[0] as string, 'utf8')) as { itemCount: number }
+    const manifest = JSON.parse(readFileSync(result.backupManifests[0] as string, 'utf8')) as {
+      itemCount: number
+    }
     expect(manifest.itemCount).toBe(30)
     const done = result.steps.filter(s => s.status === 'done').map(s => s.action)
     expect(result.steps.every(s => s.status === 'done')).toBe(true)
@@ -164,6 +186,11 @@ describe(RULE, () => {
       expect(result.stateNote).toMatch(/holds data and no verified backup exists/)
     }
     expect(await tableContent(clients, TABLE)).toEqual(before)
-    expect(rec.operations().slice(setupCalls).filter(op => !isReadOnlyOperation(op))).toEqual([])
+    expect(
+      rec
+        .operations()
+        .slice(setupCalls)
+        .filter(op => !isReadOnlyOperation(op))
+    ).toEqual([])
   })
 })

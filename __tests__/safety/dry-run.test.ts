@@ -18,7 +18,11 @@ import {
   sampleItems,
   tableTemplate
 } from '../../test-support/orphans.js'
-import { isReadOnlyOperation, startRecordingProxy, type RecordingProxy } from '../../test-support/recording-proxy.js'
+import {
+  isReadOnlyOperation,
+  startRecordingProxy,
+  type RecordingProxy
+} from '../../test-support/recording-proxy.js'
 import { decisionOf, deps, makeInputs, runCheck, tableContent, workspace, type Workspace } from './helpers.js'
 
 const RULE = 'dry-run and report make zero mutating calls'
@@ -140,7 +144,13 @@ describe(RULE, () => {
       const before = await tableContent(clients, TABLE)
       const mark = rec.calls.length
 
-      const inputs = makeInputs(ws, { stackName: STACK, strategy, dryRun: true, awsBackup: true, allowDataLoss: allowDataLoss ?? false })
+      const inputs = makeInputs(ws, {
+        stackName: STACK,
+        strategy,
+        dryRun: true,
+        awsBackup: true,
+        allowDataLoss: allowDataLoss ?? false
+      })
       const check = await runCheck(inputs, clients)
       expect(decisionOf(check, TABLE)).toBe(decision)
       const { result } = await executePlan(check, inputs, deps(clients))

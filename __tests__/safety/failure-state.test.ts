@@ -17,9 +17,23 @@ import { renderReport } from '../../src/report/markdown.js'
 import type { Inputs, RunResult } from '../../src/types.js'
 import { destroyClients, testClients } from '../../test-support/aws-clients.js'
 import { startMoto, type MotoServer } from '../../test-support/moto.js'
-import { createStackAndWait, makeUnmanagedTable, sampleItems, tableTemplate } from '../../test-support/orphans.js'
+import {
+  createStackAndWait,
+  makeUnmanagedTable,
+  sampleItems,
+  tableTemplate
+} from '../../test-support/orphans.js'
 import { startTamperProxy, type FailRule, type TamperProxy } from '../../test-support/scan-tamper-proxy.js'
-import { decisionOf, deps, makeInputs, quietLogger, runCheck, tableContent, workspace, type Workspace } from './helpers.js'
+import {
+  decisionOf,
+  deps,
+  makeInputs,
+  quietLogger,
+  runCheck,
+  tableContent,
+  workspace,
+  type Workspace
+} from './helpers.js'
 
 const RULE =
   'a failure at any step leaves the table, or the backup, intact, and the summary says what state things are in and how to go on'
@@ -68,7 +82,9 @@ const serverError = (operation: string, extra: Partial<FailRule> = {}): FailRule
 })
 
 /** An orphan with data that auto backs up, deletes and restores (blocking key difference). */
-async function orphanCheck(over: Partial<Omit<Inputs, 'stackName'>> = {}): Promise<{ inputs: Inputs; check: Check; before: string[] | null }> {
+async function orphanCheck(
+  over: Partial<Omit<Inputs, 'stackName'>> = {}
+): Promise<{ inputs: Inputs; check: Check; before: string[] | null }> {
   await makeUnmanagedTable(clients.dynamodb, { tableName: TABLE, items: ITEMS })
   const before = await tableContent(clients, TABLE)
   const inputs = makeInputs(ws, { stackName: STACK, strategy: 'auto', ...over })
@@ -203,7 +219,9 @@ describe(RULE, () => {
     expect(failed.outcome).toBe('failed')
     const partial = await tableContent(clients, TABLE)
     expect(partial?.length).toBeLessThan(ITEMS.length)
-    expect(failed.stateNote).toMatch(/The backup .*manifest\.json is intact; running phase: restore again resumes from its checkpoint/)
+    expect(failed.stateNote).toMatch(
+      /The backup .*manifest\.json is intact; running phase: restore again resumes from its checkpoint/
+    )
     expectInSummary(failed, restoreInputs)
     // The backup files are untouched (a checkpoint may have been added next to them).
     const after = fileDigests(backupRoot)

@@ -20,7 +20,11 @@ export const quietLogger: Logger = { info: () => {}, warning: () => {}, debug: (
 export const T0 = Date.parse('2025-03-04T05:06:07.000Z')
 
 /** A clock that only moves when the code sleeps: waits end at once and deadlines still expire. */
-export function fakeTime(start = T0): { now: () => number; sleep: (ms: number) => Promise<void>; slept: number[] } {
+export function fakeTime(start = T0): {
+  now: () => number
+  sleep: (ms: number) => Promise<void>
+  slept: number[]
+} {
   let t = start
   const slept: number[] = []
   return {

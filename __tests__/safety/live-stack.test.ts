@@ -10,8 +10,21 @@ import type { Decision, Strategy } from '../../src/types.js'
 import { destroyClients, testClients } from '../../test-support/aws-clients.js'
 import { startMoto, type MotoServer } from '../../test-support/moto.js'
 import { createStackAndWait, putItems, sampleItems, tableTemplate } from '../../test-support/orphans.js'
-import { isReadOnlyOperation, startRecordingProxy, type RecordingProxy } from '../../test-support/recording-proxy.js'
-import { decisionOf, deps, forge, makeInputs, runCheck, tableContent, workspace, type Workspace } from './helpers.js'
+import {
+  isReadOnlyOperation,
+  startRecordingProxy,
+  type RecordingProxy
+} from '../../test-support/recording-proxy.js'
+import {
+  decisionOf,
+  deps,
+  forge,
+  makeInputs,
+  runCheck,
+  tableContent,
+  workspace,
+  type Workspace
+} from './helpers.js'
 
 const RULE = 'a table owned by a live stack is never touched'
 const TABLE = 'pr-7-orders'
@@ -70,7 +83,12 @@ async function expectUntouched(owningStack: string, planned: Decision): Promise<
     expect(result.stateNote).toMatch(/nothing was deleted/)
     expect(result.backupManifests).toEqual([])
     expect(result.backupArns).toEqual([])
-    expect(rec.operations().slice(mark).filter(op => !isReadOnlyOperation(op))).toEqual([])
+    expect(
+      rec
+        .operations()
+        .slice(mark)
+        .filter(op => !isReadOnlyOperation(op))
+    ).toEqual([])
   }
   expect(await tableContent(clients, TABLE)).toEqual(before)
 }

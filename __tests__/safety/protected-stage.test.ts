@@ -12,8 +12,21 @@ import type { Decision, Strategy } from '../../src/types.js'
 import { destroyClients, testClients } from '../../test-support/aws-clients.js'
 import { startMoto, type MotoServer } from '../../test-support/moto.js'
 import { makeUnmanagedTable, mergeTemplates, sampleItems, tableTemplate } from '../../test-support/orphans.js'
-import { isReadOnlyOperation, startRecordingProxy, type RecordingProxy } from '../../test-support/recording-proxy.js'
-import { decisionOf, deps, forge, makeInputs, runCheck, tableContent, workspace, type Workspace } from './helpers.js'
+import {
+  isReadOnlyOperation,
+  startRecordingProxy,
+  type RecordingProxy
+} from '../../test-support/recording-proxy.js'
+import {
+  decisionOf,
+  deps,
+  forge,
+  makeInputs,
+  runCheck,
+  tableContent,
+  workspace,
+  type Workspace
+} from './helpers.js'
 
 const RULE = 'a protected stage never loses a table through the action'
 const STAGE = 'prod'
@@ -68,7 +81,13 @@ describe(RULE, () => {
     const mark = rec.calls.length
 
     for (const { strategy, allowDataLoss } of STRATEGIES) {
-      const inputs = makeInputs(ws, { stage: STAGE, stackName: STACK, strategy, allowDataLoss, awsBackup: true })
+      const inputs = makeInputs(ws, {
+        stage: STAGE,
+        stackName: STACK,
+        strategy,
+        allowDataLoss,
+        awsBackup: true
+      })
       const check = await runCheck(inputs, clients)
       expect(check.plan.policy.protectedStage).toBe(true)
       expect([decisionOf(check, FULL), decisionOf(check, EMPTY)]).toEqual(['blocked', 'blocked'])
@@ -77,7 +96,9 @@ describe(RULE, () => {
       expect(planned.result.outcome).toBe('blocked')
       expect(planned.result.steps).toEqual([])
 
-      for (const [table, decision] of [FULL, EMPTY].flatMap(t => (['delete', 'backup-restore'] as const).map(d => [t, d] as const))) {
+      for (const [table, decision] of [FULL, EMPTY].flatMap(t =>
+        (['delete', 'backup-restore'] as const).map(d => [t, d] as const)
+      )) {
         const { result } = await executePlan(forgeOne(check, table, decision), inputs, deps(clients))
         expect(result.outcome).toBe('blocked')
         expect(result.stateNote).toMatch(new RegExp(`Refusing to delete ${table}: stage prod is protected`))
@@ -87,7 +108,12 @@ describe(RULE, () => {
       }
     }
 
-    expect(rec.operations().slice(mark).filter(op => !isReadOnlyOperation(op))).toEqual([])
+    expect(
+      rec
+        .operations()
+        .slice(mark)
+        .filter(op => !isReadOnlyOperation(op))
+    ).toEqual([])
     expect(await tableContent(clients, FULL)).toEqual(before.full)
     expect(await tableContent(clients, EMPTY)).toEqual(before.empty)
   })

@@ -24,11 +24,22 @@ export class BackupUnavailableError extends OperationError {
 
 function unavailable(table: string, err: unknown): BackupUnavailableError | null {
   const name = (err as { name?: string }).name ?? ''
-  if (name === 'UnknownOperationException' || name === 'UnrecognizedClientException' || name === 'NotImplemented' || /not (yet )?(implemented|supported)/i.test(errorMessage(err))) {
-    return new BackupUnavailableError(`On-demand backup of ${table} is not supported by this DynamoDB endpoint (${name || errorMessage(err)}); set aws-backup: false to rely on the exported backup alone`, { cause: err })
+  if (
+    name === 'UnknownOperationException' ||
+    name === 'UnrecognizedClientException' ||
+    name === 'NotImplemented' ||
+    /not (yet )?(implemented|supported)/i.test(errorMessage(err))
+  ) {
+    return new BackupUnavailableError(
+      `On-demand backup of ${table} is not supported by this DynamoDB endpoint (${name || errorMessage(err)}); set aws-backup: false to rely on the exported backup alone`,
+      { cause: err }
+    )
   }
   if (name === 'AccessDeniedException' || name === 'AccessDenied' || name === 'UnauthorizedOperation') {
-    return new BackupUnavailableError(`On-demand backup of ${table} was denied (${errorMessage(err)}): grant dynamodb:CreateBackup and dynamodb:DescribeBackup on the table, or set aws-backup: false`, { cause: err })
+    return new BackupUnavailableError(
+      `On-demand backup of ${table} was denied (${errorMessage(err)}): grant dynamodb:CreateBackup and dynamodb:DescribeBackup on the table, or set aws-backup: false`,
+      { cause: err }
+    )
   }
   return null
 }
@@ -36,8 +47,17 @@ function unavailable(table: string, err: unknown): BackupUnavailableError | null
 export async function describeBackup(ddb: BackupSender, arn: string): Promise<OnDemandBackup> {
   const out = await ddb.send(new DescribeBackupCommand({ BackupArn: arn }))
   const d = out.BackupDescription?.BackupDetails
-  if (d?.BackupArn === undefined) throw new OperationError(`DescribeBackup ${arn} returned no backup details`, 'the backup may exist; check it in the console')
-  return { arn: d.BackupArn, name: d.BackupName ?? '', status: d.BackupStatus ?? 'UNKNOWN', sizeBytes: d.BackupSizeBytes ?? null }
+  if (d?.BackupArn === undefined)
+    throw new OperationError(
+      `DescribeBackup ${arn} returned no backup details`,
+      'the backup may exist; check it in the console'
+    )
+  return {
+    arn: d.BackupArn,
+    name: d.BackupName ?? '',
+    status: d.BackupStatus ?? 'UNKNOWN',
+    sizeBytes: d.BackupSizeBytes ?? null
+  }
 }
 
 export interface CreateBackupOptions {
@@ -51,9 +71,12 @@ export interface CreateBackupOptions {
 }
 
 /** Creates an on-demand backup and waits until it is AVAILABLE; returns its ARN and details. */
-export async function createOnDemandBackup(ddb: BackupSender, opts: CreateBackupOptions): Promise<OnDemandBackup> {
+export async function createOnDemandBackup(
+  ddb: BackupSender,
+  opts: CreateBackupOptions
+): Promise<OnDemandBackup> {
   const clock = opts.clock ?? Date.now
-  const sleep = opts.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)))
+  const sleep = opts.sleep ?? ((ms: number) => new Promise<void>(r => setTimeout(r, ms)))
   const timeoutMs = opts.timeoutMs ?? 10 * 60_000
   const pollMs = opts.pollMs ?? 5_000
   // Backup names allow [a-zA-Z0-9_.-], 3-255 characters.
@@ -64,10 +87,22 @@ export async function createOnDemandBackup(ddb: BackupSender, opts: CreateBackup
     if (out.BackupDetails?.BackupArn === undefined) throw new Error('CreateBackup returned no BackupArn')
     arn = out.BackupDetails.BackupArn
     if (out.BackupDetails.BackupStatus === 'AVAILABLE') {
-      return { arn, name: out.BackupDetails.BackupName ?? backupName, status: 'AVAILABLE', sizeBytes: out.BackupDetails.BackupSizeBytes ?? null }
+      return {
+        arn,
+        name: out.BackupDetails.BackupName ?? backupName,
+        status: 'AVAILABLE',
+        sizeBytes: out.BackupDetails.BackupSizeBytes ?? null
+      }
     }
   } catch (err) {
-    throw unavailable(opts.table, err) ?? new OperationError(`CreateBackup of ${opts.table} failed: ${errorMessage(err)}`, 'nothing was changed: no backup exists and nothing destructive was done', { cause: err })
+    throw (
+      unavailable(opts.table, err) ??
+      new OperationError(
+        `CreateBackup of ${opts.table} failed: ${errorMessage(err)}`,
+        'nothing was changed: no backup exists and nothing destructive was done',
+        { cause: err }
+      )
+    )
   }
   const deadline = clock() + timeoutMs
   for (;;) {
@@ -76,12 +111,24 @@ export async function createOnDemandBackup(ddb: BackupSender, opts: CreateBackup
       b = await describeBackup(ddb, arn)
     } catch (err) {
       // A backup that was just created can be briefly invisible to DescribeBackup.
-      if ((err as { name?: string }).name !== 'BackupNotFoundException') throw new OperationError(`DescribeBackup ${arn} failed: ${errorMessage(err)}`, `backup ${arn} was requested; check its status before deleting anything`, { cause: err })
+      if ((err as { name?: string }).name !== 'BackupNotFoundException')
+        throw new OperationError(
+          `DescribeBackup ${arn} failed: ${errorMessage(err)}`,
+          `backup ${arn} was requested; check its status before deleting anything`,
+          { cause: err }
+        )
     }
     if (b?.status === 'AVAILABLE') return b
-    if (b !== null && b.status === 'DELETED') throw new OperationError(`Backup ${arn} of ${opts.table} was deleted while being created`, 'no usable backup exists; nothing destructive was done')
+    if (b !== null && b.status === 'DELETED')
+      throw new OperationError(
+        `Backup ${arn} of ${opts.table} was deleted while being created`,
+        'no usable backup exists; nothing destructive was done'
+      )
     if (clock() >= deadline) {
-      throw new OperationError(`Backup ${arn} of ${opts.table} is still ${b?.status ?? 'not visible'} after ${Math.round(timeoutMs / 1000)} s`, `the backup may still complete; nothing destructive was done. Check ${arn} and run again`)
+      throw new OperationError(
+        `Backup ${arn} of ${opts.table} is still ${b?.status ?? 'not visible'} after ${Math.round(timeoutMs / 1000)} s`,
+        `the backup may still complete; nothing destructive was done. Check ${arn} and run again`
+      )
     }
     await sleep(Math.min(pollMs, Math.max(0, deadline - clock())))
   }
