@@ -25,8 +25,9 @@ export class BackupUnavailableError extends OperationError {
 function unavailable(table: string, err: unknown): BackupUnavailableError | null {
   const name = (err as { name?: string }).name ?? ''
   if (
+    // (Not UnrecognizedClientException: that is bad credentials, and the advice to turn the
+    // safety net off would be wrong; it stays a plain failure.)
     name === 'UnknownOperationException' ||
-    name === 'UnrecognizedClientException' ||
     name === 'NotImplemented' ||
     /not (yet )?(implemented|supported)/i.test(errorMessage(err))
   ) {
