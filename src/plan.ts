@@ -21,6 +21,7 @@
  *
  * `allow-data-loss` only unlocks the explicit `delete` strategy; `auto` never gives data up.
  */
+import { isBusy, STUCK, stackRefusal } from './stack-state.js'
 import type {
   Decision,
   DecisionStep,
@@ -36,24 +37,6 @@ import type {
 type ActingStrategy = Exclude<Strategy, 'report'>
 
 // ───────────────────────────── stack states ─────────────────────────────
-
-/** A stack operation is running: CloudFormation accepts no other change until it ends. */
-function isBusy(status: string | undefined): boolean {
-  return status !== undefined && status.endsWith('_IN_PROGRESS') && status !== 'REVIEW_IN_PROGRESS'
-}
-
-/** Stack states that nothing can be imported into, with what the user has to do. */
-const STUCK: Readonly<Record<string, string>> = {
-  ROLLBACK_COMPLETE:
-    'its first create failed and was rolled back; CloudFormation can neither update it nor import into it, so it must be deleted before deploying (cdk deploy deletes such a stack by itself; the tables it retained stay)',
-  ROLLBACK_FAILED: 'its first create failed and the rollback failed too; delete the stack before deploying',
-  UPDATE_ROLLBACK_FAILED:
-    'an update rollback failed; continue the rollback (aws cloudformation continue-update-rollback) before deploying',
-  IMPORT_ROLLBACK_FAILED:
-    'an import rollback failed; fix the cause shown in the stack events and finish the rollback before deploying',
-  DELETE_FAILED:
-    'a delete failed; delete the stack again (retaining the resources that blocked it) before deploying'
-}
 
 function stackNote(stack: StackState): string | null {
   if (!stack.exists || stack.status === undefined) return null
@@ -112,6 +95,9 @@ function importBlocker(f: Finding): Blocker | null {
       hint: `Stack ${stuck.name}: ${STUCK[stuck.status ?? ''] ?? 'fix it first'}.`
     }
   }
+  // Any other state the import itself would refuse (the same rule, so plan and executor agree).
+  const refusal = f.stack && !isBusy(f.stack.status) ? stackRefusal(f.stack, f.stack.name) : null
+  if (refusal) return { reason: refusal, hint: 'Repair the stack, then run again.' }
   return notActive(f)
 }
 

@@ -221,6 +221,13 @@ const rows: Row[] = [
     reasons: [/stack pr-5-database is ROLLBACK_COMPLETE/]
   },
   {
+    rule: 'import: a stack state the import executor refuses (CREATE_FAILED) → blocked in the plan too',
+    policy: { strategy: 'import' },
+    finding: { stack: stackState({ status: 'CREATE_FAILED' }) },
+    decision: 'blocked',
+    reasons: [/stack pr-5-database is CREATE_FAILED, a state CloudFormation cannot import into/]
+  },
+  {
     rule: 'auto: not importable on a protected stage → blocked with a hint',
     policy: PROD,
     finding: nested,

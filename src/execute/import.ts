@@ -27,6 +27,7 @@ import {
   type PollOptions
 } from '../aws/cloudformation-import.js'
 import { OperationError, errorMessage } from '../errors.js'
+import { isNewStack, stackRefusal } from '../stack-state.js'
 import type { CfnTemplate, ExecutionStep, LiveTable, Logger, StackState, TableSpec } from '../types.js'
 import {
   ImportRefusal,
@@ -109,39 +110,6 @@ export interface ImportResult {
   stateNote: string | null
   /** One step per table, for RunResult.steps. */
   steps: ExecutionStep[]
-}
-
-/** Stack statuses CloudFormation accepts an IMPORT change set for (REVIEW_IN_PROGRESS is treated as a new stack). */
-const IMPORTABLE_STACK_STATUSES = new Set([
-  'CREATE_COMPLETE',
-  'UPDATE_COMPLETE',
-  'UPDATE_ROLLBACK_COMPLETE',
-  'IMPORT_COMPLETE',
-  'IMPORT_ROLLBACK_COMPLETE'
-])
-
-/**
- * A stack in REVIEW_IN_PROGRESS exists but has no template or resources; CloudFormation treats it as a stack that
- * does not exist yet (as cdk does since aws-cdk#7731), so it gets a new-stack template.
- */
-export function isNewStack(stack: StackState): boolean {
-  return !stack.exists || stack.status === 'REVIEW_IN_PROGRESS'
-}
-
-/** Why the stack cannot take an import now; null when it can. */
-export function stackRefusal(stack: StackState, stackName: string): string | null {
-  if (isNewStack(stack)) return null
-  const status = stack.status
-  if (!status) return `the state of stack ${stackName} is unknown; re-run when DescribeStacks can read it`
-  if (status === 'ROLLBACK_COMPLETE') {
-    return `stack ${stackName} is ROLLBACK_COMPLETE: CloudFormation can neither update it nor import into it. Delete it (aws cloudformation delete-stack --stack-name ${stackName}) and re-run`
-  }
-  if (status.endsWith('_IN_PROGRESS'))
-    return `stack ${stackName} is ${status}: another operation is running on it; re-run when it has finished`
-  if (!IMPORTABLE_STACK_STATUSES.has(status)) {
-    return `stack ${stackName} is ${status}, a state CloudFormation cannot import into${stack.statusReason ? ` (${stack.statusReason})` : ''}; repair or delete the stack and re-run`
-  }
-  return null
 }
 
 /** Why this table cannot be imported into this stack; null when it can. */
