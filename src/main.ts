@@ -16,7 +16,8 @@ import type { Inputs, Logger, RunResult } from './types.js'
 const logger: Logger = {
   info: message => core.info(message),
   warning: message => core.warning(message),
-  debug: message => core.debug(message)
+  debug: message => core.debug(message),
+  notice: message => core.notice(message)
 }
 
 function runUrl(): string | undefined {

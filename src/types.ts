@@ -270,4 +270,6 @@ export interface Logger {
   info(message: string): void
   warning(message: string): void
   debug(message: string): void
+  /** A notice annotation in the run's summary (falls back to info where there is none). */
+  notice?(message: string): void
 }

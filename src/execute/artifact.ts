@@ -21,9 +21,9 @@ export async function uploadBackupArtifact(
   env: NodeJS.ProcessEnv = process.env
 ): Promise<string | null> {
   if (!env.ACTIONS_RUNTIME_TOKEN || !env.ACTIONS_RESULTS_URL) {
-    logger.info(
-      `No artifact service on this runner: the backups stay in ${backupDir} only (the restore step must run in the same job).`
-    )
+    const message = `No artifact service on this runner: the backups stay in ${backupDir} only (the restore step must run in the same job).`
+    if (logger.notice) logger.notice(message)
+    else logger.info(message)
     return null
   }
   const name = `dynamodb-orphan-guard-${stage}-${Date.now()}`
