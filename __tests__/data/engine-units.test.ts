@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { readFileSync } from 'node:fs'
 import { gzipSync } from 'node:zlib'
-import { ContentDigest, canonicalItem, normalizeNumber } from '../../src/data/digest.js'
+import { ContentDigest, canonicalItem, canonicalItemText, normalizeNumber } from '../../src/data/digest.js'
 import { WireFormatError, sdkItemToWire, wireItemToSdk, type WireItem } from '../../src/data/dynamodb-json.js'
 import { backoffDelay, classifyError } from '../../src/data/retry.js'
 import { AimdWindow, keyProblem } from '../../src/data/restore.js'
@@ -12,6 +12,10 @@ import { chooseSegments } from '../../src/data/export.js'
 import { readLegacyFile } from '../../src/data/readers.js'
 import { TOOL_VERSION } from '../../src/data/manifest.js'
 import { silentLogger } from './helpers.js'
+import { benchItem } from '../../bench/generate.js'
+
+/** ContentDigest.add over bench items 0..199, computed with the canonical-v1 code before canonicalItemText existed. */
+const GOLDEN_200 = '75cf0ce5185e21d935fc055afad94af206d98b23fa87401ab796a7daaa149080'
 
 describe('normalizeNumber: one spelling per number', () => {
   test.each([
@@ -54,6 +58,42 @@ describe('canonicalItem: equal items give equal text, different ones differ', ()
     ['string with a separator inside', { a: { S: 'x",b:Sy' } }, { a: { S: 'x' }, b: { S: 'y' } }]
   ])('different: %s', (_name, x, y) => {
     expect(canonicalItem(x)).not.toBe(canonicalItem(y))
+  })
+})
+
+describe('canonicalItemText: the canonical form read from the text equals canonicalItem of the parsed item', () => {
+  test.each<[string, string]>([
+    ['compact item of every type', '{"s":{"S":"x"},"n":{"N":"-0012.3400E+2"},"b":{"B":"AQI="},"ss":{"SS":["b","a"]},"ns":{"NS":["10","2","1.0"]},"bs":{"BS":["AQ==","AA=="]},"t":{"BOOL":true},"f":{"BOOL":false},"z":{"NULL":true},"l":{"L":[{"S":"y"},{"N":"1"},{"L":[]},{"M":{}}]},"m":{"M":{"z":{"N":"1"},"a":{"SS":["q"]}}}}'],
+    ['empty item', '{}'],
+    ['names that sort below the closing quote (space, !)', '{"a b":{"S":"1"},"a":{"S":"2"},"a!":{"S":"3"},"":{"S":"4"}}'],
+    ['names and values with escapes', '{"a\\"b":{"S":"line\\nbreak \\u00e9 \\/ \\"q\\""},"c":{"SS":["\\u0041","B"]},"d":{"B":"AQ\\/="}}'],
+    ['non-ASCII names and values, astral characters', '{"é":{"S":"ü😀"},"e":{"S":"z"},"😀":{"N":"1"}}'],
+    ['a lone surrogate escaped', '{"a":{"S":"\\ud800"}}'],
+    ['whitespace between tokens', '{ "a" : { "S" : "x" } ,\n "b":{"N":"1"}}'],
+    ['a duplicate name (JSON.parse keeps the last)', '{"a":{"S":"x"},"a":{"S":"y"}}'],
+    ['an unknown attribute type', '{"a":{"Q":[1,2]},"b":{"S":"x"}}'],
+    ['a value object with two type keys', '{"a":{"S":"x","N":"1"}}'],
+    ['NULL false and BOOL as a string', '{"a":{"NULL":false},"b":{"BOOL":"true"}}'],
+    ['integer-like names (Object.keys puts them first)', '{"b":{"S":"1"},"10":{"S":"2"},"2":{"S":"3"},"a":{"M":{"1":{"N":"1"},"0":{"N":"0"}}}}']
+  ])('%s', (_name, text) => {
+    expect(canonicalItemText(text)).toBe(canonicalItem(JSON.parse(text) as WireItem))
+  })
+
+  test('a text that is not JSON is an error, not a digest', () => {
+    expect(() => canonicalItemText('{"a":{"S":"x"}')).toThrow(SyntaxError)
+    expect(() => canonicalItemText('{"a":{"S":"x"}}x')).toThrow(SyntaxError)
+  })
+
+  test('the digest of the bench items is the canonical-v1 value recorded before the text path existed', () => {
+    const byText = new ContentDigest()
+    const byItem = new ContentDigest()
+    for (let i = 0; i < 200; i++) {
+      const text = JSON.stringify(sdkItemToWire(benchItem(i)))
+      byText.addText(text)
+      byItem.add(JSON.parse(text) as WireItem)
+    }
+    expect(byText.hex()).toBe(byItem.hex())
+    expect(byText.hex()).toBe(GOLDEN_200)
   })
 })
 

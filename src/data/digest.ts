@@ -98,6 +98,192 @@ export function canonicalItem(item: WireItem): string {
   return `${out}}`
 }
 
+/**
+ * Thrown inside the text scanner when the item text is not in the compact shape it handles; the
+ * caller then falls back to JSON.parse + canonicalItem (same canonical form, just slower).
+ */
+const NOT_FAST = new Error('item text not in the compact shape the scanner handles')
+
+const QUOTE = 34
+/** Anything JSON does not allow raw inside a string, and whitespace between tokens. */
+// eslint-disable-next-line no-control-regex -- exactly the control characters are meant
+const UNUSUAL = /[\u0000-\u001f]/
+
+/**
+ * The canonical text (exactly canonicalItem's) computed from an item's compact DynamoDB JSON text
+ * without building the item: map keys and set members are sorted as they are sliced out of the
+ * text. A string literal without a backslash is already what JSON.stringify would spell for its
+ * value (JSON forbids raw control characters in strings and the text is well-formed UTF-16), so
+ * it is reused as is; literals with escapes are decoded and respelled. Anything else unusual
+ * (whitespace, duplicate names, unknown types, more than one type key) leaves the fast path.
+ */
+class TextCanonicalizer {
+  private pos = 0
+  constructor(private readonly text: string) {}
+
+  private expect(code: number): void {
+    if (this.text.charCodeAt(this.pos) !== code) throw NOT_FAST
+    this.pos++
+  }
+
+  /** The string literal at pos, quotes included, as JSON.stringify spells its value. */
+  private literal(): string {
+    const text = this.text
+    const start = this.pos
+    if (text.charCodeAt(start) !== QUOTE) throw NOT_FAST
+    const end = text.indexOf('"', start + 1)
+    if (end < 0) throw NOT_FAST
+    const lit = text.slice(start, end + 1)
+    if (lit.indexOf('\\') >= 0) throw NOT_FAST
+    this.pos = end + 1
+    return lit
+  }
+
+  private literalArray(): string[] {
+    const out: string[] = []
+    this.expect(91)
+    if (this.text.charCodeAt(this.pos) === 93) {
+      this.pos++
+      return out
+    }
+    for (;;) {
+      out.push(this.literal())
+      const c = this.text.charCodeAt(this.pos++)
+      if (c === 93) return out
+      if (c !== 44) throw NOT_FAST
+    }
+  }
+
+  private word(w: string): void {
+    if (!this.text.startsWith(w, this.pos)) throw NOT_FAST
+    this.pos += w.length
+  }
+
+  /** `{"T":x}` at pos → canonicalValue's text. */
+  value(): string {
+    this.expect(123)
+    const type = this.literal()
+    this.expect(58)
+    let out: string
+    switch (type) {
+      case '"S"':
+        out = `S${this.literal()}`
+        break
+      case '"N"':
+        out = `N${normalizeNumber(this.literal().slice(1, -1))}`
+        break
+      case '"B"':
+        out = `B${this.literal().slice(1, -1)}`
+        break
+      case '"SS"':
+        out = `SS[${this.literalArray().sort().join(',')}]`
+        break
+      case '"NS"':
+        out = `NS[${this.literalArray()
+          .map((l) => normalizeNumber(l.slice(1, -1)))
+          .sort()
+          .join(',')}]`
+        break
+      case '"BS"':
+        out = `BS[${this.literalArray()
+          .map((l) => l.slice(1, -1))
+          .sort()
+          .join(',')}]`
+        break
+      case '"BOOL"':
+        if (this.text.charCodeAt(this.pos) === 116) {
+          this.word('true')
+          out = 'BOOL1'
+        } else {
+          this.word('false')
+          out = 'BOOL0'
+        }
+        break
+      case '"NULL"':
+        this.word('true')
+        out = 'NULL'
+        break
+      case '"L"': {
+        this.expect(91)
+        out = 'L['
+        if (this.text.charCodeAt(this.pos) === 93) this.pos++
+        else {
+          for (let first = true; ; first = false) {
+            if (!first) out += ','
+            out += this.value()
+            const c = this.text.charCodeAt(this.pos++)
+            if (c === 93) break
+            if (c !== 44) throw NOT_FAST
+          }
+        }
+        out += ']'
+        break
+      }
+      case '"M"':
+        out = `M${this.map()}`
+        break
+      default:
+        throw NOT_FAST
+    }
+    this.expect(125)
+    return out
+  }
+
+  /** `{"name":value,...}` at pos → canonicalItem's text. */
+  map(): string {
+    this.expect(123)
+    if (this.text.charCodeAt(this.pos) === 125) {
+      this.pos++
+      return '{}'
+    }
+    // [name, `"name":value`]: sorted by the name itself (a name may hold characters that sort
+    // below the closing quote, so the pair texts cannot be sorted as they are).
+    const pairs: [string, string][] = []
+    for (;;) {
+      const name = this.literal()
+      this.expect(58)
+      pairs.push([name.slice(1, -1), `${name}:${this.value()}`])
+      const c = this.text.charCodeAt(this.pos++)
+      if (c === 125) break
+      if (c !== 44) throw NOT_FAST
+    }
+    if (pairs.length > 1) {
+      pairs.sort(byName)
+      // A duplicate name: JSON.parse keeps the last value; leave that to the slow path.
+      for (let i = 1; i < pairs.length; i++) if ((pairs[i - 1] as [string, string])[0] === (pairs[i] as [string, string])[0]) throw NOT_FAST
+    }
+    let out = '{'
+    for (let i = 0; i < pairs.length; i++) out += i === 0 ? (pairs[i] as [string, string])[1] : `,${(pairs[i] as [string, string])[1]}`
+    return `${out}}`
+  }
+
+  item(): string {
+    const out = this.map()
+    if (this.pos !== this.text.length) throw NOT_FAST
+    return out
+  }
+}
+
+function byName(a: [string, string], b: [string, string]): number {
+  return a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0
+}
+
+/**
+ * canonicalItem of the item whose DynamoDB JSON text this is, without parsing it when it is in
+ * the compact shape DynamoDB sends (the usual case); otherwise parsed (invalid JSON throws).
+ */
+export function canonicalItemText(text: string): string {
+  // A lone surrogate would be escaped by JSON.stringify: not reusable as is.
+  if (!UNUSUAL.test(text) && (text as string & { isWellFormed(): boolean }).isWellFormed()) {
+    try {
+      return new TextCanonicalizer(text).item()
+    } catch (err) {
+      if (err !== NOT_FAST) throw err
+    }
+  }
+  return canonicalItem(JSON.parse(text) as WireItem)
+}
+
 const TWO32 = 4294967296
 
 /** Order-independent digest of a multiset of items: count + sum of sha256(canonical) mod 2^256. */
@@ -109,6 +295,11 @@ export class ContentDigest {
   add(item: WireItem): void {
     // One-shot hash (Node ≥ 20.12): no Hash object per item for the GC to collect.
     this.addHash(hash('sha256', canonicalItem(item), 'buffer'))
+  }
+
+  /** Same as add(JSON.parse(text)), but without building the item when the text is compact. */
+  addText(text: string): void {
+    this.addHash(hash('sha256', canonicalItemText(text), 'buffer'))
   }
 
   addHash(hash: Buffer): void {

@@ -7,7 +7,6 @@ import { OperationError } from '../errors.js'
 import type { Logger } from '../types.js'
 import { ContentDigest, DIGEST_ALGORITHM } from './digest.js'
 import { scanPageWire } from './raw-scan.js'
-import type { WireItem } from './dynamodb-json.js'
 import { DEFAULT_PAGE_ITEMS, DEFAULT_SEGMENTS, type DynamoSender } from './export.js'
 import { realSleep, withRetries, type Sleep } from './retry.js'
 
@@ -30,7 +29,7 @@ export async function digestTable(
       let startKey: Record<string, AttributeValue> | undefined
       do {
         const page = await withRetries(() => scanPageWire(ddb, { TableName: opts.table, Segment: segment, TotalSegments: segments, ConsistentRead: true, ExclusiveStartKey: startKey, Limit: DEFAULT_PAGE_ITEMS }), retry)
-        for (const text of page.texts) d.add(JSON.parse(text) as WireItem)
+        for (const text of page.texts) d.addText(text)
         startKey = page.lastEvaluatedKey
       } while (startKey !== undefined)
       return d
