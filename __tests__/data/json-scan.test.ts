@@ -1,9 +1,9 @@
 import { mockClient } from 'aws-sdk-client-mock'
 import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb'
-import { splitTopLevelArray } from '../../src/data/json-scan.js'
+import { splitTopLevelArray, splitTopLevelArrayBytes } from '../../src/data/json-scan.js'
 import { scanPageWire } from '../../src/data/raw-scan.js'
 
-describe('splitTopLevelArray: the elements of one top-level array, as text', () => {
+describe('splitTopLevelArray / splitTopLevelArrayBytes: the elements of one top-level array, as text (from text or from UTF-8 bytes)', () => {
   test.each<[string, string, string[] | null, string | null]>([
     ['Items first', '{"Items":[{"a":{"S":"x"}},{"b":{"N":"1"}}],"Count":2}', ['{"a":{"S":"x"}}', '{"b":{"N":"1"}}'], '{"Items":[],"Count":2}'],
     ['Items after a key object that mentions Items', '{"LastEvaluatedKey":{"Items":{"S":"["}},"Items":[{"a":{"S":"]}"}}]}', ['{"a":{"S":"]}"}}'], '{"LastEvaluatedKey":{"Items":{"S":"["}},"Items":[]}'],
@@ -11,12 +11,16 @@ describe('splitTopLevelArray: the elements of one top-level array, as text', () 
     ['a value string equal to the key is not the key', '{"X":"Items","Items":[{}]}', ['{}'], '{"X":"Items","Items":[]}'],
     ['empty array', '{"Count":0,"Items":[]}', [], '{"Count":0,"Items":[]}'],
     ['whitespace', '{ "Items" : [ {"a":{"L":[{"S":"x"}]}} , {"b":{"M":{}}} ] }', ['{"a":{"L":[{"S":"x"}]}}', '{"b":{"M":{}}}'], '{ "Items" : [] }'],
+    ['multi-byte characters next to quotes and brackets', '{"Items":[{"é":{"S":"😀\\"]}ü"}}],"Count":1}', ['{"é":{"S":"😀\\"]}ü"}}'], '{"Items":[],"Count":1}'],
     ['no such array', '{"Count":0}', null, null]
   ])('%s', (_name, text, elements, rest) => {
     const out = splitTopLevelArray(text, 'Items')
     expect(out?.elements ?? null).toEqual(elements)
     expect(out?.rest ?? null).toBe(rest)
     if (out !== null) expect(out.elements.map((e) => JSON.parse(e) as unknown)).toEqual((JSON.parse(text) as { Items: unknown[] }).Items)
+    const fromBytes = splitTopLevelArrayBytes(new TextEncoder().encode(text), 'Items')
+    expect(fromBytes?.elements ?? null).toEqual(elements)
+    expect(fromBytes?.rest.toString('utf8') ?? null).toBe(rest)
   })
 })
 

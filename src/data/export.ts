@@ -60,6 +60,8 @@ const SEGMENT_BYTES = 512 * 1024 * 1024
 export const DEFAULT_SEGMENTS = 4
 export const MAX_SEGMENTS = 256
 export const DEFAULT_PAGE_ITEMS = 500
+/** Characters of data-file lines handed to gzip at a time. */
+const WRITE_CHARS = 32 * 1024
 
 /**
  * Segments from DescribeTable's TableSizeBytes (refreshed ~6 h, 0 on emulators): one per 512 MiB,
@@ -111,10 +113,13 @@ class DataFileWriter {
     this.done.catch(() => undefined)
   }
 
-  async write(text: string, items: number): Promise<void> {
+  /** Writes the lines of `items` items; returns their size in bytes (UTF-8). */
+  async write(text: string, items: number): Promise<number> {
+    const bytes = Buffer.from(text)
     this.items += items
-    this.uncompressedBytes += Buffer.byteLength(text)
-    if (!this.gzip.write(text)) await Promise.race([once(this.gzip, 'drain'), this.done])
+    this.uncompressedBytes += bytes.length
+    if (!this.gzip.write(bytes)) await Promise.race([once(this.gzip, 'drain'), this.done])
+    return bytes.length
   }
 
   async close(): Promise<DataFileEntry> {
@@ -176,16 +181,24 @@ export async function exportTable(ddb: DynamoSender, opts: ExportOptions): Promi
             const name = `segment-${String(segment).padStart(width, '0')}-of-${segments}.json.gz`
             writer = new DataFileWriter(join(dataDir, name), `data/${name}`, opts.gzipLevel ?? 1)
           }
+          // Written in pieces of ~32 K characters: no page-sized string (see splitTopLevelArrayBytes).
           let text = ''
+          let pending = 0
+          let pageBytes = 0
           for (const itemText of texts) {
             // Digested from its text: the item is only built (parsed) when the text is unusual.
             digest.addText(itemText)
             // The service's own text goes to the file; it is compact JSON (a line break could only
             // be insignificant whitespace, and would break the one-item-per-line format).
             text += `{"Item":${itemText.includes('\n') || itemText.includes('\r') ? JSON.stringify(JSON.parse(itemText) as WireItem) : itemText}}\n`
+            pending++
+            if (text.length >= WRITE_CHARS) {
+              pageBytes += await writer.write(text, pending)
+              text = ''
+              pending = 0
+            }
           }
-          const pageBytes = Buffer.byteLength(text)
-          await writer.write(text, texts.length)
+          if (pending > 0) pageBytes += await writer.write(text, pending)
           items += texts.length
           bytes += pageBytes
           progress.add(texts.length)

@@ -13,16 +13,17 @@
  */
 import { ScanCommand, type AttributeValue, type ScanCommandInput } from '@aws-sdk/client-dynamodb'
 import { sdkItemToWire } from './dynamodb-json.js'
-import { splitTopLevelArray } from './json-scan.js'
+import { splitTopLevelArrayBytes } from './json-scan.js'
 import type { DynamoSender } from './export.js'
 
 type Middleware = Parameters<ScanCommand['middlewareStack']['add']>[0]
 
-async function bodyText(body: unknown): Promise<string> {
-  if (body instanceof Uint8Array) return Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8')
+async function bodyBytes(body: unknown): Promise<Buffer> {
+  if (body instanceof Uint8Array) return Buffer.from(body.buffer, body.byteOffset, body.byteLength)
+  if (typeof body === 'string') return Buffer.from(body)
   const chunks: Buffer[] = []
   for await (const chunk of body as AsyncIterable<Uint8Array>) chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength))
-  return Buffer.concat(chunks).toString('utf8')
+  return Buffer.concat(chunks)
 }
 
 export interface WirePage {
@@ -38,10 +39,11 @@ export async function scanPageWire(ddb: DynamoSender, input: ScanCommandInput): 
     const out = await next(args)
     const response = out.response as { statusCode?: number; body?: unknown }
     if (response.statusCode === 200 && response.body !== undefined && response.body !== null) {
-      const text = await bodyText(response.body)
-      const split = splitTopLevelArray(text, 'Items')
+      // Split on the bytes: the page (up to 1 MB) never becomes one large string.
+      const bytes = await bodyBytes(response.body)
+      const split = splitTopLevelArrayBytes(bytes, 'Items')
       texts = split?.elements ?? []
-      response.body = Buffer.from(split?.rest ?? text)
+      response.body = split?.rest ?? bytes
     }
     return out
   }

@@ -87,6 +87,8 @@ async function* textChunks(path: string, gzip: boolean | 'auto', where: () => st
 }
 
 const LINE_PREFIX = '{"Item":'
+/** Items per group yielded by readDataFile (one BatchWriteItem holds 25). */
+const YIELD_ITEMS = 25
 
 function parseLine(path: string, line: number, text: string): SourceItem {
   let v: unknown
@@ -114,12 +116,18 @@ export async function* readDataFile(path: string, opts: { skipLines?: number } =
   for await (const text of textChunks(path, true, () => `after line ${line}`)) {
     const parts = (rest + text).split('\n')
     rest = parts.pop() as string
-    const out: SourceItem[] = []
+    // Parsed and handed over a few at a time: the consumer may wait (for a write window) while it
+    // holds a group, and parsed items held across that wait outlive V8's young generation.
+    let out: SourceItem[] = []
     for (const p of parts) {
       line++
       if (line <= skip) continue
       if (p === '') throw new FileError(path, `line ${line}: empty line`)
       out.push(parseLine(path, line, p))
+      if (out.length === YIELD_ITEMS) {
+        yield out
+        out = []
+      }
     }
     if (out.length > 0) yield out
   }
