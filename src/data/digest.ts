@@ -293,19 +293,29 @@ export class ContentDigest {
   count = 0
 
   add(item: WireItem): void {
-    // One-shot hash (Node ≥ 20.12): no Hash object per item for the GC to collect.
-    this.addHash(hash('sha256', canonicalItem(item), 'buffer'))
+    this.addLatin1(hash('sha256', canonicalItem(item), 'binary'))
   }
 
   /** Same as add(JSON.parse(text)), but without building the item when the text is compact. */
   addText(text: string): void {
-    this.addHash(hash('sha256', canonicalItemText(text), 'buffer'))
+    this.addLatin1(hash('sha256', canonicalItemText(text), 'binary'))
   }
 
   addHash(hash: Buffer): void {
+    this.addLatin1(hash.toString('latin1'))
+  }
+
+  /**
+   * Adds a 32-byte hash given as a latin1 ('binary') string, one character per byte. The one-shot hash
+   * (Node ≥ 20.12) returns it as a small heap string: no Hash object and no Buffer (an
+   * ArrayBuffer with its own backing store) per item for the GC to collect.
+   */
+  private addLatin1(h: string): void {
     let carry = 0
     for (let i = 7; i >= 0; i--) {
-      const sum = (this.limbs[i] as number) + hash.readUInt32BE(i * 4) + carry
+      const j = i * 4
+      const word = ((h.charCodeAt(j) << 24) | (h.charCodeAt(j + 1) << 16) | (h.charCodeAt(j + 2) << 8) | h.charCodeAt(j + 3)) >>> 0
+      const sum = (this.limbs[i] as number) + word + carry
       carry = sum >= TWO32 ? 1 : 0
       this.limbs[i] = carry === 1 ? sum - TWO32 : sum
     }
