@@ -4,7 +4,20 @@
 import type { AttributeValue } from '@aws-sdk/client-dynamodb'
 
 const STATUSES = ['NEW', 'PAID', 'SHIPPED', 'DELIVERED', 'RETURNED']
-const WORDS = ['alpha', 'bravo', 'charlie', 'delta', 'echo', 'foxtrot', 'golf', 'hotel', 'india', 'juliet', 'kilo', 'lima']
+const WORDS = [
+  'alpha',
+  'bravo',
+  'charlie',
+  'delta',
+  'echo',
+  'foxtrot',
+  'golf',
+  'hotel',
+  'india',
+  'juliet',
+  'kilo',
+  'lima'
+]
 
 export function benchItem(i: number): Record<string, AttributeValue> {
   const payload = new Uint8Array(48)
@@ -22,7 +35,13 @@ export function benchItem(i: number): Record<string, AttributeValue> {
     discount: i % 5 === 0 ? { NULL: true } : { N: String(i % 30) },
     payload: { B: payload },
     note: { S: note.trim() },
-    meta: { M: { created: { N: String(1_700_000_000 + i) }, source: { S: i % 2 === 0 ? 'web' : 'app' }, lines: { L: [{ N: String(i % 9) }, { S: 'sku-' + String(i % 997) }] } } }
+    meta: {
+      M: {
+        created: { N: String(1_700_000_000 + i) },
+        source: { S: i % 2 === 0 ? 'web' : 'app' },
+        lines: { L: [{ N: String(i % 9) }, { S: 'sku-' + String(i % 997) }] }
+      }
+    }
   }
 }
 
@@ -35,7 +54,8 @@ export function itemSize(item: Record<string, AttributeValue>): number {
     if (v.B !== undefined) return v.B.length
     if (v.SS !== undefined) return v.SS.reduce((s, x) => s + Buffer.byteLength(x), 0)
     if (v.L !== undefined) return 3 + v.L.reduce((s, x) => s + 1 + value(x), 0)
-    if (v.M !== undefined) return 3 + Object.entries(v.M).reduce((s, [k, x]) => s + 1 + k.length + value(x), 0)
+    if (v.M !== undefined)
+      return 3 + Object.entries(v.M).reduce((s, [k, x]) => s + 1 + k.length + value(x), 0)
     return 1
   }
   for (const [k, v] of Object.entries(item)) n += k.length + value(v)

@@ -12,12 +12,18 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { cpus, loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { CreateTableCommand, DynamoDBClient, ScanCommand, type AttributeValue } from '@aws-sdk/client-dynamodb'
+import {
+  CreateTableCommand,
+  DynamoDBClient,
+  ScanCommand,
+  type AttributeValue
+} from '@aws-sdk/client-dynamodb'
 import { startFaultProxy } from '../test-support/fault-proxy.js'
 import { benchItem, itemSize } from './generate.js'
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url))
-const env = (name: string, dflt: number): number => (process.env[name] !== undefined && process.env[name] !== '' ? Number(process.env[name]) : dflt)
+const env = (name: string, dflt: number): number =>
+  process.env[name] !== undefined && process.env[name] !== '' ? Number(process.env[name]) : dflt
 const N = env('BENCH_ITEMS', 100_000)
 const BIG = env('BENCH_BIG_ITEMS', 1_000_000)
 const SHELL = env('BENCH_SHELL_ITEMS', 500)
@@ -40,9 +46,20 @@ const rows: Row[] = []
 const log = (m: string): void => void process.stderr.write(`${m}\n`)
 
 function row(name: string, r: Result, extra: { lost?: number | null; note?: string } = {}): Row {
-  const out: Row = { name, items: r.items, seconds: r.seconds, rate: r.seconds > 0 ? r.items / r.seconds : 0, peakRssMB: r.peakRssMB ?? null, lost: extra.lost ?? null, note: extra.note ?? '', digest: typeof r.digest === 'string' ? r.digest : undefined }
+  const out: Row = {
+    name,
+    items: r.items,
+    seconds: r.seconds,
+    rate: r.seconds > 0 ? r.items / r.seconds : 0,
+    peakRssMB: r.peakRssMB ?? null,
+    lost: extra.lost ?? null,
+    note: extra.note ?? '',
+    digest: typeof r.digest === 'string' ? r.digest : undefined
+  }
   rows.push(out)
-  log(`  → ${name}: ${out.items} items in ${out.seconds.toFixed(2)} s = ${Math.round(out.rate)} items/s${out.peakRssMB !== null ? `, peak RSS ${out.peakRssMB.toFixed(0)} MB` : ''}`)
+  log(
+    `  → ${name}: ${out.items} items in ${out.seconds.toFixed(2)} s = ${Math.round(out.rate)} items/s${out.peakRssMB !== null ? `, peak RSS ${out.peakRssMB.toFixed(0)} MB` : ''}`
+  )
   return out
 }
 
@@ -55,20 +72,38 @@ let workerKind = 'tsx (TypeScript loader in the process)'
  * shipped code (the tsx loader adds its own memory on top). Falls back to tsx when ncc fails.
  */
 function bundleWorker(dir: string): void {
-  const out = spawnSync(process.execPath, [join(ROOT, 'node_modules', '@vercel', 'ncc', 'dist', 'ncc', 'cli.js'), 'build', 'bench/worker.ts', '-o', dir, '--target', 'es2022', '-q', '-t'], { cwd: ROOT, encoding: 'utf8' })
+  const out = spawnSync(
+    process.execPath,
+    [
+      join(ROOT, 'node_modules', '@vercel', 'ncc', 'dist', 'ncc', 'cli.js'),
+      'build',
+      'bench/worker.ts',
+      '-o',
+      dir,
+      '--target',
+      'es2022',
+      '-q',
+      '-t'
+    ],
+    { cwd: ROOT, encoding: 'utf8' }
+  )
   if (out.status === 0) {
     workerCommand = ['--no-warnings', join(dir, 'index.js')]
     workerKind = 'ncc bundle (as the action ships)'
-  } else log(`  ncc bundle failed, workers run through tsx: ${(out.stderr || out.stdout).split('\n')[0] ?? ''}`)
+  } else
+    log(`  ncc bundle failed, workers run through tsx: ${(out.stderr || out.stdout).split('\n')[0] ?? ''}`)
 }
 
 function worker(task: string, args: Record<string, unknown>, nodeFlags: string[] = []): Promise<Result> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...nodeFlags, ...workerCommand, task, JSON.stringify(args)], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] })
+    const child = spawn(process.execPath, [...nodeFlags, ...workerCommand, task, JSON.stringify(args)], {
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'inherit']
+    })
     let out = ''
     child.stdout.on('data', (d: Buffer) => (out += d.toString()))
     child.on('error', reject)
-    child.on('exit', (code) => {
+    child.on('exit', code => {
       const last = out.trim().split('\n').pop() ?? ''
       if (code !== 0) reject(new Error(`bench worker ${task} exited with ${code}: ${out}`))
       else resolve(JSON.parse(last) as Result)
@@ -78,14 +113,19 @@ function worker(task: string, args: Record<string, unknown>, nodeFlags: string[]
 
 /** Starts bench/<script> in its own process; it prints {"endpoint"} and stops when stdin closes. */
 async function startServerProcess(script: string): Promise<{ endpoint: string; stop: () => void }> {
-  const child = spawn(process.execPath, ['--no-warnings', '--import', './scripts/register-ts.mjs', `bench/${script}`], { cwd: ROOT, stdio: ['pipe', 'pipe', 'inherit'] })
+  const child = spawn(
+    process.execPath,
+    ['--no-warnings', '--import', './scripts/register-ts.mjs', `bench/${script}`],
+    { cwd: ROOT, stdio: ['pipe', 'pipe', 'inherit'] }
+  )
   const endpoint = await new Promise<string>((resolve, reject) => {
     let out = ''
     child.stdout.on('data', (d: Buffer) => {
       out += d.toString()
-      if (out.includes('\n')) resolve((JSON.parse(out.split('\n')[0] as string) as { endpoint: string }).endpoint)
+      if (out.includes('\n'))
+        resolve((JSON.parse(out.split('\n')[0] as string) as { endpoint: string }).endpoint)
     })
-    child.on('exit', (code) => reject(new Error(`${script} exited with ${code}`)))
+    child.on('exit', code => reject(new Error(`${script} exited with ${code}`)))
   })
   return { endpoint, stop: () => void child.stdin.end() }
 }
@@ -96,7 +136,15 @@ async function countItems(ddb: DynamoDBClient, table: string): Promise<number> {
       let n = 0
       let ExclusiveStartKey: Record<string, AttributeValue> | undefined
       do {
-        const page = await ddb.send(new ScanCommand({ TableName: table, Segment, TotalSegments: SEGMENTS, Select: 'COUNT', ExclusiveStartKey }))
+        const page = await ddb.send(
+          new ScanCommand({
+            TableName: table,
+            Segment,
+            TotalSegments: SEGMENTS,
+            Select: 'COUNT',
+            ExclusiveStartKey
+          })
+        )
         n += page.Count ?? 0
         ExclusiveStartKey = page.LastEvaluatedKey
       } while (ExclusiveStartKey !== undefined)
@@ -107,25 +155,39 @@ async function countItems(ddb: DynamoDBClient, table: string): Promise<number> {
 }
 
 function awsCliAvailable(): boolean {
-  return spawnSync('aws', ['--version'], { stdio: 'ignore' }).status === 0 && spawnSync('jq', ['--version'], { stdio: 'ignore' }).status === 0
+  return (
+    spawnSync('aws', ['--version'], { stdio: 'ignore' }).status === 0 &&
+    spawnSync('jq', ['--version'], { stdio: 'ignore' }).status === 0
+  )
 }
 
 function shell(cmd: 'backup' | 'restore', endpoint: string, table: string, file: string): Promise<number> {
   return new Promise((resolve, reject) => {
     const t0 = process.hrtime.bigint()
-    const child = spawn('bash', [join(ROOT, 'bench', 'baseline.sh'), cmd, endpoint, table, file], { stdio: ['ignore', 'inherit', 'ignore'] })
+    const child = spawn('bash', [join(ROOT, 'bench', 'baseline.sh'), cmd, endpoint, table, file], {
+      stdio: ['ignore', 'inherit', 'ignore']
+    })
     child.on('error', reject)
-    child.on('exit', (code) => (code === 0 ? resolve(Number(process.hrtime.bigint() - t0) / 1e9) : reject(new Error(`baseline.sh ${cmd} exited with ${code}`))))
+    child.on('exit', code =>
+      code === 0
+        ? resolve(Number(process.hrtime.bigint() - t0) / 1e9)
+        : reject(new Error(`baseline.sh ${cmd} exited with ${code}`))
+    )
   })
 }
 
-const fmt = (n: number | null, digits = 0): string => (n === null || !Number.isFinite(n) ? '—' : n.toFixed(digits))
+const fmt = (n: number | null, digits = 0): string =>
+  n === null || !Number.isFinite(n) ? '—' : n.toFixed(digits)
 
 async function main(): Promise<void> {
   const started = Date.now()
   const work = await mkdtemp(join(tmpdir(), 'ddb-bench-'))
   const db = await startServerProcess('dynalite-server.ts')
-  const ddb = new DynamoDBClient({ endpoint: db.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } })
+  const ddb = new DynamoDBClient({
+    endpoint: db.endpoint,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'test', secretAccessKey: 'test' }
+  })
   const create = (name: string): Promise<unknown> =>
     ddb.send(
       new CreateTableCommand({
@@ -142,15 +204,31 @@ async function main(): Promise<void> {
       })
     )
   bundleWorker(join(work, 'worker'))
-  const avgSize = Math.round(Array.from({ length: 1000 }, (_, i) => itemSize(benchItem(i))).reduce((a, b) => a + b, 0) / 1000)
-  log(`Bench: ${N} items of ~${avgSize} bytes (1M run: ${BIG || 'skipped'}), dynalite at ${db.endpoint}, ${cpus().length} cores, node ${process.version}, workers: ${workerKind}`)
+  const avgSize = Math.round(
+    Array.from({ length: 1000 }, (_, i) => itemSize(benchItem(i))).reduce((a, b) => a + b, 0) / 1000
+  )
+  log(
+    `Bench: ${N} items of ~${avgSize} bytes (1M run: ${BIG || 'skipped'}), dynalite at ${db.endpoint}, ${cpus().length} cores, node ${process.version}, workers: ${workerKind}`
+  )
   const results: Record<string, unknown> = {}
   try {
     // ── 100k: raw limits and ours, interleaved (this machine is shared: runs vary by ±30 %) ──
     for (const t of ['src', 'raw-b', 'raw-c', 'ours-1', 'ours-2', 'seq-dst']) await create(t)
-    const floor = row('process floor (Node + SDK + engine loaded, idle)', await worker('idle', { endpoint: db.endpoint, table: '' }))
+    const floor = row(
+      'process floor (Node + SDK + engine loaded, idle)',
+      await worker('idle', { endpoint: db.endpoint, table: '' })
+    )
     log(`\n[1/7] raw write limit (pre-built 25-item requests, 16 in flight) — loads the source table`)
-    row('raw write limit (a: loads the source into an empty store)', await worker('rawWrite', { endpoint: db.endpoint, table: 'src', count: N, prebuild: true, inFlight: 16 }))
+    row(
+      'raw write limit (a: loads the source into an empty store)',
+      await worker('rawWrite', {
+        endpoint: db.endpoint,
+        table: 'src',
+        count: N,
+        prebuild: true,
+        inFlight: 16
+      })
+    )
     log(`[2/7] our export vs raw parallel scans (interleaved, twice)`)
     const scanArgs = { endpoint: db.endpoint, table: 'src', segments: SEGMENTS }
     const dir100k = join(work, 'backup-100k')
@@ -160,29 +238,69 @@ async function main(): Promise<void> {
     for (const round of [1, 2]) {
       rawScans.push(row(`raw parallel scan, SDK-decoded (${round})`, await worker('rawScan', scanArgs)))
       rawScansWire.push(row(`raw parallel scan, wire JSON (${round})`, await worker('rawScanWire', scanArgs)))
-      exports.push(row(`our export → gzip NDJSON + manifest (${round})`, await worker('ourExport', { ...scanArgs, dir: dir100k })))
+      exports.push(
+        row(
+          `our export → gzip NDJSON + manifest (${round})`,
+          await worker('ourExport', { ...scanArgs, dir: dir100k })
+        )
+      )
     }
     log(`[3/7] our restore vs raw write (interleaved)`)
     const restores: Row[] = []
     const ourRestoreRun = async (table: string, label: string): Promise<Row> => {
-      const r = await worker('ourRestore', { endpoint: db.endpoint, table, manifestPath: join(dir100k, 'manifest.json'), verifyEndpoint: db.endpoint })
-      return row(label, r, { lost: r.verified === 'ok' ? 0 : null, note: `verify: ${String(r.verified)}; peak ${String(r.peakConcurrency)} batches in flight` })
+      const r = await worker('ourRestore', {
+        endpoint: db.endpoint,
+        table,
+        manifestPath: join(dir100k, 'manifest.json'),
+        verifyEndpoint: db.endpoint
+      })
+      return row(label, r, {
+        lost: r.verified === 'ok' ? 0 : null,
+        note: `verify: ${String(r.verified)}; peak ${String(r.peakConcurrency)} batches in flight`
+      })
     }
     // ABBA order after the load (dynalite slows down as its store grows): ours, raw, raw, ours.
     restores.push(await ourRestoreRun('ours-1', 'our restore (checked, checkpointed) (1)'))
-    const rawB = row('raw write limit (b)', await worker('rawWrite', { endpoint: db.endpoint, table: 'raw-b', from: 0, count: N, prebuild: true, inFlight: 16 }))
-    const rawC = row('raw write limit (c)', await worker('rawWrite', { endpoint: db.endpoint, table: 'raw-c', from: 0, count: N, prebuild: true, inFlight: 16 }))
+    const rawB = row(
+      'raw write limit (b)',
+      await worker('rawWrite', {
+        endpoint: db.endpoint,
+        table: 'raw-b',
+        from: 0,
+        count: N,
+        prebuild: true,
+        inFlight: 16
+      })
+    )
+    const rawC = row(
+      'raw write limit (c)',
+      await worker('rawWrite', {
+        endpoint: db.endpoint,
+        table: 'raw-c',
+        from: 0,
+        count: N,
+        prebuild: true,
+        inFlight: 16
+      })
+    )
     restores.push(await ourRestoreRun('ours-2', 'our restore (checked, checkpointed) (2)'))
     const mean = (rs: Row[]): number => rs.reduce((a, r) => a + r.rate, 0) / rs.length
     const rawRate = mean([rawB, rawC])
     const restoreRate = mean(restores)
     const exportRate = mean(exports)
     const rawScanRate = Math.max(mean(rawScans), mean(rawScansWire))
-    log(`[4/7] baseline 2: the scripts' algorithm in-process (sequential scan into memory, sequential batches, no retry)`)
+    log(
+      `[4/7] baseline 2: the scripts' algorithm in-process (sequential scan into memory, sequential batches, no retry)`
+    )
     const seqFile = join(work, 'seq-100k.json')
-    const seqB = row('baseline 2 backup (sequential scan → one JSON)', await worker('seqBackup', { endpoint: db.endpoint, table: 'src', file: seqFile }))
+    const seqB = row(
+      'baseline 2 backup (sequential scan → one JSON)',
+      await worker('seqBackup', { endpoint: db.endpoint, table: 'src', file: seqFile })
+    )
     const seqR = await worker('seqRestore', { endpoint: db.endpoint, table: 'seq-dst', file: seqFile })
-    const seqRestore = row('baseline 2 restore (sequential, no retry)', seqR, { lost: N - (await countItems(ddb, 'seq-dst')) })
+    const seqRestore = row('baseline 2 restore (sequential, no retry)', seqR, {
+      lost: N - (await countItems(ddb, 'seq-dst'))
+    })
 
     // ── baseline 1: the shell scripts on a smaller sample ──
     log(`[5/7] baseline 1: the shell scripts (aws CLI) on ${SHELL} items`)
@@ -195,7 +313,11 @@ async function main(): Promise<void> {
       const tb = await shell('backup', db.endpoint, 'shell-src', shellFile)
       row('baseline 1 backup (aws dynamodb scan)', { items: SHELL, seconds: tb })
       const tr = await shell('restore', db.endpoint, 'shell-dst', shellFile)
-      shellRestore = row('baseline 1 restore (1 aws process / 25 items)', { items: SHELL, seconds: tr }, { lost: SHELL - (await countItems(ddb, 'shell-dst')) })
+      shellRestore = row(
+        'baseline 1 restore (1 aws process / 25 items)',
+        { items: SHELL, seconds: tr },
+        { lost: SHELL - (await countItems(ddb, 'shell-dst')) }
+      )
     } else {
       log('  aws CLI or jq not found: baseline 1 (shell scripts) skipped')
     }
@@ -212,10 +334,21 @@ async function main(): Promise<void> {
     let rateOurs: Row
     let rateScript: Row
     try {
-      const r = await worker('ourRestore', { endpoint: proxy.endpoint, table: 'rate-ours', manifestPath: join(dirRate, 'manifest.json'), verifyEndpoint: db.endpoint })
-      rateOurs = row(`our restore @ ${RATE} WCU/s (token bucket, burst ${RATE / 4})`, r, { lost: RATE_ITEMS - (await countItems(ddb, 'rate-ours')), note: `verify: ${String(r.verified)}; unprocessed ${String((r.retries as { unprocessedItems: number }).unprocessedItems)}, throttled ${String((r.retries as { throttled: number }).throttled)}` })
+      const r = await worker('ourRestore', {
+        endpoint: proxy.endpoint,
+        table: 'rate-ours',
+        manifestPath: join(dirRate, 'manifest.json'),
+        verifyEndpoint: db.endpoint
+      })
+      rateOurs = row(`our restore @ ${RATE} WCU/s (token bucket, burst ${RATE / 4})`, r, {
+        lost: RATE_ITEMS - (await countItems(ddb, 'rate-ours')),
+        note: `verify: ${String(r.verified)}; unprocessed ${String((r.retries as { unprocessedItems: number }).unprocessedItems)}, throttled ${String((r.retries as { throttled: number }).throttled)}`
+      })
       const s = await worker('seqRestore', { endpoint: proxy.endpoint, table: 'rate-script', file: rateFile })
-      rateScript = row(`script-style restore @ ${RATE} WCU/s`, s, { lost: RATE_ITEMS - (await countItems(ddb, 'rate-script')), note: 'UnprocessedItems ignored, no retry: reports success' })
+      rateScript = row(`script-style restore @ ${RATE} WCU/s`, s, {
+        lost: RATE_ITEMS - (await countItems(ddb, 'rate-script')),
+        note: 'UnprocessedItems ignored, no retry: reports success'
+      })
     } finally {
       await proxy.stop()
     }
@@ -223,7 +356,9 @@ async function main(): Promise<void> {
     // ── memory at scale, against the synthetic endpoint ──
     const scale: { n: number; heap: string; exp: Row; restore: Row }[] = []
     if (BIG > 0) {
-      log(`[7/7] peak RSS of export + restore at ${N} and ${BIG} items (synthetic endpoint: generated scans, writes digested and dropped)`)
+      log(
+        `[7/7] peak RSS of export + restore at ${N} and ${BIG} items (synthetic endpoint: generated scans, writes digested and dropped)`
+      )
       const synth = await startServerProcess('synthetic-endpoint.ts')
       try {
         const runs: [number, string, string[]][] = [
@@ -234,11 +369,34 @@ async function main(): Promise<void> {
         for (const [n, heap, flags] of runs) {
           const dir = join(work, `synthetic-${n}`)
           const sink = `sink-${n}-${scale.length}`
-          const e = row(`our export ${n} (synthetic; ${heap})`, await worker('ourExport', { endpoint: synth.endpoint, table: `synthetic-${n}`, dir, segments: SEGMENTS }, flags))
-          const r = await worker('ourRestore', { endpoint: synth.endpoint, table: sink, manifestPath: join(dir, 'manifest.json') }, flags)
-          const stats = (await (await fetch(`${synth.endpoint}/stats/${sink}`)).json()) as { items: number; distinctKeys: number; digest: string }
+          const e = row(
+            `our export ${n} (synthetic; ${heap})`,
+            await worker(
+              'ourExport',
+              { endpoint: synth.endpoint, table: `synthetic-${n}`, dir, segments: SEGMENTS },
+              flags
+            )
+          )
+          const r = await worker(
+            'ourRestore',
+            { endpoint: synth.endpoint, table: sink, manifestPath: join(dir, 'manifest.json') },
+            flags
+          )
+          const stats = (await (await fetch(`${synth.endpoint}/stats/${sink}`)).json()) as {
+            items: number
+            distinctKeys: number
+            digest: string
+          }
           const delivered = stats.distinctKeys === n && stats.digest === e.digest
-          scale.push({ n, heap, exp: e, restore: row(`our restore ${n} (synthetic sink; ${heap})`, r, { lost: n - stats.distinctKeys, note: `sink: ${stats.distinctKeys} distinct keys, digest ${delivered ? 'equals' : 'DIFFERS from'} the manifest's` }) })
+          scale.push({
+            n,
+            heap,
+            exp: e,
+            restore: row(`our restore ${n} (synthetic sink; ${heap})`, r, {
+              lost: n - stats.distinctKeys,
+              note: `sink: ${stats.distinctKeys} distinct keys, digest ${delivered ? 'equals' : 'DIFFERS from'} the manifest's`
+            })
+          })
           await rm(dir, { recursive: true, force: true })
         }
       } finally {
@@ -248,40 +406,114 @@ async function main(): Promise<void> {
 
     // ── targets ──
     const targets: { target: string; value: string; pass: boolean | null }[] = []
-    const add = (target: string, value: string, pass: boolean | null): void => void targets.push({ target, value, pass })
-    add(`restore / raw write limit ≥ 0.85 (${N} items)`, `${(restoreRate / rawRate).toFixed(2)} (${Math.round(restoreRate)} vs ${Math.round(rawRate)} items/s; means of ours/raw/raw/ours runs)`, restoreRate / rawRate >= 0.85)
-    add('export / raw parallel scan ≥ 0.85', `${(exportRate / rawScanRate).toFixed(2)} (${Math.round(exportRate)} vs ${Math.round(rawScanRate)} items/s; raw = the faster of SDK-decoded ${Math.round(mean(rawScans))} and wire ${Math.round(mean(rawScansWire))})`, exportRate / rawScanRate >= 0.85)
-    add(`rate-limited: ≥ 0.90 of ${RATE} WCU/s with 0 lost`, `${(rateOurs.rate / RATE).toFixed(2)} (${Math.round(rateOurs.rate)} items/s), lost ${rateOurs.lost}; script-style lost ${rateScript.lost} of ${RATE_ITEMS}`, rateOurs.rate / RATE >= 0.9 && rateOurs.lost === 0)
-    add('≥ 20× the shell-script restore', shellRestore === null ? 'skipped (no aws CLI)' : `${(restoreRate / shellRestore.rate).toFixed(0)}× (${Math.round(shellRestore.rate)} items/s)`, shellRestore === null ? null : restoreRate / shellRestore.rate >= 20)
-    add('faster than the in-process sequential restore', `${(restoreRate / seqRestore.rate).toFixed(2)}× (${Math.round(seqRestore.rate)} items/s)`, restoreRate > seqRestore.rate)
-    const big = scale.find((x) => x.n === BIG && x.heap.startsWith('default'))
-    const small = scale.find((x) => x.n === N)
-    const capped = scale.find((x) => x.n === BIG && x.heap.startsWith('old space'))
+    const add = (target: string, value: string, pass: boolean | null): void =>
+      void targets.push({ target, value, pass })
+    add(
+      `restore / raw write limit ≥ 0.85 (${N} items)`,
+      `${(restoreRate / rawRate).toFixed(2)} (${Math.round(restoreRate)} vs ${Math.round(rawRate)} items/s; means of ours/raw/raw/ours runs)`,
+      restoreRate / rawRate >= 0.85
+    )
+    add(
+      'export / raw parallel scan ≥ 0.85',
+      `${(exportRate / rawScanRate).toFixed(2)} (${Math.round(exportRate)} vs ${Math.round(rawScanRate)} items/s; raw = the faster of SDK-decoded ${Math.round(mean(rawScans))} and wire ${Math.round(mean(rawScansWire))})`,
+      exportRate / rawScanRate >= 0.85
+    )
+    add(
+      `rate-limited: ≥ 0.90 of ${RATE} WCU/s with 0 lost`,
+      `${(rateOurs.rate / RATE).toFixed(2)} (${Math.round(rateOurs.rate)} items/s), lost ${rateOurs.lost}; script-style lost ${rateScript.lost} of ${RATE_ITEMS}`,
+      rateOurs.rate / RATE >= 0.9 && rateOurs.lost === 0
+    )
+    add(
+      '≥ 20× the shell-script restore',
+      shellRestore === null
+        ? 'skipped (no aws CLI)'
+        : `${(restoreRate / shellRestore.rate).toFixed(0)}× (${Math.round(shellRestore.rate)} items/s)`,
+      shellRestore === null ? null : restoreRate / shellRestore.rate >= 20
+    )
+    add(
+      'faster than the in-process sequential restore',
+      `${(restoreRate / seqRestore.rate).toFixed(2)}× (${Math.round(seqRestore.rate)} items/s)`,
+      restoreRate > seqRestore.rate
+    )
+    const big = scale.find(x => x.n === BIG && x.heap.startsWith('default'))
+    const small = scale.find(x => x.n === N)
+    const capped = scale.find(x => x.n === BIG && x.heap.startsWith('old space'))
     if (big !== undefined && small !== undefined && capped !== undefined) {
-      const peak = (x: { exp: Row; restore: Row }): number => Math.max(x.exp.peakRssMB ?? 0, x.restore.peakRssMB ?? 0)
-      add(`peak RSS ≤ 150 MB for export + restore of ${BIG} items (default V8 heap)`, `export ${fmt(big.exp.peakRssMB)} MB, restore ${fmt(big.restore.peakRssMB)} MB (process floor ${fmt(floor.peakRssMB)} MB)`, peak(big) <= 150)
-      add(`peak RSS ≤ 150 MB for export + restore of ${BIG} items (old space capped at 64 MB: same run, shows the live set is small)`, `export ${fmt(capped.exp.peakRssMB)} MB, restore ${fmt(capped.restore.peakRssMB)} MB`, peak(capped) <= 150)
-      add(`peak RSS flat in N (${N} vs ${BIG}, default heap)`, `${peak(small).toFixed(0)} MB vs ${peak(big).toFixed(0)} MB`, peak(big) <= peak(small) * 1.15)
-      add(`${BIG}-item restores delivered exactly the backup`, `${big.restore.note}; capped run: ${capped.restore.note}`, big.restore.lost === 0 && big.restore.note.includes('equals') && capped.restore.lost === 0 && capped.restore.note.includes('equals'))
+      const peak = (x: { exp: Row; restore: Row }): number =>
+        Math.max(x.exp.peakRssMB ?? 0, x.restore.peakRssMB ?? 0)
+      add(
+        `peak RSS ≤ 150 MB for export + restore of ${BIG} items (default V8 heap)`,
+        `export ${fmt(big.exp.peakRssMB)} MB, restore ${fmt(big.restore.peakRssMB)} MB (process floor ${fmt(floor.peakRssMB)} MB)`,
+        peak(big) <= 150
+      )
+      add(
+        `peak RSS ≤ 150 MB for export + restore of ${BIG} items (old space capped at 64 MB: same run, shows the live set is small)`,
+        `export ${fmt(capped.exp.peakRssMB)} MB, restore ${fmt(capped.restore.peakRssMB)} MB`,
+        peak(capped) <= 150
+      )
+      add(
+        `peak RSS flat in N (${N} vs ${BIG}, default heap)`,
+        `${peak(small).toFixed(0)} MB vs ${peak(big).toFixed(0)} MB`,
+        peak(big) <= peak(small) * 1.15
+      )
+      add(
+        `${BIG}-item restores delivered exactly the backup`,
+        `${big.restore.note}; capped run: ${capped.restore.note}`,
+        big.restore.lost === 0 &&
+          big.restore.note.includes('equals') &&
+          capped.restore.lost === 0 &&
+          capped.restore.note.includes('equals')
+      )
     } else add('peak RSS at 1M items', 'skipped (BENCH_BIG_ITEMS=0)', null)
 
     // ── print ──
     const header = ['run', 'items', 'seconds', 'items/s', 'peak RSS MB', 'lost', 'note']
-    const table = rows.map((r) => [r.name, String(r.items), r.seconds.toFixed(2), fmt(r.rate), fmt(r.peakRssMB), r.lost === null ? '—' : String(r.lost), r.note])
-    const widths = header.map((h, i) => Math.max(h.length, ...table.map((t) => (t[i] as string).length)))
-    const line = (cells: string[]): string => cells.map((c, i) => (i === 0 || i === 6 ? c.padEnd(widths[i] as number) : c.padStart(widths[i] as number))).join('  ')
-    console.log(`\n${line(header)}\n${widths.map((w) => '─'.repeat(w)).join('  ')}`)
+    const table = rows.map(r => [
+      r.name,
+      String(r.items),
+      r.seconds.toFixed(2),
+      fmt(r.rate),
+      fmt(r.peakRssMB),
+      r.lost === null ? '—' : String(r.lost),
+      r.note
+    ])
+    const widths = header.map((h, i) => Math.max(h.length, ...table.map(t => (t[i] as string).length)))
+    const line = (cells: string[]): string =>
+      cells
+        .map((c, i) => (i === 0 || i === 6 ? c.padEnd(widths[i] as number) : c.padStart(widths[i] as number)))
+        .join('  ')
+    console.log(`\n${line(header)}\n${widths.map(w => '─'.repeat(w)).join('  ')}`)
     for (const t of table) console.log(line(t))
     console.log('\nTargets')
-    for (const t of targets) console.log(`  ${t.pass === null ? 'SKIP' : t.pass ? 'PASS' : 'FAIL'}  ${t.target}: ${t.value}`)
+    for (const t of targets)
+      console.log(`  ${t.pass === null ? 'SKIP' : t.pass ? 'PASS' : 'FAIL'}  ${t.target}: ${t.value}`)
     const totalS = (Date.now() - started) / 1000
-    console.log(`\nWhole bench: ${totalS.toFixed(0)} s; workers: ${workerKind}; load average ${loadavg().map((l) => l.toFixed(1)).join(' ')} on ${cpus().length} cores (a shared machine: ratios of interleaved runs are more telling than absolute rates)`)
+    console.log(
+      `\nWhole bench: ${totalS.toFixed(0)} s; workers: ${workerKind}; load average ${loadavg()
+        .map(l => l.toFixed(1))
+        .join(
+          ' '
+        )} on ${cpus().length} cores (a shared machine: ratios of interleaved runs are more telling than absolute rates)`
+    )
 
     Object.assign(results, {
       date: new Date().toISOString(),
-      machine: { cores: cpus().length, cpu: cpus()[0]?.model, node: process.version, loadAverageAtEnd: loadavg() },
+      machine: {
+        cores: cpus().length,
+        cpu: cpus()[0]?.model,
+        node: process.version,
+        loadAverageAtEnd: loadavg()
+      },
       workers: workerKind,
-      config: { items: N, bigItems: BIG, shellItems: SHELL, rateWcu: RATE, rateItems: RATE_ITEMS, segments: SEGMENTS, avgItemBytes: avgSize },
+      config: {
+        items: N,
+        bigItems: BIG,
+        shellItems: SHELL,
+        rateWcu: RATE,
+        rateItems: RATE_ITEMS,
+        segments: SEGMENTS,
+        avgItemBytes: avgSize
+      },
       runs: rows.map(({ digest: _d, ...r }) => r),
       ratios: {
         restoreVsRaw: restoreRate / rawRate,

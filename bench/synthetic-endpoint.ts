@@ -21,7 +21,10 @@ const sinks = new Map<string, { digest: ContentDigest; keys: Set<string> }>()
 
 function reply(res: ServerResponse, status: number, body: unknown): void {
   const text = typeof body === 'string' ? body : JSON.stringify(body)
-  res.writeHead(status, { 'content-type': 'application/x-amz-json-1.0', 'content-length': Buffer.byteLength(text) })
+  res.writeHead(status, {
+    'content-type': 'application/x-amz-json-1.0',
+    'content-length': Buffer.byteLength(text)
+  })
   res.end(text)
 }
 
@@ -56,16 +59,30 @@ function handle(op: string, input: Record<string, unknown>, res: ServerResponse)
       const n = Number(m[1])
       const total = Number(input.TotalSegments ?? 1)
       const segment = Number(input.Segment ?? 0)
-      const start = input.ExclusiveStartKey !== undefined ? indexOf(((input.ExclusiveStartKey as Record<string, { S: string }>).sk as { S: string }).S) + total : segment
+      const start =
+        input.ExclusiveStartKey !== undefined
+          ? indexOf(((input.ExclusiveStartKey as Record<string, { S: string }>).sk as { S: string }).S) +
+            total
+          : segment
       const lines: string[] = []
       let i = start
-      for (; i < n && lines.length < Math.min(PAGE_ITEMS, Number(input.Limit ?? PAGE_ITEMS)); i += total) lines.push(JSON.stringify(sdkItemToWire(benchItem(i))))
+      for (; i < n && lines.length < Math.min(PAGE_ITEMS, Number(input.Limit ?? PAGE_ITEMS)); i += total)
+        lines.push(JSON.stringify(sdkItemToWire(benchItem(i))))
       const last = i - total
-      const lek = i < n ? `,"LastEvaluatedKey":${JSON.stringify({ pk: benchItem(last).pk, sk: benchItem(last).sk })}` : ''
-      return reply(res, 200, `{"Items":[${lines.join(',')}],"Count":${lines.length},"ScannedCount":${lines.length}${lek}}`)
+      const lek =
+        i < n
+          ? `,"LastEvaluatedKey":${JSON.stringify({ pk: benchItem(last).pk, sk: benchItem(last).sk })}`
+          : ''
+      return reply(
+        res,
+        200,
+        `{"Items":[${lines.join(',')}],"Count":${lines.length},"ScannedCount":${lines.length}${lek}}`
+      )
     }
     case 'BatchWriteItem': {
-      for (const [t, reqs] of Object.entries(input.RequestItems as Record<string, { PutRequest: { Item: WireItem } }[]>)) {
+      for (const [t, reqs] of Object.entries(
+        input.RequestItems as Record<string, { PutRequest: { Item: WireItem } }[]>
+      )) {
         let sink = sinks.get(t)
         if (sink === undefined) sinks.set(t, (sink = { digest: new ContentDigest(), keys: new Set() }))
         for (const r of reqs) {
@@ -77,7 +94,10 @@ function handle(op: string, input: Record<string, unknown>, res: ServerResponse)
       return reply(res, 200, { UnprocessedItems: {} })
     }
     default:
-      return reply(res, 400, { __type: 'com.amazon.coral.service#UnknownOperationException', message: `synthetic endpoint: ${op} not supported` })
+      return reply(res, 400, {
+        __type: 'com.amazon.coral.service#UnknownOperationException',
+        message: `synthetic endpoint: ${op} not supported`
+      })
   }
 }
 
@@ -87,14 +107,20 @@ const server = createServer((req: IncomingMessage, res: ServerResponse) => {
   req.on('end', () => {
     if (req.method === 'GET' && req.url?.startsWith('/stats/') === true) {
       const sink = sinks.get(decodeURIComponent(req.url.slice('/stats/'.length)))
-      return reply(res, 200, { items: sink?.digest.count ?? 0, distinctKeys: sink?.keys.size ?? 0, digest: sink?.digest.hex() ?? null })
+      return reply(res, 200, {
+        items: sink?.digest.count ?? 0,
+        distinctKeys: sink?.keys.size ?? 0,
+        digest: sink?.digest.hex() ?? null
+      })
     }
     const op = String(req.headers['x-amz-target'] ?? '').split('.')[1] ?? ''
     handle(op, JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown>, res)
   })
 })
 server.listen(0, '127.0.0.1', () => {
-  process.stdout.write(`${JSON.stringify({ endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}` })}\n`)
+  process.stdout.write(
+    `${JSON.stringify({ endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}` })}\n`
+  )
 })
 process.stdin.resume()
 process.stdin.on('end', () => server.close(() => process.exit(0)))

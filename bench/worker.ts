@@ -3,7 +3,13 @@
  * argv[2] = task name, argv[3] = JSON arguments; prints one JSON result line on stdout.
  */
 import { readFile, writeFile } from 'node:fs/promises'
-import { BatchWriteItemCommand, DynamoDBClient, ScanCommand, type AttributeValue, type WriteRequest } from '@aws-sdk/client-dynamodb'
+import {
+  BatchWriteItemCommand,
+  DynamoDBClient,
+  ScanCommand,
+  type AttributeValue,
+  type WriteRequest
+} from '@aws-sdk/client-dynamodb'
 import { sdkItemToWire, wireItemToSdk } from '../src/data/dynamodb-json.js'
 import { exportTable } from '../src/data/export.js'
 import { scanPageWire } from '../src/data/raw-scan.js'
@@ -14,10 +20,19 @@ import { benchItem } from './generate.js'
 
 type Args = Record<string, unknown> & { endpoint: string; table: string }
 
-const logger: Logger = { info: (m) => process.stderr.write(`  ${m}\n`), warning: (m) => process.stderr.write(`  warning: ${m}\n`), debug: () => undefined }
+const logger: Logger = {
+  info: m => process.stderr.write(`  ${m}\n`),
+  warning: m => process.stderr.write(`  warning: ${m}\n`),
+  debug: () => undefined
+}
 
 function client(endpoint: string, maxAttempts = 3): DynamoDBClient {
-  return new DynamoDBClient({ endpoint, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' }, maxAttempts })
+  return new DynamoDBClient({
+    endpoint,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+    maxAttempts
+  })
 }
 
 const seconds = (t0: bigint): number => Number(process.hrtime.bigint() - t0) / 1e9
@@ -30,7 +45,9 @@ async function rawWrite(a: Args): Promise<Record<string, unknown>> {
   const inFlight = Number(a.inFlight ?? 16)
   const batches = Math.ceil(count / 25)
   const build = (b: number): WriteRequest[] =>
-    Array.from({ length: Math.min(25, count - b * 25) }, (_, j) => ({ PutRequest: { Item: benchItem(from + b * 25 + j) } }))
+    Array.from({ length: Math.min(25, count - b * 25) }, (_, j) => ({
+      PutRequest: { Item: benchItem(from + b * 25 + j) }
+    }))
   const prebuilt = a.prebuild === true ? Array.from({ length: batches }, (_, b) => build(b)) : null
   let next = 0
   const t0 = process.hrtime.bigint()
@@ -59,7 +76,13 @@ async function rawScanWire(a: Args): Promise<Record<string, unknown>> {
     Array.from({ length: segments }, async (_, segment) => {
       let ExclusiveStartKey: Record<string, AttributeValue> | undefined
       do {
-        const page = await scanPageWire(ddb, { TableName: a.table, Segment: segment, TotalSegments: segments, ConsistentRead: true, ExclusiveStartKey })
+        const page = await scanPageWire(ddb, {
+          TableName: a.table,
+          Segment: segment,
+          TotalSegments: segments,
+          ConsistentRead: true,
+          ExclusiveStartKey
+        })
         for (const text of page.texts) if (JSON.parse(text) !== null) items++
         ExclusiveStartKey = page.lastEvaluatedKey
       } while (ExclusiveStartKey !== undefined)
@@ -78,7 +101,15 @@ async function rawScan(a: Args): Promise<Record<string, unknown>> {
     Array.from({ length: segments }, async (_, segment) => {
       let ExclusiveStartKey: Record<string, AttributeValue> | undefined
       do {
-        const page = await ddb.send(new ScanCommand({ TableName: a.table, Segment: segment, TotalSegments: segments, ConsistentRead: true, ExclusiveStartKey }))
+        const page = await ddb.send(
+          new ScanCommand({
+            TableName: a.table,
+            Segment: segment,
+            TotalSegments: segments,
+            ConsistentRead: true,
+            ExclusiveStartKey
+          })
+        )
         items += page.Items?.length ?? 0
         ExclusiveStartKey = page.LastEvaluatedKey
       } while (ExclusiveStartKey !== undefined)
@@ -89,25 +120,54 @@ async function rawScan(a: Args): Promise<Record<string, unknown>> {
 
 async function ourExport(a: Args): Promise<Record<string, unknown>> {
   const t0 = process.hrtime.bigint()
-  const m = await exportTable(client(a.endpoint), { table: a.table, dir: String(a.dir), region: 'us-east-1', segments: a.segments === undefined ? undefined : Number(a.segments), pageItems: a.pageItems === undefined ? undefined : Number(a.pageItems), logger, progressIntervalMs: 10_000 })
-  return { items: m.itemCount, seconds: seconds(t0), bytes: m.bytes, files: m.dataFiles.length, digest: m.contentDigest.value }
+  const m = await exportTable(client(a.endpoint), {
+    table: a.table,
+    dir: String(a.dir),
+    region: 'us-east-1',
+    segments: a.segments === undefined ? undefined : Number(a.segments),
+    pageItems: a.pageItems === undefined ? undefined : Number(a.pageItems),
+    logger,
+    progressIntervalMs: 10_000
+  })
+  return {
+    items: m.itemCount,
+    seconds: seconds(t0),
+    bytes: m.bytes,
+    files: m.dataFiles.length,
+    digest: m.contentDigest.value
+  }
 }
 
 async function ourRestore(a: Args): Promise<Record<string, unknown>> {
   const ddb = client(a.endpoint)
   const t0 = process.hrtime.bigint()
-  const report = await restoreTable(ddb, { manifestPath: String(a.manifestPath), table: a.table, logger, progressIntervalMs: 10_000 })
+  const report = await restoreTable(ddb, {
+    manifestPath: String(a.manifestPath),
+    table: a.table,
+    logger,
+    progressIntervalMs: 10_000
+  })
   const s = seconds(t0)
   let verified: string = 'skipped'
   if (a.verifyEndpoint !== undefined) {
     // Verify against the emulator directly (not through a rate-limiting proxy), outside the timing.
-    const v = await verifyTable(client(a.verifyEndpoint as string), { table: a.table, expected: report.expected, logger }).then(
+    const v = await verifyTable(client(a.verifyEndpoint as string), {
+      table: a.table,
+      expected: report.expected,
+      logger
+    }).then(
       () => 'ok',
       (err: unknown) => String(err)
     )
     verified = v
   }
-  return { items: report.itemsWritten, seconds: s, retries: report.retries, peakConcurrency: report.peakConcurrency, verified }
+  return {
+    items: report.itemsWritten,
+    seconds: s,
+    retries: report.retries,
+    peakConcurrency: report.peakConcurrency,
+    verified
+  }
 }
 
 /** Baseline 2, backup: sequential Scan into memory, then one {"Items":[...]} file. */
@@ -133,7 +193,7 @@ async function seqRestore(a: Args): Promise<Record<string, unknown>> {
   let ignored = 0
   let failed = 0
   for (let i = 0; i < Items.length; i += 25) {
-    const req = Items.slice(i, i + 25).map((it) => ({ PutRequest: { Item: wireItemToSdk(it) } }))
+    const req = Items.slice(i, i + 25).map(it => ({ PutRequest: { Item: wireItemToSdk(it) } }))
     try {
       const out = await ddb.send(new BatchWriteItemCommand({ RequestItems: { [a.table]: req } }))
       ignored += out.UnprocessedItems?.[a.table]?.length ?? 0
@@ -141,7 +201,12 @@ async function seqRestore(a: Args): Promise<Record<string, unknown>> {
       failed += req.length
     }
   }
-  return { items: Items.length, seconds: seconds(t0), unprocessedIgnored: ignored, failedBatchesItems: failed }
+  return {
+    items: Items.length,
+    seconds: seconds(t0),
+    unprocessedIgnored: ignored,
+    failedBatchesItems: failed
+  }
 }
 
 /** The process floor: Node, the SDK and the engine loaded, nothing done. */
@@ -149,7 +214,16 @@ async function idle(): Promise<Record<string, unknown>> {
   return { items: 0, seconds: 0 }
 }
 
-const tasks: Record<string, (a: Args) => Promise<Record<string, unknown>>> = { idle, rawWrite, rawScan, rawScanWire, ourExport, ourRestore, seqBackup, seqRestore }
+const tasks: Record<string, (a: Args) => Promise<Record<string, unknown>>> = {
+  idle,
+  rawWrite,
+  rawScan,
+  rawScanWire,
+  ourExport,
+  ourRestore,
+  seqBackup,
+  seqRestore
+}
 
 async function main(): Promise<void> {
   const [task, json] = process.argv.slice(2) as [string, string]

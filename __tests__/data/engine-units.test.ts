@@ -40,11 +40,40 @@ describe('normalizeNumber: one spelling per number', () => {
 })
 
 describe('canonicalItem: equal items give equal text, different ones differ', () => {
-  const base: WireItem = { a: { S: 'x' }, m: { M: { z: { N: '1' }, y: { SS: ['b', 'a'] } } }, ns: { NS: ['10', '2'] }, bs: { BS: ['AQ==', 'AA=='] } }
+  const base: WireItem = {
+    a: { S: 'x' },
+    m: { M: { z: { N: '1' }, y: { SS: ['b', 'a'] } } },
+    ns: { NS: ['10', '2'] },
+    bs: { BS: ['AQ==', 'AA=='] }
+  }
   test.each<[string, WireItem]>([
-    ['map keys in another order', { m: { M: { y: { SS: ['a', 'b'] }, z: { N: '1' } } }, a: { S: 'x' }, ns: { NS: ['10', '2'] }, bs: { BS: ['AA==', 'AQ=='] } }],
-    ['set members in another order', { a: { S: 'x' }, m: { M: { z: { N: '1' }, y: { SS: ['a', 'b'] } } }, ns: { NS: ['2', '10'] }, bs: { BS: ['AQ==', 'AA=='] } }],
-    ['numbers spelled differently', { a: { S: 'x' }, m: { M: { z: { N: '1.0' }, y: { SS: ['b', 'a'] } } }, ns: { NS: ['1E+1', '2.00'] }, bs: { BS: ['AQ==', 'AA=='] } }]
+    [
+      'map keys in another order',
+      {
+        m: { M: { y: { SS: ['a', 'b'] }, z: { N: '1' } } },
+        a: { S: 'x' },
+        ns: { NS: ['10', '2'] },
+        bs: { BS: ['AA==', 'AQ=='] }
+      }
+    ],
+    [
+      'set members in another order',
+      {
+        a: { S: 'x' },
+        m: { M: { z: { N: '1' }, y: { SS: ['a', 'b'] } } },
+        ns: { NS: ['2', '10'] },
+        bs: { BS: ['AQ==', 'AA=='] }
+      }
+    ],
+    [
+      'numbers spelled differently',
+      {
+        a: { S: 'x' },
+        m: { M: { z: { N: '1.0' }, y: { SS: ['b', 'a'] } } },
+        ns: { NS: ['1E+1', '2.00'] },
+        bs: { BS: ['AQ==', 'AA=='] }
+      }
+    ]
   ])('same: %s', (_name, other) => {
     expect(canonicalItem(other)).toBe(canonicalItem(base))
   })
@@ -63,10 +92,19 @@ describe('canonicalItem: equal items give equal text, different ones differ', ()
 
 describe('canonicalItemText: the canonical form read from the text equals canonicalItem of the parsed item', () => {
   test.each<[string, string]>([
-    ['compact item of every type', '{"s":{"S":"x"},"n":{"N":"-0012.3400E+2"},"b":{"B":"AQI="},"ss":{"SS":["b","a"]},"ns":{"NS":["10","2","1.0"]},"bs":{"BS":["AQ==","AA=="]},"t":{"BOOL":true},"f":{"BOOL":false},"z":{"NULL":true},"l":{"L":[{"S":"y"},{"N":"1"},{"L":[]},{"M":{}}]},"m":{"M":{"z":{"N":"1"},"a":{"SS":["q"]}}}}'],
+    [
+      'compact item of every type',
+      '{"s":{"S":"x"},"n":{"N":"-0012.3400E+2"},"b":{"B":"AQI="},"ss":{"SS":["b","a"]},"ns":{"NS":["10","2","1.0"]},"bs":{"BS":["AQ==","AA=="]},"t":{"BOOL":true},"f":{"BOOL":false},"z":{"NULL":true},"l":{"L":[{"S":"y"},{"N":"1"},{"L":[]},{"M":{}}]},"m":{"M":{"z":{"N":"1"},"a":{"SS":["q"]}}}}'
+    ],
     ['empty item', '{}'],
-    ['names that sort below the closing quote (space, !)', '{"a b":{"S":"1"},"a":{"S":"2"},"a!":{"S":"3"},"":{"S":"4"}}'],
-    ['names and values with escapes', '{"a\\"b":{"S":"line\\nbreak \\u00e9 \\/ \\"q\\""},"c":{"SS":["\\u0041","B"]},"d":{"B":"AQ\\/="}}'],
+    [
+      'names that sort below the closing quote (space, !)',
+      '{"a b":{"S":"1"},"a":{"S":"2"},"a!":{"S":"3"},"":{"S":"4"}}'
+    ],
+    [
+      'names and values with escapes',
+      '{"a\\"b":{"S":"line\\nbreak \\u00e9 \\/ \\"q\\""},"c":{"SS":["\\u0041","B"]},"d":{"B":"AQ\\/="}}'
+    ],
     ['non-ASCII names and values, astral characters', '{"é":{"S":"ü😀"},"e":{"S":"z"},"😀":{"N":"1"}}'],
     ['a lone surrogate escaped', '{"a":{"S":"\\ud800"}}'],
     ['whitespace between tokens', '{ "a" : { "S" : "x" } ,\n "b":{"N":"1"}}'],
@@ -74,7 +112,10 @@ describe('canonicalItemText: the canonical form read from the text equals canoni
     ['an unknown attribute type', '{"a":{"Q":[1,2]},"b":{"S":"x"}}'],
     ['a value object with two type keys', '{"a":{"S":"x","N":"1"}}'],
     ['NULL false and BOOL as a string', '{"a":{"NULL":false},"b":{"BOOL":"true"}}'],
-    ['integer-like names (Object.keys puts them first)', '{"b":{"S":"1"},"10":{"S":"2"},"2":{"S":"3"},"a":{"M":{"1":{"N":"1"},"0":{"N":"0"}}}}']
+    [
+      'integer-like names (Object.keys puts them first)',
+      '{"b":{"S":"1"},"10":{"S":"2"},"2":{"S":"3"},"a":{"M":{"1":{"N":"1"},"0":{"N":"0"}}}}'
+    ]
   ])('%s', (_name, text) => {
     expect(canonicalItemText(text)).toBe(canonicalItem(JSON.parse(text) as WireItem))
   })
@@ -98,10 +139,13 @@ describe('canonicalItemText: the canonical form read from the text equals canoni
 })
 
 describe('ContentDigest: a multiset hash', () => {
-  const items: WireItem[] = Array.from({ length: 50 }, (_, i) => ({ pk: { S: `k${i}` }, v: { N: String(i) } }))
+  const items: WireItem[] = Array.from({ length: 50 }, (_, i) => ({
+    pk: { S: `k${i}` },
+    v: { N: String(i) }
+  }))
   const digestOf = (list: WireItem[]): ContentDigest => {
     const d = new ContentDigest()
-    list.forEach((i) => d.add(i))
+    list.forEach(i => d.add(i))
     return d
   }
   test('order does not matter', () => {
@@ -124,17 +168,29 @@ describe('DynamoDB JSON ⇄ SDK values', () => {
   test('binary becomes base64 and back; everything else is untouched and not copied', () => {
     const plain = { a: { S: 'x' }, n: { N: '1E+125' }, m: { M: { l: { L: [{ NULL: true as const }] } } } }
     expect(sdkItemToWire(plain)).toBe(plain)
-    const bin = { a: { S: 'x' }, b: { B: Uint8Array.from([0, 255]) }, m: { M: { bs: { BS: [Uint8Array.from([1])] } } } }
+    const bin = {
+      a: { S: 'x' },
+      b: { B: Uint8Array.from([0, 255]) },
+      m: { M: { bs: { BS: [Uint8Array.from([1])] } } }
+    }
     const wire = sdkItemToWire(bin)
     expect(wire).toEqual({ a: { S: 'x' }, b: { B: 'AP8=' }, m: { M: { bs: { BS: ['AQ=='] } } } })
-    expect(wireItemToSdk(wire)).toEqual({ a: { S: 'x' }, b: { B: Buffer.from([0, 255]) }, m: { M: { bs: { BS: [Buffer.from([1])] } } } })
+    expect(wireItemToSdk(wire)).toEqual({
+      a: { S: 'x' },
+      b: { B: Buffer.from([0, 255]) },
+      m: { M: { bs: { BS: [Buffer.from([1])] } } }
+    })
   })
   test.each([
     ['two types in one value', { a: { S: 'x', N: '1' } }, 'Item.a: attribute value must have exactly one of'],
     ['unknown type', { a: { X: 'x' } }, 'Item.a: attribute value must have exactly one of'],
     ['N as a JSON number', { a: { N: 1 } }, 'Item.a: N must be a string'],
     ['B that is not base64', { a: { B: 'not base64!' } }, 'Item.a: binary value is not base64 text'],
-    ['nested bad value with its path', { a: { M: { b: { L: [{ S: 'ok' }, { BOOL: 'yes' }] } } } }, 'Item.a.b[1]: BOOL must be true or false'],
+    [
+      'nested bad value with its path',
+      { a: { M: { b: { L: [{ S: 'ok' }, { BOOL: 'yes' }] } } } },
+      'Item.a.b[1]: BOOL must be true or false'
+    ],
     ['NULL false', { a: { NULL: false } }, 'Item.a: NULL must be true'],
     ['SS with a number', { a: { SS: ['x', 1] } }, 'Item.a: SS must be an array of strings']
   ])('refuses %s', (_name, item, message) => {
@@ -160,7 +216,11 @@ describe('keyProblem: does an item fit the target key schema', () => {
 
 describe('classifyError: what is worth another try', () => {
   test.each<[string, unknown, string]>([
-    ['ProvisionedThroughputExceededException', { name: 'ProvisionedThroughputExceededException', $metadata: { httpStatusCode: 400 } }, 'throttle'],
+    [
+      'ProvisionedThroughputExceededException',
+      { name: 'ProvisionedThroughputExceededException', $metadata: { httpStatusCode: 400 } },
+      'throttle'
+    ],
     ['ThrottlingException', { name: 'ThrottlingException' }, 'throttle'],
     ['RequestLimitExceeded', { name: 'RequestLimitExceeded' }, 'throttle'],
     ['HTTP 500', { name: 'InternalServerError', $metadata: { httpStatusCode: 500 } }, 'transient'],
@@ -228,7 +288,13 @@ describe('progress lines', () => {
   test('one line per interval of the injected clock, with done, rate and ETA', () => {
     let now = 0
     const lines: string[] = []
-    const p = new Progress({ label: 'Restore t', logger: silentLogger(lines), clock: () => now, total: 1000, intervalMs: 5000 })
+    const p = new Progress({
+      label: 'Restore t',
+      logger: silentLogger(lines),
+      clock: () => now,
+      total: 1000,
+      intervalMs: 5000
+    })
     now = 1000
     p.add(100)
     expect(lines).toEqual([])
@@ -259,7 +325,9 @@ test.each([
 })
 
 test('TOOL_VERSION recorded in manifests equals package.json version', () => {
-  const pkg = JSON.parse(readFileSync(join(import.meta.dirname, '..', '..', 'package.json'), 'utf8')) as { version: string }
+  const pkg = JSON.parse(readFileSync(join(import.meta.dirname, '..', '..', 'package.json'), 'utf8')) as {
+    version: string
+  }
   expect(TOOL_VERSION).toBe(pkg.version)
 })
 
@@ -279,22 +347,39 @@ describe('legacy reader: streams {"Items":[...]} without holding the file', () =
   }
 
   test('strings with braces, brackets, quotes and escapes; Items not first; across 1 MB chunks; gzip too', async () => {
-    const items: WireItem[] = Array.from({ length: 6000 }, (_, i) => ({ pk: { S: `k${i} {[\\"]} "x" \\ ] }` }, v: { L: [{ M: { a: { S: '}]'.repeat(i % 7) } } }] } }))
-    const text = JSON.stringify({ Count: 6000, ScannedCount: 6000, LastEvaluatedKey: { pk: { S: 'Items' } }, Items: items, ConsumedCapacity: null }, null, 4)
+    const items: WireItem[] = Array.from({ length: 6000 }, (_, i) => ({
+      pk: { S: `k${i} {[\\"]} "x" \\ ] }` },
+      v: { L: [{ M: { a: { S: '}]'.repeat(i % 7) } } }] }
+    }))
+    const text = JSON.stringify(
+      {
+        Count: 6000,
+        ScannedCount: 6000,
+        LastEvaluatedKey: { pk: { S: 'Items' } },
+        Items: items,
+        ConsumedCapacity: null
+      },
+      null,
+      4
+    )
     expect(text.length).toBeGreaterThan(2 * 1024 * 1024)
     await writeFile(join(dir, 'plain.json'), text)
     await writeFile(join(dir, 'zipped.json.gz'), gzipSync(text))
     const plain = await readAll(join(dir, 'plain.json'))
-    expect(plain.map((p) => p.item)).toEqual(items)
+    expect(plain.map(p => p.item)).toEqual(items)
     expect(plain[0]?.line).toBe(text.slice(0, text.indexOf('{\n            "pk"')).split('\n').length)
-    expect((await readAll(join(dir, 'zipped.json.gz'))).map((p) => p.item)).toEqual(items)
-    expect((await readAll(join(dir, 'plain.json'), 5990)).map((p) => p.item)).toEqual(items.slice(5990))
+    expect((await readAll(join(dir, 'zipped.json.gz'))).map(p => p.item)).toEqual(items)
+    expect((await readAll(join(dir, 'plain.json'), 5990)).map(p => p.item)).toEqual(items.slice(5990))
   })
 
   test.each([
     ['no Items array', '{"Count":0}', 'no top-level "Items" array'],
     ['a bare array', '[{"a":{"S":"x"}}]', 'expected a JSON object like {"Items":[...]}'],
-    ['an element that is not an object', '{"Items":[{"a":{"S":"x"}}, 1]}', 'line 1: Items[1] is not an object'],
+    [
+      'an element that is not an object',
+      '{"Items":[{"a":{"S":"x"}}, 1]}',
+      'line 1: Items[1] is not an object'
+    ],
     ['truncated', '{"Items":[{"a":{"S":"x"}},{"a":', 'truncated: the JSON ends at line 1 inside Items[1]']
   ])('refuses %s', async (_name, text, message) => {
     const file = join(dir, 'bad.json')

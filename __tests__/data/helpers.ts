@@ -2,7 +2,15 @@
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { BatchWriteItemCommand, CreateTableCommand, DynamoDBClient, ScanCommand, type AttributeValue, type KeySchemaElement, type ScalarAttributeType } from '@aws-sdk/client-dynamodb'
+import {
+  BatchWriteItemCommand,
+  CreateTableCommand,
+  DynamoDBClient,
+  ScanCommand,
+  type AttributeValue,
+  type KeySchemaElement,
+  type ScalarAttributeType
+} from '@aws-sdk/client-dynamodb'
 import { canonicalItem } from '../../src/data/digest.js'
 import { sdkItemToWire, type SdkItem, type WireItem, type WireValue } from '../../src/data/dynamodb-json.js'
 import type { Logger } from '../../src/types.js'
@@ -10,11 +18,16 @@ import type { Logger } from '../../src/types.js'
 export const REGION = 'us-east-1'
 
 export function client(endpoint: string, maxAttempts = 1): DynamoDBClient {
-  return new DynamoDBClient({ endpoint, region: REGION, credentials: { accessKeyId: 'test', secretAccessKey: 'test' }, maxAttempts })
+  return new DynamoDBClient({
+    endpoint,
+    region: REGION,
+    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+    maxAttempts
+  })
 }
 
 export function silentLogger(lines: string[] = []): Logger {
-  return { info: (m) => lines.push(m), warning: (m) => lines.push(`warning: ${m}`), debug: () => undefined }
+  return { info: m => lines.push(m), warning: m => lines.push(`warning: ${m}`), debug: () => undefined }
 }
 
 export const noSleep = async (): Promise<void> => undefined
@@ -26,19 +39,31 @@ export async function tempDir(): Promise<{ dir: string; cleanup: () => Promise<v
 
 export type KeyDef = { name: string; type: ScalarAttributeType }
 
-export async function createTable(ddb: DynamoDBClient, name: string, hash: KeyDef, range?: KeyDef): Promise<void> {
+export async function createTable(
+  ddb: DynamoDBClient,
+  name: string,
+  hash: KeyDef,
+  range?: KeyDef
+): Promise<void> {
   const KeySchema: KeySchemaElement[] = [{ AttributeName: hash.name, KeyType: 'HASH' }]
   const AttributeDefinitions = [{ AttributeName: hash.name, AttributeType: hash.type }]
   if (range !== undefined) {
     KeySchema.push({ AttributeName: range.name, KeyType: 'RANGE' })
     AttributeDefinitions.push({ AttributeName: range.name, AttributeType: range.type })
   }
-  await ddb.send(new CreateTableCommand({ TableName: name, KeySchema, AttributeDefinitions, BillingMode: 'PAY_PER_REQUEST' }))
+  await ddb.send(
+    new CreateTableCommand({
+      TableName: name,
+      KeySchema,
+      AttributeDefinitions,
+      BillingMode: 'PAY_PER_REQUEST'
+    })
+  )
 }
 
 export async function putAll(ddb: DynamoDBClient, table: string, items: SdkItem[]): Promise<void> {
   for (let i = 0; i < items.length; i += 25) {
-    let req = items.slice(i, i + 25).map((Item) => ({ PutRequest: { Item } }))
+    let req = items.slice(i, i + 25).map(Item => ({ PutRequest: { Item } }))
     while (req.length > 0) {
       const out = await ddb.send(new BatchWriteItemCommand({ RequestItems: { [table]: req } }))
       req = (out.UnprocessedItems?.[table] ?? []) as typeof req
@@ -66,13 +91,23 @@ function sortKeysDeep(v: WireValue): unknown {
 
 /** Map keys sorted, everything else exactly as stored (number spelling, set order, base64). */
 export function exactItem(item: WireItem): Record<string, unknown> {
-  return Object.fromEntries(Object.keys(item).sort().map((k) => [k, sortKeysDeep(item[k] as WireValue)]))
+  return Object.fromEntries(
+    Object.keys(item)
+      .sort()
+      .map(k => [k, sortKeysDeep(item[k] as WireValue)])
+  )
 }
 
 /** The table's items in a form that compares byte-exact: sorted list of exact JSON texts. */
-export async function tableSnapshot(ddb: DynamoDBClient, table: string): Promise<{ exact: string[]; canonical: string[] }> {
+export async function tableSnapshot(
+  ddb: DynamoDBClient,
+  table: string
+): Promise<{ exact: string[]; canonical: string[] }> {
   const wire = (await scanAll(ddb, table)).map(sdkItemToWire)
-  return { exact: wire.map((w) => JSON.stringify(exactItem(w))).sort(), canonical: wire.map(canonicalItem).sort() }
+  return {
+    exact: wire.map(w => JSON.stringify(exactItem(w))).sort(),
+    canonical: wire.map(canonicalItem).sort()
+  }
 }
 
 /** A mixed ~400-byte item (bench-like) with key pk=S, sk=N. */
@@ -90,7 +125,9 @@ export function plainItem(i: number): SdkItem {
 }
 
 function deepMap(depth: number): AttributeValue {
-  return depth === 0 ? { S: 'bottom 🌊' } : { M: { [`level${depth}`]: deepMap(depth - 1), n: { N: String(depth) } } }
+  return depth === 0
+    ? { S: 'bottom 🌊' }
+    : { M: { [`level${depth}`]: deepMap(depth - 1), n: { N: String(depth) } } }
 }
 
 /**
@@ -112,7 +149,16 @@ export function trickyItems(big = { string: 400 * 1024 - 200, binary: 400 * 1024
       t: { BOOL: true },
       f: { BOOL: false },
       nul: { NULL: true },
-      l: { L: [{ S: 'x' }, { N: '-0.5' }, { NULL: true }, { L: [] }, { M: {} }, { B: Uint8Array.from([1, 2, 3]) }] },
+      l: {
+        L: [
+          { S: 'x' },
+          { N: '-0.5' },
+          { NULL: true },
+          { L: [] },
+          { M: {} },
+          { B: Uint8Array.from([1, 2, 3]) }
+        ]
+      },
       m: { M: { inner: { S: 'y' }, list: { L: [{ BOOL: false }] } } }
     },
     {
@@ -125,10 +171,26 @@ export function trickyItems(big = { string: 400 * 1024 - 200, binary: 400 * 1024
     },
     { pk: { S: 'numbers' }, sk: { N: '-1E-130' }, note: { S: 'negative tiny range key' } },
     { pk: { S: 'numbers' }, sk: { N: '1E+125' }, note: { S: 'huge range key' } },
-    { pk: { S: 'empty' }, sk: { N: '0' }, emptyS: { S: '' }, emptyB: { B: new Uint8Array(0) }, emptyL: { L: [] }, emptyM: { M: {} } },
-    { pk: { S: '𝄞 astral 😀 𠜎 \u{10FFFD} key' }, sk: { N: '7' }, text: { S: 'emoji 👩‍👩‍👧 and 𝔘𝔫𝔦𝔠𝔬𝔡𝔢, tab\t nl\n quote" backslash\\ nul\u0000' } },
+    {
+      pk: { S: 'empty' },
+      sk: { N: '0' },
+      emptyS: { S: '' },
+      emptyB: { B: new Uint8Array(0) },
+      emptyL: { L: [] },
+      emptyM: { M: {} }
+    },
+    {
+      pk: { S: '𝄞 astral 😀 𠜎 \u{10FFFD} key' },
+      sk: { N: '7' },
+      text: { S: 'emoji 👩‍👩‍👧 and 𝔘𝔫𝔦𝔠𝔬𝔡𝔢, tab\t nl\n quote" backslash\\ nul\u0000' }
+    },
     { pk: { S: 'deep' }, sk: { N: '10' }, deep: deepMap(10) },
-    { pk: { S: 'binary' }, sk: { N: '1' }, all: { B: everyByte }, reversed: { B: everyByte.slice().reverse() } },
+    {
+      pk: { S: 'binary' },
+      sk: { N: '1' },
+      all: { B: everyByte },
+      reversed: { B: everyByte.slice().reverse() }
+    },
     { pk: { S: 'big' }, sk: { N: '1' }, payload: { S: 'p'.repeat(big.string) } },
     { pk: { S: 'big' }, sk: { N: '2' }, payload: { B: new Uint8Array(big.binary).fill(0xab) } }
   ]

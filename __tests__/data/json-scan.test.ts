@@ -5,19 +5,52 @@ import { scanPageWire } from '../../src/data/raw-scan.js'
 
 describe('splitTopLevelArray / splitTopLevelArrayBytes: the elements of one top-level array, as text (from text or from UTF-8 bytes)', () => {
   test.each<[string, string, string[] | null, string | null]>([
-    ['Items first', '{"Items":[{"a":{"S":"x"}},{"b":{"N":"1"}}],"Count":2}', ['{"a":{"S":"x"}}', '{"b":{"N":"1"}}'], '{"Items":[],"Count":2}'],
-    ['Items after a key object that mentions Items', '{"LastEvaluatedKey":{"Items":{"S":"["}},"Items":[{"a":{"S":"]}"}}]}', ['{"a":{"S":"]}"}}'], '{"LastEvaluatedKey":{"Items":{"S":"["}},"Items":[]}'],
-    ['escaped quotes and backslashes in strings', '{"Items":[{"s":{"S":"a\\"b\\\\"}},{"t":{"S":"\\\\\\""}}]}', ['{"s":{"S":"a\\"b\\\\"}}', '{"t":{"S":"\\\\\\""}}'], '{"Items":[]}'],
-    ['a value string equal to the key is not the key', '{"X":"Items","Items":[{}]}', ['{}'], '{"X":"Items","Items":[]}'],
+    [
+      'Items first',
+      '{"Items":[{"a":{"S":"x"}},{"b":{"N":"1"}}],"Count":2}',
+      ['{"a":{"S":"x"}}', '{"b":{"N":"1"}}'],
+      '{"Items":[],"Count":2}'
+    ],
+    [
+      'Items after a key object that mentions Items',
+      '{"LastEvaluatedKey":{"Items":{"S":"["}},"Items":[{"a":{"S":"]}"}}]}',
+      ['{"a":{"S":"]}"}}'],
+      '{"LastEvaluatedKey":{"Items":{"S":"["}},"Items":[]}'
+    ],
+    [
+      'escaped quotes and backslashes in strings',
+      '{"Items":[{"s":{"S":"a\\"b\\\\"}},{"t":{"S":"\\\\\\""}}]}',
+      ['{"s":{"S":"a\\"b\\\\"}}', '{"t":{"S":"\\\\\\""}}'],
+      '{"Items":[]}'
+    ],
+    [
+      'a value string equal to the key is not the key',
+      '{"X":"Items","Items":[{}]}',
+      ['{}'],
+      '{"X":"Items","Items":[]}'
+    ],
     ['empty array', '{"Count":0,"Items":[]}', [], '{"Count":0,"Items":[]}'],
-    ['whitespace', '{ "Items" : [ {"a":{"L":[{"S":"x"}]}} , {"b":{"M":{}}} ] }', ['{"a":{"L":[{"S":"x"}]}}', '{"b":{"M":{}}}'], '{ "Items" : [] }'],
-    ['multi-byte characters next to quotes and brackets', '{"Items":[{"é":{"S":"😀\\"]}ü"}}],"Count":1}', ['{"é":{"S":"😀\\"]}ü"}}'], '{"Items":[],"Count":1}'],
+    [
+      'whitespace',
+      '{ "Items" : [ {"a":{"L":[{"S":"x"}]}} , {"b":{"M":{}}} ] }',
+      ['{"a":{"L":[{"S":"x"}]}}', '{"b":{"M":{}}}'],
+      '{ "Items" : [] }'
+    ],
+    [
+      'multi-byte characters next to quotes and brackets',
+      '{"Items":[{"é":{"S":"😀\\"]}ü"}}],"Count":1}',
+      ['{"é":{"S":"😀\\"]}ü"}}'],
+      '{"Items":[],"Count":1}'
+    ],
     ['no such array', '{"Count":0}', null, null]
   ])('%s', (_name, text, elements, rest) => {
     const out = splitTopLevelArray(text, 'Items')
     expect(out?.elements ?? null).toEqual(elements)
     expect(out?.rest ?? null).toBe(rest)
-    if (out !== null) expect(out.elements.map((e) => JSON.parse(e) as unknown)).toEqual((JSON.parse(text) as { Items: unknown[] }).Items)
+    if (out !== null)
+      expect(out.elements.map(e => JSON.parse(e) as unknown)).toEqual(
+        (JSON.parse(text) as { Items: unknown[] }).Items
+      )
     const fromBytes = splitTopLevelArrayBytes(new TextEncoder().encode(text), 'Items')
     expect(fromBytes?.elements ?? null).toEqual(elements)
     expect(fromBytes?.rest.toString('utf8') ?? null).toBe(rest)
@@ -26,10 +59,17 @@ describe('splitTopLevelArray / splitTopLevelArrayBytes: the elements of one top-
 
 test('scanPageWire falls back to the decoded items when the middleware cannot run (mocked client)', async () => {
   const mock = mockClient(DynamoDBClient)
-  mock.on(ScanCommand).resolves({ Items: [{ pk: { S: 'a' }, b: { B: Uint8Array.from([0, 255]) }, n: { N: '1E+125' } }], LastEvaluatedKey: { pk: { S: 'a' } } })
+  mock
+    .on(ScanCommand)
+    .resolves({
+      Items: [{ pk: { S: 'a' }, b: { B: Uint8Array.from([0, 255]) }, n: { N: '1E+125' } }],
+      LastEvaluatedKey: { pk: { S: 'a' } }
+    })
   try {
     const page = await scanPageWire(new DynamoDBClient({ region: 'us-east-1' }), { TableName: 't' })
-    expect(page.texts.map((t) => JSON.parse(t) as unknown)).toEqual([{ pk: { S: 'a' }, b: { B: 'AP8=' }, n: { N: '1E+125' } }])
+    expect(page.texts.map(t => JSON.parse(t) as unknown)).toEqual([
+      { pk: { S: 'a' }, b: { B: 'AP8=' }, n: { N: '1E+125' } }
+    ])
     expect(page.lastEvaluatedKey).toEqual({ pk: { S: 'a' } })
   } finally {
     mock.restore()

@@ -6,7 +6,17 @@ import { exportTable } from '../../src/data/export.js'
 import { restoreTable } from '../../src/data/restore.js'
 import { verifyTable } from '../../src/data/verify.js'
 import { startMoto, type MotoServer } from '../../test-support/moto.js'
-import { client, createTable, noSleep, plainItem, putAll, silentLogger, tableSnapshot, tempDir, trickyItems } from './helpers.js'
+import {
+  client,
+  createTable,
+  noSleep,
+  plainItem,
+  putAll,
+  silentLogger,
+  tableSnapshot,
+  tempDir,
+  trickyItems
+} from './helpers.js'
 
 let moto: MotoServer
 let ddb: DynamoDBClient
@@ -27,20 +37,46 @@ test('tricky items survive export → restore → verify on moto byte-exact', as
   await createTable(ddb, 'moto-src', { name: 'pk', type: 'S' }, { name: 'sk', type: 'N' })
   await createTable(ddb, 'moto-dst', { name: 'pk', type: 'S' }, { name: 'sk', type: 'N' })
   // moto's item limit is 405,000 of its own measure, binary counted at its base64 length.
-  const items = [...trickyItems({ string: 395_000, binary: 295_000 }), ...Array.from({ length: 40 }, (_, i) => plainItem(i))]
+  const items = [
+    ...trickyItems({ string: 395_000, binary: 295_000 }),
+    ...Array.from({ length: 40 }, (_, i) => plainItem(i))
+  ]
   await putAll(ddb, 'moto-src', items)
   const dir = join(tmp.dir, 'moto')
-  const manifest = await exportTable(ddb, { table: 'moto-src', dir, region: 'us-east-1', segments: 2, logger: silentLogger(), sleep: noSleep })
-  expect(manifest).toMatchObject({ itemCount: items.length, table: { accountId: '123456789012', region: 'us-east-1' } })
-  await restoreTable(ddb, { manifestPath: join(dir, 'manifest.json'), table: 'moto-dst', logger: silentLogger(), sleep: noSleep })
+  const manifest = await exportTable(ddb, {
+    table: 'moto-src',
+    dir,
+    region: 'us-east-1',
+    segments: 2,
+    logger: silentLogger(),
+    sleep: noSleep
+  })
+  expect(manifest).toMatchObject({
+    itemCount: items.length,
+    table: { accountId: '123456789012', region: 'us-east-1' }
+  })
+  await restoreTable(ddb, {
+    manifestPath: join(dir, 'manifest.json'),
+    table: 'moto-dst',
+    logger: silentLogger(),
+    sleep: noSleep
+  })
   const [src, dst] = await Promise.all([tableSnapshot(ddb, 'moto-src'), tableSnapshot(ddb, 'moto-dst')])
   expect(dst.exact).toEqual(src.exact)
-  await verifyTable(ddb, { table: 'moto-dst', expected: { itemCount: manifest.itemCount, contentDigest: manifest.contentDigest.value }, logger: silentLogger() })
+  await verifyTable(ddb, {
+    table: 'moto-dst',
+    expected: { itemCount: manifest.itemCount, contentDigest: manifest.contentDigest.value },
+    logger: silentLogger()
+  })
 })
 
 test('an on-demand backup on moto is AVAILABLE and described by its ARN', async () => {
   await createTable(ddb, 'moto-backup', { name: 'pk', type: 'S' })
-  const b = await createOnDemandBackup(ddb, { table: 'moto-backup', backupName: 'orphan-guard-test', sleep: noSleep })
+  const b = await createOnDemandBackup(ddb, {
+    table: 'moto-backup',
+    backupName: 'orphan-guard-test',
+    sleep: noSleep
+  })
   expect(b).toMatchObject({ status: 'AVAILABLE', name: 'orphan-guard-test' })
   expect(b.arn).toMatch(/^arn:aws:dynamodb:us-east-1:123456789012:table\/moto-backup\/backup\//)
   await expect(describeBackup(ddb, b.arn)).resolves.toMatchObject({ arn: b.arn, status: 'AVAILABLE' })

@@ -11,7 +11,7 @@ const [endpoint, manifestPath, table, delayMs] = process.argv.slice(2) as [strin
 const real = client(endpoint)
 const slow = {
   send: (async (command: unknown) => {
-    if (command instanceof BatchWriteItemCommand) await new Promise((r) => setTimeout(r, Number(delayMs)))
+    if (command instanceof BatchWriteItemCommand) await new Promise(r => setTimeout(r, Number(delayMs)))
     return real.send(command as never)
   }) as typeof real.send
 }
@@ -21,7 +21,7 @@ const report = await restoreTable(slow, {
   concurrency: 2,
   initialConcurrency: 2,
   checkpointIntervalMs: 0,
-  logger: { info: (m) => console.log(m), warning: (m) => console.log(m), debug: () => undefined }
+  logger: { info: m => console.log(m), warning: m => console.log(m), debug: () => undefined }
 })
 console.log(JSON.stringify(report))
 real.destroy()

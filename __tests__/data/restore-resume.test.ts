@@ -7,7 +7,17 @@ import { restoreTable } from '../../src/data/restore.js'
 import { verifyTable } from '../../src/data/verify.js'
 import type { Checkpoint } from '../../src/data/checkpoint.js'
 import { startDynalite, type RunningDynalite } from '../../test-support/dynalite.js'
-import { client, createTable, noSleep, plainItem, putAll, scanAll, silentLogger, tableSnapshot, tempDir } from './helpers.js'
+import {
+  client,
+  createTable,
+  noSleep,
+  plainItem,
+  putAll,
+  scanAll,
+  silentLogger,
+  tableSnapshot,
+  tempDir
+} from './helpers.js'
 
 let db: RunningDynalite
 let ddb: DynamoDBClient
@@ -21,7 +31,11 @@ beforeAll(async () => {
   ddb = client(db.endpoint)
   tmp = await tempDir()
   await createTable(ddb, 'source', PK, SK)
-  await putAll(ddb, 'source', Array.from({ length: ITEMS }, (_, i) => plainItem(i)))
+  await putAll(
+    ddb,
+    'source',
+    Array.from({ length: ITEMS }, (_, i) => plainItem(i))
+  )
 })
 afterAll(async () => {
   ddb.destroy()
@@ -39,19 +53,41 @@ async function readJson<T>(path: string): Promise<T | null> {
 
 test('a restore killed with SIGKILL mid-way, started again, completes without redoing finished work and reports resumed', async () => {
   const dir = join(tmp.dir, 'backup')
-  const manifest = await exportTable(ddb, { table: 'source', dir, region: 'us-east-1', segments: 2, logger: silentLogger(), sleep: noSleep })
+  const manifest = await exportTable(ddb, {
+    table: 'source',
+    dir,
+    region: 'us-east-1',
+    segments: 2,
+    logger: silentLogger(),
+    sleep: noSleep
+  })
   await createTable(ddb, 'target', PK, SK)
   const manifestPath = join(dir, 'manifest.json')
   const checkpointPath = join(dir, 'restore-checkpoint.json')
 
-  const child = spawn(process.execPath, ['--no-warnings', '--import', './scripts/register-ts.mjs', '__tests__/data/restore-child.ts', db.endpoint, manifestPath, 'target', '15'], {
-    cwd: join(import.meta.dirname, '..', '..'),
-    stdio: ['ignore', 'pipe', 'pipe']
-  })
+  const child = spawn(
+    process.execPath,
+    [
+      '--no-warnings',
+      '--import',
+      './scripts/register-ts.mjs',
+      '__tests__/data/restore-child.ts',
+      db.endpoint,
+      manifestPath,
+      'target',
+      '15'
+    ],
+    {
+      cwd: join(import.meta.dirname, '..', '..'),
+      stdio: ['ignore', 'pipe', 'pipe']
+    }
+  )
   let output = ''
   child.stdout.on('data', (d: Buffer) => (output += d.toString()))
   child.stderr.on('data', (d: Buffer) => (output += d.toString()))
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (_code, signal) => resolve(signal === null ? _code : -1)))
+  const exited = new Promise<number | null>(resolve =>
+    child.on('exit', (_code, signal) => resolve(signal === null ? _code : -1))
+  )
 
   // Kill it once the checkpoint shows real progress (well before the end).
   const deadline = Date.now() + 30_000
@@ -59,7 +95,7 @@ test('a restore killed with SIGKILL mid-way, started again, completes without re
   while (Date.now() < deadline) {
     seen = await readJson<Checkpoint>(checkpointPath)
     if (seen !== null && seen.itemsDone >= 300) break
-    await new Promise((r) => setTimeout(r, 10))
+    await new Promise(r => setTimeout(r, 10))
   }
   child.kill('SIGKILL')
   expect(await exited).toBe(-1)
@@ -72,7 +108,12 @@ test('a restore killed with SIGKILL mid-way, started again, completes without re
   expect(partial).toBeGreaterThanOrEqual(atKill?.itemsDone ?? 0)
   expect(partial).toBeLessThan(ITEMS)
 
-  const report = await restoreTable(ddb, { manifestPath, table: 'target', logger: silentLogger(), sleep: noSleep })
+  const report = await restoreTable(ddb, {
+    manifestPath,
+    table: 'target',
+    logger: silentLogger(),
+    sleep: noSleep
+  })
   expect(report.resumed).toBe(true)
   expect(report.itemsSkipped).toBe(atKill?.itemsDone)
   // Only the in-flight window beyond the checkpoint (≤ 2 batches of 25) is sent twice.
@@ -80,7 +121,11 @@ test('a restore killed with SIGKILL mid-way, started again, completes without re
   expect(report.itemsWritten + report.itemsSkipped).toBe(ITEMS)
 
   expect((await tableSnapshot(ddb, 'target')).exact).toEqual((await tableSnapshot(ddb, 'source')).exact)
-  await verifyTable(ddb, { table: 'target', expected: { itemCount: manifest.itemCount, contentDigest: manifest.contentDigest.value }, logger: silentLogger() })
+  await verifyTable(ddb, {
+    table: 'target',
+    expected: { itemCount: manifest.itemCount, contentDigest: manifest.contentDigest.value },
+    logger: silentLogger()
+  })
 
   // Running it once more is a no-op that says so.
   const again = await restoreTable(ddb, { manifestPath, table: 'target', logger: silentLogger() })

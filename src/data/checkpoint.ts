@@ -37,7 +37,13 @@ export async function readCheckpoint(path: string): Promise<Checkpoint | null> {
   }
   try {
     const c = JSON.parse(text) as Partial<Checkpoint>
-    if (c.format !== CHECKPOINT_FORMAT || typeof c.fileIndex !== 'number' || typeof c.offset !== 'number' || typeof c.itemsDone !== 'number') return null
+    if (
+      c.format !== CHECKPOINT_FORMAT ||
+      typeof c.fileIndex !== 'number' ||
+      typeof c.offset !== 'number' ||
+      typeof c.itemsDone !== 'number'
+    )
+      return null
     return c as Checkpoint
   } catch {
     // Cannot happen with atomic writes unless someone edited it; starting over is safe (idempotent puts).

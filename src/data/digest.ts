@@ -67,7 +67,7 @@ function canonicalValue(v: WireValue): string {
     case 'B':
       return `B${x as string}`
     case 'SS':
-      return `SS[${sortedJoin((x as string[]).map((s) => JSON.stringify(s)))}]`
+      return `SS[${sortedJoin((x as string[]).map(s => JSON.stringify(s)))}]`
     case 'NS':
       return `NS[${sortedJoin((x as string[]).map(normalizeNumber))}]`
     case 'BS':
@@ -180,13 +180,13 @@ class TextCanonicalizer {
         break
       case '"NS"':
         out = `NS[${this.literalArray()
-          .map((l) => normalizeNumber(l.slice(1, -1)))
+          .map(l => normalizeNumber(l.slice(1, -1)))
           .sort()
           .join(',')}]`
         break
       case '"BS"':
         out = `BS[${this.literalArray()
-          .map((l) => l.slice(1, -1))
+          .map(l => l.slice(1, -1))
           .sort()
           .join(',')}]`
         break
@@ -250,10 +250,12 @@ class TextCanonicalizer {
     if (pairs.length > 1) {
       pairs.sort(byName)
       // A duplicate name: JSON.parse keeps the last value; leave that to the slow path.
-      for (let i = 1; i < pairs.length; i++) if ((pairs[i - 1] as [string, string])[0] === (pairs[i] as [string, string])[0]) throw NOT_FAST
+      for (let i = 1; i < pairs.length; i++)
+        if ((pairs[i - 1] as [string, string])[0] === (pairs[i] as [string, string])[0]) throw NOT_FAST
     }
     let out = '{'
-    for (let i = 0; i < pairs.length; i++) out += i === 0 ? (pairs[i] as [string, string])[1] : `,${(pairs[i] as [string, string])[1]}`
+    for (let i = 0; i < pairs.length; i++)
+      out += i === 0 ? (pairs[i] as [string, string])[1] : `,${(pairs[i] as [string, string])[1]}`
     return `${out}}`
   }
 
@@ -314,7 +316,12 @@ export class ContentDigest {
     let carry = 0
     for (let i = 7; i >= 0; i--) {
       const j = i * 4
-      const word = ((h.charCodeAt(j) << 24) | (h.charCodeAt(j + 1) << 16) | (h.charCodeAt(j + 2) << 8) | h.charCodeAt(j + 3)) >>> 0
+      const word =
+        ((h.charCodeAt(j) << 24) |
+          (h.charCodeAt(j + 1) << 16) |
+          (h.charCodeAt(j + 2) << 8) |
+          h.charCodeAt(j + 3)) >>>
+        0
       const sum = (this.limbs[i] as number) + word + carry
       carry = sum >= TWO32 ? 1 : 0
       this.limbs[i] = carry === 1 ? sum - TWO32 : sum
@@ -331,6 +338,6 @@ export class ContentDigest {
   }
 
   hex(): string {
-    return this.limbs.map((l) => l.toString(16).padStart(8, '0')).join('')
+    return this.limbs.map(l => l.toString(16).padStart(8, '0')).join('')
   }
 }

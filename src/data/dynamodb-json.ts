@@ -39,7 +39,7 @@ function valueToWire(v: AttributeValue): WireValue {
   }
   if (v.L !== undefined) {
     let changed = false
-    const l = v.L.map((e) => {
+    const l = v.L.map(e => {
       const w = valueToWire(e)
       if (w !== (e as unknown)) changed = true
       return w
@@ -88,16 +88,21 @@ function base64ToBytes(s: unknown, path: string): Uint8Array {
 }
 
 function stringArray(a: unknown, path: string, type: string): string[] {
-  if (!Array.isArray(a) || a.some((x) => typeof x !== 'string')) throw new WireFormatError(path, `${type} must be an array of strings`)
+  if (!Array.isArray(a) || a.some(x => typeof x !== 'string'))
+    throw new WireFormatError(path, `${type} must be an array of strings`)
   return a as string[]
 }
 
 function valueFromWire(v: unknown, path: string): AttributeValue {
-  if (v === null || typeof v !== 'object' || Array.isArray(v)) throw new WireFormatError(path, 'attribute value must be an object like {"S":"..."}')
+  if (v === null || typeof v !== 'object' || Array.isArray(v))
+    throw new WireFormatError(path, 'attribute value must be an object like {"S":"..."}')
   const keys = Object.keys(v)
   const type = keys[0]
   if (keys.length !== 1 || type === undefined || !TYPE_KEYS.has(type)) {
-    throw new WireFormatError(path, `attribute value must have exactly one of ${[...TYPE_KEYS].join(', ')}; found ${JSON.stringify(keys)}`)
+    throw new WireFormatError(
+      path,
+      `attribute value must have exactly one of ${[...TYPE_KEYS].join(', ')}; found ${JSON.stringify(keys)}`
+    )
   }
   const x = (v as Record<string, unknown>)[type]
   switch (type) {
@@ -129,18 +134,21 @@ function valueFromWire(v: unknown, path: string): AttributeValue {
 
 /** Parses (and validates) a DynamoDB JSON item into SDK attribute values. */
 export function wireItemToSdk(item: unknown, path = 'Item'): SdkItem {
-  if (item === null || typeof item !== 'object' || Array.isArray(item)) throw new WireFormatError(path, 'must be an object of attributes')
+  if (item === null || typeof item !== 'object' || Array.isArray(item))
+    throw new WireFormatError(path, 'must be an object of attributes')
   const out: SdkItem = {}
   for (const [k, v] of Object.entries(item)) out[k] = valueFromWire(v, `${path}.${k}`)
   return out
 }
 
 function checkBase64(s: unknown, path: string): void {
-  if (typeof s !== 'string' || s.length % 4 !== 0 || !/^[A-Za-z0-9+/]*={0,2}$/.test(s)) throw new WireFormatError(path, 'binary value is not base64 text')
+  if (typeof s !== 'string' || s.length % 4 !== 0 || !/^[A-Za-z0-9+/]*={0,2}$/.test(s))
+    throw new WireFormatError(path, 'binary value is not base64 text')
 }
 
 function checkValue(v: unknown, path: () => string): void {
-  if (v === null || typeof v !== 'object' || Array.isArray(v)) throw new WireFormatError(path(), 'attribute value must be an object like {"S":"..."}')
+  if (v === null || typeof v !== 'object' || Array.isArray(v))
+    throw new WireFormatError(path(), 'attribute value must be an object like {"S":"..."}')
   let type: string | undefined
   let n = 0
   for (const k in v) {
@@ -148,7 +156,10 @@ function checkValue(v: unknown, path: () => string): void {
     n++
   }
   if (n !== 1 || type === undefined || !TYPE_KEYS.has(type)) {
-    throw new WireFormatError(path(), `attribute value must have exactly one of ${[...TYPE_KEYS].join(', ')}; found ${JSON.stringify(Object.keys(v))}`)
+    throw new WireFormatError(
+      path(),
+      `attribute value must have exactly one of ${[...TYPE_KEYS].join(', ')}; found ${JSON.stringify(Object.keys(v))}`
+    )
   }
   const x = (v as Record<string, unknown>)[type]
   switch (type) {
@@ -182,6 +193,7 @@ function checkValue(v: unknown, path: () => string): void {
 
 /** Throws WireFormatError (with the attribute path) unless `item` is valid DynamoDB JSON; allocates nothing when it is. */
 export function checkWireItem(item: unknown, path = 'Item'): asserts item is WireItem {
-  if (item === null || typeof item !== 'object' || Array.isArray(item)) throw new WireFormatError(path, 'must be an object of attributes')
+  if (item === null || typeof item !== 'object' || Array.isArray(item))
+    throw new WireFormatError(path, 'must be an object of attributes')
   for (const k in item) checkValue((item as Record<string, unknown>)[k], () => `${path}.${k}`)
 }

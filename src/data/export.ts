@@ -13,13 +13,27 @@ import { createGzip, constants as zlibConstants } from 'node:zlib'
 import { createHash } from 'node:crypto'
 import { pipeline } from 'node:stream/promises'
 import { Transform } from 'node:stream'
-import { DescribeTableCommand, type AttributeValue, type DynamoDBClient, type TableDescription } from '@aws-sdk/client-dynamodb'
+import {
+  DescribeTableCommand,
+  type AttributeValue,
+  type DynamoDBClient,
+  type TableDescription
+} from '@aws-sdk/client-dynamodb'
 import { OperationError, errorMessage } from '../errors.js'
 import type { Logger } from '../types.js'
 import { ContentDigest, DIGEST_ALGORITHM } from './digest.js'
 import { scanPageWire } from './raw-scan.js'
 import type { WireItem } from './dynamodb-json.js'
-import { MANIFEST_FILE, MANIFEST_FORMAT, TOOL_NAME, TOOL_VERSION, writeManifest, type BackupManifest, type DataFileEntry, type KeyAttribute } from './manifest.js'
+import {
+  MANIFEST_FILE,
+  MANIFEST_FORMAT,
+  TOOL_NAME,
+  TOOL_VERSION,
+  writeManifest,
+  type BackupManifest,
+  type DataFileEntry,
+  type KeyAttribute
+} from './manifest.js'
 import { Progress } from './progress.js'
 import { realSleep, withRetries, type Sleep } from './retry.js'
 
@@ -73,11 +87,14 @@ export function chooseSegments(tableSizeBytes: number | undefined): number {
 }
 
 export function keyAttributes(t: TableDescription): KeyAttribute[] {
-  const types = new Map((t.AttributeDefinitions ?? []).map((d) => [d.AttributeName, d.AttributeType]))
-  return (t.KeySchema ?? []).map((k) => {
+  const types = new Map((t.AttributeDefinitions ?? []).map(d => [d.AttributeName, d.AttributeType]))
+  return (t.KeySchema ?? []).map(k => {
     const attributeType = types.get(k.AttributeName)
     if (attributeType !== 'S' && attributeType !== 'N' && attributeType !== 'B') {
-      throw new OperationError(`Table ${t.TableName}: key attribute ${k.AttributeName} has no S/N/B type in AttributeDefinitions`, 'nothing was written')
+      throw new OperationError(
+        `Table ${t.TableName}: key attribute ${k.AttributeName} has no S/N/B type in AttributeDefinitions`,
+        'nothing was written'
+      )
     }
     return { name: k.AttributeName as string, type: k.KeyType as 'HASH' | 'RANGE', attributeType }
   })
@@ -125,7 +142,13 @@ class DataFileWriter {
   async close(): Promise<DataFileEntry> {
     this.gzip.end()
     await this.done
-    return { path: this.relPath, sha256: this.tap.hash.digest('hex'), items: this.items, bytes: this.tap.bytes, uncompressedBytes: this.uncompressedBytes }
+    return {
+      path: this.relPath,
+      sha256: this.tap.hash.digest('hex'),
+      items: this.items,
+      bytes: this.tap.bytes,
+      uncompressedBytes: this.uncompressedBytes
+    }
   }
 }
 
@@ -143,18 +166,31 @@ export async function exportTable(ddb: DynamoSender, opts: ExportOptions): Promi
   const sleep = opts.sleep ?? realSleep
   const random = opts.random ?? Math.random
   const startedAt = new Date(clock()).toISOString()
-  const retry = { sleep, random, onRetry: (err: unknown) => opts.logger.debug(`export of ${opts.table}: retrying after ${errorMessage(err)}`) }
+  const retry = {
+    sleep,
+    random,
+    onRetry: (err: unknown) =>
+      opts.logger.debug(`export of ${opts.table}: retrying after ${errorMessage(err)}`)
+  }
 
   let table: TableDescription
   try {
     const out = await withRetries(() => ddb.send(new DescribeTableCommand({ TableName: opts.table })), retry)
     table = out.Table as TableDescription
   } catch (err) {
-    throw new OperationError(`Export of ${opts.table} failed: DescribeTable: ${errorMessage(err)}`, 'nothing was exported', { cause: err })
+    throw new OperationError(
+      `Export of ${opts.table} failed: DescribeTable: ${errorMessage(err)}`,
+      'nothing was exported',
+      { cause: err }
+    )
   }
   const keySchema = keyAttributes(table)
   const segments = opts.segments ?? chooseSegments(table.TableSizeBytes)
-  if (!Number.isInteger(segments) || segments < 1 || segments > 1_000_000) throw new OperationError(`Export of ${opts.table}: segments must be an integer from 1, got ${segments}`, 'nothing was exported')
+  if (!Number.isInteger(segments) || segments < 1 || segments > 1_000_000)
+    throw new OperationError(
+      `Export of ${opts.table}: segments must be an integer from 1, got ${segments}`,
+      'nothing was exported'
+    )
 
   const dataDir = join(opts.dir, 'data')
   await mkdir(dataDir, { recursive: true })
@@ -164,7 +200,13 @@ export async function exportTable(ddb: DynamoSender, opts: ExportOptions): Promi
   const pageItems = opts.pageItems ?? DEFAULT_PAGE_ITEMS
   const digest = new ContentDigest()
   // ItemCount is an estimate (refreshed ~6 h; 0 on emulators): only a hint for the ETA.
-  const progress = new Progress({ label: `Export ${opts.table}`, logger: opts.logger, clock, total: (table.ItemCount ?? 0) > 0 ? (table.ItemCount) : null, intervalMs: opts.progressIntervalMs })
+  const progress = new Progress({
+    label: `Export ${opts.table}`,
+    logger: opts.logger,
+    clock,
+    total: (table.ItemCount ?? 0) > 0 ? table.ItemCount : null,
+    intervalMs: opts.progressIntervalMs
+  })
   let items = 0
   let bytes = 0
   opts.logger.info(`Exporting ${opts.table} with ${segments} parallel scan segments into ${opts.dir}`)
@@ -174,7 +216,18 @@ export async function exportTable(ddb: DynamoSender, opts: ExportOptions): Promi
     let startKey: Record<string, AttributeValue> | undefined
     try {
       do {
-        const page = await withRetries(() => scanPageWire(ddb, { TableName: opts.table, Segment: segment, TotalSegments: segments, ConsistentRead: true, ExclusiveStartKey: startKey, Limit: pageItems }), retry)
+        const page = await withRetries(
+          () =>
+            scanPageWire(ddb, {
+              TableName: opts.table,
+              Segment: segment,
+              TotalSegments: segments,
+              ConsistentRead: true,
+              ExclusiveStartKey: startKey,
+              Limit: pageItems
+            }),
+          retry
+        )
         const texts = page.texts
         if (texts.length > 0) {
           if (writer === null) {
@@ -216,9 +269,15 @@ export async function exportTable(ddb: DynamoSender, opts: ExportOptions): Promi
   const results = await Promise.allSettled(Array.from({ length: segments }, (_, i) => scanSegment(i)))
   const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected')
   if (failed !== undefined) {
-    throw new OperationError(`Export of ${opts.table} failed: ${errorMessage(failed.reason)}`, `no manifest was written; the partial files in ${dataDir} are not a backup`, { cause: failed.reason })
+    throw new OperationError(
+      `Export of ${opts.table} failed: ${errorMessage(failed.reason)}`,
+      `no manifest was written; the partial files in ${dataDir} are not a backup`,
+      { cause: failed.reason }
+    )
   }
-  const dataFiles = results.map((r) => (r as PromiseFulfilledResult<DataFileEntry | null>).value).filter((f): f is DataFileEntry => f !== null)
+  const dataFiles = results
+    .map(r => (r as PromiseFulfilledResult<DataFileEntry | null>).value)
+    .filter((f): f is DataFileEntry => f !== null)
   progress.finish()
 
   const manifest: BackupManifest = {
@@ -233,7 +292,11 @@ export async function exportTable(ddb: DynamoSender, opts: ExportOptions): Promi
       description: describeForManifest(table)
     },
     dataFormat: 'DYNAMODB_JSON_LINES_GZIP',
-    scan: { segments, consistentRead: true, note: 'a Scan is not a point-in-time snapshot: writes during the export may or may not be included' },
+    scan: {
+      segments,
+      consistentRead: true,
+      note: 'a Scan is not a point-in-time snapshot: writes during the export may or may not be included'
+    },
     itemCount: items,
     bytes: { uncompressed: bytes, compressed: dataFiles.reduce((s, f) => s + f.bytes, 0) },
     dataFiles,
@@ -242,6 +305,8 @@ export async function exportTable(ddb: DynamoSender, opts: ExportOptions): Promi
     finishedAt: new Date(clock()).toISOString()
   }
   await writeManifest(join(opts.dir, MANIFEST_FILE), manifest)
-  opts.logger.info(`Exported ${items} items of ${opts.table} (${dataFiles.length} data files, digest ${manifest.contentDigest.value.slice(0, 16)}…)`)
+  opts.logger.info(
+    `Exported ${items} items of ${opts.table} (${dataFiles.length} data files, digest ${manifest.contentDigest.value.slice(0, 16)}…)`
+  )
   return manifest
 }

@@ -114,7 +114,10 @@ export function splitTopLevelArrayBytes(bytes: Uint8Array, key: string): SplitAr
         elements.push(buf.toString('utf8', elementStart, i + 1))
         elementStart = -1
       } else if (depth === 1 && arrayStart >= 0 && c === 93) {
-        return { elements, rest: Buffer.concat([buf.subarray(0, arrayStart), EMPTY_ARRAY, buf.subarray(i + 1)]) }
+        return {
+          elements,
+          rest: Buffer.concat([buf.subarray(0, arrayStart), EMPTY_ARRAY, buf.subarray(i + 1)])
+        }
       }
     } else if (c === 44 && depth === 1) {
       lastString = ''

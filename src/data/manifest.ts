@@ -88,11 +88,14 @@ export async function readManifest(path: string): Promise<BackupManifest> {
   }
   if (m === null || typeof m !== 'object') invalid(path, 'not a JSON object')
   const r = m as Partial<BackupManifest>
-  if (r.format !== MANIFEST_FORMAT) invalid(path, `format is ${JSON.stringify(r.format)}, expected "${MANIFEST_FORMAT}"`)
+  if (r.format !== MANIFEST_FORMAT)
+    invalid(path, `format is ${JSON.stringify(r.format)}, expected "${MANIFEST_FORMAT}"`)
   if (!Array.isArray(r.dataFiles)) invalid(path, 'dataFiles is missing')
   for (const f of r.dataFiles) {
-    if (typeof f?.path !== 'string' || typeof f.sha256 !== 'string' || typeof f.items !== 'number') invalid(path, 'a dataFiles entry lacks path, sha256 or items')
-    if (f.path.startsWith('/') || f.path.split('/').includes('..')) invalid(path, `data file path ${JSON.stringify(f.path)} leaves the backup directory`)
+    if (typeof f?.path !== 'string' || typeof f.sha256 !== 'string' || typeof f.items !== 'number')
+      invalid(path, 'a dataFiles entry lacks path, sha256 or items')
+    if (f.path.startsWith('/') || f.path.split('/').includes('..'))
+      invalid(path, `data file path ${JSON.stringify(f.path)} leaves the backup directory`)
   }
   if (typeof r.itemCount !== 'number') invalid(path, 'itemCount is missing')
   if (typeof r.contentDigest?.value !== 'string') invalid(path, 'contentDigest is missing')

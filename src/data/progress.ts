@@ -24,7 +24,9 @@ export function formatDuration(ms: number): string {
 
 export function formatProgress(label: string, p: ProgressSnapshot): string {
   const known = p.total !== null && p.total >= p.done
-  const done = known ? `${p.done}/${p.total} items (${p.total === 0 ? 100 : Math.floor((p.done * 100) / (p.total as number))}%)` : `${p.done} items`
+  const done = known
+    ? `${p.done}/${p.total} items (${p.total === 0 ? 100 : Math.floor((p.done * 100) / (p.total as number))}%)`
+    : `${p.done} items`
   const eta = p.etaMs !== null ? `, ETA ${formatDuration(p.etaMs)}` : ''
   return `${label}: ${done}, ${Math.round(p.rate)} items/s${eta}`
 }
@@ -36,7 +38,14 @@ export class Progress {
   private readonly base: number
 
   constructor(
-    private readonly opts: { label: string; logger: Logger; clock: () => number; total?: number | null; intervalMs?: number; initial?: number }
+    private readonly opts: {
+      label: string
+      logger: Logger
+      clock: () => number
+      total?: number | null
+      intervalMs?: number
+      initial?: number
+    }
   ) {
     this.startedAt = opts.clock()
     this.lastLogAt = this.startedAt
@@ -48,7 +57,8 @@ export class Progress {
     const elapsedMs = this.opts.clock() - this.startedAt
     const total = this.opts.total ?? null
     const rate = elapsedMs > 0 ? ((this.done - this.base) * 1000) / elapsedMs : 0
-    const etaMs = total !== null && total >= this.done && rate > 0 ? ((total - this.done) * 1000) / rate : null
+    const etaMs =
+      total !== null && total >= this.done && rate > 0 ? ((total - this.done) * 1000) / rate : null
     return { done: this.done, total, elapsedMs, rate, etaMs }
   }
 
@@ -64,7 +74,9 @@ export class Progress {
   /** Logs the final line (always). */
   finish(): ProgressSnapshot {
     const snap = this.snapshot()
-    this.opts.logger.info(`${formatProgress(this.opts.label, { ...snap, etaMs: null })} — done in ${formatDuration(snap.elapsedMs)}`)
+    this.opts.logger.info(
+      `${formatProgress(this.opts.label, { ...snap, etaMs: null })} — done in ${formatDuration(snap.elapsedMs)}`
+    )
     return snap
   }
 }

@@ -22,7 +22,10 @@ async function bodyBytes(body: unknown): Promise<Buffer> {
   if (body instanceof Uint8Array) return Buffer.from(body.buffer, body.byteOffset, body.byteLength)
   if (typeof body === 'string') return Buffer.from(body)
   const chunks: Buffer[] = []
-  for await (const chunk of body as AsyncIterable<Uint8Array>) chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength))
+  for await (const chunk of body as AsyncIterable<Uint8Array>)
+    chunks.push(
+      Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength)
+    )
   return Buffer.concat(chunks)
 }
 
@@ -35,7 +38,7 @@ export interface WirePage {
 export async function scanPageWire(ddb: DynamoSender, input: ScanCommandInput): Promise<WirePage> {
   const command = new ScanCommand(input)
   let texts: string[] | null = null
-  const takeItems: Middleware = (next) => async (args) => {
+  const takeItems: Middleware = next => async args => {
     const out = await next(args)
     const response = out.response as { statusCode?: number; body?: unknown }
     if (response.statusCode === 200 && response.body !== undefined && response.body !== null) {
@@ -47,7 +50,14 @@ export async function scanPageWire(ddb: DynamoSender, input: ScanCommandInput): 
     }
     return out
   }
-  command.middlewareStack.add(takeItems, { step: 'deserialize', priority: 'low', name: 'orphanGuardWireItems' })
+  command.middlewareStack.add(takeItems, {
+    step: 'deserialize',
+    priority: 'low',
+    name: 'orphanGuardWireItems'
+  })
   const out = await ddb.send(command)
-  return { texts: texts ?? (out.Items ?? []).map((i) => JSON.stringify(sdkItemToWire(i))), lastEvaluatedKey: out.LastEvaluatedKey }
+  return {
+    texts: texts ?? (out.Items ?? []).map(i => JSON.stringify(sdkItemToWire(i))),
+    lastEvaluatedKey: out.LastEvaluatedKey
+  }
 }

@@ -48,7 +48,11 @@ async function isGzip(path: string): Promise<boolean> {
 }
 
 /** Decoded text chunks of a file, gunzipped when it is gzip; invalid UTF-8 is an error. */
-async function* textChunks(path: string, gzip: boolean | 'auto', where: () => string): AsyncGenerator<string> {
+async function* textChunks(
+  path: string,
+  gzip: boolean | 'auto',
+  where: () => string
+): AsyncGenerator<string> {
   let zipped: boolean
   try {
     zipped = gzip === 'auto' ? await isGzip(path) : gzip
@@ -58,7 +62,7 @@ async function* textChunks(path: string, gzip: boolean | 'auto', where: () => st
   const file = createReadStream(path, { highWaterMark: CHUNK })
   // Small gunzip chunks: a chunk's items are parsed together, and small groups die young.
   const source = zipped ? file.pipe(createGunzip({ chunkSize: 64 * 1024 })) : file
-  if (zipped) file.on('error', (err) => source.destroy(err))
+  if (zipped) file.on('error', err => source.destroy(err))
   const decoder = new TextDecoder('utf-8', { fatal: true })
   try {
     for await (const chunk of source) {
@@ -79,7 +83,8 @@ async function* textChunks(path: string, gzip: boolean | 'auto', where: () => st
   } catch (err) {
     if (err instanceof FileError) throw err
     const e = err as { code?: string }
-    const what = typeof e.code === 'string' && e.code.startsWith('Z_') ? 'corrupt or truncated gzip data' : 'read error'
+    const what =
+      typeof e.code === 'string' && e.code.startsWith('Z_') ? 'corrupt or truncated gzip data' : 'read error'
     throw new FileError(path, `${what} ${where()} (${errorMessage(err)})`)
   } finally {
     file.destroy()
@@ -103,13 +108,20 @@ function parseLine(path: string, line: number, text: string): SourceItem {
   }
   // Our writer (and S3 export) put "Item" first and alone: its text is the line minus the wrapper.
   const exact = text.startsWith(LINE_PREFIX) && text.endsWith('}') && Object.keys(v as object).length === 1
-  return { line, item: item as WireItem, text: exact ? text.slice(LINE_PREFIX.length, -1) : JSON.stringify(item) }
+  return {
+    line,
+    item: item as WireItem,
+    text: exact ? text.slice(LINE_PREFIX.length, -1) : JSON.stringify(item)
+  }
 }
 
 /**
  * Items of a gzip NDJSON data file. `skipLines` lines are counted but not parsed (resume).
  */
-export async function* readDataFile(path: string, opts: { skipLines?: number } = {}): AsyncGenerator<SourceItem[]> {
+export async function* readDataFile(
+  path: string,
+  opts: { skipLines?: number } = {}
+): AsyncGenerator<SourceItem[]> {
   const skip = opts.skipLines ?? 0
   let line = 0
   let rest = ''
@@ -143,7 +155,10 @@ export async function* readDataFile(path: string, opts: { skipLines?: number } =
  * top-level "Items" array to JSON.parse on its own, so memory holds one item at a time, not the
  * file. Plain or gzip. The first `skipItems` items are counted but not parsed (resume).
  */
-export async function* readLegacyFile(path: string, opts: { skipItems?: number } = {}): AsyncGenerator<SourceItem[]> {
+export async function* readLegacyFile(
+  path: string,
+  opts: { skipItems?: number } = {}
+): AsyncGenerator<SourceItem[]> {
   const skip = opts.skipItems ?? 0
   let line = 1
   let depth = 0
@@ -176,7 +191,16 @@ export async function* readLegacyFile(path: string, opts: { skipItems?: number }
         } else if (collectingKey) key += text[i]
         continue
       }
-      if (depth === itemsDepth && c !== 123 && c !== 44 && c !== 93 && c !== 32 && c !== 10 && c !== 13 && c !== 9) {
+      if (
+        depth === itemsDepth &&
+        c !== 123 &&
+        c !== 44 &&
+        c !== 93 &&
+        c !== 32 &&
+        c !== 10 &&
+        c !== 13 &&
+        c !== 9
+      ) {
         throw new FileError(path, `line ${line}: Items[${index}] is not an object`)
       }
       switch (c) {
@@ -195,7 +219,11 @@ export async function* readLegacyFile(path: string, opts: { skipItems?: number }
           break
         case 123: // {
         case 91: // [
-          if (depth === 0 && c !== 123) throw new FileError(path, `line ${line}: expected a JSON object like {"Items":[...]} (aws dynamodb scan output)`)
+          if (depth === 0 && c !== 123)
+            throw new FileError(
+              path,
+              `line ${line}: expected a JSON object like {"Items":[...]} (aws dynamodb scan output)`
+            )
           if (c === 91 && depth === 1 && key === 'Items') {
             itemsDepth = 2
             sawItems = true
@@ -220,7 +248,10 @@ export async function* readLegacyFile(path: string, opts: { skipItems?: number }
               try {
                 item = JSON.parse(json)
               } catch (err) {
-                throw new FileError(path, `line ${itemStartLine}: Items[${index}] is not valid JSON (${errorMessage(err)})`)
+                throw new FileError(
+                  path,
+                  `line ${itemStartLine}: Items[${index}] is not valid JSON (${errorMessage(err)})`
+                )
               }
               out.push({ line: itemStartLine, item: item as WireItem, text: json })
             }
@@ -237,7 +268,12 @@ export async function* readLegacyFile(path: string, opts: { skipItems?: number }
     if (parts !== null && captureFrom >= 0) parts.push(text.slice(captureFrom))
     if (out.length > 0) yield out
   }
-  if (depth !== 0 || inString) throw new FileError(path, `truncated: the JSON ends at line ${line} inside ${parts !== null ? `Items[${index}]` : 'the document'}`)
-  if (!sawItems) throw new FileError(path, 'no top-level "Items" array (expected the output of `aws dynamodb scan`)')
+  if (depth !== 0 || inString)
+    throw new FileError(
+      path,
+      `truncated: the JSON ends at line ${line} inside ${parts !== null ? `Items[${index}]` : 'the document'}`
+    )
+  if (!sawItems)
+    throw new FileError(path, 'no top-level "Items" array (expected the output of `aws dynamodb scan`)')
   if (!itemsClosed) throw new FileError(path, 'the "Items" array is not closed')
 }

@@ -30,7 +30,13 @@ import { FileError, OperationError, errorMessage } from '../errors.js'
 import type { Logger } from '../types.js'
 import { CHECKPOINT_FORMAT, readCheckpoint, writeCheckpoint, type Checkpoint } from './checkpoint.js'
 import { ContentDigest, DIGEST_ALGORITHM } from './digest.js'
-import { WireFormatError, checkWireItem, sdkItemToWire, type SdkItem, type WireItem } from './dynamodb-json.js'
+import {
+  WireFormatError,
+  checkWireItem,
+  sdkItemToWire,
+  type SdkItem,
+  type WireItem
+} from './dynamodb-json.js'
 import { keyAttributes, type DynamoSender } from './export.js'
 import { readManifest, type DataFileEntry, type KeyAttribute } from './manifest.js'
 import { Progress } from './progress.js'
@@ -114,17 +120,22 @@ function keyText(item: SdkItem | WireItem, keys: KeyAttribute[]): string {
 }
 
 export function describeKey(item: SdkItem | WireItem, keys: KeyAttribute[]): string {
-  const parts = keys.map((k) => {
+  const parts = keys.map(k => {
     const v = item[k.name] as Record<string, unknown> | undefined
     const raw = v?.[k.attributeType]
-    const text = raw instanceof Uint8Array ? Buffer.from(raw).toString('base64') : typeof raw === 'string' ? raw : undefined
+    const text =
+      raw instanceof Uint8Array
+        ? Buffer.from(raw).toString('base64')
+        : typeof raw === 'string'
+          ? raw
+          : undefined
     return `${k.name}=${text === undefined ? '(missing)' : JSON.stringify(text)}`
   })
   return `{${parts.join(', ')}}`
 }
 
 function schemaText(keys: KeyAttribute[]): string {
-  return keys.map((k) => `${k.name} ${k.type} ${k.attributeType}`).join(', ')
+  return keys.map(k => `${k.name} ${k.type} ${k.attributeType}`).join(', ')
 }
 
 /** Why an item cannot go into a table with these keys, or null when it can. */
@@ -133,7 +144,8 @@ export function keyProblem(item: WireItem, keys: KeyAttribute[]): string | null 
     const v = item[k.name] as Record<string, unknown> | undefined
     if (v === undefined) return `key attribute "${k.name}" is missing`
     const type = Object.keys(v)[0]
-    if (type !== k.attributeType) return `key attribute "${k.name}" has type ${type}, the table wants ${k.attributeType}`
+    if (type !== k.attributeType)
+      return `key attribute "${k.name}" has type ${type}, the table wants ${k.attributeType}`
     if (k.attributeType !== 'N' && v[type] === '') return `key attribute "${k.name}" is empty`
   }
   return null
@@ -141,7 +153,10 @@ export function keyProblem(item: WireItem, keys: KeyAttribute[]): string | null 
 
 async function loadSource(opts: RestoreOptions): Promise<Source> {
   if ((opts.manifestPath === undefined) === (opts.legacyFile === undefined)) {
-    throw new OperationError('restoreTable needs exactly one of manifestPath or legacyFile', 'nothing was written')
+    throw new OperationError(
+      'restoreTable needs exactly one of manifestPath or legacyFile',
+      'nothing was written'
+    )
   }
   if (opts.manifestPath !== undefined) {
     const manifestPath = resolve(opts.manifestPath)
@@ -150,8 +165,8 @@ async function loadSource(opts: RestoreOptions): Promise<Source> {
     return {
       display: manifestPath,
       kind: 'manifest',
-      files: m.dataFiles.map((f) => ({ path: join(dir, f.path), display: f.path, items: f.items })),
-      id: `${m.contentDigest.value}:${m.dataFiles.map((f) => f.sha256).join(',')}`,
+      files: m.dataFiles.map(f => ({ path: join(dir, f.path), display: f.path, items: f.items })),
+      id: `${m.contentDigest.value}:${m.dataFiles.map(f => f.sha256).join(',')}`,
       itemCount: m.itemCount,
       digest: m.contentDigest.value,
       checkpointPath: opts.checkpointPath ?? join(dir, 'restore-checkpoint.json'),
@@ -184,7 +199,11 @@ async function precheck(source: Source, keys: KeyAttribute[], table: string): Pr
     for (const [i, f] of source.files.entries()) {
       const { sha256 } = await sha256File(f.path)
       const expected = manifestFiles[i]?.sha256
-      if (sha256 !== expected) throw new FileError(f.path, `sha256 is ${sha256} but the manifest says ${expected}: the file changed or is damaged since the export`)
+      if (sha256 !== expected)
+        throw new FileError(
+          f.path,
+          `sha256 is ${sha256} but the manifest says ${expected}: the file changed or is damaged since the export`
+        )
     }
   }
   const digest = source.kind === 'legacy' ? new ContentDigest() : null
@@ -202,17 +221,25 @@ async function precheck(source: Source, keys: KeyAttribute[], table: string): Pr
         const problem = keyProblem(item, keys)
         if (problem !== null) {
           const backup = backupKeys !== null ? `; the backup's key schema is ${schemaText(backupKeys)}` : ''
-          throw new FileError(f.path, `line ${line}: item ${describeKey(item, backupKeys ?? keys)} cannot go into ${table}: ${problem} (target key schema: ${schemaText(keys)}${backup})`)
+          throw new FileError(
+            f.path,
+            `line ${line}: item ${describeKey(item, backupKeys ?? keys)} cannot go into ${table}: ${problem} (target key schema: ${schemaText(keys)}${backup})`
+          )
         }
         digest?.add(item)
         count++
       }
     }
-    if (f.items >= 0 && count !== f.items) throw new FileError(f.path, `holds ${count} items but the manifest says ${f.items}`)
+    if (f.items >= 0 && count !== f.items)
+      throw new FileError(f.path, `holds ${count} items but the manifest says ${f.items}`)
     f.items = count
     total += count
   }
-  if (source.itemCount >= 0 && total !== source.itemCount) throw new FileError(source.display, `the data files hold ${total} items but the manifest says ${source.itemCount}`)
+  if (source.itemCount >= 0 && total !== source.itemCount)
+    throw new FileError(
+      source.display,
+      `the data files hold ${total} items but the manifest says ${source.itemCount}`
+    )
   if (digest !== null) {
     source.itemCount = total
     source.digest = digest.hex()
@@ -220,15 +247,27 @@ async function precheck(source: Source, keys: KeyAttribute[], table: string): Pr
   }
 }
 
-async function describeTarget(ddb: DynamoSender, table: string, retry: { sleep: Sleep; random: () => number }): Promise<TableDescription> {
+async function describeTarget(
+  ddb: DynamoSender,
+  table: string,
+  retry: { sleep: Sleep; random: () => number }
+): Promise<TableDescription> {
   try {
     const out = await withRetries(() => ddb.send(new DescribeTableCommand({ TableName: table })), retry)
     return out.Table as TableDescription
   } catch (err) {
     if ((err as { name?: string }).name === 'ResourceNotFoundException') {
-      throw new OperationError(`Restore target table ${table} does not exist: create it (deploy the stack) first`, 'nothing was written', { cause: err })
+      throw new OperationError(
+        `Restore target table ${table} does not exist: create it (deploy the stack) first`,
+        'nothing was written',
+        { cause: err }
+      )
     }
-    throw new OperationError(`Restore into ${table}: DescribeTable failed: ${errorMessage(err)}`, 'nothing was written', { cause: err })
+    throw new OperationError(
+      `Restore into ${table}: DescribeTable failed: ${errorMessage(err)}`,
+      'nothing was written',
+      { cause: err }
+    )
   }
 }
 
@@ -261,14 +300,15 @@ interface Batch {
  * empty request; test restores against an emulator.)
  */
 export function batchWriteCommand(table: string, entries: { text: string }[]): BatchWriteItemCommand {
-  const body = `{"RequestItems":{${JSON.stringify(table)}:[${entries.map((e) => `{"PutRequest":{"Item":${e.text}}}`).join(',')}]}}`
+  const body = `{"RequestItems":{${JSON.stringify(table)}:[${entries.map(e => `{"PutRequest":{"Item":${e.text}}}`).join(',')}]}}`
   const command = new BatchWriteItemCommand({ RequestItems: { [table]: [] } })
-  const useText: BuildMiddleware<BatchWriteItemCommandInput, BatchWriteItemCommandOutput> = (next) => async (args) => {
-    const request = args.request as { body?: unknown; headers?: Record<string, string> }
-    request.body = body
-    if (request.headers !== undefined) request.headers['content-length'] = String(Buffer.byteLength(body))
-    return next(args)
-  }
+  const useText: BuildMiddleware<BatchWriteItemCommandInput, BatchWriteItemCommandOutput> =
+    next => async args => {
+      const request = args.request as { body?: unknown; headers?: Record<string, string> }
+      request.body = body
+      if (request.headers !== undefined) request.headers['content-length'] = String(Buffer.byteLength(body))
+      return next(args)
+    }
   command.middlewareStack.add(useText, { step: 'build', priority: 'low', name: 'orphanGuardItemsAsStored' })
   return command
 }
@@ -323,7 +363,8 @@ export class AimdWindow {
     }
     const queued = this.queued
     if (queued > AimdWindow.QUEUE_HIGH) this.cwnd = Math.max(1, this.cwnd - 1 / this.cwnd)
-    else if (queued < AimdWindow.QUEUE_LOW) this.cwnd = Math.min(this.max, this.cwnd < this.ssthresh ? this.cwnd + 1 : this.cwnd + 1 / this.cwnd)
+    else if (queued < AimdWindow.QUEUE_LOW)
+      this.cwnd = Math.min(this.max, this.cwnd < this.ssthresh ? this.cwnd + 1 : this.cwnd + 1 / this.cwnd)
     this.peak = Math.max(this.peak, this.size)
   }
 
@@ -350,17 +391,27 @@ export async function restoreTable(ddb: DynamoSender, opts: RestoreOptions): Pro
   const source = await loadSource(opts)
   const target = await describeTarget(ddb, table, retry)
   if (target.TableStatus !== 'ACTIVE') {
-    throw new OperationError(`Restore target table ${table} is ${target.TableStatus}, not ACTIVE: wait for it and run again`, 'nothing was written')
+    throw new OperationError(
+      `Restore target table ${table} is ${target.TableStatus}, not ACTIVE: wait for it and run again`,
+      'nothing was written'
+    )
   }
   const keys = keyAttributes(target)
   opts.logger.info(`Checking ${source.display} before writing anything into ${table}`)
   await precheck(source, keys, table)
 
   const saved = await readCheckpoint(source.checkpointPath)
-  const checkpoint: Checkpoint | null = saved !== null && saved.table === table && saved.sourceId === source.id ? saved : null
+  const checkpoint: Checkpoint | null =
+    saved !== null && saved.table === table && saved.sourceId === source.id ? saved : null
   const expected = { itemCount: source.itemCount, contentDigest: source.digest, algorithm: DIGEST_ALGORITHM }
   const stats = { unprocessedItems: 0, throttled: 0, transient: 0, sdkRetries: 0 }
-  const report = (written: number, skipped: number, batches: number, requests: number, peak: number): RestoreReport => ({
+  const report = (
+    written: number,
+    skipped: number,
+    batches: number,
+    requests: number,
+    peak: number
+  ): RestoreReport => ({
     table,
     source: source.display,
     itemsTotal: source.itemCount,
@@ -377,20 +428,31 @@ export async function restoreTable(ddb: DynamoSender, opts: RestoreOptions): Pro
   })
 
   if (checkpoint?.complete === true) {
-    opts.logger.info(`${source.checkpointPath} says this backup was already fully restored into ${table}; nothing to do`)
+    opts.logger.info(
+      `${source.checkpointPath} says this backup was already fully restored into ${table}; nothing to do`
+    )
     return report(0, source.itemCount, 0, 0, 0)
   }
   if (checkpoint === null && opts.merge !== true) {
-    const probe = await withRetries(() => ddb.send(new ScanCommand({ TableName: table, Limit: 1, ConsistentRead: true })), retry)
+    const probe = await withRetries(
+      () => ddb.send(new ScanCommand({ TableName: table, Limit: 1, ConsistentRead: true })),
+      retry
+    )
     if ((probe.Items?.length ?? 0) > 0) {
-      throw new OperationError(`Restore target table ${table} already holds items: refusing to mix them with the backup (pass merge to write into it anyway)`, 'nothing was written')
+      throw new OperationError(
+        `Restore target table ${table} already holds items: refusing to mix them with the backup (pass merge to write into it anyway)`,
+        'nothing was written'
+      )
     }
   }
 
   let position = { fileIndex: checkpoint?.fileIndex ?? 0, offset: checkpoint?.offset ?? 0 }
   const skipped = checkpoint?.itemsDone ?? 0
   let itemsDone = skipped
-  if (checkpoint !== null) opts.logger.info(`Resuming the restore into ${table}: ${skipped} of ${source.itemCount} items were written by an earlier run`)
+  if (checkpoint !== null)
+    opts.logger.info(
+      `Resuming the restore into ${table}: ${skipped} of ${source.itemCount} items were written by an earlier run`
+    )
   else opts.logger.info(`Restoring ${source.itemCount} items into ${table}`)
 
   // Checkpoint writes are serialised (one tmp file) and rate-limited by the injected clock.
@@ -414,7 +476,14 @@ export async function restoreTable(ddb: DynamoSender, opts: RestoreOptions): Pro
 
   const window = new AimdWindow(opts.initialConcurrency ?? 4, opts.concurrency ?? 16)
   const maxAttempts = opts.maxAttempts ?? 12
-  const progress = new Progress({ label: `Restore ${table}`, logger: opts.logger, clock, total: source.itemCount, initial: skipped, intervalMs: opts.progressIntervalMs })
+  const progress = new Progress({
+    label: `Restore ${table}`,
+    logger: opts.logger,
+    clock,
+    total: source.itemCount,
+    initial: skipped,
+    intervalMs: opts.progressIntervalMs
+  })
   const launched: Batch[] = []
   let seq = 0
   let batches = 0
@@ -453,7 +522,11 @@ export async function restoreTable(ddb: DynamoSender, opts: RestoreOptions): Pro
         )
       }
     }
-    throw new OperationError(`Restore into ${table} stopped: a batch from ${b.file.display} was refused (${errorMessage(err)}) but no single item of it is`, `checkpoint ${source.checkpointPath}; run again to resume`, { cause: err })
+    throw new OperationError(
+      `Restore into ${table} stopped: a batch from ${b.file.display} was refused (${errorMessage(err)}) but no single item of it is`,
+      `checkpoint ${source.checkpointPath}; run again to resume`,
+      { cause: err }
+    )
   }
 
   const runBatch = async (b: Batch): Promise<void> => {
@@ -477,7 +550,7 @@ export async function restoreTable(ddb: DynamoSender, opts: RestoreOptions): Pro
         window.congestion(mySeq, seq)
         // Map what came back to our entries (to keep file/line for messages); anything that does
         // not match (e.g. the service spelled a number differently) is re-sent as returned.
-        const byKey = new Map(pending.map((e) => [e.key, e]))
+        const byKey = new Map(pending.map(e => [e.key, e]))
         const next = unprocessed.map((w): Entry => {
           const item = sdkItemToWire(w.PutRequest?.Item ?? {})
           const key = keyText(item, keys)
@@ -489,7 +562,11 @@ export async function restoreTable(ddb: DynamoSender, opts: RestoreOptions): Pro
         const kind = classifyError(err)
         if (kind === 'fatal') {
           if ((err as { name?: string }).name === 'ValidationException') await isolate(b, pending, err)
-          throw new OperationError(`Restore into ${table} stopped: BatchWriteItem failed: ${errorMessage(err)}`, `${itemsDone} items are confirmed written (checkpoint ${source.checkpointPath}); run the restore again to resume`, { cause: err })
+          throw new OperationError(
+            `Restore into ${table} stopped: BatchWriteItem failed: ${errorMessage(err)}`,
+            `${itemsDone} items are confirmed written (checkpoint ${source.checkpointPath}); run the restore again to resume`,
+            { cause: err }
+          )
         }
         if (kind === 'throttle') stats.throttled++
         else stats.transient++
@@ -497,7 +574,10 @@ export async function restoreTable(ddb: DynamoSender, opts: RestoreOptions): Pro
         stalled++
       }
       if (stalled >= maxAttempts) {
-        throw new OperationError(`Restore into ${table} stopped: ${pending.length} items of a batch from ${b.file.display} made no progress in ${stalled} attempts`, `${itemsDone} items are confirmed written (checkpoint ${source.checkpointPath}); run the restore again to resume`)
+        throw new OperationError(
+          `Restore into ${table} stopped: ${pending.length} items of a batch from ${b.file.display} made no progress in ${stalled} attempts`,
+          `${itemsDone} items are confirmed written (checkpoint ${source.checkpointPath}); run the restore again to resume`
+        )
       }
       // The exponent grows with rounds that made no progress at all; a round that got part of
       // the batch through only waits a base delay, so a rate-limited table stays busy.

@@ -22,9 +22,27 @@ const THROTTLE_NAMES = new Set([
   'TransactionInProgressException'
 ])
 
-const TRANSIENT_NAMES = new Set(['InternalServerError', 'InternalFailure', 'ServiceUnavailable', 'TimeoutError', 'RequestTimeout', 'RequestTimeoutException'])
+const TRANSIENT_NAMES = new Set([
+  'InternalServerError',
+  'InternalFailure',
+  'ServiceUnavailable',
+  'TimeoutError',
+  'RequestTimeout',
+  'RequestTimeoutException'
+])
 
-const TRANSIENT_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'ESOCKETTIMEDOUT', 'EAI_AGAIN', 'ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH', 'UND_ERR_SOCKET'])
+const TRANSIENT_CODES = new Set([
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'EPIPE',
+  'ETIMEDOUT',
+  'ESOCKETTIMEDOUT',
+  'EAI_AGAIN',
+  'ENOTFOUND',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'UND_ERR_SOCKET'
+])
 
 interface AwsLikeError {
   name?: string
@@ -38,14 +56,16 @@ interface AwsLikeError {
 export function classifyError(err: unknown): ErrorClass {
   if (err === null || typeof err !== 'object') return 'fatal'
   const e = err as AwsLikeError
-  if ((e.name !== undefined && THROTTLE_NAMES.has(e.name)) || e.$retryable?.throttling === true) return 'throttle'
+  if ((e.name !== undefined && THROTTLE_NAMES.has(e.name)) || e.$retryable?.throttling === true)
+    return 'throttle'
   if (e.$metadata?.httpStatusCode === 429) return 'throttle'
   if (e.name !== undefined && TRANSIENT_NAMES.has(e.name)) return 'transient'
   if (e.code !== undefined && TRANSIENT_CODES.has(e.code)) return 'transient'
   const status = e.$metadata?.httpStatusCode
   if (status !== undefined && status >= 500) return 'transient'
   if (e.$retryable !== undefined) return 'transient'
-  if (typeof e.message === 'string' && /socket hang up|ECONNRESET|EPIPE|network|timed? ?out/i.test(e.message)) return 'transient'
+  if (typeof e.message === 'string' && /socket hang up|ECONNRESET|EPIPE|network|timed? ?out/i.test(e.message))
+    return 'transient'
   if (e.cause !== undefined) return classifyError(e.cause) === 'fatal' ? 'fatal' : 'transient'
   return 'fatal'
 }
@@ -58,19 +78,29 @@ export interface BackoffPolicy {
 export const DEFAULT_BACKOFF: BackoffPolicy = { baseMs: 25, capMs: 5_000 }
 
 /** "Full jitter" exponential backoff: uniform in [0, min(cap, base·2^attempt)). */
-export function backoffDelay(attempt: number, random: () => number, policy: BackoffPolicy = DEFAULT_BACKOFF): number {
+export function backoffDelay(
+  attempt: number,
+  random: () => number,
+  policy: BackoffPolicy = DEFAULT_BACKOFF
+): number {
   const ceiling = Math.min(policy.capMs, policy.baseMs * 2 ** Math.min(attempt, 30))
   return Math.floor(random() * ceiling)
 }
 
 export type Sleep = (ms: number) => Promise<void>
 
-export const realSleep: Sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
+export const realSleep: Sleep = ms => new Promise(resolve => setTimeout(resolve, ms))
 
 /** Runs `fn`, retrying throttling and transient errors with jittered backoff (reads: scans, describes). */
 export async function withRetries<T>(
   fn: () => Promise<T>,
-  opts: { sleep: Sleep; random: () => number; maxAttempts?: number; policy?: BackoffPolicy; onRetry?: (err: unknown, attempt: number) => void }
+  opts: {
+    sleep: Sleep
+    random: () => number
+    maxAttempts?: number
+    policy?: BackoffPolicy
+    onRetry?: (err: unknown, attempt: number) => void
+  }
 ): Promise<T> {
   const maxAttempts = opts.maxAttempts ?? 8
   for (let attempt = 1; ; attempt++) {

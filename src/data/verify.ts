@@ -28,7 +28,18 @@ export async function digestTable(
       const d = new ContentDigest()
       let startKey: Record<string, AttributeValue> | undefined
       do {
-        const page = await withRetries(() => scanPageWire(ddb, { TableName: opts.table, Segment: segment, TotalSegments: segments, ConsistentRead: true, ExclusiveStartKey: startKey, Limit: DEFAULT_PAGE_ITEMS }), retry)
+        const page = await withRetries(
+          () =>
+            scanPageWire(ddb, {
+              TableName: opts.table,
+              Segment: segment,
+              TotalSegments: segments,
+              ConsistentRead: true,
+              ExclusiveStartKey: startKey,
+              Limit: DEFAULT_PAGE_ITEMS
+            }),
+          retry
+        )
         for (const text of page.texts) d.addText(text)
         startKey = page.lastEvaluatedKey
       } while (startKey !== undefined)
@@ -42,18 +53,29 @@ export async function digestTable(
 
 export async function verifyTable(
   ddb: DynamoSender,
-  opts: { table: string; expected: { itemCount: number; contentDigest: string }; logger: Logger; segments?: number; sleep?: Sleep; random?: () => number }
+  opts: {
+    table: string
+    expected: { itemCount: number; contentDigest: string }
+    logger: Logger
+    segments?: number
+    sleep?: Sleep
+    random?: () => number
+  }
 ): Promise<TableContent> {
   const found = await digestTable(ddb, opts)
   const differences: string[] = []
-  if (found.itemCount !== opts.expected.itemCount) differences.push(`item count: backup ${opts.expected.itemCount}, table ${found.itemCount}`)
-  if (found.contentDigest !== opts.expected.contentDigest) differences.push(`content digest: backup ${opts.expected.contentDigest}, table ${found.contentDigest}`)
+  if (found.itemCount !== opts.expected.itemCount)
+    differences.push(`item count: backup ${opts.expected.itemCount}, table ${found.itemCount}`)
+  if (found.contentDigest !== opts.expected.contentDigest)
+    differences.push(`content digest: backup ${opts.expected.contentDigest}, table ${found.contentDigest}`)
   if (differences.length > 0) {
     throw new OperationError(
       `Verification of ${opts.table} failed: ${differences.join('; ')}`,
       `the table holds ${found.itemCount} items that differ from the backup; the backup files are untouched: restore again into an empty table`
     )
   }
-  opts.logger.info(`Verified ${opts.table}: ${found.itemCount} items, content digest ${found.contentDigest.slice(0, 16)}… equals the backup's`)
+  opts.logger.info(
+    `Verified ${opts.table}: ${found.itemCount} items, content digest ${found.contentDigest.slice(0, 16)}… equals the backup's`
+  )
   return found
 }
