@@ -15,17 +15,15 @@ function fakeTime(): { clock: () => number; sleep: (ms: number) => Promise<void>
 
 describe('createOnDemandBackup', () => {
   test('waits until the backup is AVAILABLE and returns its ARN', async () => {
-    ddbMock
-      .on(CreateBackupCommand)
-      .resolves({
-        BackupDetails: {
-          BackupArn: ARN,
-          BackupName: 'n',
-          BackupStatus: 'CREATING',
-          BackupCreationDateTime: new Date(0),
-          BackupType: 'USER' as const
-        }
-      })
+    ddbMock.on(CreateBackupCommand).resolves({
+      BackupDetails: {
+        BackupArn: ARN,
+        BackupName: 'n',
+        BackupStatus: 'CREATING',
+        BackupCreationDateTime: new Date(0),
+        BackupType: 'USER' as const
+      }
+    })
     ddbMock
       .on(DescribeBackupCommand)
       .resolvesOnce({
@@ -68,9 +66,17 @@ describe('createOnDemandBackup', () => {
   })
 
   test('gives up after the time limit with a human message naming the ARN', async () => {
-    ddbMock
-      .on(CreateBackupCommand)
-      .resolves({
+    ddbMock.on(CreateBackupCommand).resolves({
+      BackupDetails: {
+        BackupArn: ARN,
+        BackupName: 'n',
+        BackupStatus: 'CREATING',
+        BackupCreationDateTime: new Date(0),
+        BackupType: 'USER' as const
+      }
+    })
+    ddbMock.on(DescribeBackupCommand).resolves({
+      BackupDescription: {
         BackupDetails: {
           BackupArn: ARN,
           BackupName: 'n',
@@ -78,20 +84,8 @@ describe('createOnDemandBackup', () => {
           BackupCreationDateTime: new Date(0),
           BackupType: 'USER' as const
         }
-      })
-    ddbMock
-      .on(DescribeBackupCommand)
-      .resolves({
-        BackupDescription: {
-          BackupDetails: {
-            BackupArn: ARN,
-            BackupName: 'n',
-            BackupStatus: 'CREATING',
-            BackupCreationDateTime: new Date(0),
-            BackupType: 'USER' as const
-          }
-        }
-      })
+      }
+    })
     const t = fakeTime()
     await expect(
       createOnDemandBackup(new DynamoDBClient({ region: 'us-east-1' }), {
@@ -106,13 +100,11 @@ describe('createOnDemandBackup', () => {
   })
 
   test('a denied CreateBackup says which permission is missing and that nothing was done', async () => {
-    ddbMock
-      .on(CreateBackupCommand)
-      .rejects(
-        Object.assign(new Error('User is not authorized to perform: dynamodb:CreateBackup'), {
-          name: 'AccessDeniedException'
-        })
-      )
+    ddbMock.on(CreateBackupCommand).rejects(
+      Object.assign(new Error('User is not authorized to perform: dynamodb:CreateBackup'), {
+        name: 'AccessDeniedException'
+      })
+    )
     const err = await createOnDemandBackup(new DynamoDBClient({ region: 'us-east-1' }), {
       table: 't',
       backupName: 'n',

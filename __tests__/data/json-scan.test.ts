@@ -59,12 +59,10 @@ describe('splitTopLevelArray / splitTopLevelArrayBytes: the elements of one top-
 
 test('scanPageWire falls back to the decoded items when the middleware cannot run (mocked client)', async () => {
   const mock = mockClient(DynamoDBClient)
-  mock
-    .on(ScanCommand)
-    .resolves({
-      Items: [{ pk: { S: 'a' }, b: { B: Uint8Array.from([0, 255]) }, n: { N: '1E+125' } }],
-      LastEvaluatedKey: { pk: { S: 'a' } }
-    })
+  mock.on(ScanCommand).resolves({
+    Items: [{ pk: { S: 'a' }, b: { B: Uint8Array.from([0, 255]) }, n: { N: '1E+125' } }],
+    LastEvaluatedKey: { pk: { S: 'a' } }
+  })
   try {
     const page = await scanPageWire(new DynamoDBClient({ region: 'us-east-1' }), { TableName: 't' })
     expect(page.texts.map(t => JSON.parse(t) as unknown)).toEqual([
