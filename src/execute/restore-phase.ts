@@ -90,69 +90,62 @@ export async function restorePhase(clients: AwsClients, input: RestorePhaseInput
     backupArns: [],
     restoredItems: 0
   }
-  const failed = (err: unknown, where: string): RunResult => {
-    steps.failed(where, 'restore', errorMessage(err))
+  let jobs: RestoreJob[]
+  try {
+    jobs = isLegacyFile(input.backupDir) ? [legacyJob(input)] : await manifestJobs(input)
+  } catch (err) {
+    if (err instanceof InputError) throw err
+    steps.failed('(backups)', 'restore', errorMessage(err))
     return {
       ...result,
       outcome: 'failed',
       stateNote: `${errorMessage(err)} Nothing was written. Fix or remove the file named above, then run phase: restore again.`
     }
   }
-  if (isLegacyFile(input.backupDir)) return restoreLegacy(clients, input, steps, result)
-  let backups: FoundBackup[]
-  try {
-    backups = await findNewestBackups(input.backupDir, input.tables)
-  } catch (err) {
-    return failed(err, '(backups)')
-  }
-  if (backups.length === 0) {
+  if (jobs.length === 0) {
     logger.info(`No backup manifests under ${input.backupDir}: nothing to restore.`)
     return result
   }
 
-  let restored = 0
-  for (const [index, { table, manifestPath, manifest }] of backups.entries()) {
-    result.backupManifests.push(manifestPath)
-    const source = `${manifest.itemCount} items exported ${manifest.finishedAt} (${basename(dirname(manifestPath))})`
-    const already = await restoredBefore(manifestPath)
+  for (const [index, job] of jobs.entries()) {
+    const { table, path } = job
+    if (job.manifestPath) result.backupManifests.push(job.manifestPath)
+    const already = job.manifestPath ? await restoredBefore(job.manifestPath) : null
     if (already !== null) {
-      steps.skipped(table, 'restore', `already restored and verified at ${already} from ${manifestPath}`)
+      steps.skipped(table, 'restore', `already restored and verified at ${already} from ${path}`)
       continue
     }
     if (input.dryRun) {
-      steps.planned(
-        table,
-        'restore',
-        `BatchWriteItem ${source} from ${manifestPath} into ${table}, then verify`
-      )
+      steps.planned(table, 'restore', `BatchWriteItem ${job.what} from ${path} into ${table}, then verify`)
       continue
     }
     try {
-      const report = await restoreTable(clients.dynamodb, { manifestPath, table, logger })
-      steps.done(
-        table,
-        'restore',
-        `${report.itemsTotal} items from ${manifestPath}${report.resumed ? ` (resumed: ${report.itemsSkipped} were already written by an earlier run)` : ''}`
-      )
+      const source = job.manifestPath ? { manifestPath: job.manifestPath } : { legacyFile: path }
+      const report = await restoreTable(clients.dynamodb, { ...source, table, logger })
+      const resumed = report.resumed
+        ? ` (resumed: ${report.itemsSkipped} were already written by an earlier run)`
+        : ''
+      steps.done(table, 'restore', `${report.itemsTotal} items from ${path}${resumed}`)
       await verifyTable(clients.dynamodb, { table, expected: report.expected, logger })
       steps.done(table, 'verify', `${report.expected.itemCount} items, content digest equal to the backup's`)
-      await writeFileAtomic(
-        join(dirname(manifestPath), RESTORED_MARKER),
-        `${JSON.stringify({ table, restoredAt: new Date(input.now()).toISOString(), items: report.itemsTotal }, null, 2)}\n`
-      )
-      restored += report.itemsTotal
-      result.restoredItems = restored
+      if (job.manifestPath) {
+        await writeFileAtomic(
+          join(dirname(job.manifestPath), RESTORED_MARKER),
+          `${JSON.stringify({ table, restoredAt: new Date(input.now()).toISOString(), items: report.itemsTotal }, null, 2)}\n`
+        )
+      }
+      result.restoredItems += report.itemsTotal
     } catch (err) {
       const state = err instanceof OperationError ? err.state : ''
       steps.failed(table, 'restore', errorMessage(err))
-      const rest = backups.slice(index + 1).map(b => b.table)
+      const rest = jobs.slice(index + 1).map(j => j.table)
       for (const other of rest) steps.skipped(other, 'restore', `not started: ${table} failed first`)
       const notStarted = rest.length > 0 ? ` Not restored yet: ${rest.join(', ')}.` : ''
       return {
         ...result,
         outcome: 'failed',
         stateNote:
-          `${errorMessage(err)} ${state} The backup ${manifestPath} is intact; running phase: restore again resumes from its checkpoint.${notStarted}`.trim()
+          `${errorMessage(err)} ${state} The backup ${path} is intact; running phase: restore again resumes from its checkpoint.${notStarted}`.trim()
       }
     }
   }
@@ -160,51 +153,40 @@ export async function restorePhase(clients: AwsClients, input: RestorePhaseInput
   return { ...result, outcome: input.dryRun && acted ? 'dry-run' : acted ? 'restored' : 'nothing-to-do' }
 }
 
-/** A `{"Items":[...]}` file written by `aws dynamodb scan` (today's scripts), given as backup-dir. */
-export function isLegacyFile(path: string): boolean {
-  return existsSync(path) && statSync(path).isFile() && basename(path) !== MANIFEST_FILE
+/** One table to load: from one of our manifests, or from an old `aws dynamodb scan` file. */
+interface RestoreJob {
+  table: string
+  /** The manifest or the legacy file. */
+  path: string
+  /** Set for our backups (restored.json goes next to it); absent for a legacy file. */
+  manifestPath?: string
+  /** What is loaded, for the dry-run line. */
+  what: string
 }
 
-async function restoreLegacy(
-  clients: AwsClients,
-  input: RestorePhaseInput,
-  steps: StepLog,
-  result: RunResult
-): Promise<RunResult> {
+async function manifestJobs(input: RestorePhaseInput): Promise<RestoreJob[]> {
+  const backups = await findNewestBackups(input.backupDir, input.tables)
+  return backups.map(({ table, manifestPath, manifest }) => ({
+    table,
+    path: manifestPath,
+    manifestPath,
+    what: `${manifest.itemCount} items exported ${manifest.finishedAt} (${basename(dirname(manifestPath))})`
+  }))
+}
+
+function legacyJob(input: RestorePhaseInput): RestoreJob {
   const file = input.backupDir
-  const target = input.tables?.length === 1 ? input.tables[0] : undefined
-  if (target === undefined) {
+  const table = input.tables?.length === 1 ? input.tables[0] : undefined
+  if (table === undefined) {
     throw new InputError(
       'tables',
       `backup-dir ${file} is a single scan output file ({"Items":[...]}): name exactly one target table in tables`
     )
   }
-  if (input.dryRun) {
-    steps.planned(target, 'restore', `BatchWriteItem the items of ${file} into ${target}, then verify`)
-    return { ...result, outcome: 'dry-run' }
-  }
-  try {
-    const report = await restoreTable(clients.dynamodb, {
-      legacyFile: file,
-      table: target,
-      logger: input.logger
-    })
-    steps.done(
-      target,
-      'restore',
-      `${report.itemsTotal} items from ${file}${report.resumed ? ' (resumed)' : ''}`
-    )
-    await verifyTable(clients.dynamodb, { table: target, expected: report.expected, logger: input.logger })
-    steps.done(target, 'verify', `${report.expected.itemCount} items, content digest equal to the file's`)
-    return { ...result, outcome: 'restored', restoredItems: report.itemsTotal }
-  } catch (err) {
-    steps.failed(target, 'restore', errorMessage(err))
-    const state = err instanceof OperationError ? err.state : ''
-    return {
-      ...result,
-      outcome: 'failed',
-      stateNote:
-        `${errorMessage(err)} ${state} The file ${file} is untouched; running phase: restore again resumes from its checkpoint.`.trim()
-    }
-  }
+  return { table, path: file, what: 'the items of the scan output file' }
+}
+
+/** A `{"Items":[...]}` file written by `aws dynamodb scan` (today's scripts), given as backup-dir. */
+export function isLegacyFile(path: string): boolean {
+  return existsSync(path) && statSync(path).isFile() && basename(path) !== MANIFEST_FILE
 }
