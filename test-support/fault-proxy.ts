@@ -10,14 +10,11 @@
  * UnprocessedItems, or the whole request is throttled when the bucket is empty.
  * Other operations pass through untouched. `stats` counts everything it did.
  */
-import {
-  createServer,
-  request,
-  type IncomingHttpHeaders,
-  type IncomingMessage,
-  type ServerResponse
-} from 'node:http'
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
+import { forward, readBody, relay, sendAwsJson } from './http-proxy.js'
 import type { AddressInfo, Socket } from 'node:net'
+
+const ID = 'fault-proxy'
 
 /** Small seeded PRNG (mulberry32): reproducible fault sequences. */
 export function seededRandom(seed: number): () => number {
@@ -65,49 +62,6 @@ export interface RunningFaultProxy {
 
 type Json = Record<string, unknown>
 
-const JSON_TYPE = 'application/x-amz-json-1.0'
-
-function readBody(req: IncomingMessage): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = []
-    req.on('data', (c: Buffer) => chunks.push(c))
-    req.on('end', () => resolve(Buffer.concat(chunks)))
-    req.on('error', reject)
-  })
-}
-
-function forward(
-  target: URL,
-  method: string,
-  path: string,
-  headers: IncomingHttpHeaders,
-  body: Buffer
-): Promise<{ status: number; headers: IncomingHttpHeaders; body: Buffer }> {
-  return new Promise((resolve, reject) => {
-    const h = { ...headers, host: target.host, 'content-length': String(body.length) }
-    const req = request({ host: target.hostname, port: target.port, method, path, headers: h }, res => {
-      const chunks: Buffer[] = []
-      res.on('data', (c: Buffer) => chunks.push(c))
-      res.on('end', () =>
-        resolve({ status: res.statusCode ?? 502, headers: res.headers, body: Buffer.concat(chunks) })
-      )
-      res.on('error', reject)
-    })
-    req.on('error', reject)
-    req.end(body)
-  })
-}
-
-function sendJson(res: ServerResponse, status: number, body: Json): void {
-  const text = JSON.stringify(body)
-  res.writeHead(status, {
-    'content-type': JSON_TYPE,
-    'content-length': Buffer.byteLength(text),
-    'x-amzn-requestid': 'fault-proxy'
-  })
-  res.end(text)
-}
-
 export async function startFaultProxy(opts: FaultOptions): Promise<RunningFaultProxy> {
   const target = new URL(opts.target)
   const random = seededRandom(opts.seed ?? 1)
@@ -143,9 +97,8 @@ export async function startFaultProxy(opts: FaultOptions): Promise<RunningFaultP
     const body = await readBody(req)
     const op = String(req.headers['x-amz-target'] ?? '').split('.')[1]
     if (op !== 'BatchWriteItem') {
-      const out = await forward(target, req.method ?? 'POST', req.url ?? '/', req.headers, body)
-      res.writeHead(out.status, out.headers)
-      res.end(out.body)
+      const out = await forward(target, req, body)
+      relay(res, out)
       return
     }
     stats.batchWrites++
@@ -156,18 +109,28 @@ export async function startFaultProxy(opts: FaultOptions): Promise<RunningFaultP
     }
     if (opts.throttle !== undefined && random() < opts.throttle) {
       stats.throttled++
-      sendJson(res, 400, {
-        __type: 'com.amazonaws.dynamodb.v20120810#ProvisionedThroughputExceededException',
-        message: 'The level of configured provisioned throughput for the table was exceeded (fault proxy)'
-      })
+      sendAwsJson(
+        res,
+        400,
+        {
+          __type: 'com.amazonaws.dynamodb.v20120810#ProvisionedThroughputExceededException',
+          message: 'The level of configured provisioned throughput for the table was exceeded (fault proxy)'
+        },
+        ID
+      )
       return
     }
     if (opts.serverError !== undefined && random() < opts.serverError) {
       stats.serverErrors++
-      sendJson(res, 500, {
-        __type: 'com.amazonaws.dynamodb.v20120810#InternalServerError',
-        message: 'Internal server error (fault proxy)'
-      })
+      sendAwsJson(
+        res,
+        500,
+        {
+          __type: 'com.amazonaws.dynamodb.v20120810#InternalServerError',
+          message: 'Internal server error (fault proxy)'
+        },
+        ID
+      )
       return
     }
     const parsed = JSON.parse(body.toString('utf8')) as { RequestItems: Record<string, Json[]> } & Json
@@ -181,10 +144,15 @@ export async function startFaultProxy(opts: FaultOptions): Promise<RunningFaultP
     const allowed = takeTokens(costs)
     if (allowed === 0 && entries.length > 0 && rate !== undefined) {
       stats.throttled++
-      sendJson(res, 400, {
-        __type: 'com.amazonaws.dynamodb.v20120810#ProvisionedThroughputExceededException',
-        message: 'Throughput exceeds the current capacity (fault proxy token bucket)'
-      })
+      sendAwsJson(
+        res,
+        400,
+        {
+          __type: 'com.amazonaws.dynamodb.v20120810#ProvisionedThroughputExceededException',
+          message: 'Throughput exceeds the current capacity (fault proxy token bucket)'
+        },
+        ID
+      )
       return
     }
     entries.forEach(({ table, r }, i) => {
@@ -206,14 +174,11 @@ export async function startFaultProxy(opts: FaultOptions): Promise<RunningFaultP
     if (nForward > 0) {
       const out = await forward(
         target,
-        req.method ?? 'POST',
-        req.url ?? '/',
-        req.headers,
+        req,
         Buffer.from(JSON.stringify({ ...parsed, RequestItems: forwardItems }))
       )
       if (out.status !== 200) {
-        res.writeHead(out.status, out.headers)
-        res.end(out.body)
+        relay(res, out)
         return
       }
       result = JSON.parse(out.body.toString('utf8')) as Json
@@ -228,13 +193,13 @@ export async function startFaultProxy(opts: FaultOptions): Promise<RunningFaultP
     for (const [table, reqs] of Object.entries(unprocessed))
       merged[table] = [...(merged[table] ?? []), ...reqs]
     stats.itemsUnprocessed += nUnprocessed
-    sendJson(res, 200, { ...result, UnprocessedItems: merged })
+    sendAwsJson(res, 200, { ...result, UnprocessedItems: merged }, ID)
   }
 
   const server = createServer((req, res) => {
     handle(req, res).catch((err: unknown) => {
       if (!res.headersSent)
-        sendJson(res, 500, { __type: 'InternalFailure', message: `fault proxy: ${String(err)}` })
+        sendAwsJson(res, 500, { __type: 'InternalFailure', message: `fault proxy: ${String(err)}` }, ID)
       else res.destroy()
     })
   })

@@ -1,5 +1,6 @@
 import http from 'node:http'
 import type { AddressInfo } from 'node:net'
+import { forward, readBody, relay } from './http-proxy.js'
 
 export interface RecordedCall {
   /** `DynamoDB.DescribeTable`, `CloudFormation.DescribeStacks`, … */
@@ -37,34 +38,22 @@ function operationOf(req: http.IncomingMessage, body: Buffer): string {
 export async function startRecordingProxy(target: string): Promise<RecordingProxy> {
   const upstream = new URL(target)
   const calls: RecordedCall[] = []
+  const handle = async (req: http.IncomingMessage, res: http.ServerResponse): Promise<void> => {
+    const body = await readBody(req)
+    const call: RecordedCall = { operation: operationOf(req, body), status: 0 }
+    calls.push(call)
+    try {
+      const up = await forward(upstream, req, body)
+      call.status = up.status
+      relay(res, up)
+    } catch (err) {
+      call.status = 502
+      res.writeHead(502)
+      res.end(String(err))
+    }
+  }
   const server = http.createServer((req, res) => {
-    const chunks: Buffer[] = []
-    req.on('data', (c: Buffer) => chunks.push(c))
-    req.on('end', () => {
-      const body = Buffer.concat(chunks)
-      const call: RecordedCall = { operation: operationOf(req, body), status: 0 }
-      calls.push(call)
-      const forward = http.request(
-        {
-          host: upstream.hostname,
-          port: upstream.port,
-          method: req.method,
-          path: req.url,
-          headers: { ...req.headers, host: upstream.host }
-        },
-        up => {
-          call.status = up.statusCode ?? 0
-          res.writeHead(up.statusCode ?? 502, up.headers)
-          up.pipe(res)
-        }
-      )
-      forward.on('error', err => {
-        call.status = 502
-        res.writeHead(502)
-        res.end(String(err))
-      })
-      forward.end(body)
-    })
+    handle(req, res).catch(() => res.destroy())
   })
   await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve))
   const { port } = server.address() as AddressInfo

@@ -8,13 +8,8 @@
  *   requests through, `times` limits how often it fails (default: always).
  * Everything else is forwarded untouched. `operations` lists every operation seen, in order.
  */
-import {
-  createServer,
-  request,
-  type IncomingHttpHeaders,
-  type IncomingMessage,
-  type ServerResponse
-} from 'node:http'
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
+import { forward, readBody, sendAwsJson } from './http-proxy.js'
 import type { AddressInfo, Socket } from 'node:net'
 
 export interface FailRule {
@@ -46,38 +41,6 @@ export interface TamperProxy {
   stop(): Promise<void>
 }
 
-function readBody(req: IncomingMessage): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = []
-    req.on('data', (c: Buffer) => chunks.push(c))
-    req.on('end', () => resolve(Buffer.concat(chunks)))
-    req.on('error', reject)
-  })
-}
-
-function forward(
-  target: URL,
-  req: IncomingMessage,
-  body: Buffer
-): Promise<{ status: number; headers: IncomingHttpHeaders; body: Buffer }> {
-  return new Promise((resolve, reject) => {
-    const headers = { ...req.headers, host: target.host, 'content-length': String(body.length) }
-    const out = request(
-      { host: target.hostname, port: target.port, method: req.method, path: req.url, headers },
-      res => {
-        const chunks: Buffer[] = []
-        res.on('data', (c: Buffer) => chunks.push(c))
-        res.on('end', () =>
-          resolve({ status: res.statusCode ?? 502, headers: res.headers, body: Buffer.concat(chunks) })
-        )
-        res.on('error', reject)
-      }
-    )
-    out.on('error', reject)
-    out.end(body)
-  })
-}
-
 function operationOf(req: IncomingMessage): string {
   const target = req.headers['x-amz-target']
   return typeof target === 'string' ? (target.split('.')[1] ?? '') : ''
@@ -105,16 +68,11 @@ export async function startTamperProxy(opts: TamperOptions): Promise<TamperProxy
       const failed = proxy.failures[i] ?? 0
       if ((seen[i] ?? 0) > (rule.after ?? 0) && failed < (rule.times ?? Infinity)) {
         proxy.failures[i] = failed + 1
-        const text = JSON.stringify({
+        const error = {
           __type: `com.amazonaws.dynamodb.v20120810#${rule.type}`,
           message: rule.message ?? `${op} failed (scan-tamper-proxy)`
-        })
-        res.writeHead(rule.status, {
-          'content-type': 'application/x-amz-json-1.0',
-          'content-length': Buffer.byteLength(text),
-          'x-amzn-requestid': 'scan-tamper-proxy'
-        })
-        res.end(text)
+        }
+        sendAwsJson(res, rule.status, error, 'scan-tamper-proxy')
         return
       }
     }
