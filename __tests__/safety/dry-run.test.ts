@@ -9,8 +9,7 @@ import { CreateTableCommand } from '@aws-sdk/client-dynamodb'
 import type { AwsClients } from '../../src/aws/clients.js'
 import { executePlan } from '../../src/execute/index.js'
 import type { Decision, ExecutionStep, Strategy } from '../../src/types.js'
-import { destroyClients, testClients } from '../../test-support/aws-clients.js'
-import { startMoto, type MotoServer } from '../../test-support/moto.js'
+import type { MotoServer } from '../../test-support/moto.js'
 import {
   makeRetainedOrphan,
   makeUnmanagedTable,
@@ -18,12 +17,18 @@ import {
   sampleItems,
   tableTemplate
 } from '../../test-support/orphans.js'
+import { isReadOnlyOperation, type RecordingProxy } from '../../test-support/recording-proxy.js'
 import {
-  isReadOnlyOperation,
-  startRecordingProxy,
-  type RecordingProxy
-} from '../../test-support/recording-proxy.js'
-import { decisionOf, deps, makeInputs, runCheck, tableContent, workspace, type Workspace } from './helpers.js'
+  decisionOf,
+  deps,
+  makeInputs,
+  runCheck,
+  tableContent,
+  workspace,
+  type Workspace,
+  startRecordedMoto,
+  stopRecordedMoto
+} from './helpers.js'
 
 const RULE = 'dry-run and report make zero mutating calls'
 const TABLE = 'pr-7-orders'
@@ -37,15 +42,9 @@ let clients: AwsClients
 let ws: Workspace | null = null
 
 beforeAll(async () => {
-  moto = await startMoto()
-  rec = await startRecordingProxy(moto.endpoint)
-  clients = testClients(rec.endpoint)
+  ;({ moto, rec, clients } = await startRecordedMoto())
 })
-afterAll(async () => {
-  if (clients) destroyClients(clients)
-  await rec?.stop()
-  await moto?.stop()
-})
+afterAll(() => stopRecordedMoto({ moto, rec, clients }))
 beforeEach(async () => {
   await moto.reset()
 })

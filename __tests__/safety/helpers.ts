@@ -8,6 +8,9 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { ScanCommand, type AttributeValue } from '@aws-sdk/client-dynamodb'
 import type { AwsClients } from '../../src/aws/clients.js'
+import { destroyClients, testClients } from '../../test-support/aws-clients.js'
+import { startMoto, type MotoServer } from '../../test-support/moto.js'
+import { startRecordingProxy, type RecordingProxy } from '../../test-support/recording-proxy.js'
 import { describeTableOrNull } from '../../src/aws/dynamodb-read.js'
 import { canonicalItem } from '../../src/data/digest.js'
 import { sdkItemToWire } from '../../src/data/dynamodb-json.js'
@@ -120,4 +123,23 @@ export async function tableContent(clients: AwsClients, table: string): Promise<
 /** Operations of the recorded calls that can change something. */
 export function mutating(operations: string[], isReadOnly: (op: string) => boolean): string[] {
   return operations.filter(op => !isReadOnly(op))
+}
+
+/** moto behind a recording proxy, and clients that talk through the proxy. */
+export interface RecordedMoto {
+  moto: MotoServer
+  rec: RecordingProxy
+  clients: AwsClients
+}
+
+export async function startRecordedMoto(): Promise<RecordedMoto> {
+  const moto = await startMoto()
+  const rec = await startRecordingProxy(moto.endpoint)
+  return { moto, rec, clients: testClients(rec.endpoint) }
+}
+
+export async function stopRecordedMoto(env: Partial<RecordedMoto>): Promise<void> {
+  if (env.clients) destroyClients(env.clients)
+  await env.rec?.stop()
+  await env.moto?.stop()
 }

@@ -7,14 +7,9 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import type { AwsClients } from '../../src/aws/clients.js'
 import { executePlan } from '../../src/execute/index.js'
 import type { Decision, Strategy } from '../../src/types.js'
-import { destroyClients, testClients } from '../../test-support/aws-clients.js'
-import { startMoto, type MotoServer } from '../../test-support/moto.js'
+import type { MotoServer } from '../../test-support/moto.js'
 import { createStackAndWait, putItems, sampleItems, tableTemplate } from '../../test-support/orphans.js'
-import {
-  isReadOnlyOperation,
-  startRecordingProxy,
-  type RecordingProxy
-} from '../../test-support/recording-proxy.js'
+import { isReadOnlyOperation, type RecordingProxy } from '../../test-support/recording-proxy.js'
 import {
   decisionOf,
   deps,
@@ -23,7 +18,9 @@ import {
   runCheck,
   tableContent,
   workspace,
-  type Workspace
+  type Workspace,
+  startRecordedMoto,
+  stopRecordedMoto
 } from './helpers.js'
 
 const RULE = 'a table owned by a live stack is never touched'
@@ -38,15 +35,9 @@ let clients: AwsClients
 let ws: Workspace
 
 beforeAll(async () => {
-  moto = await startMoto()
-  rec = await startRecordingProxy(moto.endpoint)
-  clients = testClients(rec.endpoint)
+  ;({ moto, rec, clients } = await startRecordedMoto())
 })
-afterAll(async () => {
-  if (clients) destroyClients(clients)
-  await rec?.stop()
-  await moto?.stop()
-})
+afterAll(() => stopRecordedMoto({ moto, rec, clients }))
 beforeEach(async () => {
   await moto.reset()
   ws = workspace(TEMPLATE)

@@ -9,14 +9,9 @@ import type { AwsClients } from '../../src/aws/clients.js'
 import { executePlan } from '../../src/execute/index.js'
 import type { Check } from '../../src/pipeline.js'
 import type { Decision, Strategy } from '../../src/types.js'
-import { destroyClients, testClients } from '../../test-support/aws-clients.js'
-import { startMoto, type MotoServer } from '../../test-support/moto.js'
+import type { MotoServer } from '../../test-support/moto.js'
 import { makeUnmanagedTable, mergeTemplates, sampleItems, tableTemplate } from '../../test-support/orphans.js'
-import {
-  isReadOnlyOperation,
-  startRecordingProxy,
-  type RecordingProxy
-} from '../../test-support/recording-proxy.js'
+import { isReadOnlyOperation, type RecordingProxy } from '../../test-support/recording-proxy.js'
 import {
   decisionOf,
   deps,
@@ -25,7 +20,9 @@ import {
   runCheck,
   tableContent,
   workspace,
-  type Workspace
+  type Workspace,
+  startRecordedMoto,
+  stopRecordedMoto
 } from './helpers.js'
 
 const RULE = 'a protected stage never loses a table through the action'
@@ -46,15 +43,9 @@ let clients: AwsClients
 let ws: Workspace
 
 beforeAll(async () => {
-  moto = await startMoto()
-  rec = await startRecordingProxy(moto.endpoint)
-  clients = testClients(rec.endpoint)
+  ;({ moto, rec, clients } = await startRecordedMoto())
 })
-afterAll(async () => {
-  if (clients) destroyClients(clients)
-  await rec?.stop()
-  await moto?.stop()
-})
+afterAll(() => stopRecordedMoto({ moto, rec, clients }))
 beforeEach(async () => {
   await moto.reset()
   ws = workspace(TEMPLATE)
