@@ -9,9 +9,11 @@ import { backoffDelay, classifyError } from '../../src/data/retry.js'
 import { AimdWindow, keyProblem } from '../../src/data/restore.js'
 import { Progress, formatDuration } from '../../src/data/progress.js'
 import { chooseSegments } from '../../src/data/export.js'
-import { readLegacyFile } from '../../src/data/readers.js'
+import { parseLine, readDataLines, readLegacyFile } from '../../src/data/readers.js'
+import { keyText, scanItemLine } from '../../src/data/item-line.js'
+import type { KeyAttribute } from '../../src/data/manifest.js'
 import { TOOL_VERSION } from '../../src/data/manifest.js'
-import { silentLogger } from './helpers.js'
+import { silentLogger, trickyItems } from './helpers.js'
 import { benchItem } from '../../bench/generate.js'
 
 /** ContentDigest.add over bench items 0..199, computed with the canonical-v1 code before canonicalItemText existed. */
@@ -135,6 +137,106 @@ describe('canonicalItemText: the canonical form read from the text equals canoni
     }
     expect(byText.hex()).toBe(byItem.hex())
     expect(byText.hex()).toBe(GOLDEN_200)
+  })
+})
+
+describe('scanItemLine: the write path reads text and key without parsing, exactly as parsing would', () => {
+  const pkSk: KeyAttribute[] = [
+    { name: 'pk', type: 'HASH', attributeType: 'S' },
+    { name: 'sk', type: 'RANGE', attributeType: 'N' }
+  ]
+  /** What the restore used before: parse the line, take its item text and keyText. */
+  const byParsing = (line: string, keys: KeyAttribute[]): { text: string; key: string } => {
+    const parsed = parseLine('f', 1, line)
+    return { text: parsed.text, key: keyText(parsed.item, keys) }
+  }
+
+  test('every tricky item (all types, 38 digits, every byte, astral, 10-deep, ~400 KB) as our export writes it', () => {
+    const items = trickyItems({ string: 50_000, binary: 50_000 })
+    for (const item of items) {
+      const line = `{"Item":${JSON.stringify(sdkItemToWire(item))}}`
+      const scanned = scanItemLine(line, pkSk)
+      expect(scanned).not.toBeNull()
+      expect(scanned).toEqual(byParsing(line, pkSk))
+    }
+  })
+
+  test('bench items, binary keys and a key attribute last or nested elsewhere too', () => {
+    const keysB: KeyAttribute[] = [{ name: 'id', type: 'HASH', attributeType: 'B' }]
+    const lines = [
+      ...Array.from({ length: 50 }, (_, i) => `{"Item":${JSON.stringify(sdkItemToWire(benchItem(i)))}}`),
+      '{"Item":{"x":{"M":{"id":{"B":"AA=="}}},"id":{"B":"AQI="}}}',
+      '{"Item":{"l":{"L":[{"S":"\\"id\\":{"}]},"id":{"B":"/w=="}}}'
+    ]
+    const benchKeys: KeyAttribute[] = [
+      { name: 'pk', type: 'HASH', attributeType: 'S' },
+      { name: 'sk', type: 'RANGE', attributeType: 'S' }
+    ]
+    for (const line of lines.slice(0, 50))
+      expect(scanItemLine(line, benchKeys)).toEqual(byParsing(line, benchKeys))
+    for (const line of lines.slice(50)) expect(scanItemLine(line, keysB)).toEqual(byParsing(line, keysB))
+  })
+
+  test.each([
+    ['whitespace', '{"Item": {"pk":{"S":"a"},"sk":{"N":"1"}}}'],
+    ['another member after Item', '{"Item":{"pk":{"S":"a"},"sk":{"N":"1"}},"x":1}'],
+    ['a member before Item', '{"x":1,"Item":{"pk":{"S":"a"},"sk":{"N":"1"}}}'],
+    ['an escape in the key value', '{"Item":{"pk":{"S":"a\\u0041"},"sk":{"N":"1"}}}'],
+    ['the key name spelled with an escape', '{"Item":{"p\\u006b":{"S":"a"},"sk":{"N":"1"}}}'],
+    ['a key attribute missing', '{"Item":{"pk":{"S":"a"}}}'],
+    ['a key of another type', '{"Item":{"pk":{"N":"1"},"sk":{"N":"1"}}}'],
+    ['a key value with two type keys', '{"Item":{"pk":{"S":"a","N":"1"},"sk":{"N":"1"}}}'],
+    ['a truncated line', '{"Item":{"pk":{"S":"a"},"sk":{"N":"1"}'],
+    ['trailing text', '{"Item":{"pk":{"S":"a"},"sk":{"N":"1"}}}x']
+  ])('%s: not scanned (the caller parses the line)', (_name, line) => {
+    expect(scanItemLine(line, pkSk)).toBeNull()
+  })
+
+  test('a line that falls back keeps its text as stored and gets its key from the parsed value', () => {
+    const ok = '{"Item": {"pk":{"S":"a\\u0041"},"sk":{"N":"1"}}}'
+    expect(scanItemLine(ok, pkSk)).toBeNull()
+    expect(byParsing(ok, pkSk)).toEqual({ text: ' {"pk":{"S":"a\\u0041"},"sk":{"N":"1"}}', key: '"aA";"1";' })
+  })
+})
+
+describe('readDataLines: lines found in the gunzipped bytes', () => {
+  let dir: string
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'lines-'))
+  })
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true })
+  })
+  const readAll = async (file: string, skipLines = 0): Promise<{ line: number; text: string }[]> => {
+    const out: { line: number; text: string }[] = []
+    for await (const group of readDataLines(file, { skipLines })) out.push(...group)
+    return out
+  }
+
+  test('multi-byte characters and lines longer than a chunk come back whole; skipLines counts', async () => {
+    const lines = Array.from({ length: 400 }, (_, i) =>
+      i % 50 === 7 ? `é😀${'𠜎'.repeat(40_000)}${i}` : `line ${i} ü€😀 ${'x'.repeat(i * 37)}`
+    )
+    const file = join(dir, 'ok.json.gz')
+    await writeFile(file, gzipSync(`${lines.join('\n')}\n`))
+    const got = await readAll(file)
+    expect(got.map(l => l.text)).toEqual(lines)
+    expect(got.map(l => l.line)).toEqual(lines.map((_, i) => i + 1))
+    expect((await readAll(file, 390)).map(l => l.line)).toEqual(Array.from({ length: 10 }, (_, i) => 391 + i))
+  })
+
+  test.each<[string, Buffer, RegExp]>([
+    [
+      'invalid UTF-8 names its line',
+      Buffer.concat([Buffer.from('a\nb\nc'), Buffer.from([0xc3, 0x28]), Buffer.from('\nd\n')]),
+      /line 3: invalid UTF-8/
+    ],
+    ['an empty line', Buffer.from('a\n\nb\n'), /line 2: empty line/],
+    ['no newline at the end (truncated)', Buffer.from('a\nb'), /line 2: truncated/]
+  ])('%s', async (name, bytes, message) => {
+    const file = join(dir, `${name.replace(/\W+/g, '-')}.json.gz`)
+    await writeFile(file, gzipSync(bytes))
+    await expect(readAll(file)).rejects.toThrow(message)
   })
 })
 

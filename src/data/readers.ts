@@ -9,6 +9,7 @@ import { createReadStream } from 'node:fs'
 import { open } from 'node:fs/promises'
 import { createGunzip } from 'node:zlib'
 import { createHash } from 'node:crypto'
+import { isUtf8 } from 'node:buffer'
 import { FileError, errorMessage } from '../errors.js'
 import type { WireItem } from './dynamodb-json.js'
 
@@ -47,12 +48,12 @@ async function isGzip(path: string): Promise<boolean> {
   }
 }
 
-/** Decoded text chunks of a file, gunzipped when it is gzip; invalid UTF-8 is an error. */
-async function* textChunks(
+/** The bytes of a file, gunzipped when it is gzip, in chunks; read errors name the file. */
+async function* byteChunks(
   path: string,
   gzip: boolean | 'auto',
   where: () => string
-): AsyncGenerator<string> {
+): AsyncGenerator<Buffer> {
   let zipped: boolean
   try {
     zipped = gzip === 'auto' ? await isGzip(path) : gzip
@@ -60,26 +61,10 @@ async function* textChunks(
     throw new FileError(path, `cannot read (${errorMessage(err)})`)
   }
   const file = createReadStream(path, { highWaterMark: CHUNK })
-  // Small gunzip chunks: a chunk's items are parsed together, and small groups die young.
   const source = zipped ? file.pipe(createGunzip({ chunkSize: 64 * 1024 })) : file
   if (zipped) file.on('error', err => source.destroy(err))
-  const decoder = new TextDecoder('utf-8', { fatal: true })
   try {
-    for await (const chunk of source) {
-      let text: string
-      try {
-        text = decoder.decode(chunk as Buffer, { stream: true })
-      } catch {
-        throw new FileError(path, `invalid UTF-8 ${where()}`)
-      }
-      yield text
-    }
-    try {
-      const rest = decoder.decode()
-      if (rest !== '') yield rest
-    } catch {
-      throw new FileError(path, `invalid UTF-8 at the end of the file`)
-    }
+    for await (const chunk of source) yield chunk as Buffer
   } catch (err) {
     if (err instanceof FileError) throw err
     const e = err as { code?: string }
@@ -91,11 +76,36 @@ async function* textChunks(
   }
 }
 
+/** Decoded text chunks of a file, gunzipped when it is gzip; invalid UTF-8 is an error. */
+async function* textChunks(
+  path: string,
+  gzip: boolean | 'auto',
+  where: () => string
+): AsyncGenerator<string> {
+  const decoder = new TextDecoder('utf-8', { fatal: true })
+  for await (const chunk of byteChunks(path, gzip, where)) {
+    let text: string
+    try {
+      text = decoder.decode(chunk, { stream: true })
+    } catch {
+      throw new FileError(path, `invalid UTF-8 ${where()}`)
+    }
+    yield text
+  }
+  try {
+    const rest = decoder.decode()
+    if (rest !== '') yield rest
+  } catch {
+    throw new FileError(path, `invalid UTF-8 at the end of the file`)
+  }
+}
+
 const LINE_PREFIX = '{"Item":'
+const NEWLINE = 10
 /** Items per group yielded by readDataFile (one BatchWriteItem holds 25). */
 const YIELD_ITEMS = 25
 
-function parseLine(path: string, line: number, text: string): SourceItem {
+export function parseLine(path: string, line: number, text: string): SourceItem {
   let v: unknown
   try {
     v = JSON.parse(text)
@@ -115,38 +125,71 @@ function parseLine(path: string, line: number, text: string): SourceItem {
   }
 }
 
+export interface SourceLine {
+  /** 1-based line number. */
+  line: number
+  /** The line's text, without its newline. */
+  text: string
+}
+
 /**
- * Items of a gzip NDJSON data file. `skipLines` lines are counted but not parsed (resume).
+ * Lines of a gzip NDJSON data file, unparsed, a few at a time. `skipLines` lines are counted but
+ * not yielded (resume). Empty lines and a missing final newline are errors naming the line.
  */
-export async function* readDataFile(
+export async function* readDataLines(
   path: string,
   opts: { skipLines?: number } = {}
-): AsyncGenerator<SourceItem[]> {
+): AsyncGenerator<SourceLine[]> {
   const skip = opts.skipLines ?? 0
   let line = 0
-  let rest = ''
-  for await (const text of textChunks(path, true, () => `after line ${line}`)) {
-    const parts = (rest + text).split('\n')
-    rest = parts.pop() as string
-    // Parsed and handed over a few at a time: the consumer may wait (for a write window) while it
-    // holds a group, and parsed items held across that wait outlive V8's young generation.
-    let out: SourceItem[] = []
-    for (const p of parts) {
-      line++
-      if (line <= skip) continue
-      if (p === '') throw new FileError(path, `line ${line}: empty line`)
-      out.push(parseLine(path, line, p))
+  // Bytes of a line that a chunk boundary cut (a newline byte is never part of a multi-byte
+  // UTF-8 character, so lines are found in the bytes).
+  let carry: Buffer | null = null
+  let out: SourceLine[] = []
+  const take = (bytes: Buffer): void => {
+    line++
+    if (line <= skip) return
+    if (bytes.length === 0) throw new FileError(path, `line ${line}: empty line`)
+    if (!isUtf8(bytes)) throw new FileError(path, `line ${line}: invalid UTF-8`)
+    // Each line becomes its own small string (not a slice of a chunk-sized one), so what a
+    // consumer holds while it waits is just its lines.
+    out.push({ line, text: bytes.toString('utf8') })
+  }
+  for await (const chunk of byteChunks(path, true, () => `after line ${line}`)) {
+    let start = 0
+    for (let nl = chunk.indexOf(NEWLINE); nl >= 0; nl = chunk.indexOf(NEWLINE, start)) {
+      const piece = chunk.subarray(start, nl)
+      take(carry === null ? piece : Buffer.concat([carry, piece]))
+      carry = null
+      start = nl + 1
+      // Handed over a few at a time: the consumer may wait (for a write window) while it holds
+      // a group, and what it holds across that wait outlives V8's young generation.
       if (out.length === YIELD_ITEMS) {
         yield out
         out = []
       }
     }
-    if (out.length > 0) yield out
+    if (start < chunk.length) {
+      const tail = chunk.subarray(start)
+      carry = carry === null ? Buffer.from(tail) : Buffer.concat([carry, tail])
+    }
+    if (out.length > 0) {
+      yield out
+      out = []
+    }
   }
-  if (rest !== '') {
+  if (carry !== null) {
     // The writer ends every line with \n: a last line without one is a truncated file.
     throw new FileError(path, `line ${line + 1}: truncated (no newline at the end of the file)`)
   }
+}
+
+/** Items of a gzip NDJSON data file (each line parsed). `skipLines` as for readDataLines. */
+export async function* readDataFile(
+  path: string,
+  opts: { skipLines?: number } = {}
+): AsyncGenerator<SourceItem[]> {
+  for await (const lines of readDataLines(path, opts)) yield lines.map(l => parseLine(path, l.line, l.text))
 }
 
 /**
