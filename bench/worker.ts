@@ -15,6 +15,7 @@ import { exportTable } from '../src/data/export.js'
 import { scanPageWire } from '../src/data/raw-scan.js'
 import { restoreTable } from '../src/data/restore.js'
 import { verifyTable } from '../src/data/verify.js'
+import { createClients } from '../src/aws/clients.js'
 import type { Logger } from '../src/types.js'
 import { benchItem } from './generate.js'
 
@@ -26,13 +27,13 @@ const logger: Logger = {
   debug: () => undefined
 }
 
+/** The action's own DynamoDB client (createClients: cacheMiddleware, the engine's middlewares, timeouts). */
 function client(endpoint: string, maxAttempts = 3): DynamoDBClient {
-  return new DynamoDBClient({
-    endpoint,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
-    maxAttempts
-  })
+  process.env.AWS_ACCESS_KEY_ID ??= 'test'
+  process.env.AWS_SECRET_ACCESS_KEY ??= 'test'
+  const { dynamodb, cloudformation } = createClients({ region: 'us-east-1', endpoint, maxAttempts })
+  cloudformation.destroy()
+  return dynamodb
 }
 
 const seconds = (t0: bigint): number => Number(process.hrtime.bigint() - t0) / 1e9
@@ -76,14 +77,22 @@ async function rawScanWire(a: Args): Promise<Record<string, unknown>> {
     Array.from({ length: segments }, async (_, segment) => {
       let ExclusiveStartKey: Record<string, AttributeValue> | undefined
       do {
-        const page = await scanPageWire(ddb, {
-          TableName: a.table,
-          Segment: segment,
-          TotalSegments: segments,
-          ConsistentRead: true,
-          ExclusiveStartKey
-        })
-        for (const text of page.texts) if (JSON.parse(text) !== null) items++
+        const page = await scanPageWire(
+          ddb,
+          {
+            TableName: a.table,
+            Segment: segment,
+            TotalSegments: segments,
+            ConsistentRead: true,
+            ExclusiveStartKey
+          },
+          texts => {
+            let n = 0
+            for (const text of texts) if (JSON.parse(text) !== null) n++
+            return n
+          }
+        )
+        items += page.result
         ExclusiveStartKey = page.lastEvaluatedKey
       } while (ExclusiveStartKey !== undefined)
     })

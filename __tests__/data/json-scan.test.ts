@@ -2,6 +2,7 @@ import { mockClient } from 'aws-sdk-client-mock'
 import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb'
 import { splitTopLevelArray, splitTopLevelArrayBytes } from '../../src/data/json-scan.js'
 import { scanPageWire } from '../../src/data/raw-scan.js'
+import { createClients } from '../../src/aws/clients.js'
 
 describe('splitTopLevelArray / splitTopLevelArrayBytes: the elements of one top-level array, as text (from text or from UTF-8 bytes)', () => {
   test.each<[string, string, string[] | null, string | null]>([
@@ -64,12 +65,50 @@ test('scanPageWire falls back to the decoded items when the middleware cannot ru
     LastEvaluatedKey: { pk: { S: 'a' } }
   })
   try {
-    const page = await scanPageWire(new DynamoDBClient({ region: 'us-east-1' }), { TableName: 't' })
-    expect(page.texts.map(t => JSON.parse(t) as unknown)).toEqual([
+    const page = await scanPageWire(
+      new DynamoDBClient({ region: 'us-east-1' }),
+      { TableName: 't' },
+      texts => texts
+    )
+    expect(page.result.map(t => JSON.parse(t) as unknown)).toEqual([
       { pk: { S: 'a' }, b: { B: 'AP8=' }, n: { N: '1E+125' } }
     ])
     expect(page.lastEvaluatedKey).toEqual({ pk: { S: 'a' } })
   } finally {
     mock.restore()
   }
+})
+
+describe('the data middlewares on a client that caches its middleware chains', () => {
+  test("the action's DynamoDB client carries them from creation", () => {
+    const { dynamodb, cloudformation } = createClients({
+      region: 'us-east-1',
+      endpoint: 'http://127.0.0.1:9'
+    })
+    try {
+      expect(dynamodb.config.cacheMiddleware).toBe(true)
+      expect(
+        dynamodb.middlewareStack.identify().filter(n => n.startsWith('orphanGuardDataMiddleware-'))
+      ).toHaveLength(2)
+    } finally {
+      dynamodb.destroy()
+      cloudformation.destroy()
+    }
+  })
+
+  test('a caching client without them is refused before any request (they would silently not run)', async () => {
+    const ddb = new DynamoDBClient({
+      region: 'us-east-1',
+      endpoint: 'http://127.0.0.1:9',
+      cacheMiddleware: true,
+      credentials: { accessKeyId: 'a', secretAccessKey: 'b' }
+    })
+    try {
+      await expect(scanPageWire(ddb, { TableName: 't' }, texts => texts)).rejects.toThrow(
+        /cacheMiddleware needs installDataMiddleware/
+      )
+    } finally {
+      ddb.destroy()
+    }
+  })
 })

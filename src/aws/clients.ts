@@ -1,5 +1,6 @@
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation'
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb'
+import { installDataMiddleware } from '../data/wire-middleware.js'
 
 /** The SDK clients the action talks to; created once in main and passed down. */
 export interface AwsClients {
@@ -41,8 +42,11 @@ export function createClients(opts: ClientOptions): AwsClients {
     // keeps the SDK's env-based endpoint resolution unambiguously in charge.
     ...(opts.endpoint !== undefined ? { endpoint: opts.endpoint } : {})
   }
-  return {
-    dynamodb: new DynamoDBClient(config),
-    cloudformation: new CloudFormationClient(config)
-  }
+  // The data engine sends thousands of Scan and BatchWriteItem calls a minute: the SDK resolves
+  // each command class's middleware chain once (cacheMiddleware) instead of once per call, which
+  // is most of the garbage a restore makes. The engine's own middlewares must then be on the
+  // client before its first request.
+  const dynamodb = new DynamoDBClient({ ...config, cacheMiddleware: true })
+  installDataMiddleware(dynamodb)
+  return { dynamodb, cloudformation: new CloudFormationClient(config) }
 }

@@ -13,51 +13,36 @@
  */
 import { ScanCommand, type AttributeValue, type ScanCommandInput } from '@aws-sdk/client-dynamodb'
 import { sdkItemToWire } from './dynamodb-json.js'
-import { splitTopLevelArrayBytes } from './json-scan.js'
+import { WIRE_ITEMS, withDataMiddleware, type WireItemsSlot } from './wire-middleware.js'
 import type { DynamoSender } from './export.js'
 
-type Middleware = Parameters<ScanCommand['middlewareStack']['add']>[0]
-
-async function bodyBytes(body: unknown): Promise<Buffer> {
-  if (body instanceof Uint8Array) return Buffer.from(body.buffer, body.byteOffset, body.byteLength)
-  if (typeof body === 'string') return Buffer.from(body)
-  const chunks: Buffer[] = []
-  for await (const chunk of body as AsyncIterable<Uint8Array>)
-    chunks.push(
-      Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength)
-    )
-  return Buffer.concat(chunks)
-}
-
-export interface WirePage {
-  /** Each item's DynamoDB JSON text exactly as the service sent it. */
-  texts: string[]
+export interface WirePage<R> {
+  /** What `consume` made of the page's items. */
+  result: R
   lastEvaluatedKey: Record<string, AttributeValue> | undefined
 }
 
-export async function scanPageWire(ddb: DynamoSender, input: ScanCommandInput): Promise<WirePage> {
-  const command = new ScanCommand(input)
-  let texts: string[] | null = null
-  const takeItems: Middleware = next => async args => {
-    const out = await next(args)
-    const response = out.response as { statusCode?: number; body?: unknown }
-    if (response.statusCode === 200 && response.body !== undefined && response.body !== null) {
-      // Split on the bytes: the page (up to 1 MB) never becomes one large string.
-      const bytes = await bodyBytes(response.body)
-      const split = splitTopLevelArrayBytes(bytes, 'Items')
-      texts = split?.elements ?? []
-      response.body = split?.rest ?? bytes
-    }
-    return out
-  }
-  command.middlewareStack.add(takeItems, {
-    step: 'deserialize',
-    priority: 'low',
-    name: 'orphanGuardWireItems'
-  })
-  const out = await ddb.send(command)
+/**
+ * One Scan page whose items go to `consume` as their DynamoDB JSON texts, exactly as the service
+ * sent them. `consume` runs synchronously the moment the body is read, so the texts die young
+ * (held across awaits, they would be promoted to V8's old generation and the heap would grow with
+ * the table). It may run more than once for one page (a response that failed later and was
+ * retried): only its last result counts, so it must have no effect beyond what it returns and
+ * state it resets itself.
+ */
+export async function scanPageWire<R>(
+  ddb: DynamoSender,
+  input: ScanCommandInput,
+  consume: (texts: string[]) => R
+): Promise<WirePage<R>> {
+  const slot: WireItemsSlot<R> = { consume, consumed: null }
+  const command = new ScanCommand({ ...input, [WIRE_ITEMS]: slot } as ScanCommandInput)
+  const out = await ddb.send(withDataMiddleware(ddb, command))
+  const taken = slot.consumed
   return {
-    texts: texts ?? (out.Items ?? []).map(i => JSON.stringify(sdkItemToWire(i))),
+    // No middleware ran (a test double), or the body had no Items array: the SDK's decoded items.
+    result:
+      taken !== null ? taken.result : consume((out.Items ?? []).map(i => JSON.stringify(sdkItemToWire(i)))),
     lastEvaluatedKey: out.LastEvaluatedKey
   }
 }

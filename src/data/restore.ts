@@ -20,12 +20,9 @@ import {
   DescribeTableCommand,
   ScanCommand,
   type BatchWriteItemCommandInput,
-  type BatchWriteItemCommandOutput,
   type TableDescription,
   type WriteRequest
 } from '@aws-sdk/client-dynamodb'
-// Type only (erased at build time); the SDK's own middleware types.
-import type { BuildMiddleware } from '@smithy/types'
 import { FileError, OperationError, errorMessage } from '../errors.js'
 import type { Logger } from '../types.js'
 import { CHECKPOINT_FORMAT, readCheckpoint, writeCheckpoint, type Checkpoint } from './checkpoint.js'
@@ -40,7 +37,16 @@ import {
 import { keyAttributes, type DynamoSender } from './export.js'
 import { readManifest, type DataFileEntry, type KeyAttribute } from './manifest.js'
 import { Progress } from './progress.js'
-import { readDataFile, readLegacyFile, sha256File, type SourceItem } from './readers.js'
+import { keyText, scanItemLine } from './item-line.js'
+import { BODY_TEXT, withDataMiddleware } from './wire-middleware.js'
+import {
+  parseLine,
+  readDataFile,
+  readDataLines,
+  readLegacyFile,
+  sha256File,
+  type SourceItem
+} from './readers.js'
 import { backoffDelay, classifyError, realSleep, withRetries, type Sleep } from './retry.js'
 
 export interface RestoreOptions {
@@ -101,23 +107,16 @@ interface Source {
   itemCount: number
   digest: string
   checkpointPath: string
+  /** Parsed items (the precheck). */
   read(file: SourceFile, skip: number): AsyncGenerator<SourceItem[]>
+  /** What the write path sends: each item's text and key, parsed only when it must be. */
+  entries(file: SourceFile, skip: number, keys: KeyAttribute[]): AsyncGenerator<Entry[]>
   /** Our manifest's entries (sha256 per file) and key schema; absent for a legacy file. */
   manifestFiles?: DataFileEntry[]
   backupKeys?: KeyAttribute[]
 }
 
 const BATCH_SIZE = 25
-
-/** The item's key as text, from DynamoDB JSON (B as base64) or SDK values (B as bytes). */
-function keyText(item: SdkItem | WireItem, keys: KeyAttribute[]): string {
-  let s = ''
-  for (const k of keys) {
-    const raw = (item[k.name] as Record<string, unknown> | undefined)?.[k.attributeType]
-    s += `${JSON.stringify(raw instanceof Uint8Array ? Buffer.from(raw).toString('base64') : raw)};`
-  }
-  return s
-}
 
 export function describeKey(item: SdkItem | WireItem, keys: KeyAttribute[]): string {
   const parts = keys.map(k => {
@@ -151,6 +150,18 @@ export function keyProblem(item: WireItem, keys: KeyAttribute[]): string | null 
   return null
 }
 
+/** Our data file's lines as entries: scanned when compact (the usual case), parsed otherwise. */
+async function* dataFileEntries(path: string, skip: number, keys: KeyAttribute[]): AsyncGenerator<Entry[]> {
+  for await (const lines of readDataLines(path, { skipLines: skip })) {
+    yield lines.map(({ line, text }) => {
+      const scanned = scanItemLine(text, keys)
+      if (scanned !== null) return { line, text: scanned.text, key: scanned.key }
+      const parsed = parseLine(path, line, text)
+      return { line, text: parsed.text, key: keyText(parsed.item, keys) }
+    })
+  }
+}
+
 async function loadSource(opts: RestoreOptions): Promise<Source> {
   if ((opts.manifestPath === undefined) === (opts.legacyFile === undefined)) {
     throw new OperationError(
@@ -171,6 +182,7 @@ async function loadSource(opts: RestoreOptions): Promise<Source> {
       digest: m.contentDigest.value,
       checkpointPath: opts.checkpointPath ?? join(dir, 'restore-checkpoint.json'),
       read: (file, skip) => readDataFile(file.path, { skipLines: skip }),
+      entries: (file, skip, keys) => dataFileEntries(file.path, skip, keys),
       manifestFiles: m.dataFiles,
       backupKeys: m.table.keySchema
     }
@@ -184,7 +196,11 @@ async function loadSource(opts: RestoreOptions): Promise<Source> {
     itemCount: -1,
     digest: '',
     checkpointPath: opts.checkpointPath ?? `${legacy}.restore-checkpoint.json`,
-    read: (file, skip) => readLegacyFile(file.path, { skipItems: skip })
+    read: (file, skip) => readLegacyFile(file.path, { skipItems: skip }),
+    entries: async function* (file, skip, keys) {
+      for await (const chunk of readLegacyFile(file.path, { skipItems: skip }))
+        yield chunk.map(({ line, item, text }) => ({ line, text, key: keyText(item, keys) }))
+    }
   }
 }
 
@@ -293,24 +309,21 @@ interface Batch {
  *
  * The items are DynamoDB JSON already; decoding them into SDK values only for the SDK to encode
  * them back would cost more CPU than the rest of the restore and could only lose precision, never
- * add any. So the request body is built from the items' text, by a middleware placed after the
- * SDK's serializer and before signing (the build step; content-length set here). Retries,
+ * add any. So the request body is the items' text, put in place by the client-level middleware
+ * of wire-middleware.ts (build step, after the SDK's serializer and before signing). Retries,
  * signing, endpoints and response parsing stay the SDK's. (The command's own input therefore
  * lists no items: a client whose middleware does not run, like aws-sdk-client-mock, sees an
  * empty request; test restores against an emulator.)
  */
 export function batchWriteCommand(table: string, entries: { text: string }[]): BatchWriteItemCommand {
-  const body = `{"RequestItems":{${JSON.stringify(table)}:[${entries.map(e => `{"PutRequest":{"Item":${e.text}}}`).join(',')}]}}`
-  const command = new BatchWriteItemCommand({ RequestItems: { [table]: [] } })
-  const useText: BuildMiddleware<BatchWriteItemCommandInput, BatchWriteItemCommandOutput> =
-    next => async args => {
-      const request = args.request as { body?: unknown; headers?: Record<string, string> }
-      request.body = body
-      if (request.headers !== undefined) request.headers['content-length'] = String(Buffer.byteLength(body))
-      return next(args)
-    }
-  command.middlewareStack.add(useText, { step: 'build', priority: 'low', name: 'orphanGuardItemsAsStored' })
-  return command
+  let body = `{"RequestItems":{${JSON.stringify(table)}:[`
+  for (let i = 0; i < entries.length; i++)
+    body += `${i > 0 ? ',' : ''}{"PutRequest":{"Item":${(entries[i] as { text: string }).text}}}`
+  body += ']}}'
+  return new BatchWriteItemCommand({
+    RequestItems: { [table]: [] },
+    [BODY_TEXT]: body
+  } as BatchWriteItemCommandInput)
 }
 
 /**
@@ -504,7 +517,7 @@ export async function restoreTable(ddb: DynamoSender, opts: RestoreOptions): Pro
 
   const send = async (entries: Entry[]): Promise<{ unprocessed: WriteRequest[]; attempts: number }> => {
     requests++
-    const out = await ddb.send(batchWriteCommand(table, entries))
+    const out = await ddb.send(withDataMiddleware(ddb, batchWriteCommand(table, entries)))
     return { unprocessed: out.UnprocessedItems?.[table] ?? [], attempts: out.$metadata.attempts ?? 1 }
   }
 
@@ -617,14 +630,14 @@ export async function restoreTable(ddb: DynamoSender, opts: RestoreOptions): Pro
         batch = null
         keysInBatch = new Set()
       }
-      for await (const chunk of source.read(file, offset)) {
-        for (const { line, item, text } of chunk) {
-          const key = keyText(item, keys)
+      for await (const chunk of source.entries(file, offset, keys)) {
+        for (const entry of chunk) {
+          const key = entry.key
           // Two puts of one key in one request are refused by DynamoDB: start a new batch.
           if (batch !== null && keysInBatch.has(key)) await flush()
           if (failure !== null) break outer
           batch ??= { fileIndex: fi, file, endOffset: offset, entries: [], done: false }
-          batch.entries.push({ line, text, key })
+          batch.entries.push(entry)
           keysInBatch.add(key)
           offset++
           batch.endOffset = offset

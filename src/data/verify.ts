@@ -30,17 +30,25 @@ export async function digestTable(
       do {
         const page = await withRetries(
           () =>
-            scanPageWire(ddb, {
-              TableName: opts.table,
-              Segment: segment,
-              TotalSegments: segments,
-              ConsistentRead: true,
-              ExclusiveStartKey: startKey,
-              Limit: DEFAULT_PAGE_ITEMS
-            }),
+            scanPageWire(
+              ddb,
+              {
+                TableName: opts.table,
+                Segment: segment,
+                TotalSegments: segments,
+                ConsistentRead: true,
+                ExclusiveStartKey: startKey,
+                Limit: DEFAULT_PAGE_ITEMS
+              },
+              texts => {
+                const pageDigest = new ContentDigest()
+                for (const text of texts) pageDigest.addText(text)
+                return pageDigest
+              }
+            ),
           retry
         )
-        for (const text of page.texts) d.addText(text)
+        d.merge(page.result)
         startKey = page.lastEvaluatedKey
       } while (startKey !== undefined)
       return d
