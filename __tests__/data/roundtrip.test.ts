@@ -2,16 +2,19 @@ import { join } from 'node:path'
 import { readFileSync } from 'node:fs'
 import { readFile } from 'node:fs/promises'
 import { gunzipSync } from 'node:zlib'
-import type { DynamoDBClient } from '@aws-sdk/client-dynamodb'
+import { ScanCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb'
 import { BackupUnavailableError, createOnDemandBackup } from '../../src/aws/backup.js'
 import { exportTable } from '../../src/data/export.js'
 import { restoreTable } from '../../src/data/restore.js'
 import { verifyTable } from '../../src/data/verify.js'
+import { createClients } from '../../src/aws/clients.js'
+import { installDataMiddleware } from '../../src/data/wire-middleware.js'
 import { startDynalite, type RunningDynalite } from '../../test-support/dynalite.js'
-import { sdkItemToWire } from '../../src/data/dynamodb-json.js'
+import { sdkItemToWire, type WireItem } from '../../src/data/dynamodb-json.js'
 import {
   client,
   createTable,
+  exactItem,
   noSleep,
   plainItem,
   putAll,
@@ -25,6 +28,7 @@ import {
 let db: RunningDynalite
 let ddb: DynamoDBClient
 let tmp: { dir: string; cleanup: () => Promise<void> }
+const extraClients: DynamoDBClient[] = []
 
 beforeAll(async () => {
   db = await startDynalite()
@@ -33,50 +37,72 @@ beforeAll(async () => {
 })
 afterAll(async () => {
   ddb.destroy()
+  for (const c of extraClients) c.destroy()
   await db.stop()
   await tmp.cleanup()
 })
 
 describe('export → restore → verify on dynalite', () => {
-  test('tricky items (every type, 38-digit and extreme numbers, all byte values, empty values, astral text, 10-deep maps, ~400 KB items) come back byte-exact', async () => {
-    await createTable(ddb, 'tricky-src', { name: 'pk', type: 'S' }, { name: 'sk', type: 'N' })
-    await createTable(ddb, 'tricky-dst', { name: 'pk', type: 'S' }, { name: 'sk', type: 'N' })
-    const items = [...trickyItems(), ...Array.from({ length: 300 }, (_, i) => plainItem(i))]
-    await putAll(ddb, 'tricky-src', items)
-    const dir = join(tmp.dir, 'tricky')
+  test.each<[string, () => DynamoDBClient, string]>([
+    ['a plain SDK client', () => ddb, 'tricky'],
+    [
+      "the action's client (cacheMiddleware, the engine's middlewares installed at creation)",
+      () => {
+        // The action's clients take credentials from the default chain (here: the environment).
+        process.env.AWS_ACCESS_KEY_ID ??= 'testing'
+        process.env.AWS_SECRET_ACCESS_KEY ??= 'testing'
+        const clients = createClients({ region: 'us-east-1', endpoint: db.endpoint })
+        clients.cloudformation.destroy()
+        extraClients.push(clients.dynamodb)
+        return clients.dynamodb
+      },
+      'tricky-cached'
+    ]
+  ])(
+    'tricky items (every type, 38-digit and extreme numbers, all byte values, empty values, astral text, 10-deep maps, ~400 KB items) come back byte-exact through %s',
+    async (_name, makeClient, base) => {
+      const ddb = makeClient()
+      const src = `${base}-src`
+      const dst = `${base}-dst`
+      await createTable(ddb, src, { name: 'pk', type: 'S' }, { name: 'sk', type: 'N' })
+      await createTable(ddb, dst, { name: 'pk', type: 'S' }, { name: 'sk', type: 'N' })
+      const items = [...trickyItems(), ...Array.from({ length: 300 }, (_, i) => plainItem(i))]
+      await putAll(ddb, src, items)
+      const dir = join(tmp.dir, base)
 
-    const manifest = await exportTable(ddb, {
-      table: 'tricky-src',
-      dir,
-      region: 'us-east-1',
-      segments: 3,
-      logger: silentLogger(),
-      sleep: noSleep
-    })
-    expect(manifest.itemCount).toBe(items.length)
-    const report = await restoreTable(ddb, {
-      manifestPath: join(dir, 'manifest.json'),
-      table: 'tricky-dst',
-      logger: silentLogger(),
-      sleep: noSleep
-    })
-    expect(report).toMatchObject({ itemsWritten: items.length, itemsSkipped: 0, resumed: false })
-    expect(report.expected).toMatchObject({
-      itemCount: manifest.itemCount,
-      contentDigest: manifest.contentDigest.value
-    })
-
-    const [src, dst] = await Promise.all([tableSnapshot(ddb, 'tricky-src'), tableSnapshot(ddb, 'tricky-dst')])
-    expect(dst.exact).toEqual(src.exact)
-    expect(dst.canonical).toEqual(src.canonical)
-    await expect(
-      verifyTable(ddb, {
-        table: 'tricky-dst',
-        expected: { itemCount: manifest.itemCount, contentDigest: manifest.contentDigest.value },
-        logger: silentLogger()
+      const manifest = await exportTable(ddb, {
+        table: src,
+        dir,
+        region: 'us-east-1',
+        segments: 3,
+        logger: silentLogger(),
+        sleep: noSleep
       })
-    ).resolves.toMatchObject({ itemCount: items.length })
-  })
+      expect(manifest.itemCount).toBe(items.length)
+      const report = await restoreTable(ddb, {
+        manifestPath: join(dir, 'manifest.json'),
+        table: dst,
+        logger: silentLogger(),
+        sleep: noSleep
+      })
+      expect(report).toMatchObject({ itemsWritten: items.length, itemsSkipped: 0, resumed: false })
+      expect(report.expected).toMatchObject({
+        itemCount: manifest.itemCount,
+        contentDigest: manifest.contentDigest.value
+      })
+
+      const [before, after] = await Promise.all([tableSnapshot(ddb, src), tableSnapshot(ddb, dst)])
+      expect(after.exact).toEqual(before.exact)
+      expect(after.canonical).toEqual(before.canonical)
+      await expect(
+        verifyTable(ddb, {
+          table: dst,
+          expected: { itemCount: manifest.itemCount, contentDigest: manifest.contentDigest.value },
+          logger: silentLogger()
+        })
+      ).resolves.toMatchObject({ itemCount: items.length })
+    }
+  )
 
   test('data files are S3-export lines with DynamoDB JSON untouched: N stays text, B is base64', async () => {
     const dir = join(tmp.dir, 'tricky')
@@ -108,6 +134,50 @@ describe('export → restore → verify on dynalite', () => {
     expect((JSON.parse(binaryLine) as { Item: { all: { B: string } } }).Item.all.B).toBe(
       Buffer.from(Uint8Array.from({ length: 256 }, (_, i) => i)).toString('base64')
     )
+  })
+
+  test('many segments are scanned a few at a time: never more Scans in flight than parallelSegments, every item once', async () => {
+    await createTable(ddb, 'many-seg', { name: 'pk', type: 'S' }, { name: 'sk', type: 'N' })
+    const items = Array.from({ length: 240 }, (_, i) => plainItem(i))
+    await putAll(ddb, 'many-seg', items)
+    // The wrapped client carries the engine's middlewares and the wrapper makes each command carry
+    // them too: both levels run, and every item must still be taken exactly once.
+    installDataMiddleware(ddb)
+    let inFlight = 0
+    let peak = 0
+    const counting = {
+      send: (async (command: unknown) => {
+        const scan = command instanceof ScanCommand
+        if (scan) peak = Math.max(peak, ++inFlight)
+        try {
+          return await ddb.send(command as never)
+        } finally {
+          if (scan) inFlight--
+        }
+      }) as typeof ddb.send
+    }
+    const manifest = await exportTable(counting, {
+      table: 'many-seg',
+      dir: join(tmp.dir, 'many-seg'),
+      region: 'us-east-1',
+      segments: 12,
+      parallelSegments: 3,
+      pageItems: 7,
+      logger: silentLogger(),
+      sleep: noSleep
+    })
+    expect(peak).toBe(3)
+    expect(manifest.itemCount).toBe(items.length)
+    expect(manifest.scan.segments).toBe(12)
+    const expected = await tableSnapshot(ddb, 'many-seg')
+    const lines = manifest.dataFiles.flatMap(f =>
+      gunzipSync(readFileSync(join(tmp.dir, 'many-seg', f.path)))
+        .toString('utf8')
+        .trimEnd()
+        .split('\n')
+        .map(l => JSON.stringify(exactItem((JSON.parse(l) as { Item: WireItem }).Item)))
+    )
+    expect(lines.sort()).toEqual(expected.exact)
   })
 
   test('verify names the difference when the restored table does not match', async () => {

@@ -8,7 +8,6 @@
 import { createWriteStream } from 'node:fs'
 import { mkdir, rm } from 'node:fs/promises'
 import { join } from 'node:path'
-import { once } from 'node:events'
 import { createGzip, constants as zlibConstants } from 'node:zlib'
 import { createHash } from 'node:crypto'
 import { pipeline } from 'node:stream/promises'
@@ -63,19 +62,21 @@ export interface ExportOptions {
   gzipLevel?: number
   progressIntervalMs?: number
   /**
-   * Items per Scan page (default 500). DynamoDB pages stop at 1 MB anyway; smaller pages cost
+   * Items per Scan page (default 1000). DynamoDB pages stop at 1 MB anyway; smaller pages cost
    * the same read capacity (it is counted by size) and a few more round trips, and keep the
    * data in flight small, so memory stays low and flat whatever the table size.
    */
   pageItems?: number
+  /** Segments scanned at the same time (default 16, at most `segments`). */
+  parallelSegments?: number
 }
 
 const SEGMENT_BYTES = 512 * 1024 * 1024
 export const DEFAULT_SEGMENTS = 4
 export const MAX_SEGMENTS = 256
-export const DEFAULT_PAGE_ITEMS = 500
-/** Characters of data-file lines handed to gzip at a time. */
-const WRITE_CHARS = 32 * 1024
+export const DEFAULT_PAGE_ITEMS = 1000
+/** Segments scanned at the same time (each holds one page and one open data file). */
+export const MAX_PARALLEL_SEGMENTS = 16
 
 /**
  * Segments from DescribeTable's TableSizeBytes (refreshed ~6 h, 0 on emulators): one per 512 MiB,
@@ -112,10 +113,23 @@ class Tap extends Transform {
   }
 }
 
+const LINE_START = Buffer.from('{"Item":')
+const LINE_END = Buffer.from('}\n')
+const INITIAL_SLAB_BYTES = 512 * 1024
+
+/**
+ * One gzip NDJSON data file. A page's lines are encoded into one reusable buffer (the slab) and
+ * handed to gzip as a whole; the next page waits until gzip has consumed it. So the file costs
+ * one page of memory outside the JS heap whatever the table size, and no per-page garbage.
+ */
 class DataFileWriter {
   private readonly gzip
   private readonly tap = new Tap()
   private readonly done: Promise<void>
+  /** Grows to the largest page (a Scan page is ≤ 1 MB of item data), then is reused. */
+  private slab = Buffer.allocUnsafeSlow(INITIAL_SLAB_BYTES)
+  private used = 0
+  private pageItems = 0
   items = 0
   uncompressedBytes = 0
 
@@ -124,22 +138,61 @@ class DataFileWriter {
     readonly relPath: string,
     level: number
   ) {
-    this.gzip = createGzip({ level, chunkSize: 256 * 1024, strategy: zlibConstants.Z_DEFAULT_STRATEGY })
+    this.gzip = createGzip({ level, chunkSize: 64 * 1024, strategy: zlibConstants.Z_DEFAULT_STRATEGY })
     this.done = pipeline(this.gzip, this.tap, createWriteStream(absPath))
     // A failure surfaces through `done`; keep write() from also raising an unhandled 'error'.
     this.done.catch(() => undefined)
   }
 
-  /** Writes the lines of `items` items; returns their size in bytes (UTF-8). */
-  async write(text: string, items: number): Promise<number> {
-    const bytes = Buffer.from(text)
-    this.items += items
-    this.uncompressedBytes += bytes.length
-    if (!this.gzip.write(bytes)) await Promise.race([once(this.gzip, 'drain'), this.done])
-    return bytes.length
+  private reserve(bytes: number): void {
+    if (this.used + bytes <= this.slab.length) return
+    const bigger = Buffer.allocUnsafeSlow(Math.max(this.used + bytes, this.slab.length * 2))
+    this.slab.copy(bigger, 0, 0, this.used)
+    this.slab = bigger
+  }
+
+  /**
+   * Encodes a page's lines into the slab (replacing any page not yet flushed, so that a page
+   * consumed twice is written once) and adds its items to `digest`, synchronously. Returns the
+   * lines' size in bytes (UTF-8).
+   */
+  addPage(texts: string[], digest: ContentDigest): number {
+    this.used = 0
+    for (let itemText of texts) {
+      // Digested from its text: the item is only built (parsed) when the text is unusual.
+      digest.addText(itemText)
+      // The service's own text goes to the file; it is compact JSON (a line break could only be
+      // insignificant whitespace, and would break the one-item-per-line format).
+      if (itemText.includes('\n') || itemText.includes('\r'))
+        itemText = JSON.stringify(JSON.parse(itemText) as WireItem)
+      // A UTF-16 code unit is at most 3 bytes of UTF-8.
+      this.reserve(LINE_START.length + itemText.length * 3 + LINE_END.length)
+      this.used += LINE_START.copy(this.slab, this.used)
+      this.used += this.slab.write(itemText, this.used, 'utf8')
+      this.used += LINE_END.copy(this.slab, this.used)
+    }
+    this.pageItems = texts.length
+    return this.used
+  }
+
+  /** Hands the page in the slab to gzip and waits until gzip has consumed it (or the file failed). */
+  async flushPage(): Promise<void> {
+    if (this.used === 0) return
+    const page = this.slab.subarray(0, this.used)
+    this.items += this.pageItems
+    this.uncompressedBytes += this.used
+    this.used = 0
+    this.pageItems = 0
+    await Promise.race([
+      new Promise<void>((resolve, reject) =>
+        this.gzip.write(page, err => (err === null || err === undefined ? resolve() : reject(err)))
+      ),
+      this.done
+    ])
   }
 
   async close(): Promise<DataFileEntry> {
+    await this.flushPage()
     this.gzip.end()
     await this.done
     return {
@@ -209,75 +262,98 @@ export async function exportTable(ddb: DynamoSender, opts: ExportOptions): Promi
   })
   let items = 0
   let bytes = 0
-  opts.logger.info(`Exporting ${opts.table} with ${segments} parallel scan segments into ${opts.dir}`)
+  const parallel = Math.min(segments, opts.parallelSegments ?? MAX_PARALLEL_SEGMENTS)
+  opts.logger.info(
+    `Exporting ${opts.table} with ${segments} scan segments (${parallel} at a time) into ${opts.dir}`
+  )
+
+  /**
+   * One Scan page of `segment` into the segment's writer (made on its first item). The item texts
+   * do not outlive this call.
+   */
+  const scanPageInto = async (
+    segment: number,
+    startKey: Record<string, AttributeValue> | undefined,
+    writerFor: () => DataFileWriter
+  ): Promise<{ items: number; bytes: number; lastEvaluatedKey: typeof startKey }> => {
+    const page = await withRetries(
+      () =>
+        scanPageWire(
+          ddb,
+          {
+            TableName: opts.table,
+            Segment: segment,
+            TotalSegments: segments,
+            ConsistentRead: true,
+            ExclusiveStartKey: startKey,
+            Limit: pageItems
+          },
+          texts => {
+            const pageDigest = new ContentDigest()
+            const bytes = texts.length > 0 ? writerFor().addPage(texts, pageDigest) : 0
+            return { digest: pageDigest, bytes, items: texts.length }
+          }
+        ),
+      retry
+    )
+    digest.merge(page.result.digest)
+    return { items: page.result.items, bytes: page.result.bytes, lastEvaluatedKey: page.lastEvaluatedKey }
+  }
 
   const scanSegment = async (segment: number): Promise<DataFileEntry | null> => {
-    let writer: DataFileWriter | null = null
+    // Held in an object: the closure below assigns it.
+    const file: { writer: DataFileWriter | null } = { writer: null }
+    const writerFor = (): DataFileWriter => {
+      if (file.writer === null) {
+        const name = `segment-${String(segment).padStart(width, '0')}-of-${segments}.json.gz`
+        file.writer = new DataFileWriter(join(dataDir, name), `data/${name}`, opts.gzipLevel ?? 1)
+      }
+      return file.writer
+    }
     let startKey: Record<string, AttributeValue> | undefined
     try {
       do {
-        const page = await withRetries(
-          () =>
-            scanPageWire(ddb, {
-              TableName: opts.table,
-              Segment: segment,
-              TotalSegments: segments,
-              ConsistentRead: true,
-              ExclusiveStartKey: startKey,
-              Limit: pageItems
-            }),
-          retry
-        )
-        const texts = page.texts
-        if (texts.length > 0) {
-          if (writer === null) {
-            const name = `segment-${String(segment).padStart(width, '0')}-of-${segments}.json.gz`
-            writer = new DataFileWriter(join(dataDir, name), `data/${name}`, opts.gzipLevel ?? 1)
-          }
-          // Written in pieces of ~32 K characters: no page-sized string (see splitTopLevelArrayBytes).
-          let text = ''
-          let pending = 0
-          let pageBytes = 0
-          for (const itemText of texts) {
-            // Digested from its text: the item is only built (parsed) when the text is unusual.
-            digest.addText(itemText)
-            // The service's own text goes to the file; it is compact JSON (a line break could only
-            // be insignificant whitespace, and would break the one-item-per-line format).
-            text += `{"Item":${itemText.includes('\n') || itemText.includes('\r') ? JSON.stringify(JSON.parse(itemText) as WireItem) : itemText}}\n`
-            pending++
-            if (text.length >= WRITE_CHARS) {
-              pageBytes += await writer.write(text, pending)
-              text = ''
-              pending = 0
-            }
-          }
-          if (pending > 0) pageBytes += await writer.write(text, pending)
-          items += texts.length
-          bytes += pageBytes
-          progress.add(texts.length)
-          opts.onProgress?.({ items, bytes })
-        }
+        const page = await scanPageInto(segment, startKey, writerFor)
         startKey = page.lastEvaluatedKey
+        await file.writer?.flushPage()
+        items += page.items
+        bytes += page.bytes
+        progress.add(page.items)
+        if (page.items > 0) opts.onProgress?.({ items, bytes })
       } while (startKey !== undefined)
-      return writer === null ? null : await writer.close()
+      return file.writer === null ? null : await file.writer.close()
     } catch (err) {
-      if (writer !== null) await writer.close().catch(() => undefined)
+      await file.writer?.close().catch(() => undefined)
       throw err
     }
   }
 
-  const results = await Promise.allSettled(Array.from({ length: segments }, (_, i) => scanSegment(i)))
-  const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected')
-  if (failed !== undefined) {
+  // Segments are scanned at most `parallel` at a time, so memory (a page and a data file per
+  // segment being scanned) stays flat however many segments a big table gets.
+  const files: (DataFileEntry | null)[] = []
+  let failure: { reason: unknown } | null = null
+  let nextSegment = 0
+  await Promise.all(
+    Array.from({ length: parallel }, async () => {
+      while (failure === null && nextSegment < segments) {
+        const segment = nextSegment++
+        try {
+          files[segment] = await scanSegment(segment)
+        } catch (err) {
+          failure ??= { reason: err }
+        }
+      }
+    })
+  )
+  if (failure !== null) {
+    const reason = (failure as { reason: unknown }).reason
     throw new OperationError(
-      `Export of ${opts.table} failed: ${errorMessage(failed.reason)}`,
+      `Export of ${opts.table} failed: ${errorMessage(reason)}`,
       `no manifest was written; the partial files in ${dataDir} are not a backup`,
-      { cause: failed.reason }
+      { cause: reason }
     )
   }
-  const dataFiles = results
-    .map(r => (r as PromiseFulfilledResult<DataFileEntry | null>).value)
-    .filter((f): f is DataFileEntry => f !== null)
+  const dataFiles = files.filter((f): f is DataFileEntry => f !== null && f !== undefined)
   progress.finish()
 
   const manifest: BackupManifest = {
