@@ -74,6 +74,7 @@ test('scanPageWire falls back to the decoded items when the middleware cannot ru
       { pk: { S: 'a' }, b: { B: 'AP8=' }, n: { N: '1E+125' } }
     ])
     expect(page.lastEvaluatedKey).toEqual({ pk: { S: 'a' } })
+    expect(page.via).toBe('sdk')
   } finally {
     mock.restore()
   }

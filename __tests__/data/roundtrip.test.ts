@@ -9,6 +9,7 @@ import { restoreTable } from '../../src/data/restore.js'
 import { verifyTable } from '../../src/data/verify.js'
 import { createClients } from '../../src/aws/clients.js'
 import { installDataMiddleware } from '../../src/data/wire-middleware.js'
+import { scanPageWire } from '../../src/data/raw-scan.js'
 import { startDynalite, type RunningDynalite } from '../../test-support/dynalite.js'
 import { sdkItemToWire, type WireItem } from '../../src/data/dynamodb-json.js'
 import {
@@ -178,6 +179,23 @@ describe('export → restore → verify on dynalite', () => {
         .map(l => JSON.stringify(exactItem((JSON.parse(l) as { Item: WireItem }).Item)))
     )
     expect(lines.sort()).toEqual(expected.exact)
+  })
+
+  test("Scan items arrive as the service's own text through every kind of sender (plain client, the action's caching client, a wrapper)", async () => {
+    await createTable(ddb, 'via', { name: 'pk', type: 'S' }, { name: 'sk', type: 'N' })
+    await putAll(ddb, 'via', [plainItem(1), plainItem(2)])
+    process.env.AWS_ACCESS_KEY_ID ??= 'testing'
+    process.env.AWS_SECRET_ACCESS_KEY ??= 'testing'
+    const cached = createClients({ region: 'us-east-1', endpoint: db.endpoint })
+    cached.cloudformation.destroy()
+    extraClients.push(cached.dynamodb)
+    const plain = client(db.endpoint)
+    extraClients.push(plain)
+    const wrapper = { send: ((command: never) => plain.send(command)) as typeof plain.send }
+    for (const sender of [plain, cached.dynamodb, wrapper, plain]) {
+      const page = await scanPageWire(sender, { TableName: 'via' }, texts => texts.length)
+      expect(page).toMatchObject({ result: 2, via: 'wire' })
+    }
   })
 
   test('verify names the difference when the restored table does not match', async () => {

@@ -3,13 +3,12 @@
  *
  * The SDK turns every attribute value of a page into objects (and binary into Uint8Array) that
  * the export would only turn back into DynamoDB JSON; on big tables that round trip costs more
- * CPU than everything else the export does. A per-command middleware placed inside the SDK's
- * deserializer takes the text of each item of the page's "Items" out of the raw response body
- * (attribute values stay exactly as the service spelled them; each item is later parsed on its
- * own, so a page's items never all live at once) and hands the SDK the rest of the body (Count,
- * LastEvaluatedKey, ...). Error responses are not touched. Retries,
- * signing and endpoints are the SDK's as usual. With a client whose middleware does not run
- * (e.g. aws-sdk-client-mock) the deserialized Items are converted instead.
+ * CPU than everything else the export does. The deserialize-step middleware of
+ * wire-middleware.ts takes the text of each item of the page's "Items" out of the raw response
+ * body (attribute values stay exactly as the service spelled them) and hands the SDK the rest of
+ * the body (Count, LastEvaluatedKey, ...). Error responses are not touched. Retries, signing and
+ * endpoints are the SDK's as usual. With a client whose middleware does not run (e.g.
+ * aws-sdk-client-mock) the deserialized Items are converted instead.
  */
 import { ScanCommand, type AttributeValue, type ScanCommandInput } from '@aws-sdk/client-dynamodb'
 import { sdkItemToWire } from './dynamodb-json.js'
@@ -19,6 +18,8 @@ import type { DynamoSender } from './export.js'
 export interface WirePage<R> {
   /** What `consume` made of the page's items. */
   result: R
+  /** `wire`: the items' text as the service sent it; `sdk`: re-encoded from the SDK's decoded items (no middleware ran). */
+  via: 'wire' | 'sdk'
   lastEvaluatedKey: Record<string, AttributeValue> | undefined
 }
 
@@ -39,10 +40,11 @@ export async function scanPageWire<R>(
   const command = new ScanCommand({ ...input, [WIRE_ITEMS]: slot } as ScanCommandInput)
   const out = await ddb.send(withDataMiddleware(ddb, command))
   const taken = slot.consumed
+  if (taken !== null) return { result: taken.result, via: 'wire', lastEvaluatedKey: out.LastEvaluatedKey }
+  // No middleware ran (a test double), or the body had no Items array: the SDK's decoded items.
   return {
-    // No middleware ran (a test double), or the body had no Items array: the SDK's decoded items.
-    result:
-      taken !== null ? taken.result : consume((out.Items ?? []).map(i => JSON.stringify(sdkItemToWire(i)))),
+    result: consume((out.Items ?? []).map(i => JSON.stringify(sdkItemToWire(i)))),
+    via: 'sdk',
     lastEvaluatedKey: out.LastEvaluatedKey
   }
 }
