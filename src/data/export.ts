@@ -2,8 +2,10 @@
  * Export: a parallel segmented Scan streamed into gzip NDJSON data files in DynamoDB's S3-export
  * line format (`{"Item":{...}}`, DynamoDB JSON untouched), plus manifest.json written last.
  *
- * Memory is flat in the table size: each segment holds at most one Scan page (≤ 1 MB) and waits
- * for its gzip stream to drain before asking for the next page.
+ * Memory is flat in the table size: at most MAX_PARALLEL_SEGMENTS segments are scanned at a time;
+ * each holds one Scan page (≤ 1 MB), digested and encoded into its data file's reused buffer the
+ * moment the response body arrives, and waits until gzip has consumed it before asking for the
+ * next page.
  */
 import { createWriteStream } from 'node:fs'
 import { mkdir, rm } from 'node:fs/promises'
