@@ -1,14 +1,16 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { readFileSync } from 'node:fs'
-import { gzipSync } from 'node:zlib'
+import { existsSync, readFileSync } from 'node:fs'
+import { gunzipSync, gzipSync } from 'node:zlib'
 import { ContentDigest, canonicalItem, canonicalItemText, normalizeNumber } from '../../src/data/digest.js'
 import { WireFormatError, sdkItemToWire, wireItemToSdk, type WireItem } from '../../src/data/dynamodb-json.js'
 import { backoffDelay, classifyError } from '../../src/data/retry.js'
 import { AimdWindow, keyProblem } from '../../src/data/restore.js'
 import { Progress, formatDuration } from '../../src/data/progress.js'
-import { chooseSegments } from '../../src/data/export.js'
+import { DataFileWriter, chooseSegments, exportTable } from '../../src/data/export.js'
+import { mockClient } from 'aws-sdk-client-mock'
+import { DescribeTableCommand, DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb'
 import { parseLine, readDataLines, readLegacyFile } from '../../src/data/readers.js'
 import { keyText, scanItemLine } from '../../src/data/item-line.js'
 import type { KeyAttribute } from '../../src/data/manifest.js'
@@ -187,9 +189,19 @@ describe('scanItemLine: the write path reads text and key without parsing, exact
     ['a key of another type', '{"Item":{"pk":{"N":"1"},"sk":{"N":"1"}}}'],
     ['a key value with two type keys', '{"Item":{"pk":{"S":"a","N":"1"},"sk":{"N":"1"}}}'],
     ['a truncated line', '{"Item":{"pk":{"S":"a"},"sk":{"N":"1"}'],
-    ['trailing text', '{"Item":{"pk":{"S":"a"},"sk":{"N":"1"}}}x']
+    ['trailing text', '{"Item":{"pk":{"S":"a"},"sk":{"N":"1"}}}x'],
+    [
+      'a second key attribute spelled with an escape (JSON.parse keeps the last)',
+      '{"Item":{"pk":{"S":"a"},"p\\u006b":{"S":"b"},"sk":{"N":"1"}}}'
+    ]
   ])('%s: not scanned (the caller parses the line)', (_name, line) => {
     expect(scanItemLine(line, pkSk)).toBeNull()
+  })
+
+  test('a name given twice in plain spelling: the last value is the key, as JSON.parse reads it', () => {
+    const line = '{"Item":{"pk":{"S":"a"},"sk":{"N":"1"},"pk":{"S":"b"}}}'
+    expect(scanItemLine(line, pkSk)).toEqual(byParsing(line, pkSk))
+    expect(scanItemLine(line, pkSk)?.key).toBe('"b";"1";')
   })
 
   test('a line that falls back keeps its text as stored and gets its key from the parsed value', () => {
@@ -225,6 +237,12 @@ describe('readDataLines: lines found in the gunzipped bytes', () => {
     expect((await readAll(file, 390)).map(l => l.line)).toEqual(Array.from({ length: 10 }, (_, i) => 391 + i))
   })
 
+  test('a UTF-8 byte order mark before the first line is not part of it', async () => {
+    const file = join(dir, 'bom.json.gz')
+    await writeFile(file, gzipSync(Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from('a\nb\n')])))
+    expect((await readAll(file)).map(l => l.text)).toEqual(['a', 'b'])
+  })
+
   test.each<[string, Buffer, RegExp]>([
     [
       'invalid UTF-8 names its line',
@@ -238,6 +256,61 @@ describe('readDataLines: lines found in the gunzipped bytes', () => {
     await writeFile(file, gzipSync(bytes))
     await expect(readAll(file)).rejects.toThrow(message)
   })
+})
+
+describe('export data files', () => {
+  let dir: string
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'writer-'))
+  })
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true })
+  })
+
+  test('a page consumed again replaces the unflushed one, even when the retry is empty', async () => {
+    const writer = new DataFileWriter(join(dir, 'w.json.gz'), 'data/w.json.gz', 1)
+    const first = new ContentDigest()
+    writer.addPage(['{"a":{"S":"x"}}', '{"a":{"S":"y"}}'], first)
+    // The same page, retried, came back empty (its items were deleted meanwhile).
+    expect(writer.addPage([], new ContentDigest())).toBe(0)
+    await writer.flushPage()
+    writer.addPage(['{"a":{"S":"z"}}'], new ContentDigest())
+    const entry = await writer.close()
+    expect(entry).toMatchObject({ items: 1, uncompressedBytes: '{"Item":{"a":{"S":"z"}}}\n'.length })
+    expect(gunzipSync(readFileSync(join(dir, 'w.json.gz'))).toString('utf8')).toBe(
+      '{"Item":{"a":{"S":"z"}}}\n'
+    )
+  })
+
+  test.each([0, -1, 1.5, Number.NaN])(
+    'parallelSegments %p is refused before anything is written',
+    async n => {
+      const mock = mockClient(DynamoDBClient)
+      mock.on(DescribeTableCommand).resolves({
+        Table: {
+          TableName: 't',
+          KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
+          AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }]
+        }
+      })
+      try {
+        const out = join(dir, `never-${String(n)}`)
+        await expect(
+          exportTable(new DynamoDBClient({ region: 'us-east-1' }), {
+            table: 't',
+            dir: out,
+            region: 'us-east-1',
+            parallelSegments: n,
+            logger: silentLogger()
+          })
+        ).rejects.toThrow(/parallelSegments must be an integer from 1/)
+        expect(existsSync(out)).toBe(false)
+        expect(mock.commandCalls(ScanCommand)).toHaveLength(0)
+      } finally {
+        mock.restore()
+      }
+    }
+  )
 })
 
 describe('ContentDigest: a multiset hash', () => {

@@ -3,6 +3,7 @@ import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb'
 import { splitTopLevelArray, splitTopLevelArrayBytes } from '../../src/data/json-scan.js'
 import { scanPageWire } from '../../src/data/raw-scan.js'
 import { createClients } from '../../src/aws/clients.js'
+import { installDataMiddleware } from '../../src/data/wire-middleware.js'
 
 describe('splitTopLevelArray / splitTopLevelArrayBytes: the elements of one top-level array, as text (from text or from UTF-8 bytes)', () => {
   test.each<[string, string, string[] | null, string | null]>([
@@ -108,6 +109,22 @@ describe('the data middlewares on a client that caches its middleware chains', (
       await expect(scanPageWire(ddb, { TableName: 't' }, texts => texts)).rejects.toThrow(
         /cacheMiddleware needs installDataMiddleware/
       )
+    } finally {
+      ddb.destroy()
+    }
+  })
+
+  test('installing them after the caching client has sent a request is refused (its chains are already cached)', async () => {
+    const ddb = new DynamoDBClient({
+      region: 'us-east-1',
+      endpoint: 'http://127.0.0.1:9',
+      cacheMiddleware: true,
+      maxAttempts: 1,
+      credentials: { accessKeyId: 'a', secretAccessKey: 'b' }
+    })
+    try {
+      await expect(ddb.send(new ScanCommand({ TableName: 't' }))).rejects.toThrow()
+      expect(() => installDataMiddleware(ddb)).toThrow(/before the first request/)
     } finally {
       ddb.destroy()
     }

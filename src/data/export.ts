@@ -124,7 +124,7 @@ const INITIAL_SLAB_BYTES = 512 * 1024
  * handed to gzip as a whole; the next page waits until gzip has consumed it. So the file costs
  * one page of memory outside the JS heap whatever the table size, and no per-page garbage.
  */
-class DataFileWriter {
+export class DataFileWriter {
   private readonly gzip
   private readonly tap = new Tap()
   private readonly done: Promise<void>
@@ -247,6 +247,13 @@ export async function exportTable(ddb: DynamoSender, opts: ExportOptions): Promi
       'nothing was exported'
     )
 
+  const parallelSegments = opts.parallelSegments ?? MAX_PARALLEL_SEGMENTS
+  if (!Number.isInteger(parallelSegments) || parallelSegments < 1)
+    throw new OperationError(
+      `Export of ${opts.table}: parallelSegments must be an integer from 1, got ${parallelSegments}`,
+      'nothing was exported'
+    )
+
   const dataDir = join(opts.dir, 'data')
   await mkdir(dataDir, { recursive: true })
   // A manifest left by an earlier export must not vouch for the files this one overwrites.
@@ -264,7 +271,7 @@ export async function exportTable(ddb: DynamoSender, opts: ExportOptions): Promi
   })
   let items = 0
   let bytes = 0
-  const parallel = Math.min(segments, opts.parallelSegments ?? MAX_PARALLEL_SEGMENTS)
+  const parallel = Math.min(segments, parallelSegments)
   opts.logger.info(
     `Exporting ${opts.table} with ${segments} scan segments (${parallel} at a time) into ${opts.dir}`
   )
@@ -276,7 +283,8 @@ export async function exportTable(ddb: DynamoSender, opts: ExportOptions): Promi
   const scanPageInto = async (
     segment: number,
     startKey: Record<string, AttributeValue> | undefined,
-    writerFor: () => DataFileWriter
+    /** The segment's writer; made on the first item when `create`. */
+    writerFor: (create: boolean) => DataFileWriter | null
   ): Promise<{ items: number; bytes: number; lastEvaluatedKey: typeof startKey }> => {
     const page = await withRetries(
       () =>
@@ -292,7 +300,8 @@ export async function exportTable(ddb: DynamoSender, opts: ExportOptions): Promi
           },
           texts => {
             const pageDigest = new ContentDigest()
-            const bytes = texts.length > 0 ? writerFor().addPage(texts, pageDigest) : 0
+            // Even an empty page replaces what an earlier attempt of it left in the writer.
+            const bytes = writerFor(texts.length > 0)?.addPage(texts, pageDigest) ?? 0
             return { digest: pageDigest, bytes, items: texts.length }
           }
         ),
@@ -305,8 +314,8 @@ export async function exportTable(ddb: DynamoSender, opts: ExportOptions): Promi
   const scanSegment = async (segment: number): Promise<DataFileEntry | null> => {
     // Held in an object: the closure below assigns it.
     const file: { writer: DataFileWriter | null } = { writer: null }
-    const writerFor = (): DataFileWriter => {
-      if (file.writer === null) {
+    const writerFor = (create: boolean): DataFileWriter | null => {
+      if (file.writer === null && create) {
         const name = `segment-${String(segment).padStart(width, '0')}-of-${segments}.json.gz`
         file.writer = new DataFileWriter(join(dataDir, name), `data/${name}`, opts.gzipLevel ?? 1)
       }

@@ -62,13 +62,15 @@ export function scanItemLine(line: string, keys: KeyAttribute[]): { text: string
       if (line.charCodeAt(pos) !== QUOTE) return null
       const nameEnd = skipString(line, pos)
       if (nameEnd < 0 || line.charCodeAt(nameEnd) !== COLON) return null
+      // A name with escapes could spell a key attribute's name (and JSON.parse keeps the last of
+      // two equal names): only plain names are read here.
+      for (let i = pos + 1; i < nameEnd - 1; i++) if (line.charCodeAt(i) === BACKSLASH) return null
       const valueStart = nameEnd + 1
       const valueEnd = skipObject(line, valueStart)
       if (valueEnd < 0) return null
       for (let k = 0; k < keys.length; k++) {
         const key = keys[k] as KeyAttribute
-        // The literal `"name"` exactly; a name spelled with escapes is not found here, so the line
-        // takes the slow path (a key attribute missing from the scan returns null).
+        // The literal `"name"` exactly (the last one wins, as in JSON.parse).
         if (nameEnd - pos - 2 === key.name.length && line.startsWith(key.name, pos + 1)) {
           found[k] = keyValueLiteral(line, valueStart, valueEnd, key.attributeType) ?? undefined
           if (found[k] === undefined) return null

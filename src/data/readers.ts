@@ -149,6 +149,8 @@ export async function* readDataLines(
   const take = (bytes: Buffer): void => {
     line++
     if (line <= skip) return
+    // A UTF-8 byte order mark before the first line is not part of it (as TextDecoder drops it).
+    if (line === 1 && bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf) bytes = bytes.subarray(3)
     if (bytes.length === 0) throw new FileError(path, `line ${line}: empty line`)
     if (!isUtf8(bytes)) throw new FileError(path, `line ${line}: invalid UTF-8`)
     // Each line becomes its own small string (not a slice of a chunk-sized one), so what a

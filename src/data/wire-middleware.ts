@@ -126,6 +126,13 @@ const installed = new WeakSet<object>()
  * adds them on first use).
  */
 export function installDataMiddleware(client: { middlewareStack: unknown }): void {
+  const caching = client as { config?: { cacheMiddleware?: boolean }; handlers?: unknown }
+  // The SDK's cache of resolved chains (Client.handlers) exists once a request went out: chains
+  // cached before the install would not carry the middlewares, so refuse rather than half-work.
+  if (!installed.has(client) && caching.config?.cacheMiddleware === true && caching.handlers !== undefined)
+    throw new Error(
+      'installDataMiddleware must run before the first request of a DynamoDB client built with cacheMiddleware'
+    )
   const stack = client.middlewareStack as Stack
   if (!stack.identify().some(n => n.startsWith(`${NAME}-`))) addTo(stack, 'client')
   installed.add(client)
