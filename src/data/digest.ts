@@ -128,18 +128,32 @@ class TextCanonicalizer {
 
   /** The string literal at pos, quotes included, as JSON.stringify spells its value. */
   private literal(): string {
-    const text = this.text
-    const start = this.pos
-    if (text.charCodeAt(start) !== QUOTE) throw NOT_FAST
-    const end = text.indexOf('"', start + 1)
-    if (end < 0) throw NOT_FAST
-    const lit = text.slice(start, end + 1)
+    const end = this.literalEnd()
+    const lit = this.text.slice(this.pos, end + 1)
+    // Literals with escapes leave the fast path (checked on the slice: linear in the text).
     if (lit.indexOf('\\') >= 0) throw NOT_FAST
     this.pos = end + 1
     return lit
   }
 
-  private literalArray(): string[] {
+  /** The characters between the quotes of the literal at pos (a number, base64). */
+  private literalContent(): string {
+    const end = this.literalEnd()
+    const content = this.text.slice(this.pos + 1, end)
+    if (content.indexOf('\\') >= 0) throw NOT_FAST
+    this.pos = end + 1
+    return content
+  }
+
+  /** Index of the closing quote of the literal at pos (the first quote: escapes are refused). */
+  private literalEnd(): number {
+    if (this.text.charCodeAt(this.pos) !== QUOTE) throw NOT_FAST
+    const end = this.text.indexOf('"', this.pos + 1)
+    if (end < 0) throw NOT_FAST
+    return end
+  }
+
+  private literalArray(content: boolean): string[] {
     const out: string[] = []
     this.expect(91)
     if (this.text.charCodeAt(this.pos) === 93) {
@@ -147,7 +161,7 @@ class TextCanonicalizer {
       return out
     }
     for (;;) {
-      out.push(this.literal())
+      out.push(content ? this.literalContent() : this.literal())
       const c = this.text.charCodeAt(this.pos++)
       if (c === 93) return out
       if (c !== 44) throw NOT_FAST
@@ -159,38 +173,56 @@ class TextCanonicalizer {
     this.pos += w.length
   }
 
+  /** `{"T":` at pos: the type tag (read by character, no string made); pos moves past the colon. */
+  private typeTag(): Tag {
+    const text = this.text
+    const p = this.pos
+    if (text.charCodeAt(p) !== 123 || text.charCodeAt(p + 1) !== QUOTE) throw NOT_FAST
+    const c0 = text.charCodeAt(p + 2)
+    const c1 = text.charCodeAt(p + 3)
+    let tag: Tag | undefined
+    let length: number
+    if (c1 === QUOTE) {
+      length = 1
+      tag = ONE_LETTER_TAGS[c0]
+    } else if (c1 === 83 && text.charCodeAt(p + 4) === QUOTE) {
+      length = 2
+      tag = SET_TAGS[c0]
+    } else if (text.startsWith('BOOL"', p + 2)) {
+      length = 4
+      tag = Tag.BOOL
+    } else if (text.startsWith('NULL"', p + 2)) {
+      length = 4
+      tag = Tag.NULL
+    } else throw NOT_FAST
+    if (tag === undefined || text.charCodeAt(p + 3 + length) !== 58) throw NOT_FAST
+    this.pos = p + 4 + length
+    return tag
+  }
+
   /** `{"T":x}` at pos → canonicalValue's text. */
   value(): string {
-    this.expect(123)
-    const type = this.literal()
-    this.expect(58)
     let out: string
-    switch (type) {
-      case '"S"':
+    switch (this.typeTag()) {
+      case Tag.S:
         out = `S${this.literal()}`
         break
-      case '"N"':
-        out = `N${normalizeNumber(this.literal().slice(1, -1))}`
+      case Tag.N:
+        out = `N${normalizeNumber(this.literalContent())}`
         break
-      case '"B"':
-        out = `B${this.literal().slice(1, -1)}`
+      case Tag.B:
+        out = `B${this.literalContent()}`
         break
-      case '"SS"':
-        out = `SS[${this.literalArray().sort().join(',')}]`
+      case Tag.SS:
+        out = `SS[${this.literalArray(false).sort().join(',')}]`
         break
-      case '"NS"':
-        out = `NS[${this.literalArray()
-          .map(l => normalizeNumber(l.slice(1, -1)))
-          .sort()
-          .join(',')}]`
+      case Tag.NS:
+        out = `NS[${this.literalArray(true).map(normalizeNumber).sort().join(',')}]`
         break
-      case '"BS"':
-        out = `BS[${this.literalArray()
-          .map(l => l.slice(1, -1))
-          .sort()
-          .join(',')}]`
+      case Tag.BS:
+        out = `BS[${this.literalArray(true).sort().join(',')}]`
         break
-      case '"BOOL"':
+      case Tag.BOOL:
         if (this.text.charCodeAt(this.pos) === 116) {
           this.word('true')
           out = 'BOOL1'
@@ -199,11 +231,11 @@ class TextCanonicalizer {
           out = 'BOOL0'
         }
         break
-      case '"NULL"':
+      case Tag.NULL:
         this.word('true')
         out = 'NULL'
         break
-      case '"L"': {
+      case Tag.L: {
         this.expect(91)
         out = 'L['
         if (this.text.charCodeAt(this.pos) === 93) this.pos++
@@ -219,11 +251,9 @@ class TextCanonicalizer {
         out += ']'
         break
       }
-      case '"M"':
+      case Tag.M:
         out = `M${this.map()}`
         break
-      default:
-        throw NOT_FAST
     }
     this.expect(125)
     return out
@@ -236,26 +266,35 @@ class TextCanonicalizer {
       this.pos++
       return '{}'
     }
-    // [name, `"name":value`]: sorted by the name itself (a name may hold characters that sort
-    // below the closing quote, so the pair texts cannot be sorted as they are).
-    const pairs: [string, string][] = []
+    // Sorted by the name itself (a name may hold characters that sort below the closing quote,
+    // so the `"name":value` texts cannot be sorted as they are). Names usually come sorted.
+    const names: string[] = []
+    const parts: string[] = []
+    let sorted = true
     for (;;) {
       const name = this.literal()
+      const bare = name.slice(1, -1)
       this.expect(58)
-      pairs.push([name.slice(1, -1), `${name}:${this.value()}`])
+      // An equal name too: JSON.parse keeps the last value; the sort below leaves it to the slow path.
+      if (names.length > 0 && !((names[names.length - 1] as string) < bare)) sorted = false
+      names.push(bare)
+      parts.push(`${name}:${this.value()}`)
       const c = this.text.charCodeAt(this.pos++)
       if (c === 125) break
       if (c !== 44) throw NOT_FAST
     }
-    if (pairs.length > 1) {
-      pairs.sort(byName)
-      // A duplicate name: JSON.parse keeps the last value; leave that to the slow path.
-      for (let i = 1; i < pairs.length; i++)
-        if ((pairs[i - 1] as [string, string])[0] === (pairs[i] as [string, string])[0]) throw NOT_FAST
+    let order: number[] | null = null
+    if (!sorted) {
+      order = names.map((_, i) => i)
+      order.sort((x, y) => byName(names[x] as string, names[y] as string))
+      for (let i = 1; i < order.length; i++)
+        if (names[order[i - 1] as number] === names[order[i] as number]) throw NOT_FAST
     }
     let out = '{'
-    for (let i = 0; i < pairs.length; i++)
-      out += i === 0 ? (pairs[i] as [string, string])[1] : `,${(pairs[i] as [string, string])[1]}`
+    for (let i = 0; i < parts.length; i++) {
+      const part = parts[order === null ? i : (order[i] as number)] as string
+      out += i === 0 ? part : `,${part}`
+    }
     return `${out}}`
   }
 
@@ -266,9 +305,31 @@ class TextCanonicalizer {
   }
 }
 
-function byName(a: [string, string], b: [string, string]): number {
-  return a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0
+function byName(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0
 }
+
+enum Tag {
+  S,
+  N,
+  B,
+  SS,
+  NS,
+  BS,
+  BOOL,
+  NULL,
+  L,
+  M
+}
+/** By character code of the tag's first letter. */
+const ONE_LETTER_TAGS: Partial<Record<number, Tag>> = {
+  83: Tag.S,
+  78: Tag.N,
+  66: Tag.B,
+  76: Tag.L,
+  77: Tag.M
+}
+const SET_TAGS: Partial<Record<number, Tag>> = { 83: Tag.SS, 78: Tag.NS, 66: Tag.BS }
 
 /**
  * canonicalItem of the item whose DynamoDB JSON text this is, without parsing it when it is in
