@@ -267,19 +267,22 @@ describe('export data files', () => {
     await rm(dir, { recursive: true, force: true })
   })
 
-  test('a page consumed again replaces the unflushed one, even when the retry is empty', async () => {
+  test('a page consumed again replaces the unflushed one, even when the retry is empty; pages alternate between two buffers', async () => {
     const writer = new DataFileWriter(join(dir, 'w.json.gz'), 'data/w.json.gz', 1)
     const first = new ContentDigest()
     writer.addPage(['{"a":{"S":"x"}}', '{"a":{"S":"y"}}'], first)
     // The same page, retried, came back empty (its items were deleted meanwhile).
     expect(writer.addPage([], new ContentDigest())).toBe(0)
-    await writer.flushPage()
+    writer.flushPage()
+    await writer.ready()
+    writer.addPage(['{"a":{"S":"q"}}'], new ContentDigest())
+    writer.flushPage()
+    await writer.ready()
     writer.addPage(['{"a":{"S":"z"}}'], new ContentDigest())
     const entry = await writer.close()
-    expect(entry).toMatchObject({ items: 1, uncompressedBytes: '{"Item":{"a":{"S":"z"}}}\n'.length })
-    expect(gunzipSync(readFileSync(join(dir, 'w.json.gz'))).toString('utf8')).toBe(
-      '{"Item":{"a":{"S":"z"}}}\n'
-    )
+    const lines = '{"Item":{"a":{"S":"q"}}}\n{"Item":{"a":{"S":"z"}}}\n'
+    expect(entry).toMatchObject({ items: 2, uncompressedBytes: lines.length })
+    expect(gunzipSync(readFileSync(join(dir, 'w.json.gz'))).toString('utf8')).toBe(lines)
   })
 
   test.each([0, -1, 1.5, Number.NaN])(

@@ -120,16 +120,23 @@ const LINE_END = Buffer.from('}\n')
 const INITIAL_SLAB_BYTES = 512 * 1024
 
 /**
- * One gzip NDJSON data file. A page's lines are encoded into one reusable buffer (the slab) and
- * handed to gzip as a whole; the next page waits until gzip has consumed it. So the file costs
- * one page of memory outside the JS heap whatever the table size, and no per-page garbage.
+ * One gzip NDJSON data file. A page's lines are encoded into a reusable buffer (a slab) and handed
+ * to gzip as a whole. There are two slabs: the next page is scanned into one while gzip still
+ * compresses the other, and a slab is filled again only once gzip has consumed it. So the file
+ * costs two pages of memory outside the JS heap whatever the table size, and no per-page garbage.
  */
 export class DataFileWriter {
   private readonly gzip
   private readonly tap = new Tap()
   private readonly done: Promise<void>
-  /** Grows to the largest page (a Scan page is ≤ 1 MB of item data), then is reused. */
-  private slab = Buffer.allocUnsafeSlow(INITIAL_SLAB_BYTES)
+  /** Each grows to the largest page (a Scan page is ≤ 1 MB of item data), then is reused. */
+  private readonly slabs = [
+    Buffer.allocUnsafeSlow(INITIAL_SLAB_BYTES),
+    Buffer.allocUnsafeSlow(INITIAL_SLAB_BYTES)
+  ]
+  /** gzip's consumption of each slab's last page, while it lasts (resolves to its error or null). */
+  private readonly inGzip: (Promise<Error | null> | null)[] = [null, null]
+  private current = 0
   private used = 0
   private pageItems = 0
   items = 0
@@ -147,18 +154,29 @@ export class DataFileWriter {
   }
 
   private reserve(bytes: number): void {
-    if (this.used + bytes <= this.slab.length) return
-    const bigger = Buffer.allocUnsafeSlow(Math.max(this.used + bytes, this.slab.length * 2))
-    this.slab.copy(bigger, 0, 0, this.used)
-    this.slab = bigger
+    const slab = this.slabs[this.current] as Buffer
+    if (this.used + bytes <= slab.length) return
+    const bigger = Buffer.allocUnsafeSlow(Math.max(this.used + bytes, slab.length * 2))
+    slab.copy(bigger, 0, 0, this.used)
+    this.slabs[this.current] = bigger
+  }
+
+  /** Waits until gzip no longer reads the slab that the next page goes into. */
+  async ready(): Promise<void> {
+    const pending = this.inGzip[this.current]
+    if (pending === null || pending === undefined) return
+    this.inGzip[this.current] = null
+    const err = await pending
+    if (err !== null) throw err
   }
 
   /**
-   * Encodes a page's lines into the slab (replacing any page not yet flushed, so that a page
-   * consumed twice is written once) and adds its items to `digest`, synchronously. Returns the
-   * lines' size in bytes (UTF-8).
+   * Encodes a page's lines into the current slab (replacing any page not yet flushed, so that a
+   * page consumed twice is written once) and adds its items to `digest`, synchronously. Call
+   * ready() before the page is fetched. Returns the lines' size in bytes (UTF-8).
    */
   addPage(texts: string[], digest: ContentDigest): number {
+    if (this.inGzip[this.current] !== null) throw new Error('DataFileWriter.addPage before ready()')
     this.used = 0
     for (let itemText of texts) {
       // Digested from its text: the item is only built (parsed) when the text is unusual.
@@ -169,32 +187,41 @@ export class DataFileWriter {
         itemText = JSON.stringify(JSON.parse(itemText) as WireItem)
       // A UTF-16 code unit is at most 3 bytes of UTF-8.
       this.reserve(LINE_START.length + itemText.length * 3 + LINE_END.length)
-      this.used += LINE_START.copy(this.slab, this.used)
-      this.used += this.slab.write(itemText, this.used, 'utf8')
-      this.used += LINE_END.copy(this.slab, this.used)
+      const slab = this.slabs[this.current] as Buffer
+      this.used += LINE_START.copy(slab, this.used)
+      this.used += slab.write(itemText, this.used, 'utf8')
+      this.used += LINE_END.copy(slab, this.used)
     }
     this.pageItems = texts.length
     return this.used
   }
 
-  /** Hands the page in the slab to gzip and waits until gzip has consumed it (or the file failed). */
-  async flushPage(): Promise<void> {
+  /** Hands the page in the current slab to gzip (without waiting) and moves to the other slab. */
+  flushPage(): void {
     if (this.used === 0) return
-    const page = this.slab.subarray(0, this.used)
+    const page = (this.slabs[this.current] as Buffer).subarray(0, this.used)
     this.items += this.pageItems
     this.uncompressedBytes += this.used
     this.used = 0
     this.pageItems = 0
-    await Promise.race([
-      new Promise<void>((resolve, reject) =>
-        this.gzip.write(page, err => (err === null || err === undefined ? resolve() : reject(err)))
-      ),
-      this.done
+    this.inGzip[this.current] = Promise.race([
+      new Promise<Error | null>(resolve => this.gzip.write(page, err => resolve(err ?? null))),
+      this.done.then(
+        () => null,
+        (err: unknown) => (err instanceof Error ? err : new Error(String(err)))
+      )
     ])
+    this.current = 1 - this.current
   }
 
   async close(): Promise<DataFileEntry> {
-    await this.flushPage()
+    this.flushPage()
+    for (const pending of this.inGzip) {
+      const err = await pending
+      if (err !== null && err !== undefined) throw err
+    }
+    this.inGzip[0] = null
+    this.inGzip[1] = null
     this.gzip.end()
     await this.done
     return {
@@ -324,9 +351,11 @@ export async function exportTable(ddb: DynamoSender, opts: ExportOptions): Promi
     let startKey: Record<string, AttributeValue> | undefined
     try {
       do {
+        await file.writer?.ready()
         const page = await scanPageInto(segment, startKey, writerFor)
         startKey = page.lastEvaluatedKey
-        await file.writer?.flushPage()
+        // gzip compresses this page while the next one is fetched.
+        file.writer?.flushPage()
         items += page.items
         bytes += page.bytes
         progress.add(page.items)
