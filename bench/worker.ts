@@ -12,7 +12,7 @@ import {
 } from '@aws-sdk/client-dynamodb'
 import { sdkItemToWire, wireItemToSdk } from '../src/data/dynamodb-json.js'
 import { exportTable } from '../src/data/export.js'
-import { scanPageWire } from '../src/data/raw-scan.js'
+import { scanSegmentPage } from '../src/data/raw-scan.js'
 import { restoreTable } from '../src/data/restore.js'
 import { verifyTable } from '../src/data/verify.js'
 import { createClients } from '../src/aws/clients.js'
@@ -77,15 +77,9 @@ async function rawScanWire(a: Args): Promise<Record<string, unknown>> {
     Array.from({ length: segments }, async (_, segment) => {
       let ExclusiveStartKey: Record<string, AttributeValue> | undefined
       do {
-        const page = await scanPageWire(
+        const page = await scanSegmentPage(
           ddb,
-          {
-            TableName: a.table,
-            Segment: segment,
-            TotalSegments: segments,
-            ConsistentRead: true,
-            ExclusiveStartKey
-          },
+          { table: a.table, segment, segments, startKey: ExclusiveStartKey },
           texts => {
             let n = 0
             for (const text of texts) if (JSON.parse(text) !== null) n++

@@ -23,7 +23,7 @@ import {
 import { OperationError, errorMessage } from '../errors.js'
 import type { Logger } from '../types.js'
 import { ContentDigest, DIGEST_ALGORITHM } from './digest.js'
-import { scanPageWire } from './raw-scan.js'
+import { scanSegmentPage } from './raw-scan.js'
 import type { WireItem } from './dynamodb-json.js'
 import {
   MANIFEST_FILE,
@@ -315,23 +315,12 @@ export async function exportTable(ddb: DynamoSender, opts: ExportOptions): Promi
   ): Promise<{ items: number; bytes: number; lastEvaluatedKey: typeof startKey }> => {
     const page = await withRetries(
       () =>
-        scanPageWire(
-          ddb,
-          {
-            TableName: opts.table,
-            Segment: segment,
-            TotalSegments: segments,
-            ConsistentRead: true,
-            ExclusiveStartKey: startKey,
-            Limit: pageItems
-          },
-          texts => {
-            const pageDigest = new ContentDigest()
-            // Even an empty page replaces what an earlier attempt of it left in the writer.
-            const bytes = writerFor(texts.length > 0)?.addPage(texts, pageDigest) ?? 0
-            return { digest: pageDigest, bytes, items: texts.length }
-          }
-        ),
+        scanSegmentPage(ddb, { table: opts.table, segment, segments, startKey, limit: pageItems }, texts => {
+          const pageDigest = new ContentDigest()
+          // Even an empty page replaces what an earlier attempt of it left in the writer.
+          const bytes = writerFor(texts.length > 0)?.addPage(texts, pageDigest) ?? 0
+          return { digest: pageDigest, bytes, items: texts.length }
+        }),
       retry
     )
     digest.merge(page.result.digest)

@@ -48,3 +48,33 @@ export async function scanPageWire<R>(
     lastEvaluatedKey: out.LastEvaluatedKey
   }
 }
+
+/** Which page of a consistent parallel Scan: the table, the segment and the key to start after. */
+export interface SegmentPage {
+  table: string
+  segment: number
+  segments: number
+  startKey: Record<string, AttributeValue> | undefined
+  /** Items per page (the service stops at 1 MB anyway). */
+  limit?: number
+}
+
+/** scanPageWire for one page of segment `segment` of `segments`, read consistently. */
+export function scanSegmentPage<R>(
+  ddb: DynamoSender,
+  page: SegmentPage,
+  consume: (texts: string[]) => R
+): Promise<WirePage<R>> {
+  return scanPageWire(
+    ddb,
+    {
+      TableName: page.table,
+      Segment: page.segment,
+      TotalSegments: page.segments,
+      ConsistentRead: true,
+      ExclusiveStartKey: page.startKey,
+      Limit: page.limit
+    },
+    consume
+  )
+}

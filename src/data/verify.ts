@@ -6,7 +6,7 @@ import type { AttributeValue } from '@aws-sdk/client-dynamodb'
 import { OperationError } from '../errors.js'
 import type { Logger } from '../types.js'
 import { ContentDigest, DIGEST_ALGORITHM } from './digest.js'
-import { scanPageWire } from './raw-scan.js'
+import { scanSegmentPage } from './raw-scan.js'
 import { DEFAULT_PAGE_ITEMS, DEFAULT_SEGMENTS, type DynamoSender } from './export.js'
 import { realSleep, withRetries, type Sleep } from './retry.js'
 
@@ -30,16 +30,9 @@ export async function digestTable(
       do {
         const page = await withRetries(
           () =>
-            scanPageWire(
+            scanSegmentPage(
               ddb,
-              {
-                TableName: opts.table,
-                Segment: segment,
-                TotalSegments: segments,
-                ConsistentRead: true,
-                ExclusiveStartKey: startKey,
-                Limit: DEFAULT_PAGE_ITEMS
-              },
+              { table: opts.table, segment, segments, startKey, limit: DEFAULT_PAGE_ITEMS },
               texts => {
                 const pageDigest = new ContentDigest()
                 for (const text of texts) pageDigest.addText(text)
