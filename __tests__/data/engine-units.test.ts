@@ -198,6 +198,13 @@ describe('scanItemLine: the write path reads text and key without parsing, exact
     expect(scanItemLine(line, pkSk)).toBeNull()
   })
 
+  test('a key attribute whose name JSON must escape is read by the parse path, to the same key', () => {
+    const keys: KeyAttribute[] = [{ name: 'p"k\\', type: 'HASH', attributeType: 'S' }]
+    const line = `{"Item":${JSON.stringify({ 'p"k\\': { S: 'v' }, x: { N: '1' } })}}`
+    expect(scanItemLine(line, keys)).toBeNull()
+    expect(byParsing(line, keys)).toEqual({ text: line.slice(8, -1), key: '"v";' })
+  })
+
   test('a name given twice in plain spelling: the last value is the key, as JSON.parse reads it', () => {
     const line = '{"Item":{"pk":{"S":"a"},"sk":{"N":"1"},"pk":{"S":"b"}}}'
     expect(scanItemLine(line, pkSk)).toEqual(byParsing(line, pkSk))

@@ -50,7 +50,6 @@ function skipObject(s: string, i: number): number {
  * compact `{"Item":{...}}` line, or null when the line is not in that shape.
  */
 export function scanItemLine(line: string, keys: KeyAttribute[]): { text: string; key: string } | null {
-  if (!keys.every(plainName)) return null
   if (!line.startsWith(LINE_PREFIX) || line.charCodeAt(line.length - 1) !== CLOSE) return null
   const itemStart = LINE_PREFIX.length
   if (line.charCodeAt(itemStart) !== OPEN) return null
@@ -90,12 +89,6 @@ export function scanItemLine(line: string, keys: KeyAttribute[]): { text: string
     key += `${f};`
   }
   return { text: line.slice(itemStart, line.length - 1), key }
-}
-
-/** A name whose JSON literal is just the name in quotes. */
-function plainName(k: KeyAttribute): boolean {
-  // eslint-disable-next-line no-control-regex -- exactly the characters JSON escapes are meant
-  return !/["\\\u0000-\u001f]/.test(k.name)
 }
 
 /** `{"S":"abc"}` → `"abc"` (the literal, quotes kept) when it has no escapes; otherwise null. */
