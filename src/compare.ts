@@ -178,18 +178,18 @@ function compareLsis(
   const wantTypes = isUnknown(unknown, 'AttributeDefinitions') ? undefined : desired.attributeTypes
   const opaque = new Set(unknownIndexes(unknown, prop))
   const out: Difference[] = []
+  const onlyInTemplate = (name: string, shown: string): Difference =>
+    diff(
+      prop,
+      'blocking',
+      'none',
+      shown,
+      `Local secondary index ${name} is only in the template; local indexes can only be created with the table, so ${REPLACE}`
+    )
   for (const want of desired.lsis) {
     const have = live.lsis.find(i => i.name === want.name)
     if (!have) {
-      out.push(
-        diff(
-          prop,
-          'blocking',
-          'none',
-          describeIndex(want, wantTypes),
-          `Local secondary index ${want.name} is only in the template; local indexes can only be created with the table, so ${REPLACE}`
-        )
-      )
+      out.push(onlyInTemplate(want.name, describeIndex(want, wantTypes)))
     } else if (!sameIndexShape(have, live.attributeTypes, want, wantTypes)) {
       out.push(
         diff(
@@ -214,19 +214,8 @@ function compareLsis(
       )
     )
   }
-  for (const name of opaque) {
-    if (!live.lsis.some(i => i.name === name)) {
-      out.push(
-        diff(
-          prop,
-          'blocking',
-          'none',
-          `${name} (not fully known)`,
-          `Local secondary index ${name} is only in the template; local indexes can only be created with the table, so ${REPLACE}`
-        )
-      )
-    }
-  }
+  for (const name of opaque)
+    if (!live.lsis.some(i => i.name === name)) out.push(onlyInTemplate(name, `${name} (not fully known)`))
   return out
 }
 
