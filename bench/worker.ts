@@ -80,9 +80,9 @@ async function rawScanWire(a: Args): Promise<Record<string, unknown>> {
         const page = await scanSegmentPage(
           ddb,
           { table: a.table, segment, segments, startKey: ExclusiveStartKey },
-          texts => {
+          page => {
             let n = 0
-            for (const text of texts) if (JSON.parse(text) !== null) n++
+            for (let i = 0; i < page.length; i++) if (JSON.parse(page.text(i)) !== null) n++
             return n
           }
         )
@@ -232,8 +232,12 @@ async function main(): Promise<void> {
   const [task, json] = process.argv.slice(2) as [string, string]
   const run = tasks[task]
   if (run === undefined) throw new Error(`unknown task ${task}`)
+  const before = process.cpuUsage()
   const result = await run(JSON.parse(json) as Args)
-  process.stdout.write(`${JSON.stringify({ ...result, peakRssMB: process.resourceUsage().maxRSS / 1024 })}\n`)
+  const cpu = process.cpuUsage(before)
+  process.stdout.write(
+    `${JSON.stringify({ ...result, cpuSeconds: (cpu.user + cpu.system) / 1e6, peakRssMB: process.resourceUsage().maxRSS / 1024 })}\n`
+  )
   process.exit(0)
 }
 

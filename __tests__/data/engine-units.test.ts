@@ -13,6 +13,7 @@ import { mockClient } from 'aws-sdk-client-mock'
 import { DescribeTableCommand, DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb'
 import { parseLine, readDataLines, readLegacyFile } from '../../src/data/readers.js'
 import { keyText, scanItemLine } from '../../src/data/item-line.js'
+import { PageItems } from '../../src/data/json-scan.js'
 import type { KeyAttribute } from '../../src/data/manifest.js'
 import { TOOL_VERSION } from '../../src/data/manifest.js'
 import { silentLogger, trickyItems } from './helpers.js'
@@ -277,50 +278,51 @@ describe('export data files', () => {
   test('a page consumed again replaces the unflushed one, even when the retry is empty; pages alternate between two buffers', async () => {
     const writer = new DataFileWriter(join(dir, 'w.json.gz'), 'data/w.json.gz', 1)
     const first = new ContentDigest()
-    writer.addPage(['{"a":{"S":"x"}}', '{"a":{"S":"y"}}'], first)
+    writer.addPage(PageItems.fromTexts(['{"a":{"S":"x"}}', '{"a":{"S":"y"}}']), first)
     // The same page, retried, came back empty (its items were deleted meanwhile).
-    expect(writer.addPage([], new ContentDigest())).toBe(0)
+    expect(writer.addPage(PageItems.fromTexts([]), new ContentDigest())).toBe(0)
     writer.flushPage()
     await writer.ready()
-    writer.addPage(['{"a":{"S":"q"}}'], new ContentDigest())
+    writer.addPage(PageItems.fromTexts(['{"a":{"S":"q"}}']), new ContentDigest())
     writer.flushPage()
     await writer.ready()
-    writer.addPage(['{"a":{"S":"z"}}'], new ContentDigest())
+    writer.addPage(PageItems.fromTexts(['{"a":{"S":"z"}}']), new ContentDigest())
     const entry = await writer.close()
     const lines = '{"Item":{"a":{"S":"q"}}}\n{"Item":{"a":{"S":"z"}}}\n'
     expect(entry).toMatchObject({ items: 2, uncompressedBytes: lines.length })
     expect(gunzipSync(readFileSync(join(dir, 'w.json.gz'))).toString('utf8')).toBe(lines)
   })
 
-  test.each([0, -1, 1.5, Number.NaN])(
-    'parallelSegments %p is refused before anything is written',
-    async n => {
-      const mock = mockClient(DynamoDBClient)
-      mock.on(DescribeTableCommand).resolves({
-        Table: {
-          TableName: 't',
-          KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
-          AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }]
-        }
-      })
-      try {
-        const out = join(dir, `never-${String(n)}`)
-        await expect(
-          exportTable(new DynamoDBClient({ region: 'us-east-1' }), {
-            table: 't',
-            dir: out,
-            region: 'us-east-1',
-            parallelSegments: n,
-            logger: silentLogger()
-          })
-        ).rejects.toThrow(/parallelSegments must be an integer from 1/)
-        expect(existsSync(out)).toBe(false)
-        expect(mock.commandCalls(ScanCommand)).toHaveLength(0)
-      } finally {
-        mock.restore()
+  test.each(
+    (['parallelSegments', 'pageItems'] as const).flatMap(option =>
+      [0, -1, 1.5, Number.NaN].map(n => [option, n] as const)
+    )
+  )('%s %p is refused before anything is written', async (option, n) => {
+    const mock = mockClient(DynamoDBClient)
+    mock.on(DescribeTableCommand).resolves({
+      Table: {
+        TableName: 't',
+        KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
+        AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }]
       }
+    })
+    try {
+      const out = join(dir, `never-${option}-${String(n)}`)
+      await expect(
+        exportTable(new DynamoDBClient({ region: 'us-east-1' }), {
+          table: 't',
+          dir: out,
+          region: 'us-east-1',
+          [option]: n,
+          logger: silentLogger()
+        })
+      ).rejects.toThrow(new RegExp(`${option} must be an integer from 1`))
+      expect(existsSync(out)).toBe(false)
+      expect(mock.commandCalls(ScanCommand)).toHaveLength(0)
+    } finally {
+      mock.restore()
     }
-  )
+  })
 })
 
 describe('ContentDigest: a multiset hash', () => {

@@ -5,7 +5,7 @@ import { scanPageWire } from '../../src/data/raw-scan.js'
 import { createClients } from '../../src/aws/clients.js'
 import { installDataMiddleware } from '../../src/data/wire-middleware.js'
 
-describe('splitTopLevelArrayBytes: the elements of one top-level array, as text, from UTF-8 bytes', () => {
+describe('splitTopLevelArrayBytes: the elements of one top-level array, as byte ranges of the UTF-8 text', () => {
   test.each<[string, string, string[] | null, string | null]>([
     [
       'Items first',
@@ -47,10 +47,11 @@ describe('splitTopLevelArrayBytes: the elements of one top-level array, as text,
     ['no such array', '{"Count":0}', null, null]
   ])('%s', (_name, text, elements, rest) => {
     const out = splitTopLevelArrayBytes(new TextEncoder().encode(text), 'Items')
-    expect(out?.elements ?? null).toEqual(elements)
+    expect(out?.elements.allTexts() ?? null).toEqual(elements)
     expect(out?.rest.toString('utf8') ?? null).toBe(rest)
+    expect(out?.elements.utf8 ?? true).toBe(true)
     if (out !== null)
-      expect(out.elements.map(e => JSON.parse(e) as unknown)).toEqual(
+      expect(out.elements.allTexts().map(e => JSON.parse(e) as unknown)).toEqual(
         (JSON.parse(text) as { Items: unknown[] }).Items
       )
   })
@@ -63,10 +64,8 @@ test('scanPageWire falls back to the decoded items when the middleware cannot ru
     LastEvaluatedKey: { pk: { S: 'a' } }
   })
   try {
-    const page = await scanPageWire(
-      new DynamoDBClient({ region: 'us-east-1' }),
-      { TableName: 't' },
-      texts => texts
+    const page = await scanPageWire(new DynamoDBClient({ region: 'us-east-1' }), { TableName: 't' }, items =>
+      items.allTexts()
     )
     expect(page.result.map(t => JSON.parse(t) as unknown)).toEqual([
       { pk: { S: 'a' }, b: { B: 'AP8=' }, n: { N: '1E+125' } }
@@ -103,7 +102,7 @@ describe('the data middlewares on a client that caches its middleware chains', (
       credentials: { accessKeyId: 'a', secretAccessKey: 'b' }
     })
     try {
-      await expect(scanPageWire(ddb, { TableName: 't' }, texts => texts)).rejects.toThrow(
+      await expect(scanPageWire(ddb, { TableName: 't' }, items => items.length)).rejects.toThrow(
         /cacheMiddleware needs installDataMiddleware/
       )
     } finally {

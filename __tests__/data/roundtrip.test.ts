@@ -193,7 +193,7 @@ describe('export → restore → verify on dynalite', () => {
     extraClients.push(plain)
     const wrapper = { send: ((command: never) => plain.send(command)) as typeof plain.send }
     for (const sender of [plain, cached.dynamodb, wrapper, plain]) {
-      const page = await scanPageWire(sender, { TableName: 'via' }, texts => texts.length)
+      const page = await scanPageWire(sender, { TableName: 'via' }, items => items.length)
       expect(page).toMatchObject({ result: 2, via: 'wire' })
     }
   })

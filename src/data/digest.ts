@@ -15,6 +15,8 @@
  */
 import { hash } from 'node:crypto'
 import type { WireItem, WireValue } from './dynamodb-json.js'
+import { canonicalItemBytes } from './canonical-bytes.js'
+import type { PageItems } from './json-scan.js'
 
 export const DIGEST_ALGORITHM = 'sum-mod-2^256(sha256(canonical-v1))'
 
@@ -99,252 +101,22 @@ export function canonicalItem(item: WireItem): string {
 }
 
 /**
- * Thrown inside the text scanner when the item text is not in the compact shape it handles; the
- * caller then falls back to JSON.parse + canonicalItem (same canonical form, just slower).
- */
-const NOT_FAST = new Error('item text not in the compact shape the scanner handles')
-
-const QUOTE = 34
-/** Anything JSON does not allow raw inside a string, and whitespace between tokens. */
-// eslint-disable-next-line no-control-regex -- exactly the control characters are meant
-const UNUSUAL = /[\u0000-\u001f]/
-
-/**
- * The canonical text (exactly canonicalItem's) computed from an item's compact DynamoDB JSON text
- * without building the item: map keys and set members are sorted as they are sliced out of the
- * text. A string literal without a backslash is already what JSON.stringify would spell for its
- * value (JSON forbids raw control characters in strings and the text is well-formed UTF-16), so
- * it is reused as is; literals with escapes are decoded and respelled. Anything else unusual
- * (whitespace, duplicate names, unknown types, more than one type key) leaves the fast path.
- */
-class TextCanonicalizer {
-  private pos = 0
-  constructor(private readonly text: string) {}
-
-  private expect(code: number): void {
-    if (this.text.charCodeAt(this.pos) !== code) throw NOT_FAST
-    this.pos++
-  }
-
-  /** The string literal at pos, quotes included, as JSON.stringify spells its value. */
-  private literal(): string {
-    const end = this.literalEnd()
-    const lit = this.text.slice(this.pos, end + 1)
-    // Literals with escapes leave the fast path (checked on the slice: linear in the text).
-    if (lit.indexOf('\\') >= 0) throw NOT_FAST
-    this.pos = end + 1
-    return lit
-  }
-
-  /** The characters between the quotes of the literal at pos (a number, base64). */
-  private literalContent(): string {
-    const end = this.literalEnd()
-    const content = this.text.slice(this.pos + 1, end)
-    if (content.indexOf('\\') >= 0) throw NOT_FAST
-    this.pos = end + 1
-    return content
-  }
-
-  /** Index of the closing quote of the literal at pos (the first quote: escapes are refused). */
-  private literalEnd(): number {
-    if (this.text.charCodeAt(this.pos) !== QUOTE) throw NOT_FAST
-    const end = this.text.indexOf('"', this.pos + 1)
-    if (end < 0) throw NOT_FAST
-    return end
-  }
-
-  private literalArray(content: boolean): string[] {
-    const out: string[] = []
-    this.expect(91)
-    if (this.text.charCodeAt(this.pos) === 93) {
-      this.pos++
-      return out
-    }
-    for (;;) {
-      out.push(content ? this.literalContent() : this.literal())
-      const c = this.text.charCodeAt(this.pos++)
-      if (c === 93) return out
-      if (c !== 44) throw NOT_FAST
-    }
-  }
-
-  private word(w: string): void {
-    if (!this.text.startsWith(w, this.pos)) throw NOT_FAST
-    this.pos += w.length
-  }
-
-  /** `{"T":` at pos: the type tag (read by character, no string made); pos moves past the colon. */
-  private typeTag(): Tag {
-    const text = this.text
-    const p = this.pos
-    if (text.charCodeAt(p) !== 123 || text.charCodeAt(p + 1) !== QUOTE) throw NOT_FAST
-    const c0 = text.charCodeAt(p + 2)
-    const c1 = text.charCodeAt(p + 3)
-    let tag: Tag | undefined
-    let length: number
-    if (c1 === QUOTE) {
-      length = 1
-      tag = ONE_LETTER_TAGS[c0]
-    } else if (c1 === 83 && text.charCodeAt(p + 4) === QUOTE) {
-      length = 2
-      tag = SET_TAGS[c0]
-    } else if (text.startsWith('BOOL"', p + 2)) {
-      length = 4
-      tag = Tag.BOOL
-    } else if (text.startsWith('NULL"', p + 2)) {
-      length = 4
-      tag = Tag.NULL
-    } else throw NOT_FAST
-    if (tag === undefined || text.charCodeAt(p + 3 + length) !== 58) throw NOT_FAST
-    this.pos = p + 4 + length
-    return tag
-  }
-
-  /** `{"T":x}` at pos → canonicalValue's text. */
-  value(): string {
-    let out: string
-    switch (this.typeTag()) {
-      case Tag.S:
-        out = `S${this.literal()}`
-        break
-      case Tag.N:
-        out = `N${normalizeNumber(this.literalContent())}`
-        break
-      case Tag.B:
-        out = `B${this.literalContent()}`
-        break
-      case Tag.SS:
-        out = `SS[${this.literalArray(false).sort().join(',')}]`
-        break
-      case Tag.NS:
-        out = `NS[${this.literalArray(true).map(normalizeNumber).sort().join(',')}]`
-        break
-      case Tag.BS:
-        out = `BS[${this.literalArray(true).sort().join(',')}]`
-        break
-      case Tag.BOOL:
-        if (this.text.charCodeAt(this.pos) === 116) {
-          this.word('true')
-          out = 'BOOL1'
-        } else {
-          this.word('false')
-          out = 'BOOL0'
-        }
-        break
-      case Tag.NULL:
-        this.word('true')
-        out = 'NULL'
-        break
-      case Tag.L: {
-        this.expect(91)
-        out = 'L['
-        if (this.text.charCodeAt(this.pos) === 93) this.pos++
-        else {
-          for (let first = true; ; first = false) {
-            if (!first) out += ','
-            out += this.value()
-            const c = this.text.charCodeAt(this.pos++)
-            if (c === 93) break
-            if (c !== 44) throw NOT_FAST
-          }
-        }
-        out += ']'
-        break
-      }
-      case Tag.M:
-        out = `M${this.map()}`
-        break
-    }
-    this.expect(125)
-    return out
-  }
-
-  /** `{"name":value,...}` at pos → canonicalItem's text. */
-  map(): string {
-    this.expect(123)
-    if (this.text.charCodeAt(this.pos) === 125) {
-      this.pos++
-      return '{}'
-    }
-    // Sorted by the name itself (a name may hold characters that sort below the closing quote,
-    // so the `"name":value` texts cannot be sorted as they are). Names usually come sorted.
-    const names: string[] = []
-    const parts: string[] = []
-    let sorted = true
-    for (;;) {
-      const name = this.literal()
-      const bare = name.slice(1, -1)
-      this.expect(58)
-      // An equal name too: JSON.parse keeps the last value; the sort below leaves it to the slow path.
-      if (names.length > 0 && !((names[names.length - 1] as string) < bare)) sorted = false
-      names.push(bare)
-      parts.push(`${name}:${this.value()}`)
-      const c = this.text.charCodeAt(this.pos++)
-      if (c === 125) break
-      if (c !== 44) throw NOT_FAST
-    }
-    let order: number[] | null = null
-    if (!sorted) {
-      order = names.map((_, i) => i)
-      order.sort((x, y) => byName(names[x] as string, names[y] as string))
-      for (let i = 1; i < order.length; i++)
-        if (names[order[i - 1] as number] === names[order[i] as number]) throw NOT_FAST
-    }
-    let out = '{'
-    for (let i = 0; i < parts.length; i++) {
-      const part = parts[order === null ? i : (order[i] as number)] as string
-      out += i === 0 ? part : `,${part}`
-    }
-    return `${out}}`
-  }
-
-  item(): string {
-    const out = this.map()
-    if (this.pos !== this.text.length) throw NOT_FAST
-    return out
-  }
-}
-
-function byName(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0
-}
-
-enum Tag {
-  S,
-  N,
-  B,
-  SS,
-  NS,
-  BS,
-  BOOL,
-  NULL,
-  L,
-  M
-}
-/** By character code of the tag's first letter. */
-const ONE_LETTER_TAGS: Partial<Record<number, Tag>> = {
-  83: Tag.S,
-  78: Tag.N,
-  66: Tag.B,
-  76: Tag.L,
-  77: Tag.M
-}
-const SET_TAGS: Partial<Record<number, Tag>> = { 83: Tag.SS, 78: Tag.NS, 66: Tag.BS }
-
-/**
- * canonicalItem of the item whose DynamoDB JSON text this is, without parsing it when it is in
- * the compact shape DynamoDB sends (the usual case); otherwise parsed (invalid JSON throws).
+ * canonicalItem of the item whose DynamoDB JSON text this is, read from its UTF-8 bytes without
+ * parsing when it is in the compact shape DynamoDB sends (the usual case; canonical-bytes.ts);
+ * otherwise parsed (invalid JSON throws).
  */
 export function canonicalItemText(text: string): string {
-  // A lone surrogate would be escaped by JSON.stringify: not reusable as is.
-  if (!UNUSUAL.test(text) && (text as string & { isWellFormed(): boolean }).isWellFormed()) {
-    try {
-      return new TextCanonicalizer(text).item()
-    } catch (err) {
-      if (err !== NOT_FAST) throw err
-    }
+  // A lone surrogate has no UTF-8 spelling (JSON.stringify escapes it): parsed.
+  if (isWellFormed(text)) {
+    const bytes = Buffer.from(text)
+    const canonical = canonicalItemBytes(bytes, 0, bytes.length)
+    if (canonical !== null) return canonical.toString('utf8')
   }
   return canonicalItem(JSON.parse(text) as WireItem)
+}
+
+function isWellFormed(text: string): boolean {
+  return (text as string & { isWellFormed(): boolean }).isWellFormed()
 }
 
 const TWO32 = 4294967296
@@ -359,9 +131,36 @@ export class ContentDigest {
     this.addLatin1(hash('sha256', canonicalItem(item), 'binary'))
   }
 
+  /**
+   * Same as add(JSON.parse(text)) for the item whose DynamoDB JSON is bytes[start, end) (valid
+   * UTF-8), without building the item when the text is compact. Returns whether it was: a compact
+   * text holds no whitespace and no control character.
+   */
+  addUtf8(bytes: Uint8Array, start: number, end: number): boolean {
+    const canonical = canonicalItemBytes(bytes, start, end)
+    if (canonical !== null) {
+      this.addLatin1(hash('sha256', canonical, 'binary'))
+      return true
+    }
+    const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+    this.add(JSON.parse(buf.toString('utf8', start, end)) as WireItem)
+    return false
+  }
+
   /** Same as add(JSON.parse(text)), but without building the item when the text is compact. */
   addText(text: string): void {
-    this.addLatin1(hash('sha256', canonicalItemText(text), 'binary'))
+    if (!isWellFormed(text)) this.add(JSON.parse(text) as WireItem)
+    else {
+      const bytes = Buffer.from(text)
+      this.addUtf8(bytes, 0, bytes.length)
+    }
+  }
+
+  /** Item i of a page; returns whether its text was compact (see addUtf8). */
+  addPageItem(page: PageItems, i: number): boolean {
+    if (page.utf8) return this.addUtf8(page.bytes, page.start(i), page.end(i))
+    this.addText(page.text(i))
+    return false
   }
 
   addHash(hash: Buffer): void {

@@ -25,6 +25,7 @@ import type { Logger } from '../types.js'
 import { ContentDigest, DIGEST_ALGORITHM } from './digest.js'
 import { scanSegmentPage } from './raw-scan.js'
 import type { WireItem } from './dynamodb-json.js'
+import type { PageItems } from './json-scan.js'
 import {
   MANIFEST_FILE,
   MANIFEST_FORMAT,
@@ -64,9 +65,9 @@ export interface ExportOptions {
   gzipLevel?: number
   progressIntervalMs?: number
   /**
-   * Items per Scan page (default 1000). DynamoDB pages stop at 1 MB anyway; smaller pages cost
-   * the same read capacity (it is counted by size) and a few more round trips, and keep the
-   * data in flight small, so memory stays low and flat whatever the table size.
+   * Items per Scan page (Scan's Limit). Default: none, the service's own page of up to 1 MB, the
+   * fewest round trips. Memory does not depend on it: a page is at most 1 MB whatever the limit,
+   * and its buffers are reused from page to page.
    */
   pageItems?: number
   /** Segments scanned at the same time (default 16, at most `segments`). */
@@ -76,7 +77,6 @@ export interface ExportOptions {
 const SEGMENT_BYTES = 512 * 1024 * 1024
 export const DEFAULT_SEGMENTS = 4
 export const MAX_SEGMENTS = 256
-export const DEFAULT_PAGE_ITEMS = 1000
 /** Segments scanned at the same time (each holds one page and one open data file). */
 export const MAX_PARALLEL_SEGMENTS = 16
 
@@ -117,6 +117,12 @@ class Tap extends Transform {
 
 const LINE_START = Buffer.from('{"Item":')
 const LINE_END = Buffer.from('}\n')
+
+/** Copies a few bytes (cheaper in a loop than through a native copy). Returns the new offset. */
+function putSmall(to: Buffer, at: number, bytes: Buffer): number {
+  for (let i = 0; i < bytes.length; i++) to[at + i] = bytes[i] as number
+  return at + bytes.length
+}
 const INITIAL_SLAB_BYTES = 512 * 1024
 
 /**
@@ -175,24 +181,35 @@ export class DataFileWriter {
    * page consumed twice is written once) and adds its items to `digest`, synchronously. Call
    * ready() before the page is fetched. Returns the lines' size in bytes (UTF-8).
    */
-  addPage(texts: string[], digest: ContentDigest): number {
+  addPage(page: PageItems, digest: ContentDigest): number {
     if (this.inGzip[this.current] !== null) throw new Error('DataFileWriter.addPage before ready()')
     this.used = 0
-    for (let itemText of texts) {
-      // Digested from its text: the item is only built (parsed) when the text is unusual.
-      digest.addText(itemText)
-      // The service's own text goes to the file; it is compact JSON (a line break could only be
-      // insignificant whitespace, and would break the one-item-per-line format).
-      if (itemText.includes('\n') || itemText.includes('\r'))
-        itemText = JSON.stringify(JSON.parse(itemText) as WireItem)
-      // A UTF-16 code unit is at most 3 bytes of UTF-8.
-      this.reserve(LINE_START.length + itemText.length * 3 + LINE_END.length)
-      const slab = this.slabs[this.current] as Buffer
-      this.used += LINE_START.copy(slab, this.used)
-      this.used += slab.write(itemText, this.used, 'utf8')
-      this.used += LINE_END.copy(slab, this.used)
+    for (let i = 0; i < page.length; i++) {
+      // Digested from its bytes: the item is only built (parsed) when the text is unusual.
+      if (digest.addPageItem(page, i)) {
+        // Compact (no whitespace, so no line break): the service's own bytes go to the file.
+        const start = page.start(i)
+        const end = page.end(i)
+        this.reserve(LINE_START.length + (end - start) + LINE_END.length)
+        const slab = this.slabs[this.current] as Buffer
+        this.used = putSmall(slab, this.used, LINE_START)
+        this.used += page.bytes.copy(slab, this.used, start, end)
+        this.used = putSmall(slab, this.used, LINE_END)
+      } else {
+        // Still the service's text, unless a line break (insignificant whitespace) would break
+        // the one-item-per-line format.
+        let itemText = page.text(i)
+        if (itemText.includes('\n') || itemText.includes('\r'))
+          itemText = JSON.stringify(JSON.parse(itemText) as WireItem)
+        // A UTF-16 code unit is at most 3 bytes of UTF-8.
+        this.reserve(LINE_START.length + itemText.length * 3 + LINE_END.length)
+        const slab = this.slabs[this.current] as Buffer
+        this.used = putSmall(slab, this.used, LINE_START)
+        this.used += slab.write(itemText, this.used, 'utf8')
+        this.used = putSmall(slab, this.used, LINE_END)
+      }
     }
-    this.pageItems = texts.length
+    this.pageItems = page.length
     return this.used
   }
 
@@ -275,18 +292,22 @@ export async function exportTable(ddb: DynamoSender, opts: ExportOptions): Promi
     )
 
   const parallelSegments = opts.parallelSegments ?? MAX_PARALLEL_SEGMENTS
-  if (!Number.isInteger(parallelSegments) || parallelSegments < 1)
-    throw new OperationError(
-      `Export of ${opts.table}: parallelSegments must be an integer from 1, got ${parallelSegments}`,
-      'nothing was exported'
-    )
+  for (const [name, value] of [
+    ['parallelSegments', parallelSegments],
+    ['pageItems', opts.pageItems ?? 1]
+  ] as const)
+    if (!Number.isInteger(value) || value < 1)
+      throw new OperationError(
+        `Export of ${opts.table}: ${name} must be an integer from 1, got ${value}`,
+        'nothing was exported'
+      )
 
   const dataDir = join(opts.dir, 'data')
   await mkdir(dataDir, { recursive: true })
   // A manifest left by an earlier export must not vouch for the files this one overwrites.
   await rm(join(opts.dir, MANIFEST_FILE), { force: true })
   const width = String(segments - 1).length
-  const pageItems = opts.pageItems ?? DEFAULT_PAGE_ITEMS
+  const pageItems = opts.pageItems
   const digest = new ContentDigest()
   // ItemCount is an estimate (refreshed ~6 h; 0 on emulators): only a hint for the ETA.
   const progress = new Progress({
@@ -315,11 +336,11 @@ export async function exportTable(ddb: DynamoSender, opts: ExportOptions): Promi
   ): Promise<{ items: number; bytes: number; lastEvaluatedKey: typeof startKey }> => {
     const page = await withRetries(
       () =>
-        scanSegmentPage(ddb, { table: opts.table, segment, segments, startKey, limit: pageItems }, texts => {
+        scanSegmentPage(ddb, { table: opts.table, segment, segments, startKey, limit: pageItems }, page => {
           const pageDigest = new ContentDigest()
           // Even an empty page replaces what an earlier attempt of it left in the writer.
-          const bytes = writerFor(texts.length > 0)?.addPage(texts, pageDigest) ?? 0
-          return { digest: pageDigest, bytes, items: texts.length }
+          const bytes = writerFor(page.length > 0)?.addPage(page, pageDigest) ?? 0
+          return { digest: pageDigest, bytes, items: page.length }
         }),
       retry
     )

@@ -1,14 +1,72 @@
 /**
  * Finds the elements of one top-level array in a JSON text without parsing the rest, so that each
- * element can be parsed (and dropped) on its own and its exact text reused.
+ * element can be read (and dropped) on its own and its exact text reused.
  */
+import { isUtf8 } from 'node:buffer'
 
 const QUOTE = 34
 const BACKSLASH = 92
 
+/**
+ * The items of one Scan page: each item's DynamoDB JSON as a range of one UTF-8 buffer, exactly
+ * as the service sent it, and as text on demand. The buffer is reused for the next response: a
+ * PageItems is valid only while the page's consumer runs.
+ */
+export class PageItems {
+  private constructor(
+    readonly bytes: Buffer,
+    /** Start and end of each item in `bytes`. */
+    private readonly bounds: number[],
+    /** The bytes are valid UTF-8 (else text() has U+FFFD where they are not, as toString does). */
+    readonly utf8: boolean,
+    /** The items' texts when they were given as texts (fromTexts). */
+    private readonly texts: string[] | null
+  ) {}
+
+  static fromBytes(bytes: Buffer, bounds: number[]): PageItems {
+    return new PageItems(bytes, bounds, isUtf8(bytes), null)
+  }
+
+  /** Items given as texts (e.g. re-encoded from the SDK's decoded items). */
+  static fromTexts(texts: string[]): PageItems {
+    const bounds: number[] = []
+    let at = 0
+    for (const t of texts) {
+      const n = Buffer.byteLength(t)
+      bounds.push(at, at + n)
+      at += n
+    }
+    const bytes = Buffer.from(texts.join(''))
+    // A lone surrogate has no UTF-8 spelling: such a page is read through its texts only.
+    const wellFormed = texts.every(t => (t as string & { isWellFormed(): boolean }).isWellFormed())
+    return new PageItems(bytes, bounds, wellFormed, texts)
+  }
+
+  get length(): number {
+    return this.bounds.length / 2
+  }
+
+  start(i: number): number {
+    return this.bounds[2 * i] as number
+  }
+
+  end(i: number): number {
+    return this.bounds[2 * i + 1] as number
+  }
+
+  text(i: number): string {
+    return this.texts?.[i] ?? this.bytes.toString('utf8', this.start(i), this.end(i))
+  }
+
+  /** Every item's text, in order. */
+  allTexts(): string[] {
+    return Array.from({ length: this.length }, (_, i) => this.text(i))
+  }
+}
+
 export interface SplitArrayBytes {
-  /** Each element's JSON text, decoded from UTF-8 on its own, in order. */
-  elements: string[]
+  /** The elements, in order. */
+  elements: PageItems
   /** The document's bytes with that array emptied (`"key":[]`). */
   rest: Buffer
 }
@@ -17,10 +75,10 @@ const EMPTY_ARRAY = Buffer.from('[]')
 
 /**
  * The elements of the UTF-8 document's top-level `"key": [...]` array, or null when the document
- * is not an object with such an array (it is assumed valid JSON: it came from a JSON API). Only
- * the elements become strings, one small string each, so a page's text never exists as one large
- * string (large strings go straight to V8's large-object space and, alive across a scavenge, to
- * the old generation).
+ * is not an object with such an array (it is assumed valid JSON: it came from a JSON API). The
+ * elements stay bytes (ranges of `bytes`): no string is made unless a consumer asks for one, and
+ * a page's text never exists as one large string (large strings go straight to V8's large-object
+ * space and, alive across a scavenge, to the old generation).
  * Byte-wise scanning is safe in UTF-8: bytes of multi-byte characters are all ≥ 0x80.
  */
 export function splitTopLevelArrayBytes(bytes: Uint8Array, key: string): SplitArrayBytes | null {
@@ -30,7 +88,7 @@ export function splitTopLevelArrayBytes(bytes: Uint8Array, key: string): SplitAr
   let lastString = ''
   let arrayStart = -1
   let elementStart = -1
-  const elements: string[] = []
+  const bounds: number[] = []
   for (let i = 0; i < n; i++) {
     const c = buf[i] as number
     if (c === QUOTE) {
@@ -51,11 +109,11 @@ export function splitTopLevelArrayBytes(bytes: Uint8Array, key: string): SplitAr
     } else if (c === 125 || c === 93) {
       depth--
       if (depth === 2 && elementStart >= 0) {
-        elements.push(buf.toString('utf8', elementStart, i + 1))
+        bounds.push(elementStart, i + 1)
         elementStart = -1
       } else if (depth === 1 && arrayStart >= 0 && c === 93) {
         return {
-          elements,
+          elements: PageItems.fromBytes(buf, bounds),
           rest: Buffer.concat([buf.subarray(0, arrayStart), EMPTY_ARRAY, buf.subarray(i + 1)])
         }
       }

@@ -12,29 +12,31 @@
  */
 import { ScanCommand, type AttributeValue, type ScanCommandInput } from '@aws-sdk/client-dynamodb'
 import { sdkItemToWire } from './dynamodb-json.js'
+import { PageItems } from './json-scan.js'
 import { WIRE_ITEMS, withDataMiddleware, type WireItemsSlot } from './wire-middleware.js'
 import type { DynamoSender } from './export.js'
 
 export interface WirePage<R> {
   /** What `consume` made of the page's items. */
   result: R
-  /** `wire`: the items' text as the service sent it; `sdk`: re-encoded from the SDK's decoded items (no middleware ran). */
+  /** `wire`: the items' bytes as the service sent them; `sdk`: re-encoded from the SDK's decoded items (no middleware ran). */
   via: 'wire' | 'sdk'
   lastEvaluatedKey: Record<string, AttributeValue> | undefined
 }
 
 /**
- * One Scan page whose items go to `consume` as their DynamoDB JSON texts, exactly as the service
- * sent them. `consume` runs synchronously the moment the body is read, so the texts die young
- * (held across awaits, they would be promoted to V8's old generation and the heap would grow with
- * the table). It may run more than once for one page (a response that failed later and was
- * retried): only its last result counts, so it must have no effect beyond what it returns and
- * state it resets itself.
+ * One Scan page whose items go to `consume` as their DynamoDB JSON, exactly as the service sent
+ * it (UTF-8 bytes of the response body; text on demand). `consume` runs synchronously the moment
+ * the body is read, and the items are not valid after it returns: the body's buffer is reused (so
+ * nothing of a page is held across awaits, where it would be promoted to V8's old generation and
+ * the heap would grow with the table). It may run more than once for one page (a response that
+ * failed later and was retried): only its last result counts, so it must have no effect beyond
+ * what it returns and state it resets itself.
  */
 export async function scanPageWire<R>(
   ddb: DynamoSender,
   input: ScanCommandInput,
-  consume: (texts: string[]) => R
+  consume: (items: PageItems) => R
 ): Promise<WirePage<R>> {
   const slot: WireItemsSlot<R> = { consume, consumed: null }
   const command = new ScanCommand({ ...input, [WIRE_ITEMS]: slot } as ScanCommandInput)
@@ -43,7 +45,7 @@ export async function scanPageWire<R>(
   if (taken !== null) return { result: taken.result, via: 'wire', lastEvaluatedKey: out.LastEvaluatedKey }
   // No middleware ran (a test double), or the body had no Items array: the SDK's decoded items.
   return {
-    result: consume((out.Items ?? []).map(i => JSON.stringify(sdkItemToWire(i)))),
+    result: consume(PageItems.fromTexts((out.Items ?? []).map(i => JSON.stringify(sdkItemToWire(i))))),
     via: 'sdk',
     lastEvaluatedKey: out.LastEvaluatedKey
   }
@@ -63,7 +65,7 @@ export interface SegmentPage {
 export function scanSegmentPage<R>(
   ddb: DynamoSender,
   page: SegmentPage,
-  consume: (texts: string[]) => R
+  consume: (items: PageItems) => R
 ): Promise<WirePage<R>> {
   return scanPageWire(
     ddb,

@@ -7,7 +7,7 @@ import { OperationError } from '../errors.js'
 import type { Logger } from '../types.js'
 import { ContentDigest, DIGEST_ALGORITHM } from './digest.js'
 import { scanSegmentPage } from './raw-scan.js'
-import { DEFAULT_PAGE_ITEMS, DEFAULT_SEGMENTS, type DynamoSender } from './export.js'
+import { DEFAULT_SEGMENTS, type DynamoSender } from './export.js'
 import { realSleep, withRetries, type Sleep } from './retry.js'
 
 export interface TableContent {
@@ -30,15 +30,11 @@ export async function digestTable(
       do {
         const page = await withRetries(
           () =>
-            scanSegmentPage(
-              ddb,
-              { table: opts.table, segment, segments, startKey, limit: DEFAULT_PAGE_ITEMS },
-              texts => {
-                const pageDigest = new ContentDigest()
-                for (const text of texts) pageDigest.addText(text)
-                return pageDigest
-              }
-            ),
+            scanSegmentPage(ddb, { table: opts.table, segment, segments, startKey }, page => {
+              const pageDigest = new ContentDigest()
+              for (let i = 0; i < page.length; i++) pageDigest.addPageItem(page, i)
+              return pageDigest
+            }),
           retry
         )
         d.merge(page.result)

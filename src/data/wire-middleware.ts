@@ -1,8 +1,8 @@
 /**
  * Two client-level middlewares that let the data engine move items as DynamoDB JSON text, the way
  * the service spells them, instead of through the SDK's object model:
- * - Scan: the items of the raw response body go, as text, to a `consume` function the command's
- *   input carries (see raw-scan.ts); the SDK parses the rest of the body as usual.
+ * - Scan: the items of the raw response body go, as UTF-8 bytes, to a `consume` function the
+ *   command's input carries (see raw-scan.ts); the SDK parses the rest of the body as usual.
  * - BatchWriteItem: the request body is the text the command's input carries (see restore.ts).
  *
  * They are added to the client once (withDataMiddleware) and act only on commands whose input
@@ -16,14 +16,14 @@
 import type { DynamoDBClient, ServiceInputTypes, ServiceOutputTypes } from '@aws-sdk/client-dynamodb'
 // Type only (erased at build time); the SDK's own middleware types.
 import type { BuildMiddleware, DeserializeMiddleware } from '@smithy/types'
-import { splitTopLevelArrayBytes } from './json-scan.js'
+import { splitTopLevelArrayBytes, type PageItems } from './json-scan.js'
 
 export const BODY_TEXT = Symbol.for('dynamodb-orphan-guard.body-text')
 export const WIRE_ITEMS = Symbol.for('dynamodb-orphan-guard.wire-items')
 
 /** What a Scan input carries: the consumer, and what it returned for the response that counted. */
 export interface WireItemsSlot<R> {
-  consume: (texts: string[]) => R
+  consume: (items: PageItems) => R
   consumed: { result: R } | null
 }
 
@@ -91,8 +91,8 @@ const wireItems: DeserializeMiddleware<ServiceInputTypes, ServiceOutputTypes> = 
   if (response[TAKEN] === true) return out
   response[TAKEN] = true
   if (response.statusCode === 200 && response.body !== undefined && response.body !== null) {
-    // Split on the bytes: the page (up to 1 MB) never becomes one large string. The items become
-    // strings and the rest a copy, so the buffer is free again once this is done.
+    // Split on the bytes: the page (up to 1 MB) never becomes one large string. The items are
+    // consumed here and the rest is a copy, so the buffer is free again once this is done.
     const body = await readBody(response.body)
     try {
       const split = splitTopLevelArrayBytes(body.bytes, 'Items')
