@@ -123,7 +123,7 @@ function putSmall(to: Buffer, at: number, bytes: Buffer): number {
   for (let i = 0; i < bytes.length; i++) to[at + i] = bytes[i] as number
   return at + bytes.length
 }
-const INITIAL_SLAB_BYTES = 512 * 1024
+const SLAB_STEP = 64 * 1024
 
 /**
  * One gzip NDJSON data file. A page's lines are encoded into a reusable buffer (a slab) and handed
@@ -136,10 +136,7 @@ export class DataFileWriter {
   private readonly tap = new Tap()
   private readonly done: Promise<void>
   /** Each grows to the largest page (a Scan page is ≤ 1 MB of item data), then is reused. */
-  private readonly slabs = [
-    Buffer.allocUnsafeSlow(INITIAL_SLAB_BYTES),
-    Buffer.allocUnsafeSlow(INITIAL_SLAB_BYTES)
-  ]
+  private readonly slabs = [Buffer.alloc(0), Buffer.alloc(0)]
   /** gzip's consumption of each slab's last page, while it lasts (resolves to its error or null). */
   private readonly inGzip: (Promise<Error | null> | null)[] = [null, null]
   private current = 0
@@ -159,10 +156,12 @@ export class DataFileWriter {
     this.done.catch(() => undefined)
   }
 
+  /** Room for `bytes` more in the current slab: grown to what is needed (in 64 KiB steps), not doubled. */
   private reserve(bytes: number): void {
     const slab = this.slabs[this.current] as Buffer
     if (this.used + bytes <= slab.length) return
-    const bigger = Buffer.allocUnsafeSlow(Math.max(this.used + bytes, slab.length * 2))
+    const size = Math.max(this.used + bytes, Math.floor(slab.length * 1.25))
+    const bigger = Buffer.allocUnsafeSlow(Math.ceil(size / SLAB_STEP) * SLAB_STEP)
     slab.copy(bigger, 0, 0, this.used)
     this.slabs[this.current] = bigger
   }
@@ -184,6 +183,8 @@ export class DataFileWriter {
   addPage(page: PageItems, digest: ContentDigest): number {
     if (this.inGzip[this.current] !== null) throw new Error('DataFileWriter.addPage before ready()')
     this.used = 0
+    // Compact lines take the page's bytes (which hold every item) plus the line framing.
+    this.reserve(page.bytes.length + page.length * (LINE_START.length + LINE_END.length))
     for (let i = 0; i < page.length; i++) {
       // Digested from its bytes: the item is only built (parsed) when the text is unusual.
       if (digest.addPageItem(page, i)) {

@@ -41,17 +41,30 @@ type Stack = DynamoDBClient['middlewareStack']
 const spareBodies: Buffer[] = []
 const MAX_SPARE_BODIES = 32
 const INITIAL_BODY_BYTES = 256 * 1024
+const BODY_STEP = 64 * 1024
 
-async function readBody(body: unknown): Promise<{ bytes: Buffer; release: () => void }> {
+/** A body buffer of at least `bytes` (in 64 KiB steps: sized to the pages seen, not doubled). */
+function bodyBuffer(bytes: number): Buffer {
+  return Buffer.allocUnsafeSlow(Math.ceil(bytes / BODY_STEP) * BODY_STEP)
+}
+
+/** The body's bytes; `expected` is its Content-Length when the response has one. */
+async function readBody(
+  body: unknown,
+  expected: number | null
+): Promise<{ bytes: Buffer; release: () => void }> {
   if (body instanceof Uint8Array)
     return { bytes: Buffer.from(body.buffer, body.byteOffset, body.byteLength), release: () => undefined }
   if (typeof body === 'string') return { bytes: Buffer.from(body), release: () => undefined }
-  let buf = spareBodies.pop() ?? Buffer.allocUnsafeSlow(INITIAL_BODY_BYTES)
+  let buf = spareBodies.pop() ?? null
+  // A spare that is too small for the announced length is dropped (spares follow the page size).
+  if (buf === null || (expected !== null && buf.length < expected))
+    buf = bodyBuffer(expected ?? INITIAL_BODY_BYTES)
   let n = 0
   try {
     for await (const chunk of body as AsyncIterable<Uint8Array>) {
       if (n + chunk.byteLength > buf.length) {
-        const bigger = Buffer.allocUnsafeSlow(Math.max(buf.length * 2, n + chunk.byteLength))
+        const bigger = bodyBuffer(Math.max(Math.floor(buf.length * 1.25), n + chunk.byteLength))
         buf.copy(bigger, 0, 0, n)
         buf = bigger
       }
@@ -86,14 +99,20 @@ const wireItems: DeserializeMiddleware<ServiceInputTypes, ServiceOutputTypes> = 
   if (slot === undefined) return next(args)
   slot.consumed = null
   const out = await next(args)
-  const response = out.response as { statusCode?: number; body?: unknown; [TAKEN]?: true }
+  const response = out.response as {
+    statusCode?: number
+    headers?: Record<string, string>
+    body?: unknown
+    [TAKEN]?: true
+  }
   // Both on the client and on the command (a wrapped client): the inner one has taken the items.
   if (response[TAKEN] === true) return out
   response[TAKEN] = true
   if (response.statusCode === 200 && response.body !== undefined && response.body !== null) {
     // Split on the bytes: the page (up to 1 MB) never becomes one large string. The items are
     // consumed here and the rest is a copy, so the buffer is free again once this is done.
-    const body = await readBody(response.body)
+    const length = Number(response.headers?.['content-length'] ?? Number.NaN)
+    const body = await readBody(response.body, Number.isSafeInteger(length) && length >= 0 ? length : null)
     try {
       const split = splitTopLevelArrayBytes(body.bytes, 'Items')
       if (split === null) response.body = Buffer.from(body.bytes)
