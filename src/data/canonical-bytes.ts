@@ -16,14 +16,8 @@
  *   lead bytes of those two groups.
  */
 
-const QUOTE = 34
-const BACKSLASH = 92
-const COMMA = 44
-const COLON = 58
-const LBRACE = 123
-const RBRACE = 125
-const LBRACKET = 91
-const RBRACKET = 93
+import { BACKSLASH, COLON, COMMA, LBRACE, LBRACKET, QUOTE, RBRACE, RBRACKET } from './json-scan.js'
+
 /**
  * A byte's rank for comparing UTF-8 texts in UTF-16 code unit order: the lead bytes of characters
  * beyond U+FFFF (F0-F4) move below those of U+E000-U+FFFF (EE, EF); every other byte keeps its
@@ -292,27 +286,15 @@ class ByteCanonicalizer {
       if (src[p + 4] !== COLON) throw NOT_COMPACT
       this.p = p + 5
       switch (t0) {
-        case 83: {
-          // S: the quoted literal as it is.
-          const end = this.literalEnd(this.p)
-          this.put(83)
-          this.copy(this.p, end + 1)
-          this.p = end + 1
-          break
-        }
-        case 78: {
-          // N
-          const end = this.literalEnd(this.p)
-          this.put(78)
-          this.number(this.p + 1, end)
-          this.p = end + 1
-          break
-        }
+        case 83:
+        case 78:
         case 66: {
-          // B: the base64 text without its quotes.
+          // S: the quoted literal as it is; N: the number normalised; B: the base64 text.
           const end = this.literalEnd(this.p)
-          this.put(66)
-          this.copy(this.p + 1, end)
+          this.put(t0)
+          if (t0 === 83) this.copy(this.p, end + 1)
+          else if (t0 === 78) this.number(this.p + 1, end)
+          else this.copy(this.p + 1, end)
           this.p = end + 1
           break
         }

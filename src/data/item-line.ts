@@ -8,13 +8,8 @@
  */
 import type { SdkItem, WireItem } from './dynamodb-json.js'
 import type { KeyAttribute } from './manifest.js'
+import { BACKSLASH, COLON, COMMA, LBRACE, LBRACKET, QUOTE, RBRACE, RBRACKET } from './json-scan.js'
 
-const QUOTE = 34
-const BACKSLASH = 92
-const OPEN = 123
-const CLOSE = 125
-const COLON = 58
-const COMMA = 44
 const LINE_PREFIX = '{"Item":'
 
 /** Index just past the string literal that starts at `i`, or -1. */
@@ -29,15 +24,15 @@ function skipString(s: string, i: number): number {
 
 /** Index just past the JSON value that starts at `i` (an object: attribute values are `{...}`), or -1. */
 function skipObject(s: string, i: number): number {
-  if (s.charCodeAt(i) !== OPEN) return -1
+  if (s.charCodeAt(i) !== LBRACE) return -1
   let depth = 0
   for (let j = i; j < s.length; j++) {
     const c = s.charCodeAt(j)
     if (c === QUOTE) {
       j = skipString(s, j) - 1
       if (j < 0) return -1
-    } else if (c === OPEN || c === 91) depth++
-    else if (c === CLOSE || c === 93) {
+    } else if (c === LBRACE || c === LBRACKET) depth++
+    else if (c === RBRACE || c === RBRACKET) {
       depth--
       if (depth === 0) return j + 1
     }
@@ -50,12 +45,12 @@ function skipObject(s: string, i: number): number {
  * compact `{"Item":{...}}` line, or null when the line is not in that shape.
  */
 export function scanItemLine(line: string, keys: KeyAttribute[]): { text: string; key: string } | null {
-  if (!line.startsWith(LINE_PREFIX) || line.charCodeAt(line.length - 1) !== CLOSE) return null
+  if (!line.startsWith(LINE_PREFIX) || line.charCodeAt(line.length - 1) !== RBRACE) return null
   const itemStart = LINE_PREFIX.length
-  if (line.charCodeAt(itemStart) !== OPEN) return null
+  if (line.charCodeAt(itemStart) !== LBRACE) return null
   const found: (string | undefined)[] = new Array<string | undefined>(keys.length)
   let pos = itemStart + 1
-  if (line.charCodeAt(pos) === CLOSE) pos++
+  if (line.charCodeAt(pos) === RBRACE) pos++
   else {
     for (;;) {
       if (line.charCodeAt(pos) !== QUOTE) return null
@@ -77,7 +72,7 @@ export function scanItemLine(line: string, keys: KeyAttribute[]): { text: string
       }
       pos = valueEnd
       const c = line.charCodeAt(pos++)
-      if (c === CLOSE) break
+      if (c === RBRACE) break
       if (c !== COMMA) return null
     }
   }
@@ -96,7 +91,7 @@ function keyValueLiteral(line: string, start: number, end: number, type: string)
   const head = `{"${type}":"`
   if (
     !line.startsWith(head, start) ||
-    line.charCodeAt(end - 1) !== CLOSE ||
+    line.charCodeAt(end - 1) !== RBRACE ||
     line.charCodeAt(end - 2) !== QUOTE
   )
     return null

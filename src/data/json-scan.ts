@@ -4,8 +4,15 @@
  */
 import { isUtf8 } from 'node:buffer'
 
-const QUOTE = 34
-const BACKSLASH = 92
+/** JSON's structural characters, by code (UTF-16 code unit or UTF-8 byte: all are ASCII). */
+export const QUOTE = 34
+export const BACKSLASH = 92
+export const COMMA = 44
+export const COLON = 58
+export const LBRACE = 123
+export const RBRACE = 125
+export const LBRACKET = 91
+export const RBRACKET = 93
 
 /**
  * The items of one Scan page: each item's DynamoDB JSON as a range of one UTF-8 buffer, exactly
@@ -102,22 +109,22 @@ export function splitTopLevelArrayBytes(bytes: Uint8Array, key: string): SplitAr
       if (depth === 1 && arrayStart < 0) lastString = buf.toString('utf8', start + 1, i)
       continue
     }
-    if (c === 123 || c === 91) {
-      if (depth === 1 && c === 91 && arrayStart < 0 && lastString === key) arrayStart = i
+    if (c === LBRACE || c === LBRACKET) {
+      if (depth === 1 && c === LBRACKET && arrayStart < 0 && lastString === key) arrayStart = i
       else if (depth === 2 && arrayStart >= 0 && elementStart < 0) elementStart = i
       depth++
-    } else if (c === 125 || c === 93) {
+    } else if (c === RBRACE || c === RBRACKET) {
       depth--
       if (depth === 2 && elementStart >= 0) {
         bounds.push(elementStart, i + 1)
         elementStart = -1
-      } else if (depth === 1 && arrayStart >= 0 && c === 93) {
+      } else if (depth === 1 && arrayStart >= 0 && c === RBRACKET) {
         return {
           elements: PageItems.fromBytes(buf, bounds),
           rest: Buffer.concat([buf.subarray(0, arrayStart), EMPTY_ARRAY, buf.subarray(i + 1)])
         }
       }
-    } else if (c === 44 && depth === 1) {
+    } else if (c === COMMA && depth === 1) {
       lastString = ''
     }
   }
