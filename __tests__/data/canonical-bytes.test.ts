@@ -106,6 +106,33 @@ describe('canonicalItemBytes: the canonical form from the bytes DynamoDB sends',
     expect(viaBytes(`{"n":{"NS":["${n}","2"]}}`)).toBe(reference(`{"n":{"NS":["${n}","2"]}}`))
   })
 
+  test('maps and sets big enough to grow its buffers, whatever size they have reached, keep every member', () => {
+    // Records of all enclosing maps are held while a nested value is written: an item with D
+    // levels of 250 names holds ~250·D. Going up to ~4,250 crosses whatever size the shared
+    // buffers have reached; the unsorted outer map must keep its order across that growth.
+    const level = (depth: number): string => {
+      const names = Array.from({ length: 250 }, (_, i) => `n${String(i).padStart(3, '0')}`)
+      const inner =
+        depth === 0
+          ? `{"SS":[${names
+              .map(n => `"s${n}"`)
+              .reverse()
+              .join(',')}]}`
+          : `{"M":${level(depth - 1)}}`
+      return `{${names.map((n, i) => `"${n}":${i === 0 ? inner : `{"N":"${i}"}`}`).join(',')}}`
+    }
+    for (let depth = 1; depth <= 16; depth++) {
+      const text = `{"b":{"N":"1"},"a":{"M":${level(depth)}},"c":{"N":"2"}}`
+      expect(viaBytes(text)).toBe(reference(text))
+    }
+  })
+
+  test('nesting deeper than the stack is left to the parsed path (DynamoDB allows 32 levels)', () => {
+    const depth = 20_000
+    const text = `${'{"a":{"M":'.repeat(depth)}{}${'}}'.repeat(depth)}`
+    expect(viaBytes(text)).toBeNull()
+  })
+
   test('random items and random damage: the byte path either refuses or agrees with the parsed path', () => {
     const random = seededRandom(20261126)
     const pick = <T>(xs: readonly T[]): T => xs[Math.floor(random() * xs.length)] as T

@@ -60,7 +60,8 @@ class ByteCanonicalizer {
       if (this.p !== end || this.o > this.out.length) return -1
       return this.o
     } catch (err) {
-      if (err === NOT_COMPACT) return -1
+      // Nesting deeper than the stack (DynamoDB allows 32 levels) is left to the slow path too.
+      if (err === NOT_COMPACT || err instanceof RangeError) return -1
       throw err
     }
   }
@@ -137,6 +138,10 @@ class ByteCanonicalizer {
       const ranges = new Int32Array(this.ranges.length * 2)
       ranges.set(this.ranges)
       this.ranges = ranges
+      // Copied too: a map whose values are being written reads its sorted order from it.
+      const order = new Int32Array(this.keys.length)
+      order.set(this.order)
+      this.order = order
     }
     const src = this.src
     const len = to - from
@@ -173,7 +178,6 @@ class ByteCanonicalizer {
    * false when two records are equal.
    */
   private sortRecords(first: number): boolean {
-    if (this.order.length < this.keys.length) this.order = new Int32Array(this.keys.length)
     const order = this.order
     let distinct = true
     order[first] = first
