@@ -121,28 +121,43 @@ class ByteCanonicalizer {
   }
 
   /**
-   * Sort records: a big-endian key of the utf16Rank of the first 4 bytes of the compared text
-   * (missing bytes are 0; real ones are ≥ 0x20, so a prefix sorts first) and its byte range. Records of
-   * nested maps and sets sit above their parent's (a stack); `top` is the first free record.
+   * Sort records, a stack: the records of nested maps and sets sit above their parent's, and `top`
+   * is the first free one. Record r has `keys[r]`, a big-endian key of the utf16Rank of the first
+   * 4 bytes of its text (missing bytes are 0; real ones are ≥ 0x20, so a prefix sorts first);
+   * `ranges[2r, 2r+1]`, its text's byte range; `order[r]`, filled by sortRecords; and for a map
+   * member, `values[2r, 2r+1]`, its value's byte range. All four grow together (a parent map
+   * reads its order and value ranges while a nested value pushes records above them).
    */
   private keys = new Uint32Array(256)
   private ranges = new Int32Array(512)
+  private order = new Int32Array(256)
+  private values = new Int32Array(512)
   private top = 0
+
+  private grow(): void {
+    const keys = new Uint32Array(this.keys.length * 2)
+    keys.set(this.keys)
+    this.keys = keys
+    const order = new Int32Array(keys.length)
+    order.set(this.order)
+    this.order = order
+    const ranges = new Int32Array(keys.length * 2)
+    ranges.set(this.ranges)
+    this.ranges = ranges
+    const values = new Int32Array(keys.length * 2)
+    values.set(this.values)
+    this.values = values
+  }
 
   private push(from: number, to: number): number {
     const r = this.top++
-    if (r >= this.keys.length) {
-      const keys = new Uint32Array(this.keys.length * 2)
-      keys.set(this.keys)
-      this.keys = keys
-      const ranges = new Int32Array(this.ranges.length * 2)
-      ranges.set(this.ranges)
-      this.ranges = ranges
-      // Copied too: a map whose values are being written reads its sorted order from it.
-      const order = new Int32Array(this.keys.length)
-      order.set(this.order)
-      this.order = order
-    }
+    if (r >= this.keys.length) this.grow()
+    this.setRecord(r, from, to)
+    return r
+  }
+
+  /** Points record r at the text src[from, to). */
+  private setRecord(r: number, from: number, to: number): void {
     const src = this.src
     const len = to - from
     this.keys[r] =
@@ -153,7 +168,6 @@ class ByteCanonicalizer {
       0
     this.ranges[2 * r] = from
     this.ranges[2 * r + 1] = to
-    return r
   }
 
   /** Records x and y compared by their bytes (shorter first on a common prefix). */
@@ -169,9 +183,6 @@ class ByteCanonicalizer {
       ranges[2 * y + 1] as number
     )
   }
-
-  /** Record numbers in sorted order, filled by sortRecords for [first, top). */
-  private order = new Int32Array(256)
 
   /**
    * Puts the record numbers first..top-1 into `order` (same indexes) in sorted order. Returns
@@ -218,7 +229,8 @@ class ByteCanonicalizer {
       this.expect(COLON)
       const valueStart = this.p
       this.skipValue()
-      this.setValueRange(r, valueStart, this.p)
+      this.values[2 * r] = valueStart
+      this.values[2 * r + 1] = this.p
       const c = src[this.p++]
       if (c === RBRACE) break
       if (c !== COMMA) throw NOT_COMPACT
@@ -244,19 +256,6 @@ class ByteCanonicalizer {
     this.put(RBRACE)
     this.top = first
     this.p = after
-  }
-
-  /** Where each map member's value starts and ends, by record (grows with the records). */
-  private values = new Int32Array(512)
-
-  private setValueRange(r: number, from: number, to: number): void {
-    if (2 * r + 1 >= this.values.length) {
-      const values = new Int32Array(this.keys.length * 2)
-      values.set(this.values)
-      this.values = values
-    }
-    this.values[2 * r] = from
-    this.values[2 * r + 1] = to
   }
 
   /** Moves p past the JSON value at p (strings as literalEnd allows them; no whitespace). */
@@ -383,8 +382,37 @@ class ByteCanonicalizer {
   private sortedMembers(quoted: boolean): void {
     const first = this.top
     this.literals(quoted)
+    this.putSorted(first)
+  }
+
+  /** NS: members normalised, then sorted as those texts. */
+  private numberSet(): void {
+    const first = this.top
+    this.literals(false)
+    // Normalised into the output in their order, each record re-pointed at its normal form.
+    const regionStart = this.o
+    for (let r = first; r < this.top; r++) {
+      const from = this.o
+      this.number(this.ranges[2 * r] as number, this.ranges[2 * r + 1] as number)
+      this.ranges[2 * r] = from - regionStart
+      this.ranges[2 * r + 1] = this.o - regionStart
+    }
+    // Then sorted and written again from a copy of those texts (records read `src`).
+    const src = this.src
+    this.src = Buffer.from(this.out.subarray(regionStart, this.o))
+    for (let r = first; r < this.top; r++)
+      this.setRecord(r, this.ranges[2 * r] as number, this.ranges[2 * r + 1] as number)
+    this.o = regionStart
+    this.putSorted(first)
+    this.src = src
+  }
+
+  /**
+   * Writes the texts of records [first, top) sorted, comma-separated, and pops them. Equal texts
+   * (not in a real set) keep their place among equals: the same bytes either way.
+   */
+  private putSorted(first: number): void {
     if (this.top - first > MAX_INSERTION_SORT) throw NOT_COMPACT
-    // Equal members (not in a real set) keep their place among equals: same bytes either way.
     this.sortRecords(first)
     for (let i = first; i < this.top; i++) {
       const r = this.order[i] as number
@@ -392,46 +420,6 @@ class ByteCanonicalizer {
       this.copy(this.ranges[2 * r] as number, this.ranges[2 * r + 1] as number)
     }
     this.top = first
-  }
-
-  /** NS: members normalised, then sorted as those texts. */
-  private numberSet(): void {
-    const first = this.top
-    this.literals(false)
-    const count = this.top - first
-    const ranges = Array.from(this.ranges.subarray(2 * first, 2 * this.top))
-    this.top = first
-    // Normalised into the output first, then put in order through a copy of that region.
-    const regionStart = this.o
-    const spans: number[] = []
-    for (let i = 0; i < count; i++) {
-      const s = this.o
-      this.number(ranges[2 * i] as number, ranges[2 * i + 1] as number)
-      spans.push(s, this.o)
-    }
-    const region = Buffer.from(this.out.subarray(regionStart, this.o))
-    const cmp = (x: number, y: number): number => {
-      const a0 = (spans[x] as number) - regionStart
-      const a1 = (spans[x + 1] as number) - regionStart
-      const b0 = (spans[y] as number) - regionStart
-      const b1 = (spans[y + 1] as number) - regionStart
-      const n = Math.min(a1 - a0, b1 - b0)
-      for (let i = 0; i < n; i++) {
-        const d = (region[a0 + i] as number) - (region[b0 + i] as number)
-        if (d !== 0) return d
-      }
-      return a1 - a0 - (b1 - b0)
-    }
-    const order = Array.from({ length: count }, (_, i) => i * 2)
-    order.sort(cmp)
-    this.o = regionStart
-    for (let i = 0; i < count; i++) {
-      if (i > 0) this.put(COMMA)
-      const r = order[i] as number
-      const from = (spans[r] as number) - regionStart
-      const to = (spans[r + 1] as number) - regionStart
-      for (let j = from; j < to; j++) this.out[this.o++] = region[j] as number
-    }
   }
 
   /**
