@@ -1,6 +1,8 @@
 import { mockClient } from 'aws-sdk-client-mock'
 import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb'
-import { splitTopLevelArrayBytes } from '../../src/data/json-scan.js'
+import { splitTopLevelArrayBytes, type PageItems } from '../../src/data/json-scan.js'
+
+const textsOf = (items: PageItems): string[] => Array.from({ length: items.length }, (_, i) => items.text(i))
 import { scanPageWire } from '../../src/data/raw-scan.js'
 import { createClients } from '../../src/aws/clients.js'
 import { installDataMiddleware } from '../../src/data/wire-middleware.js'
@@ -47,11 +49,11 @@ describe('splitTopLevelArrayBytes: the elements of one top-level array, as byte 
     ['no such array', '{"Count":0}', null, null]
   ])('%s', (_name, text, elements, rest) => {
     const out = splitTopLevelArrayBytes(new TextEncoder().encode(text), 'Items')
-    expect(out?.elements.allTexts() ?? null).toEqual(elements)
+    expect(out === null ? null : textsOf(out.elements)).toEqual(elements)
     expect(out?.rest.toString('utf8') ?? null).toBe(rest)
     expect(out?.elements.utf8 ?? true).toBe(true)
     if (out !== null)
-      expect(out.elements.allTexts().map(e => JSON.parse(e) as unknown)).toEqual(
+      expect(textsOf(out.elements).map(e => JSON.parse(e) as unknown)).toEqual(
         (JSON.parse(text) as { Items: unknown[] }).Items
       )
   })
@@ -64,9 +66,7 @@ test('scanPageWire falls back to the decoded items when the middleware cannot ru
     LastEvaluatedKey: { pk: { S: 'a' } }
   })
   try {
-    const page = await scanPageWire(new DynamoDBClient({ region: 'us-east-1' }), { TableName: 't' }, items =>
-      items.allTexts()
-    )
+    const page = await scanPageWire(new DynamoDBClient({ region: 'us-east-1' }), { TableName: 't' }, textsOf)
     expect(page.result.map(t => JSON.parse(t) as unknown)).toEqual([
       { pk: { S: 'a' }, b: { B: 'AP8=' }, n: { N: '1E+125' } }
     ])

@@ -107,16 +107,12 @@ export function canonicalItem(item: WireItem): string {
  */
 export function canonicalItemText(text: string): string {
   // A lone surrogate has no UTF-8 spelling (JSON.stringify escapes it): parsed.
-  if (isWellFormed(text)) {
+  if ((text as string & { isWellFormed(): boolean }).isWellFormed()) {
     const bytes = Buffer.from(text)
     const canonical = canonicalItemBytes(bytes, 0, bytes.length)
     if (canonical !== null) return canonical.toString('utf8')
   }
   return canonicalItem(JSON.parse(text) as WireItem)
-}
-
-function isWellFormed(text: string): boolean {
-  return (text as string & { isWellFormed(): boolean }).isWellFormed()
 }
 
 const TWO32 = 4294967296
@@ -149,11 +145,7 @@ export class ContentDigest {
 
   /** Same as add(JSON.parse(text)), but without building the item when the text is compact. */
   addText(text: string): void {
-    if (!isWellFormed(text)) this.add(JSON.parse(text) as WireItem)
-    else {
-      const bytes = Buffer.from(text)
-      this.addUtf8(bytes, 0, bytes.length)
-    }
+    this.addLatin1(hash('sha256', canonicalItemText(text), 'binary'))
   }
 
   /** Item i of a page; returns whether its text was compact (see addUtf8). */

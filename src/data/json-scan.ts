@@ -64,11 +64,6 @@ export class PageItems {
   text(i: number): string {
     return this.texts?.[i] ?? this.bytes.toString('utf8', this.start(i), this.end(i))
   }
-
-  /** Every item's text, in order. */
-  allTexts(): string[] {
-    return Array.from({ length: this.length }, (_, i) => this.text(i))
-  }
 }
 
 export interface SplitArrayBytes {
