@@ -186,29 +186,25 @@ export class DataFileWriter {
     // Compact lines take the page's bytes (which hold every item) plus the line framing.
     this.reserve(page.bytes.length + page.length * (LINE_START.length + LINE_END.length))
     for (let i = 0; i < page.length; i++) {
-      // Digested from its bytes: the item is only built (parsed) when the text is unusual.
-      if (digest.addPageItem(page, i)) {
-        // Compact (no whitespace, so no line break): the service's own bytes go to the file.
-        const start = page.start(i)
-        const end = page.end(i)
-        this.reserve(LINE_START.length + (end - start) + LINE_END.length)
-        const slab = this.slabs[this.current] as Buffer
-        this.used = putSmall(slab, this.used, LINE_START)
-        this.used += page.bytes.copy(slab, this.used, start, end)
-        this.used = putSmall(slab, this.used, LINE_END)
-      } else {
-        // Still the service's text, unless a line break (insignificant whitespace) would break
-        // the one-item-per-line format.
-        let itemText = page.text(i)
-        if (itemText.includes('\n') || itemText.includes('\r'))
-          itemText = JSON.stringify(JSON.parse(itemText) as WireItem)
-        // A UTF-16 code unit is at most 3 bytes of UTF-8.
-        this.reserve(LINE_START.length + itemText.length * 3 + LINE_END.length)
-        const slab = this.slabs[this.current] as Buffer
-        this.used = putSmall(slab, this.used, LINE_START)
-        this.used += slab.write(itemText, this.used, 'utf8')
-        this.used = putSmall(slab, this.used, LINE_END)
+      // Digested from its bytes: the item is only built (parsed) when the text is unusual. A
+      // compact one (no whitespace, so no line break) goes to the file as the service's bytes;
+      // any other as its text, unless a line break (insignificant whitespace) would break the
+      // one-item-per-line format.
+      const compact = digest.addPageItem(page, i)
+      let text: string | null = null
+      if (!compact) {
+        text = page.text(i)
+        if (text.includes('\n') || text.includes('\r')) text = JSON.stringify(JSON.parse(text) as WireItem)
       }
+      const start = page.start(i)
+      const end = page.end(i)
+      // A UTF-16 code unit is at most 3 bytes of UTF-8.
+      this.reserve(LINE_START.length + (text === null ? end - start : text.length * 3) + LINE_END.length)
+      const slab = this.slabs[this.current] as Buffer
+      this.used = putSmall(slab, this.used, LINE_START)
+      this.used +=
+        text === null ? page.bytes.copy(slab, this.used, start, end) : slab.write(text, this.used, 'utf8')
+      this.used = putSmall(slab, this.used, LINE_END)
     }
     this.pageItems = page.length
     return this.used

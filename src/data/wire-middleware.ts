@@ -43,6 +43,11 @@ const MAX_SPARE_BODIES = 32
 const INITIAL_BODY_BYTES = 256 * 1024
 const BODY_STEP = 64 * 1024
 
+/** Keeps a body buffer for a later response (up to MAX_SPARE_BODIES of them). */
+function giveBack(buf: Buffer): void {
+  if (spareBodies.length < MAX_SPARE_BODIES) spareBodies.push(buf)
+}
+
 /** A body buffer of at least `bytes` (in 64 KiB steps: sized to the pages seen, not doubled). */
 function bodyBuffer(bytes: number): Buffer {
   return Buffer.allocUnsafeSlow(Math.ceil(bytes / BODY_STEP) * BODY_STEP)
@@ -72,16 +77,11 @@ async function readBody(
       n += chunk.byteLength
     }
   } catch (err) {
-    if (spareBodies.length < MAX_SPARE_BODIES) spareBodies.push(buf)
+    giveBack(buf)
     throw err
   }
   const owned = buf
-  return {
-    bytes: owned.subarray(0, n),
-    release: () => {
-      if (spareBodies.length < MAX_SPARE_BODIES) spareBodies.push(owned)
-    }
-  }
+  return { bytes: owned.subarray(0, n), release: () => giveBack(owned) }
 }
 
 const bodyText: BuildMiddleware<ServiceInputTypes, ServiceOutputTypes> = next => async args => {
@@ -135,6 +135,11 @@ function addTo(stack: Stack, where: 'client' | 'command'): void {
   stack.add(wireItems, { step: 'deserialize', priority: 'low', name: `${NAME}-wireItems${suffix}` })
 }
 
+/** Whether the stack already holds these middlewares (under either level's names). */
+function carries(stack: Stack): boolean {
+  return stack.identify().some(n => n.startsWith(`${NAME}-`))
+}
+
 /** Clients that carry the middlewares (added once per client). */
 const installed = new WeakSet<object>()
 
@@ -153,7 +158,7 @@ export function installDataMiddleware(client: { middlewareStack: unknown }): voi
       'installDataMiddleware must run before the first request of a DynamoDB client built with cacheMiddleware'
     )
   const stack = client.middlewareStack as Stack
-  if (!stack.identify().some(n => n.startsWith(`${NAME}-`))) addTo(stack, 'client')
+  if (!carries(stack)) addTo(stack, 'client')
   installed.add(client)
 }
 
@@ -166,10 +171,7 @@ export function withDataMiddleware<C extends { middlewareStack: unknown }>(ddb: 
   if (installed.has(ddb)) return command
   const client = ddb as { middlewareStack?: Stack; config?: { cacheMiddleware?: boolean } }
   if (client.middlewareStack !== undefined && typeof client.middlewareStack.identify === 'function') {
-    if (
-      client.config?.cacheMiddleware === true &&
-      !client.middlewareStack.identify().some(n => n.startsWith(`${NAME}-`))
-    )
+    if (client.config?.cacheMiddleware === true && !carries(client.middlewareStack))
       // Its chains may already be cached without them: adding them now would not take effect.
       throw new Error(
         'A DynamoDB client built with cacheMiddleware needs installDataMiddleware(client) before its first request'
