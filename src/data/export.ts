@@ -27,6 +27,7 @@ import { scanSegmentPage } from './raw-scan.js'
 import type { WireItem } from './dynamodb-json.js'
 import type { PageItems } from './json-scan.js'
 import {
+  LINE_PREFIX,
   MANIFEST_FILE,
   MANIFEST_FORMAT,
   TOOL_NAME,
@@ -115,7 +116,7 @@ class Tap extends Transform {
   }
 }
 
-const LINE_START = Buffer.from('{"Item":')
+const LINE_START = Buffer.from(LINE_PREFIX)
 const LINE_END = Buffer.from('}\n')
 
 /** Copies a few bytes (cheaper in a loop than through a native copy). Returns the new offset. */

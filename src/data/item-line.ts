@@ -7,10 +7,8 @@
  * caller parses the line (the precheck has parsed and validated every line already).
  */
 import type { SdkItem, WireItem } from './dynamodb-json.js'
-import type { KeyAttribute } from './manifest.js'
+import { LINE_PREFIX, type KeyAttribute } from './manifest.js'
 import { BACKSLASH, COLON, COMMA, LBRACE, LBRACKET, QUOTE, RBRACE, RBRACKET } from './json-scan.js'
-
-const LINE_PREFIX = '{"Item":'
 
 /** Index just past the string literal that starts at `i`, or -1. */
 function skipString(s: string, i: number): number {

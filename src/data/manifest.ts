@@ -11,6 +11,8 @@ export const TOOL_VERSION = '0.1.0'
 export const TOOL_NAME = 'dynamodb-orphan-guard'
 export const MANIFEST_FILE = 'manifest.json'
 export const MANIFEST_FORMAT = 'dynamodb-orphan-guard/backup@1'
+/** How each line of a data file starts (DynamoDB's S3-export line format: `{"Item":{...}}`). */
+export const LINE_PREFIX = '{"Item":'
 
 export interface KeyAttribute extends KeyElement {
   attributeType: ScalarAttrType

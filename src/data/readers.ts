@@ -12,6 +12,7 @@ import { createHash } from 'node:crypto'
 import { isUtf8 } from 'node:buffer'
 import { FileError, errorMessage } from '../errors.js'
 import type { WireItem } from './dynamodb-json.js'
+import { LINE_PREFIX } from './manifest.js'
 
 export interface SourceItem {
   /** 1-based line of the item in the file (for the legacy file: the line where the item starts). */
@@ -100,7 +101,6 @@ async function* textChunks(
   }
 }
 
-const LINE_PREFIX = '{"Item":'
 const NEWLINE = 10
 /** Items per group yielded by readDataFile (one BatchWriteItem holds 25). */
 const YIELD_ITEMS = 25
