@@ -18,7 +18,7 @@ import {
   tableTemplate
 } from '../test-support/orphans.js'
 import { runBundle } from '../test-support/run-bundle.js'
-import { checkTables } from '../src/pipeline.js'
+import { checkTables } from '../src/run/check-tables.js'
 import { getInputs } from '../src/inputs.js'
 
 export interface PreflightResult {

@@ -1,6 +1,6 @@
-import { compareTable } from '../../src/compare.js'
+import { compareTable } from '../../src/compare/compare.js'
 import type { IndexConfig, TableConfig } from '../../src/types.js'
-import { tableConfig } from './builders.js'
+import { tableConfig } from '../../test-support/builders.js'
 
 const gsi = (name: string, hash: string, extra: Partial<IndexConfig> = {}): IndexConfig => ({
   name,

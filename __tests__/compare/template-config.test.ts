@@ -1,7 +1,7 @@
-import { compareTable } from '../../src/compare.js'
-import { templateTableConfig } from '../../src/template-config.js'
+import { compareTable } from '../../src/compare/compare.js'
+import { templateTableConfig } from '../../src/compare/template-config.js'
 import type { TableConfig } from '../../src/types.js'
-import { tableConfig, tableSpec } from './builders.js'
+import { tableConfig, tableSpec } from '../../test-support/builders.js'
 
 const ctx = { stackName: 'pr-5-database', stage: 'pr-5', region: 'eu-west-1' }
 const base = tableSpec().properties as Record<string, unknown>

@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { discover, type DiscoverOptions } from '../../src/discover/index.js'
+import { discover, type DiscoverOptions } from '../../src/discover/discover.js'
 import { FileError, InputError } from '../../src/errors.js'
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')

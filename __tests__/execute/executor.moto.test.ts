@@ -8,8 +8,8 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import type { AwsClients } from '../../src/aws/clients.js'
-import { executePlan } from '../../src/execute/index.js'
-import { RESTORED_MARKER, restorePhase } from '../../src/execute/restore-phase.js'
+import { executePlan } from '../../src/execute/execute-plan.js'
+import { RESTORED_MARKER, restorePhase } from '../../src/execute/restore-backups.js'
 import { destroyClients, testClients } from '../../test-support/aws-clients.js'
 import { startMoto, type MotoServer } from '../../test-support/moto.js'
 import {
@@ -27,7 +27,7 @@ import {
   tableContent,
   workspace,
   type Workspace
-} from '../safety/helpers.js'
+} from '../../test-support/execution.js'
 
 const TABLE = 'pr-11-orders'
 const STACK = 'pr-11-db'

@@ -6,13 +6,13 @@ import { afterEach, describe, expect, it } from '@jest/globals'
 import { mockClient } from 'aws-sdk-client-mock'
 import { CloudFormationClient, CreateChangeSetCommand } from '@aws-sdk/client-cloudformation'
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb'
-import { compareTable } from '../../src/compare.js'
-import { executePlan } from '../../src/execute/index.js'
-import { planTables } from '../../src/plan.js'
-import type { Check } from '../../src/pipeline.js'
+import { compareTable } from '../../src/compare/compare.js'
+import { executePlan } from '../../src/execute/execute-plan.js'
+import { planTables } from '../../src/plan/plan.js'
+import type { Check } from '../../src/run/check-tables.js'
 import { renderReport } from '../../src/report/markdown.js'
 import { getInputs } from '../../src/inputs.js'
-import { finding, stackState, tableConfig } from '../compare/builders.js'
+import { finding, stackState, tableConfig } from '../../test-support/builders.js'
 
 const cfnMock = mockClient(CloudFormationClient)
 const ddbMock = mockClient(DynamoDBClient)

@@ -9,7 +9,7 @@ import {
   requiredCapabilities
 } from '../../src/execute/import-template.js'
 import type { CfnTemplate, LiveTable } from '../../src/types.js'
-import { deployedTemplate, liveAuditTable, liveMainTable } from './fixtures/import-fixtures.js'
+import { deployedTemplate, liveAuditTable, liveMainTable } from './import-builders.js'
 
 const main = {
   logicalId: 'MainTable74195DAB',

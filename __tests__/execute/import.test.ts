@@ -46,7 +46,7 @@ import {
   liveAuditTable,
   liveMainTable,
   tableSpec
-} from './fixtures/import-fixtures.js'
+} from './import-builders.js'
 
 const cfn = mockClient(CloudFormationClient)
 const client = new CloudFormationClient({

@@ -23,7 +23,7 @@ import {
 } from '@aws-sdk/client-dynamodb'
 import { mockClient } from 'aws-sdk-client-mock'
 import { OperationError } from '../../src/errors.js'
-import { inspect } from '../../src/inspect/index.js'
+import { inspect } from '../../src/inspect/inspect.js'
 import type { Discovery, Finding, Logger, TableSpec } from '../../src/types.js'
 
 const ddbMock = mockClient(DynamoDBClient)

@@ -9,7 +9,7 @@ import {
   UpdateTimeToLiveCommand
 } from '@aws-sdk/client-dynamodb'
 import type { AwsClients } from '../../src/aws/clients.js'
-import { inspect } from '../../src/inspect/index.js'
+import { inspect } from '../../src/inspect/inspect.js'
 import type { Discovery, Finding, Logger, TableSpec } from '../../src/types.js'
 import { destroyClients, recordCommandNames, testClients } from '../../test-support/aws-clients.js'
 import { startMoto, type MotoServer } from '../../test-support/moto.js'

@@ -1,7 +1,7 @@
-import { compareTable } from '../../src/compare.js'
-import { planTables } from '../../src/plan.js'
+import { compareTable } from '../../src/compare/compare.js'
+import { planTables } from '../../src/plan/plan.js'
 import type { Decision, Finding, Policy, Strategy } from '../../src/types.js'
-import { finding, liveTable, stackState, tableConfig, tableSpec } from '../compare/builders.js'
+import { finding, liveTable, stackState, tableConfig, tableSpec } from '../../test-support/builders.js'
 
 const policy = (overrides: Partial<Policy> = {}): Policy => ({
   stage: 'pr-5',

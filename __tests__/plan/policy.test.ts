@@ -1,4 +1,4 @@
-import { isProtectedStage, makePolicy } from '../../src/policy.js'
+import { isProtectedStage, makePolicy } from '../../src/plan/policy.js'
 
 const DEFAULTS = ['prod', 'production', 'prod-*', 'live']
 

@@ -4,7 +4,7 @@ import type { WireItem } from '../data/dynamodb-json.js'
 import type { BackupManifest, KeyAttribute } from '../data/manifest.js'
 import { readDataFile, sha256File } from '../data/readers.js'
 import { describeKey, keyProblem } from '../data/restore.js'
-import { templateTableConfig } from '../template-config.js'
+import { templateTableConfig } from '../compare/template-config.js'
 import type { Finding, ScalarAttrType } from '../types.js'
 
 /** The keys of the table the deploy will create: its primary key, and every index key's type. */

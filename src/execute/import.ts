@@ -27,7 +27,7 @@ import {
   type PollOptions
 } from '../aws/cloudformation-import.js'
 import { OperationError, errorMessage } from '../errors.js'
-import { isNewStack, stackRefusal } from '../stack-state.js'
+import { isNewStack, stackRefusal } from '../plan/stack-state.js'
 import type { CfnTemplate, ExecutionStep, LiveTable, Logger, StackState, TableSpec } from '../types.js'
 import {
   ImportRefusal,

@@ -11,8 +11,8 @@
  * out of reach, or `Tags.<key>`, `GlobalSecondaryIndexes.<index>`, `LocalSecondaryIndexes.<index>`,
  * `SSESpecification.KMSMasterKeyId` when only that part is.
  */
-import { resolveName } from './discover/resolve.js'
-import type { IndexConfig, KeyElement, ScalarAttrType, TableConfig, TableSpec } from './types.js'
+import { resolveName } from '../discover/resolve.js'
+import type { IndexConfig, KeyElement, ScalarAttrType, TableConfig, TableSpec } from '../types.js'
 
 export interface TemplateContext {
   stackName: string

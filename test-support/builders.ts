@@ -1,4 +1,4 @@
-import type { Finding, LiveTable, StackState, TableConfig, TableSpec } from '../../src/types.js'
+import type { Finding, LiveTable, StackState, TableConfig, TableSpec } from '../src/types.js'
 
 /** A PAY_PER_REQUEST table keyed pk (S, HASH), sk (S, RANGE) with everything else at its default. */
 export function tableConfig(overrides: Partial<TableConfig> = {}): TableConfig {

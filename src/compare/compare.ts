@@ -18,7 +18,7 @@ import type {
   KeyElement,
   ScalarAttrType,
   TableConfig
-} from './types.js'
+} from '../types.js'
 
 const REPLACE = 'CloudFormation would have to replace the table, which it cannot do for a named table.'
 

@@ -1,4 +1,4 @@
-import type { StackState } from './types.js'
+import type { StackState } from '../types.js'
 
 /**
  * What a CloudFormation stack's status means for this action, in one place: the plan and the

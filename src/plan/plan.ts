@@ -32,7 +32,7 @@ import type {
   Policy,
   StackState,
   Strategy
-} from './types.js'
+} from '../types.js'
 
 type ActingStrategy = Exclude<Strategy, 'report'>
 

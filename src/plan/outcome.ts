@@ -1,4 +1,4 @@
-import type { Outcome, Plan, PlanEntry, Strategy } from './types.js'
+import type { Outcome, Plan, PlanEntry, Strategy } from '../types.js'
 
 /** Entries whose decision changes something (import, backup-restore, delete). */
 export function actionable(plan: Plan): PlanEntry[] {

@@ -5,7 +5,7 @@
  */
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from '@jest/globals'
 import type { AwsClients } from '../../src/aws/clients.js'
-import { executePlan } from '../../src/execute/index.js'
+import { executePlan } from '../../src/execute/execute-plan.js'
 import type { Decision, Strategy } from '../../src/types.js'
 import type { MotoServer } from '../../test-support/moto.js'
 import { createStackAndWait, putItems, sampleItems, tableTemplate } from '../../test-support/orphans.js'
@@ -21,7 +21,7 @@ import {
   type Workspace,
   startRecordedMoto,
   stopRecordedMoto
-} from './helpers.js'
+} from '../../test-support/execution.js'
 
 const RULE = 'a table owned by a live stack is never touched'
 const TABLE = 'pr-7-orders'

@@ -10,9 +10,9 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { UpdateTableCommand } from '@aws-sdk/client-dynamodb'
 import type { AwsClients } from '../../src/aws/clients.js'
-import { executePlan } from '../../src/execute/index.js'
-import { restorePhase } from '../../src/execute/restore-phase.js'
-import type { Check } from '../../src/pipeline.js'
+import { executePlan } from '../../src/execute/execute-plan.js'
+import { restorePhase } from '../../src/execute/restore-backups.js'
+import type { Check } from '../../src/run/check-tables.js'
 import { renderReport } from '../../src/report/markdown.js'
 import type { Inputs, RunResult } from '../../src/types.js'
 import { destroyClients, testClients } from '../../test-support/aws-clients.js'
@@ -33,7 +33,7 @@ import {
   tableContent,
   workspace,
   type Workspace
-} from './helpers.js'
+} from '../../test-support/execution.js'
 
 const RULE =
   'a failure at any step leaves the table, or the backup, intact, and the summary says what state things are in and how to go on'

@@ -7,7 +7,7 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from '@jest/globals'
 import { CreateTableCommand } from '@aws-sdk/client-dynamodb'
 import type { AwsClients } from '../../src/aws/clients.js'
-import { executePlan } from '../../src/execute/index.js'
+import { executePlan } from '../../src/execute/execute-plan.js'
 import type { Decision, ExecutionStep, Strategy } from '../../src/types.js'
 import type { MotoServer } from '../../test-support/moto.js'
 import {
@@ -28,7 +28,7 @@ import {
   type Workspace,
   startRecordedMoto,
   stopRecordedMoto
-} from './helpers.js'
+} from '../../test-support/execution.js'
 
 const RULE = 'dry-run and report make zero mutating calls'
 const TABLE = 'pr-7-orders'

@@ -6,7 +6,7 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from '@jest/globals'
 import { existsSync, readFileSync } from 'node:fs'
 import type { AwsClients } from '../../src/aws/clients.js'
-import { executePlan } from '../../src/execute/index.js'
+import { executePlan } from '../../src/execute/execute-plan.js'
 import { destroyClients, testClients } from '../../test-support/aws-clients.js'
 import { startDynalite, type RunningDynalite } from '../../test-support/dynalite.js'
 import { startMoto, type MotoServer } from '../../test-support/moto.js'
@@ -30,7 +30,7 @@ import {
   tableContent,
   workspace,
   type Workspace
-} from './helpers.js'
+} from '../../test-support/execution.js'
 
 const RULE = 'no table is deleted before its backup is verified'
 const TABLE = 'pr-7-orders'

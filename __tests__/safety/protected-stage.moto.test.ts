@@ -6,8 +6,8 @@
  */
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from '@jest/globals'
 import type { AwsClients } from '../../src/aws/clients.js'
-import { executePlan } from '../../src/execute/index.js'
-import type { Check } from '../../src/pipeline.js'
+import { executePlan } from '../../src/execute/execute-plan.js'
+import type { Check } from '../../src/run/check-tables.js'
 import type { Decision, Strategy } from '../../src/types.js'
 import type { MotoServer } from '../../test-support/moto.js'
 import { makeUnmanagedTable, mergeTemplates, sampleItems, tableTemplate } from '../../test-support/orphans.js'
@@ -23,7 +23,7 @@ import {
   type Workspace,
   startRecordedMoto,
   stopRecordedMoto
-} from './helpers.js'
+} from '../../test-support/execution.js'
 
 const RULE = 'a protected stage never loses a table through the action'
 const STAGE = 'prod'

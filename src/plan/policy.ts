@@ -1,6 +1,6 @@
 /** Which stages are protected, and the policy the plan applies. Pure. */
 import { minimatch } from 'minimatch'
-import type { Inputs, Policy } from './types.js'
+import type { Inputs, Policy } from '../types.js'
 
 /**
  * Whether `stage` matches one of the `protected-stages` glob patterns (whole-name, case-insensitive:

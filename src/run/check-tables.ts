@@ -1,11 +1,11 @@
-import { discover } from './discover/index.js'
-import { inspect } from './inspect/index.js'
-import { templateTableConfig } from './template-config.js'
-import { compareTable } from './compare.js'
-import { planTables } from './plan.js'
-import { makePolicy } from './policy.js'
-import type { AwsClients } from './aws/clients.js'
-import type { Discovery, Finding, Inputs, Inspection, Logger, Plan } from './types.js'
+import { discover } from '../discover/discover.js'
+import { inspect } from '../inspect/inspect.js'
+import { templateTableConfig } from '../compare/template-config.js'
+import { compareTable } from '../compare/compare.js'
+import { planTables } from '../plan/plan.js'
+import { makePolicy } from '../plan/policy.js'
+import type { AwsClients } from '../aws/clients.js'
+import type { Discovery, Finding, Inputs, Inspection, Logger, Plan } from '../types.js'
 
 /** What the read-only part of a run found: the input of execute and report. */
 export interface Check {

@@ -1,13 +1,13 @@
 import { existsSync } from 'node:fs'
-import { InputError } from './errors.js'
-import type { AwsClients } from './aws/clients.js'
-import { discover } from './discover/index.js'
-import { uploadBackupArtifact } from './execute/artifact.js'
-import { executePlan } from './execute/index.js'
-import { isLegacyFile, restorePhase } from './execute/restore-phase.js'
-import { checkTables } from './pipeline.js'
-import type { ImportArtifact, UnresolvedTable } from './report/markdown.js'
-import type { Inputs, Logger, RunResult } from './types.js'
+import { InputError } from '../errors.js'
+import type { AwsClients } from '../aws/clients.js'
+import { discover } from '../discover/discover.js'
+import { uploadBackupArtifact } from '../execute/artifact.js'
+import { executePlan } from '../execute/execute-plan.js'
+import { isLegacyFile, restorePhase } from '../execute/restore-backups.js'
+import { checkTables } from './check-tables.js'
+import type { ImportArtifact, UnresolvedTable } from '../report/markdown.js'
+import type { Inputs, Logger, RunResult } from '../types.js'
 
 export interface PhaseResult {
   result: RunResult
