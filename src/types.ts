@@ -243,7 +243,29 @@ export interface Plan {
   notes: string[]
 }
 
+/** What the read-only part of a run found (discover → inspect → compare → plan): the input of execute and report. */
+export interface Check {
+  discovery: Discovery
+  inspection: Inspection
+  plan: Plan
+}
+
 // ───────────────────────────── execute / report ─────────────────────────────
+
+/** A table of the deploy whose physical name could not be resolved statically. */
+export interface UnresolvedTable {
+  logicalId: string
+  stack: string
+  reason: string
+}
+
+/** A template and resource list written for a CloudFormation IMPORT change set. */
+export interface ImportArtifact {
+  stack: string
+  templatePath: string
+  templateBody: string
+  resourcesToImport: unknown
+}
 
 export type Outcome = 'nothing-to-do' | 'resolved' | 'dry-run' | 'blocked' | 'restored' | 'failed'
 

@@ -15,8 +15,8 @@ import { describeTableOrNull } from '../src/aws/dynamodb-read.js'
 import { canonicalItem } from '../src/data/digest.js'
 import { sdkItemToWire } from '../src/data/dynamodb-json.js'
 import type { ExecuteDeps } from '../src/execute/execute-plan.js'
-import { checkTables, type Check } from '../src/run/check-tables.js'
-import type { CfnTemplate, Decision, Inputs, Logger, Strategy } from '../src/types.js'
+import { checkTables } from '../src/run/check-tables.js'
+import type { CfnTemplate, Check, Decision, Inputs, Logger, Strategy } from '../src/types.js'
 
 export const quietLogger: Logger = { info: () => {}, warning: () => {}, debug: () => {} }
 

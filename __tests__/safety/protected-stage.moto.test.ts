@@ -7,7 +7,7 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from '@jest/globals'
 import type { AwsClients } from '../../src/aws/clients.js'
 import { executePlan } from '../../src/execute/execute-plan.js'
-import type { Check } from '../../src/run/check-tables.js'
+import type { Check } from '../../src/types.js'
 import type { Decision, Strategy } from '../../src/types.js'
 import type { MotoServer } from '../../test-support/moto.js'
 import { makeUnmanagedTable, mergeTemplates, sampleItems, tableTemplate } from '../../test-support/orphans.js'

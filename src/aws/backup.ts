@@ -4,8 +4,7 @@
  */
 import { CreateBackupCommand, DescribeBackupCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb'
 import { OperationError, errorMessage } from '../errors.js'
-
-export type BackupSender = Pick<DynamoDBClient, 'send'>
+import type { Sender } from './clients.js'
 
 export interface OnDemandBackup {
   arn: string
@@ -45,7 +44,7 @@ function unavailable(table: string, err: unknown): BackupUnavailableError | null
   return null
 }
 
-export async function describeBackup(ddb: BackupSender, arn: string): Promise<OnDemandBackup> {
+export async function describeBackup(ddb: Sender<DynamoDBClient>, arn: string): Promise<OnDemandBackup> {
   const out = await ddb.send(new DescribeBackupCommand({ BackupArn: arn }))
   const d = out.BackupDescription?.BackupDetails
   if (d?.BackupArn === undefined)
@@ -73,7 +72,7 @@ export interface CreateBackupOptions {
 
 /** Creates an on-demand backup and waits until it is AVAILABLE; returns its ARN and details. */
 export async function createOnDemandBackup(
-  ddb: BackupSender,
+  ddb: Sender<DynamoDBClient>,
   opts: CreateBackupOptions
 ): Promise<OnDemandBackup> {
   const clock = opts.clock ?? Date.now

@@ -2,6 +2,12 @@ import { CloudFormationClient } from '@aws-sdk/client-cloudformation'
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb'
 import { installDataMiddleware } from '../data/wire-middleware.js'
 
+/**
+ * The one part of an SDK client that adapters and the data engine use: `send`. Every function that
+ * calls AWS takes a `Sender<…Client>` as its first argument, so a test can hand in a mock or a wrapper.
+ */
+export type Sender<C extends { send: unknown }> = Pick<C, 'send'>
+
 /** The SDK clients the action talks to; created once in main and passed down. */
 export interface AwsClients {
   dynamodb: DynamoDBClient

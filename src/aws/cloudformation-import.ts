@@ -25,9 +25,7 @@ import {
 } from '@aws-sdk/client-cloudformation'
 import { parseTemplate } from '../discover/template.js'
 import type { CfnTemplate } from '../types.js'
-
-/** The only part of the CloudFormation client used here; tests hand in a mocked client. */
-export type CloudFormationImportClient = Pick<CloudFormationClient, 'send'>
+import type { Sender } from './clients.js'
 
 export interface PollOptions {
   sleep: (ms: number) => Promise<void>
@@ -60,7 +58,7 @@ export class CloudFormationWaitError extends Error {
  * JSON or YAML (short-form tags become long form).
  */
 export async function getDeployedTemplate(
-  cfn: CloudFormationImportClient,
+  cfn: Sender<CloudFormationClient>,
   stackName: string
 ): Promise<CfnTemplate> {
   const out = await cfn.send(new GetTemplateCommand({ StackName: stackName, TemplateStage: 'Original' }))
@@ -113,7 +111,7 @@ export function importChangeSetInput(p: ImportChangeSetParams): CreateChangeSetC
  * artifact records). One call, no retry of ours. Returns the change set and stack ARNs.
  */
 export async function createImportChangeSet(
-  cfn: CloudFormationImportClient,
+  cfn: Sender<CloudFormationClient>,
   request: CreateChangeSetCommandInput
 ): Promise<{ changeSetId: string; stackId: string }> {
   const out = await cfn.send(new CreateChangeSetCommand(request))
@@ -134,7 +132,7 @@ export function minutes(ms: number): string {
  *   never be executed), kind 'timeout' when the time limit runs out.
  */
 export async function waitForChangeSet(
-  cfn: CloudFormationImportClient,
+  cfn: Sender<CloudFormationClient>,
   changeSetId: string,
   poll: PollOptions
 ): Promise<{ status: 'CREATE_COMPLETE'; executionStatus: string | null }> {
@@ -167,7 +165,7 @@ export async function waitForChangeSet(
 
 /** Executes a change set that reached CREATE_COMPLETE. */
 export async function executeChangeSet(
-  cfn: CloudFormationImportClient,
+  cfn: Sender<CloudFormationClient>,
   changeSetId: string,
   clientRequestToken: string
 ): Promise<void> {
@@ -184,7 +182,7 @@ const IMPORT_RUNNING = new Set(['IMPORT_IN_PROGRESS', 'IMPORT_ROLLBACK_IN_PROGRE
  * stack's own latest IMPORT_IN_PROGRESS event and take the oldest *_FAILED event after it.
  */
 export async function firstFailureReason(
-  cfn: CloudFormationImportClient,
+  cfn: Sender<CloudFormationClient>,
   stackId: string,
   maxPages = 5
 ): Promise<string | null> {
@@ -232,7 +230,7 @@ export interface ImportTarget {
  * polls): the change set's ExecutionStatus decides (EXECUTE_COMPLETE / EXECUTE_FAILED once the stack operation ended).
  */
 async function importStarted(
-  cfn: CloudFormationImportClient,
+  cfn: Sender<CloudFormationClient>,
   target: ImportTarget,
   status: string
 ): Promise<boolean> {
@@ -252,7 +250,7 @@ async function importStarted(
  * - The time limit → CloudFormationWaitError 'timeout', `started` saying whether the import had begun.
  */
 export async function waitForImport(
-  cfn: CloudFormationImportClient,
+  cfn: Sender<CloudFormationClient>,
   target: ImportTarget,
   poll: PollOptions
 ): Promise<void> {
@@ -293,7 +291,7 @@ export async function waitForImport(
  * must not turn a known failure into an unknown outcome: the reason then says why it is missing.
  */
 async function failureReason(
-  cfn: CloudFormationImportClient,
+  cfn: Sender<CloudFormationClient>,
   stackId: string,
   statusReason: string | null
 ): Promise<string | null> {
@@ -307,7 +305,7 @@ async function failureReason(
 
 /** Which of the tables the stack now lists as its AWS::DynamoDB::Table resources (by physical id = table name). */
 export async function confirmOwned(
-  cfn: CloudFormationImportClient,
+  cfn: Sender<CloudFormationClient>,
   stackId: string,
   tableNames: string[]
 ): Promise<{ owned: string[]; missing: string[] }> {

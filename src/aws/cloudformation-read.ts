@@ -6,9 +6,7 @@ import {
   type Stack,
   type StackResourceSummary
 } from '@aws-sdk/client-cloudformation'
-
-/** The only part of the CloudFormation client these readers use. */
-export type CloudFormationSend = Pick<CloudFormationClient, 'send'>
+import type { Sender } from './clients.js'
 
 /** CloudFormation reports a missing stack as a ValidationError whose message says so. */
 function isStackMissing(err: unknown): boolean {
@@ -22,7 +20,10 @@ function isStackMissing(err: unknown): boolean {
  * moto can list two stacks under one name after an IMPORT attempt; real CloudFormation never has
  * two live stacks with one name. The newest live one is the one a deploy would act on.
  */
-export async function describeStackOrNull(cfn: CloudFormationSend, nameOrArn: string): Promise<Stack | null> {
+export async function describeStackOrNull(
+  cfn: Sender<CloudFormationClient>,
+  nameOrArn: string
+): Promise<Stack | null> {
   let stacks: Stack[]
   try {
     stacks = (await cfn.send(new DescribeStacksCommand({ StackName: nameOrArn }))).Stacks ?? []
@@ -37,7 +38,7 @@ export async function describeStackOrNull(cfn: CloudFormationSend, nameOrArn: st
 
 /** Every resource of a stack (ListStackResources, following NextToken). */
 export async function listAllStackResources(
-  cfn: CloudFormationSend,
+  cfn: Sender<CloudFormationClient>,
   stackNameOrArn: string
 ): Promise<StackResourceSummary[]> {
   const resources: StackResourceSummary[] = []
@@ -64,7 +65,10 @@ export async function listAllStackResources(
  * for managed tables, so on moto this always returns null. That is why owner detection in
  * inspect/ also looks at the expected stack's own resources instead of relying on this alone.
  */
-export async function findOwningStack(cfn: CloudFormationSend, physicalId: string): Promise<string | null> {
+export async function findOwningStack(
+  cfn: Sender<CloudFormationClient>,
+  physicalId: string
+): Promise<string | null> {
   try {
     const out = await cfn.send(new DescribeStackResourcesCommand({ PhysicalResourceId: physicalId }))
     const match = (out.StackResources ?? []).find(r => r.PhysicalResourceId === physicalId)

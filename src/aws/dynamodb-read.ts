@@ -8,9 +8,7 @@ import {
   type DynamoDBClient,
   type TableDescription
 } from '@aws-sdk/client-dynamodb'
-
-/** The only part of the DynamoDB client these readers use; tests may hand in any `{ send }`. */
-export type DynamoDbSend = Pick<DynamoDBClient, 'send'>
+import type { Sender } from './clients.js'
 
 /** The SDK error's `name` (e.g. `ResourceNotFoundException`), or '' for non-errors. */
 export function awsErrorName(err: unknown): string {
@@ -33,7 +31,7 @@ export function isUnsupportedOperation(err: unknown): boolean {
 
 /** DescribeTable; null when the table does not exist. Other errors propagate. */
 export async function describeTableOrNull(
-  ddb: DynamoDbSend,
+  ddb: Sender<DynamoDBClient>,
   tableName: string
 ): Promise<TableDescription | null> {
   try {
@@ -53,7 +51,7 @@ export async function describeTableOrNull(
  * A Scan page may be empty yet carry a LastEvaluatedKey; we then follow it until an item shows up
  * or the table is exhausted.
  */
-export async function tableHoldsData(ddb: DynamoDbSend, tableName: string): Promise<boolean> {
+export async function tableHoldsData(ddb: Sender<DynamoDBClient>, tableName: string): Promise<boolean> {
   let exclusiveStartKey: Record<string, AttributeValue> | undefined
   do {
     const out = await ddb.send(
@@ -81,7 +79,7 @@ export interface TtlState {
  * Returns null when the endpoint does not implement DescribeTimeToLive (an emulator gap): the
  * caller treats that as unknown, not as a difference.
  */
-export async function describeTtl(ddb: DynamoDbSend, tableName: string): Promise<TtlState | null> {
+export async function describeTtl(ddb: Sender<DynamoDBClient>, tableName: string): Promise<TtlState | null> {
   try {
     const out = await ddb.send(new DescribeTimeToLiveCommand({ TableName: tableName }))
     const d = out.TimeToLiveDescription
@@ -98,7 +96,7 @@ export async function describeTtl(ddb: DynamoDbSend, tableName: string): Promise
  * DescribeContinuousBackups: dynalite answers UnknownOperationException for the whole backup
  * family. The caller reports PITR as false-but-unknown rather than failing the inspection.
  */
-export async function describePitr(ddb: DynamoDbSend, tableName: string): Promise<boolean | null> {
+export async function describePitr(ddb: Sender<DynamoDBClient>, tableName: string): Promise<boolean | null> {
   try {
     const out = await ddb.send(new DescribeContinuousBackupsCommand({ TableName: tableName }))
     return (
@@ -116,7 +114,10 @@ export async function describePitr(ddb: DynamoDbSend, tableName: string): Promis
  * moto appends on every TagResource instead of replacing, so one key can be listed twice;
  * the later entry is the newer value, which is what real DynamoDB would hold.
  */
-export async function listAllTags(ddb: DynamoDbSend, resourceArn: string): Promise<Record<string, string>> {
+export async function listAllTags(
+  ddb: Sender<DynamoDBClient>,
+  resourceArn: string
+): Promise<Record<string, string>> {
   const tags: Record<string, string> = {}
   let nextToken: string | undefined
   do {

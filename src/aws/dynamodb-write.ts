@@ -1,5 +1,7 @@
 import { DeleteTableCommand, UpdateTableCommand } from '@aws-sdk/client-dynamodb'
-import { awsErrorName, describeTableOrNull, type DynamoDbSend } from './dynamodb-read.js'
+import { awsErrorName, describeTableOrNull } from './dynamodb-read.js'
+import type { Sender } from './clients.js'
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb'
 
 /**
  * The mutating DynamoDB calls of the strategies, each named after what it does. Nothing here
@@ -15,7 +17,7 @@ export interface WaitOptions {
 
 /** UpdateTable DeletionProtectionEnabled=false; waits until the table is ACTIVE again. */
 export async function turnOffDeletionProtection(
-  ddb: DynamoDbSend,
+  ddb: Sender<DynamoDBClient>,
   tableName: string,
   wait: WaitOptions
 ): Promise<void> {
@@ -25,7 +27,7 @@ export async function turnOffDeletionProtection(
 
 /** DeleteTable, then waits until DescribeTable says it is gone (DynamoDB deletes asynchronously). */
 export async function deleteTableAndWait(
-  ddb: DynamoDbSend,
+  ddb: Sender<DynamoDBClient>,
   tableName: string,
   wait: WaitOptions
 ): Promise<void> {
@@ -40,7 +42,7 @@ export async function deleteTableAndWait(
 
 /** Polls DescribeTable until the table is in `wanted` state ('GONE' = does not exist). */
 export async function waitForTable(
-  ddb: DynamoDbSend,
+  ddb: Sender<DynamoDBClient>,
   tableName: string,
   wanted: 'ACTIVE' | 'GONE',
   wait: WaitOptions

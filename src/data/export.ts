@@ -39,9 +39,7 @@ import {
 } from './manifest.js'
 import { Progress } from './progress.js'
 import { realSleep, withRetries, type Sleep } from './retry.js'
-
-/** The narrow client surface the data engine needs. */
-export type DynamoSender = Pick<DynamoDBClient, 'send'>
+import type { Sender } from '../aws/clients.js'
 
 export interface ExportProgress {
   items: number
@@ -258,7 +256,7 @@ function accountFromArn(arn: string | undefined): string | null {
   return account !== undefined && account !== '' ? account : null
 }
 
-export async function exportTable(ddb: DynamoSender, opts: ExportOptions): Promise<BackupManifest> {
+export async function exportTable(ddb: Sender<DynamoDBClient>, opts: ExportOptions): Promise<BackupManifest> {
   const clock = opts.clock ?? Date.now
   const sleep = opts.sleep ?? realSleep
   const random = opts.random ?? Math.random

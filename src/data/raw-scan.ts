@@ -14,7 +14,8 @@ import { ScanCommand, type AttributeValue, type ScanCommandInput } from '@aws-sd
 import { sdkItemToWire } from './dynamodb-json.js'
 import { PageItems } from './json-scan.js'
 import { WIRE_ITEMS, withDataMiddleware, type WireItemsSlot } from './wire-middleware.js'
-import type { DynamoSender } from './export.js'
+import type { Sender } from '../aws/clients.js'
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb'
 
 export interface WirePage<R> {
   /** What `consume` made of the page's items. */
@@ -34,7 +35,7 @@ export interface WirePage<R> {
  * what it returns and state it resets itself.
  */
 export async function scanPageWire<R>(
-  ddb: DynamoSender,
+  ddb: Sender<DynamoDBClient>,
   input: ScanCommandInput,
   consume: (items: PageItems) => R
 ): Promise<WirePage<R>> {
@@ -63,7 +64,7 @@ export interface SegmentPage {
 
 /** scanPageWire for one page of segment `segment` of `segments`, read consistently. */
 export function scanSegmentPage<R>(
-  ddb: DynamoSender,
+  ddb: Sender<DynamoDBClient>,
   page: SegmentPage,
   consume: (items: PageItems) => R
 ): Promise<WirePage<R>> {

@@ -34,7 +34,7 @@ import {
   type SdkItem,
   type WireItem
 } from './dynamodb-json.js'
-import { keyAttributes, type DynamoSender } from './export.js'
+import { keyAttributes } from './export.js'
 import { readManifest, type DataFileEntry, type KeyAttribute } from './manifest.js'
 import { Progress } from './progress.js'
 import { keyText, scanItemLine } from './item-line.js'
@@ -48,6 +48,8 @@ import {
   type SourceItem
 } from './readers.js'
 import { backoffDelay, classifyError, realSleep, withRetries, type Sleep } from './retry.js'
+import type { Sender } from '../aws/clients.js'
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb'
 
 export interface RestoreOptions {
   /** Our backup: path of manifest.json. Exactly one of manifestPath / legacyFile. */
@@ -264,7 +266,7 @@ async function precheck(source: Source, keys: KeyAttribute[], table: string): Pr
 }
 
 async function describeTarget(
-  ddb: DynamoSender,
+  ddb: Sender<DynamoDBClient>,
   table: string,
   retry: { sleep: Sleep; random: () => number }
 ): Promise<TableDescription> {
@@ -393,7 +395,10 @@ export class AimdWindow {
   }
 }
 
-export async function restoreTable(ddb: DynamoSender, opts: RestoreOptions): Promise<RestoreReport> {
+export async function restoreTable(
+  ddb: Sender<DynamoDBClient>,
+  opts: RestoreOptions
+): Promise<RestoreReport> {
   const clock = opts.clock ?? Date.now
   const sleep = opts.sleep ?? realSleep
   const random = opts.random ?? Math.random

@@ -7,8 +7,10 @@ import { OperationError } from '../errors.js'
 import type { Logger } from '../types.js'
 import { ContentDigest, DIGEST_ALGORITHM } from './digest.js'
 import { scanSegmentPage } from './raw-scan.js'
-import { DEFAULT_SEGMENTS, type DynamoSender } from './export.js'
+import { DEFAULT_SEGMENTS } from './export.js'
 import { realSleep, withRetries, type Sleep } from './retry.js'
+import type { Sender } from '../aws/clients.js'
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb'
 
 export interface TableContent {
   itemCount: number
@@ -18,7 +20,7 @@ export interface TableContent {
 
 /** Count and content digest of a table, by parallel consistent Scan (memory flat). */
 export async function digestTable(
-  ddb: DynamoSender,
+  ddb: Sender<DynamoDBClient>,
   opts: { table: string; segments?: number; sleep?: Sleep; random?: () => number }
 ): Promise<TableContent> {
   const segments = opts.segments ?? DEFAULT_SEGMENTS
@@ -49,7 +51,7 @@ export async function digestTable(
 }
 
 export async function verifyTable(
-  ddb: DynamoSender,
+  ddb: Sender<DynamoDBClient>,
   opts: {
     table: string
     expected: { itemCount: number; contentDigest: string }

@@ -3,9 +3,16 @@ import type { AwsClients } from '../aws/clients.js'
 import type { WaitOptions } from '../aws/dynamodb-write.js'
 import { errorMessage, OperationError } from '../errors.js'
 import { actionable, blockedEntries, outcomeWithoutExecution } from '../plan/outcome.js'
-import type { Check } from '../run/check-tables.js'
-import type { ImportArtifact } from '../report/markdown.js'
-import type { Finding, Inputs, Logger, PlanEntry, RunResult, StackState } from '../types.js'
+import type {
+  Check,
+  Finding,
+  ImportArtifact,
+  Inputs,
+  Logger,
+  PlanEntry,
+  RunResult,
+  StackState
+} from '../types.js'
 import { backupAndDelete } from './backup-delete.js'
 import { guardedDelete } from './delete.js'
 import { SafetyRefusal } from './safety.js'

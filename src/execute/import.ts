@@ -23,7 +23,6 @@ import {
   minutes,
   waitForChangeSet,
   waitForImport,
-  type CloudFormationImportClient,
   type PollOptions
 } from '../aws/cloudformation-import.js'
 import { OperationError, errorMessage } from '../errors.js'
@@ -37,6 +36,8 @@ import {
   type ImportTemplate,
   type ResourceToImport
 } from './import-template.js'
+import type { Sender } from '../aws/clients.js'
+import type { CloudFormationClient } from '@aws-sdk/client-cloudformation'
 
 /** What executeImports needs of a table; a Finding fits. */
 export interface ImportCandidate {
@@ -159,7 +160,7 @@ function stepsOf(tables: ImportTableResult[]): ExecutionStep[] {
 
 /** One import in progress: the input, its collaborators and the result filled in step by step. */
 interface ImportRun {
-  cfn: CloudFormationImportClient
+  cfn: Sender<CloudFormationClient>
   input: ExecuteImportsInput
   stackName: string
   newStack: boolean
@@ -194,7 +195,7 @@ const untouched = (stackName: string): string =>
  * `blocked` (refused before any change set) or `failed` (with an OperationError whose `state` says what was left).
  */
 export async function executeImports(
-  clients: { cloudformation: CloudFormationImportClient },
+  clients: { cloudformation: Sender<CloudFormationClient> },
   input: ExecuteImportsInput
 ): Promise<ImportResult> {
   const run = startRun(clients.cloudformation, input)
@@ -239,7 +240,7 @@ export async function executeImports(
   }
 }
 
-function startRun(cfn: CloudFormationImportClient, input: ExecuteImportsInput): ImportRun {
+function startRun(cfn: Sender<CloudFormationClient>, input: ExecuteImportsInput): ImportRun {
   const newStack = isNewStack(input.stack)
   return {
     cfn,

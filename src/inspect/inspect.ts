@@ -1,11 +1,6 @@
 import type { Stack, StackResourceSummary } from '@aws-sdk/client-cloudformation'
-import {
-  describeStackOrNull,
-  findOwningStack,
-  listAllStackResources,
-  type CloudFormationSend
-} from '../aws/cloudformation-read.js'
-import { describeTableOrNull, tableHoldsData, type DynamoDbSend } from '../aws/dynamodb-read.js'
+import { describeStackOrNull, findOwningStack, listAllStackResources } from '../aws/cloudformation-read.js'
+import { describeTableOrNull, tableHoldsData } from '../aws/dynamodb-read.js'
 import { errorMessage, OperationError } from '../errors.js'
 import type {
   Discovery,
@@ -19,11 +14,14 @@ import type {
 } from '../types.js'
 import { readLiveTableFrom } from './live-config.js'
 import { mapWithConcurrency } from './pool.js'
+import type { Sender } from '../aws/clients.js'
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb'
+import type { CloudFormationClient } from '@aws-sdk/client-cloudformation'
 
 /** The clients inspect needs; an `AwsClients` fits. */
 export interface InspectClients {
-  dynamodb: DynamoDbSend
-  cloudformation: CloudFormationSend
+  dynamodb: Sender<DynamoDBClient>
+  cloudformation: Sender<CloudFormationClient>
 }
 
 export interface InspectOptions {
@@ -79,7 +77,7 @@ class StackReader {
   private readonly stacks = new Map<string, Promise<Stack | null>>()
   private readonly resources = new Map<string, Promise<StackResourceSummary[]>>()
 
-  constructor(readonly cfn: CloudFormationSend) {}
+  constructor(readonly cfn: Sender<CloudFormationClient>) {}
 
   stack(nameOrArn: string): Promise<Stack | null> {
     let p = this.stacks.get(nameOrArn)

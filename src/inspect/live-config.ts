@@ -10,11 +10,12 @@ import {
   describeTableOrNull,
   describeTtl,
   listAllTags,
-  type DynamoDbSend,
   type TtlState
 } from '../aws/dynamodb-read.js'
 import { errorMessage } from '../errors.js'
 import type { IndexConfig, KeyElement, LiveTable, ScalarAttrType, TableConfig } from '../types.js'
+import type { Sender } from '../aws/clients.js'
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb'
 
 /** What the side calls returned; null = could not be read (see `LiveReadResult.problems`). */
 export interface LiveExtras {
@@ -182,7 +183,10 @@ async function settle<T>(
  * side call (AccessDenied on one of them) or an operation the endpoint does not implement becomes
  * a problem and an `unreadable` entry, never a throw.
  */
-export async function readLiveTableFrom(ddb: DynamoDbSend, desc: TableDescription): Promise<LiveReadResult> {
+export async function readLiveTableFrom(
+  ddb: Sender<DynamoDBClient>,
+  desc: TableDescription
+): Promise<LiveReadResult> {
   const name = desc.TableName ?? ''
   const problems: string[] = []
   const [ttl, pitr, tags] = await Promise.all([
@@ -209,7 +213,10 @@ export async function readLiveTableFrom(ddb: DynamoDbSend, desc: TableDescriptio
 }
 
 /** The live table in normalised form, or null when it does not exist. */
-export async function readLiveTable(ddb: DynamoDbSend, tableName: string): Promise<LiveTable | null> {
+export async function readLiveTable(
+  ddb: Sender<DynamoDBClient>,
+  tableName: string
+): Promise<LiveTable | null> {
   const desc = await describeTableOrNull(ddb, tableName)
   if (!desc) return null
   return (await readLiveTableFrom(ddb, desc)).table

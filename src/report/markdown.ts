@@ -7,30 +7,18 @@ import type {
   Difference,
   DifferenceSeverity,
   ExecutionStep,
+  ImportArtifact,
   Outcome,
   Owner,
   Phase,
   PlanEntry,
   RunResult,
-  Strategy
+  Strategy,
+  UnresolvedTable
 } from '../types.js'
 
 /** GitHub rejects issue comment bodies longer than this (counted here in UTF-16 code units, which never undercounts). */
 export const COMMENT_LIMIT = 65_536
-
-export interface UnresolvedTable {
-  logicalId: string
-  stack: string
-  reason: string
-}
-
-/** A template and resource list written for a CloudFormation IMPORT change set. */
-export interface ImportArtifact {
-  stack: string
-  templatePath: string
-  templateBody: string
-  resourcesToImport: unknown
-}
 
 export interface ReportContext {
   stage: string

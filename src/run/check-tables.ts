@@ -1,29 +1,10 @@
 import { discover } from '../discover/discover.js'
 import { inspect } from '../inspect/inspect.js'
-import { templateTableConfig } from '../compare/template-config.js'
-import { compareTable } from '../compare/compare.js'
+import { withDifferences } from '../compare/differences.js'
 import { planTables } from '../plan/plan.js'
 import { makePolicy } from '../plan/policy.js'
 import type { AwsClients } from '../aws/clients.js'
-import type { Discovery, Finding, Inputs, Inspection, Logger, Plan } from '../types.js'
-
-/** What the read-only part of a run found: the input of execute and report. */
-export interface Check {
-  discovery: Discovery
-  inspection: Inspection
-  plan: Plan
-}
-
-/** Template vs live table, for tables that exist and that a template describes. */
-export function withDifferences(finding: Finding, stage: string, region: string): Finding {
-  const { spec, live } = finding
-  if (live === null || spec.properties === null || spec.stack === null) return finding
-  const { config, unknown } = templateTableConfig(spec, { stackName: spec.stack, stage, region })
-  // Settings the endpoint could not tell (e.g. PITR on an emulator) are not compared: no false differences.
-  const desired = { ...config }
-  for (const field of live.unreadable ?? []) delete desired[field]
-  return { ...finding, differences: compareTable(desired, live, unknown) }
-}
+import type { Check, Inputs, Logger } from '../types.js'
 
 /**
  * inputs → discover → inspect → compare → plan. Reads files and makes read-only AWS calls only;

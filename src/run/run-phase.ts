@@ -6,8 +6,7 @@ import { uploadBackupArtifact } from '../execute/artifact.js'
 import { executePlan } from '../execute/execute-plan.js'
 import { isLegacyFile, restorePhase } from '../execute/restore-backups.js'
 import { checkTables } from './check-tables.js'
-import type { ImportArtifact, UnresolvedTable } from '../report/markdown.js'
-import type { Inputs, Logger, RunResult } from '../types.js'
+import type { ImportArtifact, Inputs, Logger, RunResult, UnresolvedTable } from '../types.js'
 
 export interface PhaseResult {
   result: RunResult
