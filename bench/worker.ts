@@ -15,7 +15,7 @@ import { exportTable } from '../src/data/export.js'
 import { scanSegmentPage } from '../src/data/raw-scan.js'
 import { restoreTable } from '../src/data/restore.js'
 import { verifyTable } from '../src/data/verify.js'
-import { createClients } from '../src/aws/clients.js'
+import { createRunClients } from '../src/run/clients.js'
 import type { Logger } from '../src/types.js'
 import { benchItem } from './generate.js'
 
@@ -27,11 +27,11 @@ const logger: Logger = {
   debug: () => undefined
 }
 
-/** The action's own DynamoDB client (createClients: cacheMiddleware, the engine's middlewares, timeouts). */
+/** The action's own DynamoDB client (createRunClients: cacheMiddleware, the engine's middlewares, timeouts). */
 function client(endpoint: string, maxAttempts = 3): DynamoDBClient {
   process.env.AWS_ACCESS_KEY_ID ??= 'test'
   process.env.AWS_SECRET_ACCESS_KEY ??= 'test'
-  const { dynamodb, cloudformation } = createClients({ region: 'us-east-1', endpoint, maxAttempts })
+  const { dynamodb, cloudformation } = createRunClients({ region: 'us-east-1', endpoint, maxAttempts })
   cloudformation.destroy()
   return dynamodb
 }

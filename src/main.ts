@@ -2,7 +2,7 @@ import * as core from '@actions/core'
 import { readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import * as github from '@actions/github'
-import { createClients } from './aws/clients.js'
+import { createRunClients } from './run/clients.js'
 import { errorMessage, InputError, FileError, OperationError } from './errors.js'
 import { getInputs } from './inputs.js'
 import { runPhase, type PhaseResult } from './run/run-phase.js'
@@ -107,7 +107,7 @@ export async function run(): Promise<void> {
       cwd: process.cwd(),
       awsRegion: process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION
     })
-    const clients = createClients({ region: inputs.awsRegion })
+    const clients = createRunClients({ region: inputs.awsRegion })
     try {
       phase = await runPhase(inputs, {
         clients,

@@ -4,7 +4,7 @@ import { splitTopLevelArrayBytes, type PageItems } from '../../src/data/json-sca
 
 const textsOf = (items: PageItems): string[] => Array.from({ length: items.length }, (_, i) => items.text(i))
 import { scanPageWire } from '../../src/data/raw-scan.js'
-import { createClients } from '../../src/aws/clients.js'
+import { createRunClients } from '../../src/run/clients.js'
 import { installDataMiddleware } from '../../src/data/wire-middleware.js'
 
 describe('splitTopLevelArrayBytes: the elements of one top-level array, as byte ranges of the UTF-8 text', () => {
@@ -79,7 +79,7 @@ test('scanPageWire falls back to the decoded items when the middleware cannot ru
 
 describe('the data middlewares on a client that caches its middleware chains', () => {
   test("the action's DynamoDB client carries them from creation", () => {
-    const { dynamodb, cloudformation } = createClients({
+    const { dynamodb, cloudformation } = createRunClients({
       region: 'us-east-1',
       endpoint: 'http://127.0.0.1:9'
     })

@@ -8,7 +8,7 @@ import { exportTable } from '../../src/data/export.js'
 import { restoreTable } from '../../src/data/restore.js'
 import { verifyTable } from '../../src/data/verify.js'
 import { ContentDigest } from '../../src/data/digest.js'
-import { createClients } from '../../src/aws/clients.js'
+import { createRunClients } from '../../src/run/clients.js'
 import { installDataMiddleware } from '../../src/data/wire-middleware.js'
 import { scanPageWire } from '../../src/data/raw-scan.js'
 import { startDynalite, type RunningDynalite } from '../../test-support/dynalite.js'
@@ -53,7 +53,7 @@ describe('export → restore → verify on dynalite', () => {
         // The action's clients take credentials from the default chain (here: the environment).
         process.env.AWS_ACCESS_KEY_ID ??= 'testing'
         process.env.AWS_SECRET_ACCESS_KEY ??= 'testing'
-        const clients = createClients({ region: 'us-east-1', endpoint: db.endpoint })
+        const clients = createRunClients({ region: 'us-east-1', endpoint: db.endpoint })
         clients.cloudformation.destroy()
         extraClients.push(clients.dynamodb)
         return clients.dynamodb
@@ -192,7 +192,7 @@ describe('export → restore → verify on dynalite', () => {
     await putAll(ddb, 'via', [plainItem(1), plainItem(2)])
     process.env.AWS_ACCESS_KEY_ID ??= 'testing'
     process.env.AWS_SECRET_ACCESS_KEY ??= 'testing'
-    const cached = createClients({ region: 'us-east-1', endpoint: db.endpoint })
+    const cached = createRunClients({ region: 'us-east-1', endpoint: db.endpoint })
     cached.cloudformation.destroy()
     extraClients.push(cached.dynamodb)
     const plain = client(db.endpoint)

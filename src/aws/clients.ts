@@ -1,6 +1,5 @@
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation'
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb'
-import { installDataMiddleware } from '../data/wire-middleware.js'
 
 /**
  * The one part of an SDK client that adapters and the data engine use: `send`. Every function that
@@ -51,8 +50,8 @@ export function createClients(opts: ClientOptions): AwsClients {
   // The data engine sends thousands of Scan and BatchWriteItem calls a minute: the SDK resolves
   // each command class's middleware chain once (cacheMiddleware) instead of once per call, which
   // is most of the garbage a restore makes. The engine's own middlewares must then be on the
-  // client before its first request.
+  // client before its first request: run/clients.ts installs them right after this returns (the
+  // engine refuses a caching client without them).
   const dynamodb = new DynamoDBClient({ ...config, cacheMiddleware: true })
-  installDataMiddleware(dynamodb)
   return { dynamodb, cloudformation: new CloudFormationClient(config) }
 }

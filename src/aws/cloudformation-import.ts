@@ -23,8 +23,6 @@ import {
   type ResourceToImport,
   type StackEvent
 } from '@aws-sdk/client-cloudformation'
-import { parseTemplate } from '../discover/template.js'
-import type { CfnTemplate } from '../types.js'
 import type { Sender } from './clients.js'
 
 export interface PollOptions {
@@ -54,18 +52,18 @@ export class CloudFormationWaitError extends Error {
 }
 
 /**
- * The template the stack was deployed with (GetTemplate, TemplateStage Original: before transforms), parsed from
- * JSON or YAML (short-form tags become long form).
+ * The text of the template the stack was deployed with (GetTemplate, TemplateStage Original: before transforms),
+ * JSON or YAML as CloudFormation holds it; the caller parses it.
  */
-export async function getDeployedTemplate(
+export async function getDeployedTemplateBody(
   cfn: Sender<CloudFormationClient>,
   stackName: string
-): Promise<CfnTemplate> {
+): Promise<string> {
   const out = await cfn.send(new GetTemplateCommand({ StackName: stackName, TemplateStage: 'Original' }))
   const body = out.TemplateBody
   if (typeof body !== 'string' || body.trim() === '')
     throw new Error(`GetTemplate returned no template for stack ${stackName}`)
-  return parseTemplate(`deployed template of stack ${stackName}`, body)
+  return body
 }
 
 export interface ImportChangeSetParams {

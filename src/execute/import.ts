@@ -18,13 +18,14 @@ import {
   confirmOwned,
   createImportChangeSet,
   executeChangeSet,
-  getDeployedTemplate,
+  getDeployedTemplateBody,
   importChangeSetInput,
   minutes,
   waitForChangeSet,
   waitForImport,
   type PollOptions
 } from '../aws/cloudformation-import.js'
+import { parseTemplate } from '../discover/template.js'
 import { OperationError, errorMessage } from '../errors.js'
 import { isNewStack, stackRefusal } from '../plan/stack-state.js'
 import type { CfnTemplate, ExecutionStep, LiveTable, Logger, StackState, TableSpec } from '../types.js'
@@ -349,7 +350,8 @@ async function buildTemplate(
   let deployed: CfnTemplate | null = null
   if (!run.newStack) {
     try {
-      deployed = await getDeployedTemplate(run.cfn, stack.stackId ?? run.stackName)
+      const body = await getDeployedTemplateBody(run.cfn, stack.stackId ?? run.stackName)
+      deployed = parseTemplate(`deployed template of stack ${run.stackName}`, body)
     } catch (err) {
       throw failed(
         `cannot read the deployed template of stack ${run.stackName}: ${errorMessage(err)}`,
