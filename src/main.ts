@@ -11,7 +11,7 @@ import { commentMarker, renderComment, renderReport, type ReportContext } from '
 import { upsertStickyComment, resolvePrNumber } from './report/comment.js'
 import { setOutputs } from './report/outputs.js'
 import { writeSummary } from './report/summary.js'
-import type { Inputs, Logger, RunResult } from './types.js'
+import { systemClock, type Inputs, type Logger, type RunResult } from './types.js'
 
 const logger: Logger = {
   info: message => core.info(message),
@@ -109,12 +109,7 @@ export async function run(): Promise<void> {
     })
     const clients = createRunClients({ region: inputs.awsRegion })
     try {
-      phase = await runPhase(inputs, {
-        clients,
-        logger,
-        sleep: ms => new Promise(resolve => setTimeout(resolve, ms)),
-        now: () => Date.now()
-      })
+      phase = await runPhase(inputs, { clients, logger, clock: systemClock })
       result = phase.result
     } finally {
       clients.dynamodb.destroy()

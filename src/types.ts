@@ -1,7 +1,8 @@
 /**
  * The data that flows one way through the action:
  *   inputs → discover → inspect → plan → execute → report
- * Every stage takes the previous stage's data and returns its own; nothing here does I/O.
+ * Every stage takes the previous stage's data and returns its own; nothing here does I/O. At the end:
+ * the collaborators every layer takes as parameters (logger, clock).
  */
 
 // ───────────────────────────── inputs ─────────────────────────────
@@ -294,4 +295,33 @@ export interface Logger {
   debug(message: string): void
   /** A notice annotation in the run's summary (falls back to info where there is none). */
   notice?(message: string): void
+}
+
+// ───────────────────────────── collaborators ─────────────────────────────
+
+export type Sleep = (ms: number) => Promise<void>
+
+/** Time as the code sees it. Tests hand in a clock whose sleep only moves it forward, so nothing waits. */
+export interface Clock {
+  /** Milliseconds since the epoch. */
+  now: () => number
+  sleep: Sleep
+}
+
+/** The real clock; only the entry points (main.ts, the bench) hand it in. */
+export const systemClock: Clock = {
+  now: () => Date.now(),
+  sleep: ms => new Promise(resolve => setTimeout(resolve, ms))
+}
+
+/** How long to wait for AWS to finish something, how often to look, and the clock to do it by. */
+export interface WaitOptions extends Clock {
+  /** Give up after this long (what was started is left as it is and the error says so). */
+  maxWaitMs: number
+  pollMs: number
+}
+
+/** A JSON object (not null, not an array). */
+export function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
 }

@@ -42,7 +42,7 @@ export function fakeTime(start = T0): {
 
 export function deps(clients: AwsClients): ExecuteDeps & { slept: number[] } {
   const time = fakeTime()
-  return { clients, logger: quietLogger, sleep: time.sleep, now: time.now, slept: time.slept }
+  return { clients, logger: quietLogger, clock: time, slept: time.slept }
 }
 
 export interface Workspace {

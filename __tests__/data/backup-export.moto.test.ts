@@ -9,7 +9,7 @@ import { startMoto, type MotoServer } from '../../test-support/moto.js'
 import {
   client,
   createTable,
-  noSleep,
+  noWait,
   plainItem,
   putAll,
   silentLogger,
@@ -49,7 +49,7 @@ test('tricky items survive export → restore → verify on moto byte-exact', as
     region: 'us-east-1',
     segments: 2,
     logger: silentLogger(),
-    sleep: noSleep
+    clock: noWait
   })
   expect(manifest).toMatchObject({
     itemCount: items.length,
@@ -59,7 +59,7 @@ test('tricky items survive export → restore → verify on moto byte-exact', as
     manifestPath: join(dir, 'manifest.json'),
     table: 'moto-dst',
     logger: silentLogger(),
-    sleep: noSleep
+    clock: noWait
   })
   const [src, dst] = await Promise.all([tableSnapshot(ddb, 'moto-src'), tableSnapshot(ddb, 'moto-dst')])
   expect(dst.exact).toEqual(src.exact)
@@ -72,11 +72,11 @@ test('tricky items survive export → restore → verify on moto byte-exact', as
 
 test('an on-demand backup on moto is AVAILABLE and described by its ARN', async () => {
   await createTable(ddb, 'moto-backup', { name: 'pk', type: 'S' })
-  const b = await createOnDemandBackup(ddb, {
-    table: 'moto-backup',
-    backupName: 'orphan-guard-test',
-    sleep: noSleep
-  })
+  const b = await createOnDemandBackup(
+    ddb,
+    { table: 'moto-backup', backupName: 'orphan-guard-test' },
+    { ...noWait, maxWaitMs: 60_000, pollMs: 1000 }
+  )
   expect(b).toMatchObject({ status: 'AVAILABLE', name: 'orphan-guard-test' })
   expect(b.arn).toMatch(/^arn:aws:dynamodb:us-east-1:123456789012:table\/moto-backup\/backup\//)
   await expect(describeBackup(ddb, b.arn)).resolves.toMatchObject({ arn: b.arn, status: 'AVAILABLE' })

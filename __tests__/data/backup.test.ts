@@ -1,16 +1,24 @@
 import { mockClient } from 'aws-sdk-client-mock'
 import { CreateBackupCommand, DescribeBackupCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb'
 import { BackupUnavailableError, createOnDemandBackup } from '../../src/aws/backup.js'
+import type { WaitOptions } from '../../src/types.js'
 
 const ARN = 'arn:aws:dynamodb:us-east-1:123456789012:table/pr-5-main-table/backup/01700000000000-abcdef12'
 const ddbMock = mockClient(DynamoDBClient)
 beforeEach(() => ddbMock.reset())
 afterAll(() => ddbMock.restore())
 
-function fakeTime(): { clock: () => number; sleep: (ms: number) => Promise<void>; slept: number[] } {
+/** A clock that moves only when the code sleeps, with the wait limits the executor uses for backups. */
+function fakeTime(): WaitOptions & { slept: number[] } {
   let now = 0
   const slept: number[] = []
-  return { clock: () => now, sleep: async ms => void (slept.push(ms), (now += ms)), slept }
+  return {
+    now: () => now,
+    sleep: async ms => void (slept.push(ms), (now += ms)),
+    slept,
+    maxWaitMs: 10 * 60_000,
+    pollMs: 5000
+  }
 }
 
 describe('createOnDemandBackup', () => {
@@ -50,12 +58,11 @@ describe('createOnDemandBackup', () => {
         }
       })
     const t = fakeTime()
-    const b = await createOnDemandBackup(new DynamoDBClient({ region: 'us-east-1' }), {
-      table: 'pr-5-main-table',
-      backupName: 'orphan-guard pr-5/main',
-      pollMs: 2000,
-      ...t
-    })
+    const b = await createOnDemandBackup(
+      new DynamoDBClient({ region: 'us-east-1' }),
+      { table: 'pr-5-main-table', backupName: 'orphan-guard pr-5/main' },
+      { ...t, pollMs: 2000 }
+    )
     expect(b).toEqual({ arn: ARN, name: 'n', status: 'AVAILABLE', sizeBytes: 1234 })
     expect(t.slept).toEqual([2000])
     // Backup names allow [a-zA-Z0-9_.-] only.
@@ -88,13 +95,11 @@ describe('createOnDemandBackup', () => {
     })
     const t = fakeTime()
     await expect(
-      createOnDemandBackup(new DynamoDBClient({ region: 'us-east-1' }), {
-        table: 't',
-        backupName: 'n',
-        timeoutMs: 60_000,
-        pollMs: 5000,
-        ...t
-      })
+      createOnDemandBackup(
+        new DynamoDBClient({ region: 'us-east-1' }),
+        { table: 't', backupName: 'n' },
+        { ...t, maxWaitMs: 60_000, pollMs: 5000 }
+      )
     ).rejects.toThrow(`Backup ${ARN} of t is still CREATING after 60 s`)
     expect(t.slept.reduce((a, b) => a + b, 0)).toBe(60_000)
   })
@@ -105,11 +110,11 @@ describe('createOnDemandBackup', () => {
         name: 'AccessDeniedException'
       })
     )
-    const err = await createOnDemandBackup(new DynamoDBClient({ region: 'us-east-1' }), {
-      table: 't',
-      backupName: 'n',
-      ...fakeTime()
-    }).catch((e: unknown) => e)
+    const err = await createOnDemandBackup(
+      new DynamoDBClient({ region: 'us-east-1' }),
+      { table: 't', backupName: 'n' },
+      fakeTime()
+    ).catch((e: unknown) => e)
     expect(err).toBeInstanceOf(BackupUnavailableError)
     expect((err as Error).message).toMatch(
       /was denied .*grant dynamodb:CreateBackup and dynamodb:DescribeBackup/

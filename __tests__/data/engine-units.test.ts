@@ -478,7 +478,7 @@ describe('progress lines', () => {
     const p = new Progress({
       label: 'Restore t',
       logger: silentLogger(lines),
-      clock: () => now,
+      now: () => now,
       total: 1000,
       intervalMs: 5000
     })

@@ -13,7 +13,7 @@ import {
 } from '@aws-sdk/client-dynamodb'
 import { canonicalItem } from '../../src/data/digest.js'
 import { sdkItemToWire, type SdkItem, type WireItem, type WireValue } from '../../src/data/dynamodb-json.js'
-import type { Logger } from '../../src/types.js'
+import type { Clock, Logger } from '../../src/types.js'
 
 export const REGION = 'us-east-1'
 
@@ -30,7 +30,8 @@ export function silentLogger(lines: string[] = []): Logger {
   return { info: m => lines.push(m), warning: m => lines.push(`warning: ${m}`), debug: () => undefined }
 }
 
-export const noSleep = async (): Promise<void> => undefined
+/** The real time, without the waits: backoff in the engine under test returns at once. */
+export const noWait: Clock = { now: () => Date.now(), sleep: async () => undefined }
 
 export async function tempDir(): Promise<{ dir: string; cleanup: () => Promise<void> }> {
   const dir = await mkdtemp(join(tmpdir(), 'ddb-data-'))

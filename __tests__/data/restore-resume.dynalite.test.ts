@@ -10,7 +10,7 @@ import { startDynalite, type RunningDynalite } from '../../test-support/dynalite
 import {
   client,
   createTable,
-  noSleep,
+  noWait,
   plainItem,
   putAll,
   scanAll,
@@ -59,7 +59,7 @@ test('a restore killed with SIGKILL mid-way, started again, completes without re
     region: 'us-east-1',
     segments: 2,
     logger: silentLogger(),
-    sleep: noSleep
+    clock: noWait
   })
   await createTable(ddb, 'target', PK, SK)
   const manifestPath = join(dir, 'manifest.json')
@@ -112,7 +112,7 @@ test('a restore killed with SIGKILL mid-way, started again, completes without re
     manifestPath,
     table: 'target',
     logger: silentLogger(),
-    sleep: noSleep
+    clock: noWait
   })
   expect(report.resumed).toBe(true)
   expect(report.itemsSkipped).toBe(atKill?.itemsDone)

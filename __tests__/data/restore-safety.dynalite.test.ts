@@ -14,7 +14,7 @@ import { seededRandom } from '../../test-support/fault-proxy.js'
 import {
   client,
   createTable,
-  noSleep,
+  noWait,
   plainItem,
   putAll,
   scanAll,
@@ -81,7 +81,7 @@ beforeAll(async () => {
     region: 'us-east-1',
     segments: 2,
     logger: silentLogger(),
-    sleep: noSleep
+    clock: noWait
   })
 })
 afterAll(async () => {
@@ -107,7 +107,7 @@ describe('restore never loses an item through a misbehaving endpoint', () => {
         manifestPath: join(backupDir, 'manifest.json'),
         table: target,
         logger: silentLogger(),
-        sleep: noSleep,
+        clock: noWait,
         random: seededRandom(3),
         maxAttempts: 50
       })
@@ -306,7 +306,7 @@ describe('an item DynamoDB refuses stops the restore, naming it', () => {
       legacyFile: file,
       table: target,
       logger: silentLogger(),
-      sleep: noSleep
+      clock: noWait
     }).catch((e: unknown) => e)
     expect((err as Error).message).toMatch(
       new RegExp(`item \\{pk="user#17", sk="17"\\} \\(${file} line \\d+\\) was refused: .*`)

@@ -17,7 +17,7 @@ import {
   client,
   createTable,
   exactItem,
-  noSleep,
+  noWait,
   plainItem,
   putAll,
   scanAll,
@@ -78,14 +78,14 @@ describe('export → restore → verify on dynalite', () => {
         region: 'us-east-1',
         segments: 3,
         logger: silentLogger(),
-        sleep: noSleep
+        clock: noWait
       })
       expect(manifest.itemCount).toBe(items.length)
       const report = await restoreTable(ddb, {
         manifestPath: join(dir, 'manifest.json'),
         table: dst,
         logger: silentLogger(),
-        sleep: noSleep
+        clock: noWait
       })
       expect(report).toMatchObject({ itemsWritten: items.length, itemsSkipped: 0, resumed: false })
       expect(report.expected).toMatchObject({
@@ -171,7 +171,7 @@ describe('export → restore → verify on dynalite', () => {
       parallelSegments: 3,
       pageItems: 7,
       logger: silentLogger(),
-      sleep: noSleep
+      clock: noWait
     })
     expect(peak).toBe(3)
     expect(manifest.itemCount).toBe(items.length)
@@ -218,11 +218,11 @@ describe('export → restore → verify on dynalite', () => {
 
   test('an endpoint without backups (dynalite: UnknownOperationException) is named as unsupported', async () => {
     await createTable(ddb, 'no-backups', { name: 'pk', type: 'S' })
-    const err = await createOnDemandBackup(ddb, {
-      table: 'no-backups',
-      backupName: 'n',
-      sleep: noSleep
-    }).catch((e: unknown) => e)
+    const err = await createOnDemandBackup(
+      ddb,
+      { table: 'no-backups', backupName: 'n' },
+      { ...noWait, maxWaitMs: 60_000, pollMs: 1000 }
+    ).catch((e: unknown) => e)
     expect(err).toBeInstanceOf(BackupUnavailableError)
     expect((err as Error).message).toMatch(
       /On-demand backup of no-backups is not supported by this DynamoDB endpoint \(UnknownOperationException\)/

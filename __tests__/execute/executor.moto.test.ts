@@ -1,15 +1,16 @@
 /**
  * The backup-restore round trip in-process on moto: a retained orphan with data and a blocking key
  * difference → auto → executePlan backs it up and deletes it → the "deploy" (CreateStack with the
- * template) → restorePhase loads and verifies the items → identical content. A second restore
+ * template) → restoreBackups loads and verifies the items → identical content. A second restore
  * phase finds the restore already done.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import type { AwsClients } from '../../src/aws/clients.js'
+import { systemClock } from '../../src/types.js'
 import { executePlan } from '../../src/execute/execute-plan.js'
-import { RESTORED_MARKER, restorePhase } from '../../src/execute/restore-backups.js'
+import { RESTORED_MARKER, restoreBackups } from '../../src/execute/restore-backups.js'
 import { destroyClients, testClients } from '../../test-support/aws-clients.js'
 import { startMoto, type MotoServer } from '../../test-support/moto.js'
 import {
@@ -63,7 +64,7 @@ afterAll(async () => {
   ws?.remove()
 })
 
-describe('backup-restore round trip on moto (executePlan, deploy, restorePhase)', () => {
+describe('backup-restore round trip on moto (executePlan, deploy, restoreBackups)', () => {
   it('backs up and deletes the orphan, and restores identical content into the table the deploy created; a second restore is skipped', async () => {
     await makeRetainedOrphan(clients, {
       stackName: STACK,
@@ -95,9 +96,9 @@ describe('backup-restore round trip on moto (executePlan, deploy, restorePhase)'
       tables: [TABLE],
       dryRun: false,
       logger: quietLogger,
-      now: () => Date.now()
+      clock: systemClock
     }
-    const restored = await restorePhase(clients, restoreInput)
+    const restored = await restoreBackups(clients, restoreInput)
     expect(restored.outcome).toBe('restored')
     expect(restored.restoredItems).toBe(ITEMS.length)
     expect(restored.backupManifests).toEqual([manifest])
@@ -105,7 +106,7 @@ describe('backup-restore round trip on moto (executePlan, deploy, restorePhase)'
     expect(await tableContent(clients, TABLE)).toEqual(before)
     expect(existsSync(join(manifest, '..', RESTORED_MARKER))).toBe(true)
 
-    const again = await restorePhase(clients, restoreInput)
+    const again = await restoreBackups(clients, restoreInput)
     expect(again.outcome).toBe('nothing-to-do')
     expect(again.restoredItems).toBe(0)
     expect(again.steps).toEqual([

@@ -56,8 +56,7 @@ describe('strategy import with blocking differences', () => {
     const { result } = await executePlan(check, inputs, {
       clients,
       logger: { info: () => {}, warning: () => {}, debug: () => {} },
-      sleep: async () => {},
-      now: () => 0
+      clock: { now: () => 0, sleep: async () => {} }
     })
 
     expect(result.outcome).toBe('blocked')

@@ -114,9 +114,8 @@ function run(overrides: Partial<ExecuteImportsInput> = {}, time = fakeTime()) {
       dryRun: false,
       artifactDir,
       logger: logger(),
-      sleep: time.sleep,
-      now: time.now,
-      limits: { pollIntervalMs: POLL_MS, changeSetMaxWaitMs: 60_000, importMaxWaitMs: 300_000 },
+      clock: time,
+      limits: { pollMs: POLL_MS, changeSetMaxWaitMs: 60_000, importMaxWaitMs: 300_000 },
       ...overrides
     }
   )
@@ -530,7 +529,7 @@ describe('a FAILED change set is reported and never executed', () => {
     givenChangeSetStatuses({ Status: 'CREATE_IN_PROGRESS' })
     const time = fakeTime()
 
-    const result = await run({ limits: { pollIntervalMs: POLL_MS, changeSetMaxWaitMs: 20_000 } }, time)
+    const result = await run({ limits: { pollMs: POLL_MS, changeSetMaxWaitMs: 20_000 } }, time)
 
     expect(cfn).not.toHaveReceivedCommand(ExecuteChangeSetCommand)
     expect(result.outcome).toBe('failed')
@@ -778,7 +777,7 @@ describe('following the import', () => {
     createdAndExecuted()
     givenStackStatuses(STACK_ID, 'IMPORT_IN_PROGRESS')
     const time = fakeTime()
-    const result = await run({ limits: { pollIntervalMs: POLL_MS, importMaxWaitMs: 30_000 } }, time)
+    const result = await run({ limits: { pollMs: POLL_MS, importMaxWaitMs: 30_000 } }, time)
     expect(result.outcome).toBe('failed')
     expect(result.error?.message).toContain('was still IMPORT_IN_PROGRESS')
     expect(result.error?.state).toContain('do not deploy until it ends')
@@ -839,10 +838,9 @@ describe('waitForImport: the status from before the import is pending, not a fai
     statusBefore
   })
   const poll = (time: ReturnType<typeof fakeTime>, maxWaitMs = 60_000) => ({
-    sleep: time.sleep,
-    now: time.now,
+    ...time,
     maxWaitMs,
-    pollIntervalMs: POLL_MS
+    pollMs: POLL_MS
   })
   /** DescribeChangeSet's ExecutionStatus, in order (the last one repeats). */
   function givenExecutionStatuses(...statuses: string[]): void {
@@ -1027,7 +1025,7 @@ describe('executeImports follows the stack from its pre-import status', () => {
     createdAndExecuted()
     givenStackStatuses(STACK_ID, 'UPDATE_COMPLETE')
     const time = fakeTime()
-    const result = await run({ limits: { pollIntervalMs: POLL_MS, importMaxWaitMs: 30_000 } }, time)
+    const result = await run({ limits: { pollMs: POLL_MS, importMaxWaitMs: 30_000 } }, time)
     expect(result.outcome).toBe('failed')
     expect(result.error?.message).toBe(
       `CloudFormation had not started the import into ${STACK} after the 30 s time limit (stack still UPDATE_COMPLETE)`

@@ -1,5 +1,5 @@
 /**
- * restore phase: findNewestBackups over real exports (dynalite), and restorePhase's dry-run,
+ * restore phase: findNewestBackups over real exports (dynalite), and restoreBackups's dry-run,
  * nothing-to-do and restore paths.
  */
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from '@jest/globals'
@@ -7,8 +7,9 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { AwsClients } from '../../src/aws/clients.js'
+import { systemClock } from '../../src/types.js'
 import { exportDir } from '../../src/execute/backup-delete.js'
-import { findNewestBackups, restorePhase } from '../../src/execute/restore-backups.js'
+import { findNewestBackups, restoreBackups } from '../../src/execute/restore-backups.js'
 import { exportTable } from '../../src/data/export.js'
 import { destroyClients, testClients } from '../../test-support/aws-clients.js'
 import { startDynalite, type RunningDynalite } from '../../test-support/dynalite.js'
@@ -46,7 +47,7 @@ async function exportAt(table: string, at: number): Promise<string> {
     dir,
     region: 'us-east-1',
     logger: quietLogger,
-    clock: () => at
+    clock: { now: () => at, sleep: async () => undefined }
   })
   return join(dir, 'manifest.json')
 }
@@ -96,14 +97,14 @@ describe('findNewestBackups', () => {
   })
 })
 
-describe('restorePhase', () => {
+describe('restoreBackups', () => {
   it('without backups: nothing to do', async () => {
-    const result = await restorePhase(clients, {
+    const result = await restoreBackups(clients, {
       backupDir,
       tables: null,
       dryRun: false,
       logger: quietLogger,
-      now: () => T
+      clock: { ...systemClock, now: () => T }
     })
     expect(result).toMatchObject({
       outcome: 'nothing-to-do',
@@ -118,12 +119,12 @@ describe('restorePhase', () => {
     const newest = await exportAt('orders', T + HOUR)
     const before = await tableContent(clients, 'orders')
 
-    const result = await restorePhase(clients, {
+    const result = await restoreBackups(clients, {
       backupDir,
       tables: ['orders'],
       dryRun: true,
       logger: quietLogger,
-      now: () => T
+      clock: { ...systemClock, now: () => T }
     })
 
     expect(result.outcome).toBe('dry-run')
@@ -145,12 +146,12 @@ describe('restorePhase', () => {
     await clients.dynamodb.send(new DeleteTableCommand({ TableName: 'users' }))
     await makeUnmanagedTable(clients.dynamodb, { tableName: 'users' })
 
-    const result = await restorePhase(clients, {
+    const result = await restoreBackups(clients, {
       backupDir,
       tables: ['users'],
       dryRun: false,
       logger: quietLogger,
-      now: () => T
+      clock: { ...systemClock, now: () => T }
     })
 
     expect(result).toMatchObject({ outcome: 'restored', restoredItems: 3, backupManifests: [manifest] })

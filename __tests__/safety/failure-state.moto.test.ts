@@ -11,8 +11,8 @@ import { join } from 'node:path'
 import { UpdateTableCommand } from '@aws-sdk/client-dynamodb'
 import type { AwsClients } from '../../src/aws/clients.js'
 import { executePlan } from '../../src/execute/execute-plan.js'
-import { restorePhase } from '../../src/execute/restore-backups.js'
-import type { Check } from '../../src/types.js'
+import { restoreBackups } from '../../src/execute/restore-backups.js'
+import { systemClock, type Check } from '../../src/types.js'
 import { renderReport } from '../../src/report/markdown.js'
 import type { Inputs, RunResult } from '../../src/types.js'
 import { destroyClients, testClients } from '../../test-support/aws-clients.js'
@@ -207,12 +207,12 @@ describe(RULE, () => {
       after: 2
     })
     const restoreInputs: Inputs = { ...inputs, phase: 'restore' }
-    const failed = await restorePhase(broken, {
+    const failed = await restoreBackups(broken, {
       backupDir: ws.backupDir,
       tables: [TABLE],
       dryRun: false,
       logger: quietLogger,
-      now: () => Date.now()
+      clock: systemClock
     })
 
     expect(proxy.failures[0]).toBeGreaterThan(0)
@@ -228,12 +228,12 @@ describe(RULE, () => {
     for (const [path, digest] of Object.entries(files)) expect(after[path]).toBe(digest)
 
     // Going on as the note says: the restore completes and the table equals the original.
-    const again = await restorePhase(clients, {
+    const again = await restoreBackups(clients, {
       backupDir: ws.backupDir,
       tables: [TABLE],
       dryRun: false,
       logger: quietLogger,
-      now: () => Date.now()
+      clock: systemClock
     })
     expect(again.outcome).toBe('restored')
     expect(await tableContent(clients, TABLE)).toEqual(before)

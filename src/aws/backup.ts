@@ -1,9 +1,10 @@
 /**
  * On-demand DynamoDB backups (CreateBackup / DescribeBackup), with a waiter until AVAILABLE.
- * The SDK has no backup waiter, so this polls with the injected clock and sleep.
+ * The SDK has no backup waiter, so this polls with the injected clock.
  */
 import { CreateBackupCommand, DescribeBackupCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb'
 import { OperationError, errorMessage } from '../errors.js'
+import type { WaitOptions } from '../types.js'
 import type { Sender } from './clients.js'
 
 export interface OnDemandBackup {
@@ -63,22 +64,18 @@ export async function describeBackup(ddb: Sender<DynamoDBClient>, arn: string): 
 export interface CreateBackupOptions {
   table: string
   backupName: string
-  /** Give up waiting for AVAILABLE after this long (default 10 minutes). */
-  timeoutMs?: number
-  pollMs?: number
-  clock?: () => number
-  sleep?: (ms: number) => Promise<void>
 }
 
-/** Creates an on-demand backup and waits until it is AVAILABLE; returns its ARN and details. */
+/**
+ * Creates an on-demand backup and waits until it is AVAILABLE (or `wait.maxWaitMs` runs out);
+ * returns its ARN and details.
+ */
 export async function createOnDemandBackup(
   ddb: Sender<DynamoDBClient>,
-  opts: CreateBackupOptions
+  opts: CreateBackupOptions,
+  wait: WaitOptions
 ): Promise<OnDemandBackup> {
-  const clock = opts.clock ?? Date.now
-  const sleep = opts.sleep ?? ((ms: number) => new Promise<void>(r => setTimeout(r, ms)))
-  const timeoutMs = opts.timeoutMs ?? 10 * 60_000
-  const pollMs = opts.pollMs ?? 5_000
+  const { now: clock, sleep, maxWaitMs: timeoutMs, pollMs } = wait
   // Backup names allow [a-zA-Z0-9_.-], 3-255 characters.
   const backupName = opts.backupName.replace(/[^a-zA-Z0-9_.-]/g, '-').slice(0, 255)
   let arn: string

@@ -23,16 +23,8 @@ import {
   type ResourceToImport,
   type StackEvent
 } from '@aws-sdk/client-cloudformation'
+import type { WaitOptions } from '../types.js'
 import type { Sender } from './clients.js'
-
-export interface PollOptions {
-  sleep: (ms: number) => Promise<void>
-  /** Milliseconds since the epoch. */
-  now: () => number
-  /** Give up after this long (the change set / import is left as it is and the error says so). */
-  maxWaitMs: number
-  pollIntervalMs: number
-}
 
 /** A wait ended without success: `kind` says whether CloudFormation reported failure or our time limit ran out. */
 export class CloudFormationWaitError extends Error {
@@ -132,7 +124,7 @@ export function minutes(ms: number): string {
 export async function waitForChangeSet(
   cfn: Sender<CloudFormationClient>,
   changeSetId: string,
-  poll: PollOptions
+  poll: WaitOptions
 ): Promise<{ status: 'CREATE_COMPLETE'; executionStatus: string | null }> {
   const deadline = poll.now() + poll.maxWaitMs
   let status = 'UNKNOWN'
@@ -149,7 +141,7 @@ export async function waitForChangeSet(
         reason
       )
     }
-    if (poll.now() + poll.pollIntervalMs > deadline) {
+    if (poll.now() + poll.pollMs > deadline) {
       throw new CloudFormationWaitError(
         `change set ${changeSetId} was still ${status} after ${minutes(poll.maxWaitMs)}`,
         'timeout',
@@ -157,7 +149,7 @@ export async function waitForChangeSet(
         out.StatusReason ?? null
       )
     }
-    await poll.sleep(poll.pollIntervalMs)
+    await poll.sleep(poll.pollMs)
   }
 }
 
@@ -250,7 +242,7 @@ async function importStarted(
 export async function waitForImport(
   cfn: Sender<CloudFormationClient>,
   target: ImportTarget,
-  poll: PollOptions
+  poll: WaitOptions
 ): Promise<void> {
   const { stackId } = target
   const deadline = poll.now() + poll.maxWaitMs
@@ -269,7 +261,7 @@ export async function waitForImport(
         reason
       )
     }
-    if (poll.now() + poll.pollIntervalMs > deadline) {
+    if (poll.now() + poll.pollMs > deadline) {
       throw new CloudFormationWaitError(
         started
           ? `stack ${stackId} was still ${status} after ${minutes(poll.maxWaitMs)}`
@@ -280,7 +272,7 @@ export async function waitForImport(
         started
       )
     }
-    await poll.sleep(poll.pollIntervalMs)
+    await poll.sleep(poll.pollMs)
   }
 }
 

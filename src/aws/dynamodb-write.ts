@@ -1,5 +1,6 @@
 import { DeleteTableCommand, UpdateTableCommand } from '@aws-sdk/client-dynamodb'
 import { awsErrorName, describeTableOrNull } from './dynamodb-read.js'
+import type { WaitOptions } from '../types.js'
 import type { Sender } from './clients.js'
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb'
 
@@ -7,13 +8,6 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb'
  * The mutating DynamoDB calls of the strategies, each named after what it does. Nothing here
  * decides whether a call is allowed: execute/ does, and re-checks right before calling.
  */
-
-export interface WaitOptions {
-  sleep: (ms: number) => Promise<void>
-  now: () => number
-  maxWaitMs: number
-  pollMs: number
-}
 
 /** UpdateTable DeletionProtectionEnabled=false; waits until the table is ACTIVE again. */
 export async function turnOffDeletionProtection(

@@ -12,7 +12,14 @@
  * `SSESpecification.KMSMasterKeyId` when only that part is.
  */
 import { resolveName } from '../discover/resolve.js'
-import type { IndexConfig, KeyElement, ScalarAttrType, TableConfig, TableSpec } from '../types.js'
+import {
+  isRecord,
+  type IndexConfig,
+  type KeyElement,
+  type ScalarAttrType,
+  type TableConfig,
+  type TableSpec
+} from '../types.js'
 
 export interface TemplateContext {
   stackName: string
@@ -27,10 +34,6 @@ export interface TemplateTableConfig {
 }
 
 type Props = Record<string, unknown>
-
-function isRecord(value: unknown): value is Props {
-  return typeof value === 'object' && value !== null && !Array.isArray(value)
-}
 
 /** Reads template values, resolving only literals and literal-only intrinsics (see discover/resolve.ts). */
 class Reader {

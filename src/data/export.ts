@@ -21,7 +21,7 @@ import {
   type TableDescription
 } from '@aws-sdk/client-dynamodb'
 import { OperationError, errorMessage } from '../errors.js'
-import type { Logger } from '../types.js'
+import { systemClock, type Clock, type Logger } from '../types.js'
 import { ContentDigest, DIGEST_ALGORITHM } from './digest.js'
 import { scanSegmentPage } from './raw-scan.js'
 import type { WireItem } from './dynamodb-json.js'
@@ -38,7 +38,7 @@ import {
   type KeyAttribute
 } from './manifest.js'
 import { Progress } from './progress.js'
-import { realSleep, withRetries, type Sleep } from './retry.js'
+import { withRetries } from './retry.js'
 import type { Sender } from '../aws/clients.js'
 
 export interface ExportProgress {
@@ -57,8 +57,8 @@ export interface ExportOptions {
   accountId?: string
   logger: Logger
   onProgress?: (p: ExportProgress) => void
-  clock?: () => number
-  sleep?: Sleep
+  /** Timestamps, progress and retry backoff (default: the system clock). */
+  clock?: Clock
   random?: () => number
   /** zlib level; 1 keeps gzip off the critical path (DynamoDB JSON still shrinks ~4-6×). */
   gzipLevel?: number
@@ -257,10 +257,9 @@ function accountFromArn(arn: string | undefined): string | null {
 }
 
 export async function exportTable(ddb: Sender<DynamoDBClient>, opts: ExportOptions): Promise<BackupManifest> {
-  const clock = opts.clock ?? Date.now
-  const sleep = opts.sleep ?? realSleep
+  const { now, sleep } = opts.clock ?? systemClock
   const random = opts.random ?? Math.random
-  const startedAt = new Date(clock()).toISOString()
+  const startedAt = new Date(now()).toISOString()
   const retry = {
     sleep,
     random,
@@ -309,7 +308,7 @@ export async function exportTable(ddb: Sender<DynamoDBClient>, opts: ExportOptio
   const progress = new Progress({
     label: `Export ${opts.table}`,
     logger: opts.logger,
-    clock,
+    now,
     total: (table.ItemCount ?? 0) > 0 ? table.ItemCount : null,
     intervalMs: opts.progressIntervalMs
   })
@@ -424,7 +423,7 @@ export async function exportTable(ddb: Sender<DynamoDBClient>, opts: ExportOptio
     dataFiles,
     contentDigest: { algorithm: DIGEST_ALGORITHM, value: digest.hex() },
     startedAt,
-    finishedAt: new Date(clock()).toISOString()
+    finishedAt: new Date(now()).toISOString()
   }
   await writeManifest(join(opts.dir, MANIFEST_FILE), manifest)
   opts.logger.info(

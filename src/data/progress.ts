@@ -41,20 +41,20 @@ export class Progress {
     private readonly opts: {
       label: string
       logger: Logger
-      clock: () => number
+      now: () => number
       total?: number | null
       intervalMs?: number
       initial?: number
     }
   ) {
-    this.startedAt = opts.clock()
+    this.startedAt = opts.now()
     this.lastLogAt = this.startedAt
     this.done = opts.initial ?? 0
     this.base = this.done
   }
 
   snapshot(): ProgressSnapshot {
-    const elapsedMs = this.opts.clock() - this.startedAt
+    const elapsedMs = this.opts.now() - this.startedAt
     const total = this.opts.total ?? null
     const rate = elapsedMs > 0 ? ((this.done - this.base) * 1000) / elapsedMs : 0
     const etaMs =
@@ -64,7 +64,7 @@ export class Progress {
 
   add(n: number): void {
     this.done += n
-    const now = this.opts.clock()
+    const now = this.opts.now()
     if (now - this.lastLogAt >= (this.opts.intervalMs ?? 5000)) {
       this.lastLogAt = now
       this.opts.logger.info(formatProgress(this.opts.label, this.snapshot()))

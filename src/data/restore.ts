@@ -24,7 +24,7 @@ import {
   type WriteRequest
 } from '@aws-sdk/client-dynamodb'
 import { FileError, OperationError, errorMessage } from '../errors.js'
-import type { Logger } from '../types.js'
+import { systemClock, type Clock, type Sleep, type Logger } from '../types.js'
 import { CHECKPOINT_FORMAT, readCheckpoint, writeCheckpoint, type Checkpoint } from './checkpoint.js'
 import { ContentDigest, DIGEST_ALGORITHM } from './digest.js'
 import {
@@ -47,7 +47,7 @@ import {
   sha256File,
   type SourceItem
 } from './readers.js'
-import { backoffDelay, classifyError, realSleep, withRetries, type Sleep } from './retry.js'
+import { backoffDelay, classifyError, withRetries } from './retry.js'
 import type { Sender } from '../aws/clients.js'
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb'
 
@@ -60,9 +60,9 @@ export interface RestoreOptions {
   /** Write into a table that already holds items (existing items with the same key are overwritten). */
   merge?: boolean
   logger: Logger
-  sleep?: Sleep
+  /** Timing, checkpoint pacing and retry backoff (default: the system clock). */
+  clock?: Clock
   random?: () => number
-  clock?: () => number
   /** Most 25-item batches in flight (default 16). */
   concurrency?: number
   /** Batches in flight at the start (default 4); the window grows from there. */
@@ -399,8 +399,7 @@ export async function restoreTable(
   ddb: Sender<DynamoDBClient>,
   opts: RestoreOptions
 ): Promise<RestoreReport> {
-  const clock = opts.clock ?? Date.now
-  const sleep = opts.sleep ?? realSleep
+  const { now: clock, sleep } = opts.clock ?? systemClock
   const random = opts.random ?? Math.random
   const started = clock()
   const retry = { sleep, random }
@@ -497,7 +496,7 @@ export async function restoreTable(
   const progress = new Progress({
     label: `Restore ${table}`,
     logger: opts.logger,
-    clock,
+    now: clock,
     total: source.itemCount,
     initial: skipped,
     intervalMs: opts.progressIntervalMs

@@ -9,6 +9,7 @@
  * succeeded after SDK retries (`$metadata.attempts > 1`) counts as a congestion signal.
  * For the tightest control build the data client with `maxAttempts: 1`.
  */
+import type { Sleep } from '../types.js'
 
 export type ErrorClass = 'throttle' | 'transient' | 'fatal'
 
@@ -86,10 +87,6 @@ export function backoffDelay(
   const ceiling = Math.min(policy.capMs, policy.baseMs * 2 ** Math.min(attempt, 30))
   return Math.floor(random() * ceiling)
 }
-
-export type Sleep = (ms: number) => Promise<void>
-
-export const realSleep: Sleep = ms => new Promise(resolve => setTimeout(resolve, ms))
 
 /** Runs `fn`, retrying throttling and transient errors with jittered backoff (reads: scans, describes). */
 export async function withRetries<T>(

@@ -4,11 +4,11 @@
  */
 import type { AttributeValue } from '@aws-sdk/client-dynamodb'
 import { OperationError } from '../errors.js'
-import type { Logger } from '../types.js'
+import { systemClock, type Clock, type Logger } from '../types.js'
 import { ContentDigest, DIGEST_ALGORITHM } from './digest.js'
 import { scanSegmentPage } from './raw-scan.js'
 import { DEFAULT_SEGMENTS } from './export.js'
-import { realSleep, withRetries, type Sleep } from './retry.js'
+import { withRetries } from './retry.js'
 import type { Sender } from '../aws/clients.js'
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb'
 
@@ -21,10 +21,10 @@ export interface TableContent {
 /** Count and content digest of a table, by parallel consistent Scan (memory flat). */
 export async function digestTable(
   ddb: Sender<DynamoDBClient>,
-  opts: { table: string; segments?: number; sleep?: Sleep; random?: () => number }
+  opts: { table: string; segments?: number; clock?: Clock; random?: () => number }
 ): Promise<TableContent> {
   const segments = opts.segments ?? DEFAULT_SEGMENTS
-  const retry = { sleep: opts.sleep ?? realSleep, random: opts.random ?? Math.random }
+  const retry = { sleep: (opts.clock ?? systemClock).sleep, random: opts.random ?? Math.random }
   const digests = await Promise.all(
     Array.from({ length: segments }, async (_, segment) => {
       const d = new ContentDigest()
@@ -57,7 +57,7 @@ export async function verifyTable(
     expected: { itemCount: number; contentDigest: string }
     logger: Logger
     segments?: number
-    sleep?: Sleep
+    clock?: Clock
     random?: () => number
   }
 ): Promise<TableContent> {

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync, realpathSync } from 'node:fs'
 import path from 'node:path'
 import { FileError, errorMessage } from '../errors.js'
-import type { StackSpec } from '../types.js'
+import { isRecord, type StackSpec } from '../types.js'
 import { readErrorMessage, readTemplateFile } from './template.js'
 
 /** Stacks read from templates, plus notes on what could not be followed. */
@@ -15,10 +15,6 @@ const NESTED_ASSEMBLY_ARTIFACT = 'cdk:cloud-assembly'
 const NESTED_STACK_TYPE = 'AWS::CloudFormation::Stack'
 /** CDK's metadata key on a nested stack resource naming its template file in the assembly directory. */
 const ASSET_PATH_KEY = 'aws:asset:path'
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value)
-}
 
 function readManifest(file: string): Record<string, unknown> {
   let text: string

@@ -3,6 +3,7 @@
  * resolved; anything that depends on deploy-time values (parameters, other resources, exports,
  * conditions) is reported as unresolved with the construct named, never guessed.
  */
+import { isRecord } from '../types.js'
 
 export interface ResolveContext {
   /**
@@ -52,10 +53,6 @@ const UNEVALUATED: Readonly<Record<string, string>> = {
   'Fn::ToJsonString': 'Fn::ToJsonString (AWS::LanguageExtensions) is not evaluated statically',
   'Fn::Length': 'Fn::Length gives a number, not a name',
   Condition: 'a condition reference gives a boolean, not a string'
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value)
 }
 
 function short(value: unknown): string {

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs'
 import { parseDocument, type CollectionTag, type ScalarTag, type YAMLMap, type YAMLSeq } from 'yaml'
 import { FileError, errorMessage } from '../errors.js'
-import type { CfnTemplate } from '../types.js'
+import { isRecord, type CfnTemplate } from '../types.js'
 
 /**
  * CloudFormation's YAML short-form tags and the long-form key each one stands for.
@@ -49,10 +49,6 @@ function buildCustomTags(): (ScalarTag | CollectionTag)[] {
 }
 
 const customTags = buildCustomTags()
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value)
-}
 
 function describe(value: unknown): string {
   if (value === null) return 'null'

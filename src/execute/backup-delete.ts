@@ -1,11 +1,10 @@
 import { join } from 'node:path'
 import type { AwsClients } from '../aws/clients.js'
-import type { WaitOptions } from '../aws/dynamodb-write.js'
 import { exportTable } from '../data/export.js'
 import { MANIFEST_FILE, type BackupManifest } from '../data/manifest.js'
 import { digestTable } from '../data/verify.js'
 import { errorMessage, OperationError } from '../errors.js'
-import type { Finding, Logger, Policy } from '../types.js'
+import type { Finding, Logger, Policy, WaitOptions } from '../types.js'
 import { checkExportOnDisk, keysText, targetKeysOf, type TargetKeys } from './export-check.js'
 import { assertMayTouch, assertSafeToDelete, SafetyRefusal } from './safety.js'
 import { timestamp, type StepLog } from './steps.js'
@@ -29,7 +28,6 @@ export interface BackupDeleteInput {
   logger: Logger
   steps: StepLog
   wait: WaitOptions
-  now: () => number
   record: BackupRecord
 }
 
@@ -49,8 +47,8 @@ export function exportDir(backupDir: string, table: string, epochMs: number): st
 export async function backupAndDelete(clients: AwsClients, input: BackupDeleteInput): Promise<void> {
   const { finding, steps } = input
   const table = finding.tableName
-  const dir = exportDir(input.backupDir, table, input.now())
-  const ctx: OpContext = { table, steps, wait: input.wait, now: input.now }
+  const dir = exportDir(input.backupDir, table, input.wait.now())
+  const ctx: OpContext = { table, steps, wait: input.wait }
   const protectionOn = finding.live?.deletionProtection === true
   const target = targetKeysOf(finding, input.stage, input.region)
 
@@ -127,7 +125,7 @@ async function exportVerified(
       dir,
       region: input.region,
       logger: input.logger,
-      sleep: input.wait.sleep
+      clock: input.wait
     })
   } catch (err) {
     throw new OperationError(
@@ -140,17 +138,15 @@ async function exportVerified(
   }
   input.steps.done(table, 'export', `${manifest.itemCount} items into ${join(dir, MANIFEST_FILE)}`)
 
-  const found = await digestTable(clients.dynamodb, { table, sleep: input.wait.sleep }).catch(
-    (err: unknown) => {
-      throw new OperationError(
-        `Verifying the export of ${table} failed: ${errorMessage(err)}`,
-        `${untouched} Run again.`,
-        {
-          cause: err
-        }
-      )
-    }
-  )
+  const found = await digestTable(clients.dynamodb, { table, clock: input.wait }).catch((err: unknown) => {
+    throw new OperationError(
+      `Verifying the export of ${table} failed: ${errorMessage(err)}`,
+      `${untouched} Run again.`,
+      {
+        cause: err
+      }
+    )
+  })
   if (found.itemCount !== manifest.itemCount || found.contentDigest !== manifest.contentDigest.value) {
     throw new OperationError(
       `The export of ${table} does not match the table (export: ${manifest.itemCount} items, table: ${found.itemCount} items${found.contentDigest !== manifest.contentDigest.value ? ', content digests differ' : ''}); was the table written to during the export?`,

@@ -1,6 +1,5 @@
 import type { AwsClients } from '../aws/clients.js'
-import type { WaitOptions } from '../aws/dynamodb-write.js'
-import type { Finding, Policy } from '../types.js'
+import type { Finding, Policy, WaitOptions } from '../types.js'
 import { assertMayTouch, assertSafeToDelete, SafetyRefusal } from './safety.js'
 import type { StepLog } from './steps.js'
 import {
@@ -19,7 +18,6 @@ export interface GuardedDeleteInput {
   dryRun: boolean
   steps: StepLog
   wait: WaitOptions
-  now: () => number
   record: BackupRecord
 }
 
@@ -33,7 +31,7 @@ export interface GuardedDeleteInput {
 export async function guardedDelete(clients: AwsClients, input: GuardedDeleteInput): Promise<void> {
   const { finding, steps, policy } = input
   const table = finding.tableName
-  const ctx: OpContext = { table, steps, wait: input.wait, now: input.now }
+  const ctx: OpContext = { table, steps, wait: input.wait }
   const protectionOn = finding.live?.deletionProtection === true
 
   if (protectionOn && !(policy.strategy === 'delete' && policy.allowDataLoss)) {

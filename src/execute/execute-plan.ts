@@ -1,17 +1,18 @@
 import { readFile } from 'node:fs/promises'
 import type { AwsClients } from '../aws/clients.js'
-import type { WaitOptions } from '../aws/dynamodb-write.js'
 import { errorMessage, OperationError } from '../errors.js'
 import { actionable, blockedEntries, outcomeWithoutExecution } from '../plan/outcome.js'
 import type {
   Check,
+  Clock,
   Finding,
   ImportArtifact,
   Inputs,
   Logger,
   PlanEntry,
   RunResult,
-  StackState
+  StackState,
+  WaitOptions
 } from '../types.js'
 import { backupAndDelete } from './backup-delete.js'
 import { guardedDelete } from './delete.js'
@@ -23,8 +24,7 @@ import type { BackupRecord } from './table-ops.js'
 export interface ExecuteDeps {
   clients: AwsClients
   logger: Logger
-  sleep: (ms: number) => Promise<void>
-  now: () => number
+  clock: Clock
 }
 
 export interface Execution {
@@ -101,7 +101,7 @@ export async function executePlan(check: Check, inputs: Inputs, deps: ExecuteDep
 
   const { clients, logger } = deps
   const steps = new StepLog(message => logger.info(message))
-  const wait: WaitOptions = { sleep: deps.sleep, now: deps.now, maxWaitMs: 10 * 60_000, pollMs: 2_000 }
+  const wait: WaitOptions = { ...deps.clock, maxWaitMs: 10 * 60_000, pollMs: 2_000 }
   const finish = (outcome: RunResult['outcome'], stateNote?: string): Execution => ({
     result: { ...result, outcome, steps: steps.steps, stateNote },
     importArtifacts
@@ -116,8 +116,7 @@ export async function executePlan(check: Check, inputs: Inputs, deps: ExecuteDep
       dryRun: inputs.dryRun,
       artifactDir: inputs.backupDir,
       logger,
-      sleep: deps.sleep,
-      now: deps.now
+      clock: deps.clock
     })
     for (const step of imported.steps) steps.add(step)
     if (inputs.dryRun) {
@@ -156,7 +155,6 @@ export async function executePlan(check: Check, inputs: Inputs, deps: ExecuteDep
     dryRun: inputs.dryRun,
     steps,
     wait,
-    now: deps.now,
     record
   }
   let current = ''

@@ -22,13 +22,21 @@ import {
   importChangeSetInput,
   minutes,
   waitForChangeSet,
-  waitForImport,
-  type PollOptions
+  waitForImport
 } from '../aws/cloudformation-import.js'
 import { parseTemplate } from '../discover/template.js'
 import { OperationError, errorMessage } from '../errors.js'
 import { isNewStack, stackRefusal } from '../plan/stack-state.js'
-import type { CfnTemplate, ExecutionStep, LiveTable, Logger, StackState, TableSpec } from '../types.js'
+import type {
+  CfnTemplate,
+  Clock,
+  ExecutionStep,
+  LiveTable,
+  Logger,
+  StackState,
+  TableSpec,
+  WaitOptions
+} from '../types.js'
 import {
   ImportRefusal,
   buildImportTemplate,
@@ -52,13 +60,13 @@ export interface ImportLimits {
   changeSetMaxWaitMs: number
   /** How long the executed import may take to reach IMPORT_COMPLETE. */
   importMaxWaitMs: number
-  pollIntervalMs: number
+  pollMs: number
 }
 
 export const DEFAULT_IMPORT_LIMITS: ImportLimits = {
   changeSetMaxWaitMs: 5 * 60_000,
   importMaxWaitMs: 30 * 60_000,
-  pollIntervalMs: 5_000
+  pollMs: 5_000
 }
 
 export interface ExecuteImportsInput {
@@ -70,9 +78,7 @@ export interface ExecuteImportsInput {
   /** Folder the import template and ResourcesToImport are written to (the action's backup-dir). */
   artifactDir: string
   logger: Logger
-  sleep?: (ms: number) => Promise<void>
-  /** Milliseconds since the epoch. */
-  now?: () => number
+  clock: Clock
   limits?: Partial<ImportLimits>
 }
 
@@ -148,8 +154,6 @@ function artifactPath(artifactDir: string, stackName: string): string {
   return path.join(artifactDir, `import-${stackName.replace(/[^A-Za-z0-9-]/g, '_')}.json`)
 }
 
-const realSleep = (ms: number): Promise<void> => new Promise(resolve => setTimeout(resolve, ms))
-
 function stepsOf(tables: ImportTableResult[]): ExecutionStep[] {
   return tables.map(t => ({
     table: t.table,
@@ -165,7 +169,6 @@ interface ImportRun {
   input: ExecuteImportsInput
   stackName: string
   newStack: boolean
-  now: () => number
   limits: ImportLimits
   /** `templatePath`, `changeSetId`, `stackId` and `calls` are set as the steps reach them. */
   result: ImportResult
@@ -248,7 +251,6 @@ function startRun(cfn: Sender<CloudFormationClient>, input: ExecuteImportsInput)
     input,
     stackName: input.stackName,
     newStack,
-    now: input.now ?? Date.now,
     limits: { ...DEFAULT_IMPORT_LIMITS, ...input.limits },
     result: {
       stack: input.stackName,
@@ -388,7 +390,7 @@ function changeSetRequest(
 ): CreateChangeSetCommandInput {
   return importChangeSetInput({
     stackName: run.stackName,
-    changeSetName: changeSetNameAt(run.now()),
+    changeSetName: changeSetNameAt(run.input.clock.now()),
     templateBody: built.body,
     resourcesToImport: built.resourcesToImport,
     newStack: run.newStack,
@@ -467,13 +469,8 @@ function followingCalls(request: CreateChangeSetCommandInput): PlannedCall[] {
   ]
 }
 
-function pollFor(run: ImportRun, maxWaitMs: number): PollOptions {
-  return {
-    sleep: run.input.sleep ?? realSleep,
-    now: run.now,
-    maxWaitMs,
-    pollIntervalMs: run.limits.pollIntervalMs
-  }
+function pollFor(run: ImportRun, maxWaitMs: number): WaitOptions {
+  return { ...run.input.clock, maxWaitMs, pollMs: run.limits.pollMs }
 }
 
 /** What a created but unexecuted change set leaves behind for a new stack. */

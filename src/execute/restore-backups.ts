@@ -6,7 +6,7 @@ import { MANIFEST_FILE, readManifest, writeFileAtomic, type BackupManifest } fro
 import { restoreTable } from '../data/restore.js'
 import { verifyTable } from '../data/verify.js'
 import { errorMessage, InputError, OperationError } from '../errors.js'
-import type { Logger, RunResult } from '../types.js'
+import type { Clock, Logger, RunResult } from '../types.js'
 import { StepLog } from './steps.js'
 
 /** Written next to a manifest once its restore is verified, so a re-run does not restore twice. */
@@ -65,13 +65,13 @@ async function restoredBefore(manifestPath: string): Promise<string | null> {
   }
 }
 
-export interface RestorePhaseInput {
+export interface RestoreBackupsInput {
   backupDir: string
   /** Tables of this stage (from the template or the tables input); null = every backup found. */
   tables: string[] | null
   dryRun: boolean
   logger: Logger
-  now: () => number
+  clock: Clock
 }
 
 /**
@@ -79,7 +79,7 @@ export interface RestorePhaseInput {
  * (the engine checks it exists, is ACTIVE, accepts the keys and is empty; it resumes from its
  * checkpoint after an interruption), then verify count and content digest against the manifest.
  */
-export async function restorePhase(clients: AwsClients, input: RestorePhaseInput): Promise<RunResult> {
+export async function restoreBackups(clients: AwsClients, input: RestoreBackupsInput): Promise<RunResult> {
   const { logger } = input
   const steps = new StepLog(message => logger.info(message))
   const result: RunResult = {
@@ -121,17 +121,17 @@ export async function restorePhase(clients: AwsClients, input: RestorePhaseInput
     }
     try {
       const source = job.manifestPath ? { manifestPath: job.manifestPath } : { legacyFile: path }
-      const report = await restoreTable(clients.dynamodb, { ...source, table, logger })
+      const report = await restoreTable(clients.dynamodb, { ...source, table, logger, clock: input.clock })
       const resumed = report.resumed
         ? ` (resumed: ${report.itemsSkipped} were already written by an earlier run)`
         : ''
       steps.done(table, 'restore', `${report.itemsTotal} items from ${path}${resumed}`)
-      await verifyTable(clients.dynamodb, { table, expected: report.expected, logger })
+      await verifyTable(clients.dynamodb, { table, expected: report.expected, logger, clock: input.clock })
       steps.done(table, 'verify', `${report.expected.itemCount} items, content digest equal to the backup's`)
       if (job.manifestPath) {
         await writeFileAtomic(
           join(dirname(job.manifestPath), RESTORED_MARKER),
-          `${JSON.stringify({ table, restoredAt: new Date(input.now()).toISOString(), items: report.itemsTotal }, null, 2)}\n`
+          `${JSON.stringify({ table, restoredAt: new Date(input.clock.now()).toISOString(), items: report.itemsTotal }, null, 2)}\n`
         )
       }
       result.restoredItems += report.itemsTotal
@@ -164,7 +164,7 @@ interface RestoreJob {
   what: string
 }
 
-async function manifestJobs(input: RestorePhaseInput): Promise<RestoreJob[]> {
+async function manifestJobs(input: RestoreBackupsInput): Promise<RestoreJob[]> {
   const backups = await findNewestBackups(input.backupDir, input.tables)
   return backups.map(({ table, manifestPath, manifest }) => ({
     table,
@@ -174,7 +174,7 @@ async function manifestJobs(input: RestorePhaseInput): Promise<RestoreJob[]> {
   }))
 }
 
-function legacyJob(input: RestorePhaseInput): RestoreJob {
+function legacyJob(input: RestoreBackupsInput): RestoreJob {
   const file = input.backupDir
   const table = input.tables?.length === 1 ? input.tables[0] : undefined
   if (table === undefined) {

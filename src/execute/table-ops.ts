@@ -1,9 +1,10 @@
 import type { AwsClients } from '../aws/clients.js'
 import { createOnDemandBackup } from '../aws/backup.js'
 import { describeTableOrNull } from '../aws/dynamodb-read.js'
-import { deleteTableAndWait, turnOffDeletionProtection, type WaitOptions } from '../aws/dynamodb-write.js'
+import { deleteTableAndWait, turnOffDeletionProtection } from '../aws/dynamodb-write.js'
 import { errorMessage, OperationError } from '../errors.js'
 import { callText, timestamp, type StepLog } from './steps.js'
+import type { WaitOptions } from '../types.js'
 
 /**
  * The steps the destructive strategies share (on-demand backup, protection off + delete), each
@@ -20,8 +21,10 @@ export interface OpContext {
   table: string
   steps: StepLog
   wait: WaitOptions
-  now: () => number
 }
+
+/** An on-demand backup takes a while; no need to ask every couple of seconds. */
+const BACKUP_POLL_MS = 5_000
 
 export function backupName(table: string, epochMs: number): string {
   return `orphan-guard-${table}-${timestamp(epochMs)}`
@@ -36,12 +39,14 @@ export async function takeOnDemandBackup(
   const { table } = ctx
   let backup
   try {
-    backup = await createOnDemandBackup(clients.dynamodb, {
-      table,
-      backupName: backupName(table, ctx.now()),
-      sleep: ctx.wait.sleep,
-      clock: ctx.now
-    })
+    backup = await createOnDemandBackup(
+      clients.dynamodb,
+      {
+        table,
+        backupName: backupName(table, ctx.wait.now())
+      },
+      { ...ctx.wait, pollMs: BACKUP_POLL_MS }
+    )
   } catch (err) {
     throw new OperationError(
       errorMessage(err),
@@ -106,6 +111,6 @@ export function planOnDemandBackup(ctx: OpContext): void {
   ctx.steps.planned(
     ctx.table,
     'on-demand backup',
-    callText('CreateBackup', { TableName: ctx.table, BackupName: backupName(ctx.table, ctx.now()) })
+    callText('CreateBackup', { TableName: ctx.table, BackupName: backupName(ctx.table, ctx.wait.now()) })
   )
 }

@@ -1,12 +1,11 @@
 import { existsSync } from 'node:fs'
 import { InputError } from '../errors.js'
-import type { AwsClients } from '../aws/clients.js'
 import { discover } from '../discover/discover.js'
 import { uploadBackupArtifact } from '../execute/artifact.js'
-import { executePlan } from '../execute/execute-plan.js'
-import { isLegacyFile, restorePhase } from '../execute/restore-backups.js'
+import { executePlan, type ExecuteDeps } from '../execute/execute-plan.js'
+import { isLegacyFile, restoreBackups } from '../execute/restore-backups.js'
 import { checkTables } from './check-tables.js'
-import type { ImportArtifact, Inputs, Logger, RunResult, UnresolvedTable } from '../types.js'
+import type { ImportArtifact, Inputs, RunResult, UnresolvedTable } from '../types.js'
 
 export interface PhaseResult {
   result: RunResult
@@ -15,14 +14,7 @@ export interface PhaseResult {
   importArtifacts: ImportArtifact[]
 }
 
-export interface PhaseDeps {
-  clients: AwsClients
-  logger: Logger
-  sleep: (ms: number) => Promise<void>
-  now: () => number
-}
-
-async function preDeploy(inputs: Inputs, deps: PhaseDeps): Promise<PhaseResult> {
+async function preDeployPhase(inputs: Inputs, deps: ExecuteDeps): Promise<PhaseResult> {
   const check = await checkTables(inputs, deps.clients, deps.logger)
   const unresolved = check.discovery.tables
     .filter(t => t.tableName === null)
@@ -47,7 +39,7 @@ function stageTables(inputs: Inputs): string[] | null {
   return discovery.tables.flatMap(t => (t.tableName === null ? [] : [t.tableName]))
 }
 
-async function restore(inputs: Inputs, deps: PhaseDeps): Promise<PhaseResult> {
+async function restorePhase(inputs: Inputs, deps: ExecuteDeps): Promise<PhaseResult> {
   const tables = isLegacyFile(inputs.backupDir) ? inputs.tables : stageTables(inputs)
   if (tables === null) {
     // Restoring "whatever is in the folder" could load another stage's or a stale backup.
@@ -56,17 +48,17 @@ async function restore(inputs: Inputs, deps: PhaseDeps): Promise<PhaseResult> {
       `phase restore needs to know this stage's tables: no template at ${inputs.template} and no tables input. Set template (the same as in the pre-deploy step) or tables.`
     )
   }
-  const result = await restorePhase(deps.clients, {
+  const result = await restoreBackups(deps.clients, {
     backupDir: inputs.backupDir,
     tables,
     dryRun: inputs.dryRun || inputs.strategy === 'report',
     logger: deps.logger,
-    now: deps.now
+    clock: deps.clock
   })
   return { result, unresolved: [], notes: [], importArtifacts: [] }
 }
 
 /** Runs the phase the inputs ask for. */
-export async function runPhase(inputs: Inputs, deps: PhaseDeps): Promise<PhaseResult> {
-  return inputs.phase === 'restore' ? restore(inputs, deps) : preDeploy(inputs, deps)
+export async function runPhase(inputs: Inputs, deps: ExecuteDeps): Promise<PhaseResult> {
+  return inputs.phase === 'restore' ? restorePhase(inputs, deps) : preDeployPhase(inputs, deps)
 }
