@@ -18,7 +18,6 @@ import { dirname, join, resolve } from 'node:path'
 import {
   BatchWriteItemCommand,
   DescribeTableCommand,
-  ScanCommand,
   type BatchWriteItemCommandInput,
   type TableDescription,
   type WriteRequest
@@ -27,14 +26,10 @@ import { FileError, OperationError, errorMessage } from '../errors.js'
 import { systemClock, type Clock, type Sleep, type Logger } from '../types.js'
 import { CHECKPOINT_FORMAT, readCheckpoint, writeCheckpoint, type Checkpoint } from './checkpoint.js'
 import { ContentDigest, DIGEST_ALGORITHM } from './digest.js'
-import {
-  WireFormatError,
-  checkWireItem,
-  sdkItemToWire,
-  type SdkItem,
-  type WireItem
-} from './dynamodb-json.js'
+import { WireFormatError, checkWireItem, sdkItemToWire, type WireItem } from './dynamodb-json.js'
 import { keyAttributes } from './export.js'
+import { describeKey, keyProblem, schemaText } from './key-fit.js'
+import { tableHoldsData } from '../aws/dynamodb-read.js'
 import { readManifest, type DataFileEntry, type KeyAttribute } from './manifest.js'
 import { Progress } from './progress.js'
 import { keyText, scanItemLine } from './item-line.js'
@@ -119,38 +114,6 @@ interface Source {
 }
 
 const BATCH_SIZE = 25
-
-export function describeKey(item: SdkItem | WireItem, keys: KeyAttribute[]): string {
-  const parts = keys.map(k => {
-    const v = item[k.name] as Record<string, unknown> | undefined
-    const raw = v?.[k.attributeType]
-    const text =
-      raw instanceof Uint8Array
-        ? Buffer.from(raw).toString('base64')
-        : typeof raw === 'string'
-          ? raw
-          : undefined
-    return `${k.name}=${text === undefined ? '(missing)' : JSON.stringify(text)}`
-  })
-  return `{${parts.join(', ')}}`
-}
-
-function schemaText(keys: KeyAttribute[]): string {
-  return keys.map(k => `${k.name} ${k.type} ${k.attributeType}`).join(', ')
-}
-
-/** Why an item cannot go into a table with these keys, or null when it can. */
-export function keyProblem(item: WireItem, keys: KeyAttribute[]): string | null {
-  for (const k of keys) {
-    const v = item[k.name] as Record<string, unknown> | undefined
-    if (v === undefined) return `key attribute "${k.name}" is missing`
-    const type = Object.keys(v)[0]
-    if (type !== k.attributeType)
-      return `key attribute "${k.name}" has type ${type}, the table wants ${k.attributeType}`
-    if (k.attributeType !== 'N' && v[type] === '') return `key attribute "${k.name}" is empty`
-  }
-  return null
-}
 
 /** Our data file's lines as entries: scanned when compact (the usual case), parsed otherwise. */
 async function* dataFileEntries(path: string, skip: number, keys: KeyAttribute[]): AsyncGenerator<Entry[]> {
@@ -451,11 +414,7 @@ export async function restoreTable(
     return report(0, source.itemCount, 0, 0, 0)
   }
   if (checkpoint === null && opts.merge !== true) {
-    const probe = await withRetries(
-      () => ddb.send(new ScanCommand({ TableName: table, Limit: 1, ConsistentRead: true })),
-      retry
-    )
-    if ((probe.Items?.length ?? 0) > 0) {
+    if (await withRetries(() => tableHoldsData(ddb, table), retry)) {
       throw new OperationError(
         `Restore target table ${table} already holds items: refusing to mix them with the backup (pass merge to write into it anyway)`,
         'nothing was written'

@@ -5,13 +5,14 @@ import { MANIFEST_FILE, type BackupManifest } from '../data/manifest.js'
 import { digestTable } from '../data/verify.js'
 import { errorMessage, OperationError } from '../errors.js'
 import type { Finding, Logger, Policy, WaitOptions } from '../types.js'
-import { checkExportOnDisk, keysText, targetKeysOf, type TargetKeys } from './export-check.js'
+import { keysText, type TargetKeys } from '../data/key-fit.js'
+import { checkExportOnDisk, targetKeysOf } from './export-check.js'
 import { assertMayTouch, assertSafeToDelete, SafetyRefusal } from './safety.js'
 import { timestamp, type StepLog } from './steps.js'
 import {
   deleteTable,
-  planDelete,
-  planOnDemandBackup,
+  listDeleteCalls,
+  listBackupCall,
   takeOnDemandBackup,
   type BackupRecord,
   type OpContext
@@ -53,7 +54,7 @@ export async function backupAndDelete(clients: AwsClients, input: BackupDeleteIn
   const target = targetKeysOf(finding, input.stage, input.region)
 
   if (input.dryRun) {
-    if (input.awsBackup) planOnDemandBackup(ctx)
+    if (input.awsBackup) listBackupCall(ctx)
     steps.planned(
       table,
       'export',
@@ -61,7 +62,7 @@ export async function backupAndDelete(clients: AwsClients, input: BackupDeleteIn
     )
     steps.planned(table, 'verify export', 'Scan: item count and content digest must equal the export')
     steps.planned(table, 'check export', checkExportText(target))
-    planDelete(ctx, protectionOn)
+    listDeleteCalls(ctx, protectionOn)
     return
   }
 

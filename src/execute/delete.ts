@@ -4,8 +4,8 @@ import { assertMayTouch, assertSafeToDelete, SafetyRefusal } from './safety.js'
 import type { StepLog } from './steps.js'
 import {
   deleteTable,
-  planDelete,
-  planOnDemandBackup,
+  listDeleteCalls,
+  listBackupCall,
   takeOnDemandBackup,
   type BackupRecord,
   type OpContext
@@ -41,8 +41,8 @@ export async function guardedDelete(clients: AwsClients, input: GuardedDeleteInp
   }
 
   if (input.dryRun) {
-    if (input.awsBackup) planOnDemandBackup(ctx)
-    planDelete(ctx, protectionOn)
+    if (input.awsBackup) listBackupCall(ctx)
+    listDeleteCalls(ctx, protectionOn)
     return
   }
 

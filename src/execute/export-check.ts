@@ -1,18 +1,10 @@
 import { join } from 'node:path'
 import { ContentDigest } from '../data/digest.js'
-import type { WireItem } from '../data/dynamodb-json.js'
 import type { BackupManifest, KeyAttribute } from '../data/manifest.js'
 import { readDataFile, sha256File } from '../data/readers.js'
-import { describeKey, keyProblem } from '../data/restore.js'
+import { describeKey, itemMisfit, type TargetKeys } from '../data/key-fit.js'
 import { templateTableConfig } from '../compare/template-config.js'
-import type { Finding, ScalarAttrType } from '../types.js'
-
-/** The keys of the table the deploy will create: its primary key, and every index key's type. */
-export interface TargetKeys {
-  primary: KeyAttribute[]
-  /** Every attribute used by the table's, its LSIs' and its GSIs' key schemas, with its type. */
-  keyTypes: Record<string, ScalarAttrType>
-}
+import type { Finding } from '../types.js'
 
 /** The template's keys for the table, or null when no template describes them statically. */
 export function targetKeysOf(finding: Finding, stage: string, region: string): TargetKeys | null {
@@ -27,33 +19,6 @@ export function targetKeysOf(finding: Finding, stage: string, region: string): T
     primary.push({ ...k, attributeType })
   }
   return { primary, keyTypes: config.attributeTypes }
-}
-
-export function keysText(target: TargetKeys): string {
-  const primary = target.primary.map(k => k.name)
-  const index = Object.keys(target.keyTypes).filter(n => !primary.includes(n))
-  const text = (n: string): string => `${n} (${target.keyTypes[n]})`
-  return `${primary.map(text).join(', ')}${index.length > 0 ? `; index keys ${index.map(text).join(', ')}` : ''}`
-}
-
-/**
- * Why an item cannot be written into the new table, or null when it can: its primary key must be
- * there with the right type; an index key may be absent (sparse index) but, when present, must
- * have the index's type and must not be empty (DynamoDB rejects both).
- */
-export function itemMisfit(item: WireItem, target: TargetKeys): string | null {
-  const primary = keyProblem(item, target.primary)
-  if (primary !== null) return primary
-  for (const [name, type] of Object.entries(target.keyTypes)) {
-    if (target.primary.some(k => k.name === name)) continue
-    const value = item[name] as Record<string, unknown> | undefined
-    if (value === undefined) continue
-    const actual = Object.keys(value)[0]
-    if (actual !== type)
-      return `index key attribute "${name}" has type ${actual}, the new table wants ${type}`
-    if (type !== 'N' && value[type] === '') return `index key attribute "${name}" is empty`
-  }
-  return null
 }
 
 export interface ExportCheck {

@@ -95,8 +95,8 @@ export async function deleteTable(
   steps.done(table, 'delete', 'deleted; the deploy creates it anew from the template')
 }
 
-/** The calls a dry-run of the delete shows. */
-export function planDelete(ctx: OpContext, protectionOn: boolean): void {
+/** Dry-run: lists the calls the delete would make (as planned steps); calls nothing. */
+export function listDeleteCalls(ctx: OpContext, protectionOn: boolean): void {
   if (protectionOn) {
     ctx.steps.planned(
       ctx.table,
@@ -107,7 +107,8 @@ export function planDelete(ctx: OpContext, protectionOn: boolean): void {
   ctx.steps.planned(ctx.table, 'delete', callText('DeleteTable', { TableName: ctx.table }))
 }
 
-export function planOnDemandBackup(ctx: OpContext): void {
+/** Dry-run: lists the CreateBackup call the backup would make; calls nothing. */
+export function listBackupCall(ctx: OpContext): void {
   ctx.steps.planned(
     ctx.table,
     'on-demand backup',
