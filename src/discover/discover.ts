@@ -10,10 +10,6 @@ import { readCloudAssembly, readNestedStacks } from './cloud-assembly.js'
 import { resolveName } from './resolve.js'
 import { readErrorMessage, readTemplateFile } from './template.js'
 
-export { readCloudAssembly, readNestedStacks, parseEnvironment, type StacksRead } from './cloud-assembly.js'
-export { partitionOf, resolveName, type ResolveContext, type ResolveResult } from './resolve.js'
-export { SHORT_FORM_TAGS, parseTemplate, readTemplateFile } from './template.js'
-
 export interface DiscoverOptions {
   /** Absolute path: a cloud assembly directory (with manifest.json) or a single template file. */
   template: string
