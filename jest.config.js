@@ -1,5 +1,13 @@
-/** @type {import('jest').Config} */
-export default {
+/**
+ * Three projects, named after what they need:
+ * - unit: pure code and aws-sdk-client-mock contract tests; no server, seconds.
+ * - integration: tests named `*.moto.test.ts` or `*.dynalite.test.ts` start that emulator on a
+ *   loopback port themselves (moto via python3, dynalite in-process).
+ * - e2e: `__tests__/e2e/` runs the committed bundle (dist/index.js) against moto.
+ * `npm test` runs all three; `npm run test:unit` (or `jest --selectProjects integration`) one of them.
+ * A unit test in __tests__/unit checks that every test that starts an emulator is named so.
+ */
+const base = {
   testEnvironment: 'node',
   extensionsToTreatAsEsm: ['.ts'],
   moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
@@ -9,10 +17,34 @@ export default {
       { useESM: true, tsconfig: 'tsconfig.json', diagnostics: { ignoreCodes: [151002] } }
     ]
   },
-  testMatch: ['**/__tests__/**/*.test.ts'],
   testPathIgnorePatterns: ['/node_modules/', '/dist/', '/__fixtures__/'],
+  testTimeout: 60000
+}
+
+const EMULATOR_TEST = '\\.(moto|dynalite)\\.test\\.ts$'
+
+/** @type {import('jest').Config} */
+export default {
+  projects: [
+    {
+      ...base,
+      displayName: 'unit',
+      testMatch: ['<rootDir>/__tests__/**/*.test.ts'],
+      testPathIgnorePatterns: [...base.testPathIgnorePatterns, EMULATOR_TEST, '/__tests__/e2e/']
+    },
+    {
+      ...base,
+      displayName: 'integration',
+      testMatch: ['<rootDir>/__tests__/**/*.moto.test.ts', '<rootDir>/__tests__/**/*.dynalite.test.ts'],
+      testPathIgnorePatterns: [...base.testPathIgnorePatterns, '/__tests__/e2e/']
+    },
+    {
+      ...base,
+      displayName: 'e2e',
+      testMatch: ['<rootDir>/__tests__/e2e/**/*.test.ts']
+    }
+  ],
   globalSetup: './test-support/global-setup.ts',
   globalTeardown: './test-support/global-teardown.ts',
-  testTimeout: 60000,
   verbose: false
 }

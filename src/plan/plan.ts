@@ -1,7 +1,7 @@
 /**
  * Findings + policy → one decision per table. Pure: no I/O, same input, same plan.
  *
- * The `auto` tree follows the runbook (problem-statement.md) and errs towards keeping data:
+ * The `auto` tree is the README's decision table ("How it decides") and errs towards keeping data:
  *
  *   exists? ── no ─→ none (the deploy creates it)
  *     │ yes
