@@ -2,26 +2,126 @@ import path from 'node:path'
 import { InputError } from './errors.js'
 import { PHASES, STRATEGIES, type Inputs, type Phase, type Strategy } from './types.js'
 
+/** One input of the action. */
+export interface InputDefinition {
+  /** Used when the input is empty or unset ('' = none). */
+  default: string
+  /** What action.yml declares as the default when it differs from `default` (github-token's `${{ github.token }}`). */
+  actionDefault?: string
+  required?: true
+  /** How the value is read: free text, `true`/`false`, or a positive whole number. */
+  type: 'string' | 'boolean' | 'number'
+  /** The values allowed, when the input is a choice. */
+  choices?: readonly string[]
+  description: string
+}
+
 /**
- * Defaults of every optional input. action.yml declares the same values (a test checks it):
- * tests and local runs don't apply action.yml defaults, so the code must not rely on them.
+ * Every input of the action, in one table: its default, its kind and the description action.yml
+ * shows (word for word; a test checks that action.yml declares exactly these). Tests and local
+ * runs don't apply action.yml defaults, so getInputs applies these itself; a CLI reads its flags
+ * from here too.
  */
-export const INPUT_DEFAULTS = {
-  strategy: 'auto',
-  phase: 'pre-deploy',
-  template: 'cdk.out',
-  'stack-name': '',
-  tables: '',
-  'protected-stages': 'prod,production,prod-*,live',
-  'allow-data-loss': 'false',
-  'dry-run': 'false',
-  'backup-dir': 'backups',
-  'aws-backup': 'true',
-  'aws-region': '',
-  'github-token': '',
-  comment: 'true',
-  'pr-number': ''
-} as const
+export const INPUTS = {
+  stage: {
+    default: '',
+    required: true,
+    type: 'string',
+    description:
+      'Environment name, e.g. `pr-5`. Only A-Z a-z 0-9 . _ - (1-64 characters). Fills `{stage}` in `stack-name` and `tables` and is matched against `protected-stages`.'
+  },
+  strategy: {
+    default: 'auto',
+    type: 'string',
+    choices: STRATEGIES,
+    description:
+      'What to do with orphaned tables: `auto` (decision tree: empty → delete, compatible → import, otherwise backup-restore, or stop on protected stages), `import`, `backup-restore`, `delete`, or `report` (look and tell, change nothing).'
+  },
+  phase: {
+    default: 'pre-deploy',
+    type: 'string',
+    choices: PHASES,
+    description:
+      '`pre-deploy` (before the deploy: check and resolve) or `restore` (after the deploy: load the backups taken by backup-restore into the fresh tables and verify them).'
+  },
+  template: {
+    default: 'cdk.out',
+    type: 'string',
+    description:
+      'A CDK cloud assembly directory (with manifest.json, e.g. the output of `cdk synth`) or a single CloudFormation template file (JSON or YAML). Relative to GITHUB_WORKSPACE.'
+  },
+  'stack-name': {
+    default: '',
+    type: 'string',
+    description:
+      'The stack that owns the tables of a single template file (required then); may hold `{stage}`. Ignored for a cloud assembly, which names its stacks.'
+  },
+  tables: {
+    default: '',
+    type: 'string',
+    description:
+      'Optional comma- or newline-separated table names (may hold `{stage}`) that restrict the check. Without a template, only existence, ownership and data are checked for these.'
+  },
+  'protected-stages': {
+    default: 'prod,production,prod-*,live',
+    type: 'string',
+    description:
+      'Comma-separated glob patterns of stages where the action never deletes a table (import or stop with instructions instead).'
+  },
+  'allow-data-loss': {
+    default: 'false',
+    type: 'boolean',
+    description:
+      '`true` lets strategy `delete` delete a table that holds data (an on-demand backup is still taken first when `aws-backup` is true). Never applies to protected stages.'
+  },
+  'dry-run': {
+    default: 'false',
+    type: 'boolean',
+    description: '`true` plans and shows the exact AWS calls it would make, and changes nothing.'
+  },
+  'backup-dir': {
+    default: 'backups',
+    type: 'string',
+    description:
+      'Folder (relative to GITHUB_WORKSPACE) for exports, manifests, checkpoints and import templates.'
+  },
+  'aws-backup': {
+    default: 'true',
+    type: 'boolean',
+    description:
+      '`true` takes a DynamoDB on-demand backup (CreateBackup) before any destructive step and stops if it cannot.'
+  },
+  'aws-region': {
+    default: '',
+    type: 'string',
+    description: 'AWS region of the tables and stacks. Defaults to the AWS_REGION environment variable.'
+  },
+  'github-token': {
+    default: '',
+    actionDefault: '${{ github.token }}',
+    type: 'string',
+    description: 'Token used for the sticky PR comment (needs `pull-requests: write`).'
+  },
+  comment: {
+    default: 'true',
+    type: 'boolean',
+    description: '`true` writes one sticky PR comment per stage (updated in place on later runs).'
+  },
+  'pr-number': {
+    default: '',
+    type: 'number',
+    description: 'Pull request to comment on when the event is not a pull request (e.g. `workflow_dispatch`).'
+  }
+} as const satisfies Record<string, InputDefinition>
+
+export type InputName = keyof typeof INPUTS
+
+/** Defaults of every optional input, by name (from INPUTS). */
+export const INPUT_DEFAULTS: Readonly<Record<string, string>> = Object.fromEntries(
+  Object.entries(INPUTS as Record<string, InputDefinition>)
+    .filter(([, input]) => !input.required)
+    .map(([name, input]) => [name, input.default])
+)
 
 /** Reads one raw input by name ('' when unset), e.g. `(n) => core.getInput(n)`. */
 export type InputReader = (name: string) => string
@@ -36,10 +136,9 @@ export interface InputEnv {
 
 const STAGE_PATTERN = /^[A-Za-z0-9._-]{1,64}$/
 
-function raw(read: InputReader, name: keyof typeof INPUT_DEFAULTS | 'stage'): string {
+function raw(read: InputReader, name: InputName): string {
   const value = read(name).trim()
-  if (value !== '') return value
-  return name === 'stage' ? '' : INPUT_DEFAULTS[name]
+  return value !== '' ? value : INPUTS[name].default
 }
 
 function oneOf<T extends string>(name: string, value: string, allowed: readonly T[]): T {
@@ -47,7 +146,7 @@ function oneOf<T extends string>(name: string, value: string, allowed: readonly 
   throw new InputError(name, `'${value}' is not supported; use one of: ${allowed.join(', ')}`)
 }
 
-function bool(read: InputReader, name: keyof typeof INPUT_DEFAULTS): boolean {
+function bool(read: InputReader, name: InputName): boolean {
   const value = raw(read, name)
   if (/^(true|True|TRUE)$/.test(value)) return true
   if (/^(false|False|FALSE)$/.test(value)) return false

@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals'
 import { readFileSync } from 'node:fs'
 import { parse } from 'yaml'
-import { INPUT_DEFAULTS } from '../../src/inputs.js'
+import { INPUT_DEFAULTS, INPUTS, type InputDefinition } from '../../src/inputs.js'
 
 interface ActionYml {
   runs: { using: string; main: string }
@@ -55,6 +55,17 @@ describe('action.yml', () => {
       // github-token defaults to the workflow token in action.yml; the code has no token of its own.
       const expected = name === 'github-token' ? '${{ github.token }}' : value
       expect([name, declared]).toEqual([name, expected])
+    }
+  })
+
+  it('is the table of inputs in src/inputs.ts, word for word (the one source of names, defaults and descriptions)', () => {
+    const table = INPUTS as Record<string, InputDefinition>
+    expect(Object.keys(action.inputs).sort()).toEqual(Object.keys(table).sort())
+    for (const [name, input] of Object.entries(table)) {
+      const declared = action.inputs[name]
+      expect([name, declared?.description]).toEqual([name, input.description])
+      expect([name, declared?.required ?? false]).toEqual([name, input.required ?? false])
+      expect([name, declared?.default ?? '']).toEqual([name, input.actionDefault ?? input.default])
     }
   })
 
