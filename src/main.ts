@@ -1,4 +1,5 @@
 import * as core from '@actions/core'
+import { destroyClients } from './aws/clients.js'
 import { createRunClients } from './run/clients.js'
 import { errorMessage, InputError, FileError, OperationError } from './errors.js'
 import { getInputs } from './inputs.js'
@@ -46,8 +47,7 @@ export async function run(): Promise<void> {
       phase = await runPhase(inputs, { clients, logger, clock: systemClock })
       result = phase.result
     } finally {
-      clients.dynamodb.destroy()
-      clients.cloudformation.destroy()
+      destroyClients(clients)
     }
     setOutputs(result)
     if (failsStep(result.outcome, inputs.strategy)) {

@@ -244,11 +244,22 @@ export interface Plan {
   notes: string[]
 }
 
+/** Whose credentials the run has (STS GetCallerIdentity). */
+export interface CallerIdentity {
+  account: string
+  /** The caller's ARN (for an assumed role: `arn:aws:sts::ACCOUNT:assumed-role/NAME/SESSION`). */
+  arn: string
+  partition: string
+}
+
 /** What the read-only part of a run found (discover → inspect → compare → plan): the input of execute and report. */
 export interface Check {
   discovery: Discovery
   inspection: Inspection
   plan: Plan
+  /** The credentials' identity; null when GetCallerIdentity failed (Check.identityProblem says why). */
+  identity: CallerIdentity | null
+  identityProblem?: string
 }
 
 // ───────────────────────────── execute / report ─────────────────────────────

@@ -1,27 +1,33 @@
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation'
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb'
+import { S3Client } from '@aws-sdk/client-s3'
+import { STSClient } from '@aws-sdk/client-sts'
 import type { AwsClients } from '../src/aws/clients.js'
 
 export const TEST_REGION = 'us-east-1'
 
 /** Clients pointed at an emulator: dummy credentials, us-east-1, and few attempts so failures surface fast. */
-export function testClients(endpoint: string, opts: { maxAttempts?: number } = {}): AwsClients {
+export function testClients(
+  endpoint: string,
+  opts: { maxAttempts?: number; region?: string } = {}
+): AwsClients {
   const config = {
-    region: TEST_REGION,
+    region: opts.region ?? TEST_REGION,
     endpoint,
     credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' },
     maxAttempts: opts.maxAttempts ?? 2
   }
-  return { dynamodb: new DynamoDBClient(config), cloudformation: new CloudFormationClient(config) }
+  return {
+    dynamodb: new DynamoDBClient(config),
+    cloudformation: new CloudFormationClient(config),
+    s3: new S3Client({ ...config, forcePathStyle: true }),
+    sts: new STSClient(config)
+  }
 }
 
-/** Stops the clients' sockets (call in afterAll). */
-export function destroyClients(clients: AwsClients): void {
-  clients.dynamodb.destroy()
-  clients.cloudformation.destroy()
-}
+export { destroyClients } from '../src/aws/clients.js'
 
-type AnyClient = DynamoDBClient | CloudFormationClient
+type AnyClient = DynamoDBClient | CloudFormationClient | S3Client | STSClient
 let recorders = 0
 
 /**

@@ -5,6 +5,8 @@
 import { afterEach, describe, expect, it } from '@jest/globals'
 import { mockClient } from 'aws-sdk-client-mock'
 import { CloudFormationClient, CreateChangeSetCommand } from '@aws-sdk/client-cloudformation'
+import { S3Client } from '@aws-sdk/client-s3'
+import { STSClient } from '@aws-sdk/client-sts'
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb'
 import { compareTable } from '../../src/compare/compare.js'
 import { executePlan } from '../../src/execute/execute-plan.js'
@@ -47,11 +49,14 @@ describe('strategy import with blocking differences', () => {
     const check: Check = {
       discovery: { source: 'template', stacks: [], tables: [f.spec], notes: [] },
       inspection: { findings: [f], stacks: [stackState()], region: 'us-east-1' },
-      plan
+      plan,
+      identity: null
     }
     const clients = {
       dynamodb: new DynamoDBClient({ region: 'us-east-1' }),
-      cloudformation: new CloudFormationClient({ region: 'us-east-1' })
+      cloudformation: new CloudFormationClient({ region: 'us-east-1' }),
+      s3: new S3Client({ region: 'us-east-1' }),
+      sts: new STSClient({ region: 'us-east-1' })
     }
     const { result } = await executePlan(check, inputs, {
       clients,

@@ -84,10 +84,7 @@ describe(RULE, () => {
   it('aws-backup on an endpoint whose CreateBackup fails: the table stays, outcome failed, the state note says nothing was deleted', async () => {
     // DynamoDB on dynalite (no CreateBackup), CloudFormation on moto.
     const ddbOnly = clientsAt(dynalite.endpoint)
-    const clients: AwsClients = {
-      dynamodb: ddbOnly.dynamodb,
-      cloudformation: clientsAt(moto.endpoint).cloudformation
-    }
+    const clients: AwsClients = { ...clientsAt(moto.endpoint), dynamodb: ddbOnly.dynamodb }
     await makeUnmanagedTable(clients.dynamodb, { tableName: TABLE, items: ITEMS })
     const before = await tableContent(clients, TABLE)
     const inputs = makeInputs(ws, { stackName: STACK, strategy: 'auto', awsBackup: true })

@@ -1,5 +1,7 @@
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation'
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb'
+import { S3Client } from '@aws-sdk/client-s3'
+import { STSClient } from '@aws-sdk/client-sts'
 
 /**
  * The one part of an SDK client that adapters and the data engine use: `send`. Every function that
@@ -11,13 +13,15 @@ export type Sender<C extends { send: unknown }> = Pick<C, 'send'>
 export interface AwsClients {
   dynamodb: DynamoDBClient
   cloudformation: CloudFormationClient
+  s3: S3Client
+  sts: STSClient
 }
 
 export interface ClientOptions {
   region: string
   /**
    * Explicit endpoint (emulators). When omitted the SDK's own resolution applies, which honours
-   * AWS_ENDPOINT_URL / AWS_ENDPOINT_URL_DYNAMODB / AWS_ENDPOINT_URL_CLOUDFORMATION.
+   * AWS_ENDPOINT_URL and the per-service AWS_ENDPOINT_URL_DYNAMODB, _CLOUDFORMATION, _S3, _STS.
    */
   endpoint?: string
   /** Total attempts per call including the first (standard retry mode with jittered backoff). */
@@ -53,5 +57,24 @@ export function createClients(opts: ClientOptions): AwsClients {
   // client before its first request: run/clients.ts installs them right after this returns (the
   // engine refuses a caching client without them).
   const dynamodb = new DynamoDBClient({ ...config, cacheMiddleware: true })
-  return { dynamodb, cloudformation: new CloudFormationClient(config) }
+  return {
+    dynamodb,
+    cloudformation: new CloudFormationClient(config),
+    // An emulator on an IP address cannot serve virtual-hosted bucket names (bucket.127.0.0.1).
+    s3: new S3Client({ ...config, forcePathStyle: opts.endpoint !== undefined && isLoopback(opts.endpoint) }),
+    sts: new STSClient(config)
+  }
+}
+
+function isLoopback(endpoint: string): boolean {
+  const host = new URL(endpoint).hostname
+  return host === 'localhost' || /^127\./.test(host) || host === '[::1]'
+}
+
+/** Closes every client's sockets (the action calls it once the phase is over). */
+export function destroyClients(clients: AwsClients): void {
+  clients.dynamodb.destroy()
+  clients.cloudformation.destroy()
+  clients.s3.destroy()
+  clients.sts.destroy()
 }

@@ -1,4 +1,5 @@
 import { discover } from '../discover/discover.js'
+import { readCallerIdentity } from '../inspect/identity.js'
 import { inspect } from '../inspect/inspect.js'
 import { withDifferences } from '../compare/differences.js'
 import { planTables } from '../plan/plan.js'
@@ -24,8 +25,17 @@ export async function checkTables(inputs: Inputs, clients: AwsClients, logger: L
     `Checking ${named} named table(s) in ${discovery.stacks.length} stack(s) (${discovery.source}).`
   )
 
+  const { identity, problem } = await readCallerIdentity(clients.sts)
+  if (identity) logger.debug(`Credentials: ${identity.arn}`)
+  else if (problem) logger.warning(problem)
   const inspection = await inspect(clients, discovery, { region: inputs.awsRegion, logger })
   const findings = inspection.findings.map(f => withDifferences(f, inputs.stage, inputs.awsRegion))
   const plan = planTables(findings, makePolicy(inputs), inspection.stacks)
-  return { discovery, inspection: { ...inspection, findings }, plan }
+  return {
+    discovery,
+    inspection: { ...inspection, findings },
+    plan,
+    identity,
+    ...(problem ? { identityProblem: problem } : {})
+  }
 }
