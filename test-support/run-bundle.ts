@@ -7,6 +7,13 @@ import { fileURLToPath } from 'node:url'
 export const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..')
 export const BUNDLE = join(REPO_ROOT, 'dist', 'index.js')
 
+/**
+ * The node that runs the bundles: BUNDLE_NODE when set (`npm run test:e2e:node24` sets it to Node
+ * 24, the runtime action.yml declares), else the node running the tests. The same e2e tests run
+ * under each.
+ */
+export const BUNDLE_NODE = process.env.BUNDLE_NODE || process.execPath
+
 export interface BundleRun {
   code: number | null
   stdout: string
@@ -94,7 +101,7 @@ export async function runBundle(opts: BundleOptions): Promise<BundleRun> {
   }
   if (env['INPUT_GITHUB-TOKEN'] === undefined) env['INPUT_GITHUB-TOKEN'] = 'ghs_test_token'
 
-  const child = spawn(process.execPath, [BUNDLE], { env, cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] })
+  const child = spawn(BUNDLE_NODE, [BUNDLE], { env, cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] })
   let stdout = ''
   let stderr = ''
   child.stdout.on('data', (d: Buffer) => (stdout += d.toString()))

@@ -38,13 +38,11 @@ describe('readCallerIdentity', () => {
   it('a failed GetCallerIdentity is an unknown identity with the reason, not a failed run', async () => {
     const sts = new STSClient({ region: 'us-east-1' })
     const mock = mockClient(sts)
-    mock
-      .on(GetCallerIdentityCommand)
-      .rejects(
-        Object.assign(new Error('The security token included in the request is invalid'), {
-          name: 'InvalidClientTokenId'
-        })
-      )
+    mock.on(GetCallerIdentityCommand).rejects(
+      Object.assign(new Error('The security token included in the request is invalid'), {
+        name: 'InvalidClientTokenId'
+      })
+    )
     try {
       const read = await readCallerIdentity(sts)
       expect(read.identity).toBeNull()
