@@ -1,6 +1,6 @@
 import path from 'node:path'
 import { InputError } from './errors.js'
-import { PHASES, STRATEGIES, type Inputs, type Phase, type Strategy } from './types.js'
+import { PHASES, STRATEGIES, type Inputs, type Phase, type S3Location, type Strategy } from './types.js'
 
 /** One input of the action. */
 export interface InputDefinition {
@@ -91,6 +91,12 @@ export const INPUTS = {
     description:
       '`true` takes a DynamoDB on-demand backup (CreateBackup) before any destructive step and stops if it cannot.'
   },
+  's3-bucket': {
+    default: '',
+    type: 'string',
+    description:
+      'S3 bucket (`name` or `name/prefix`, in the region of the tables) that receives a verified copy of every export before its table is deleted, under `<prefix>/<stage>/<table>/<UTC timestamp>/`.'
+  },
   'aws-region': {
     default: '',
     type: 'string',
@@ -166,6 +172,51 @@ export function fillStage(pattern: string, stage: string): string {
 
 const TABLE_NAME = /^[A-Za-z0-9._-]{3,255}$/
 
+/** Longest prefix accepted: the layout adds up to ~400 bytes and an S3 key holds 1,024. */
+const MAX_S3_PREFIX = 512
+
+/**
+ * `name` or `name/prefix` (an `s3://` in front is accepted). The bucket must follow S3's naming
+ * rules for general purpose buckets; the prefix is a '/'-separated path of safe characters
+ * (https://docs.aws.amazon.com/AmazonS3/latest/userguide/object-keys.html), without empty, `.` or
+ * `..` segments, and loses leading and trailing '/'. Whether the bucket exists and is in the run's
+ * region is checked against AWS before anything changes (execute/backup-bucket.ts).
+ */
+export function parseS3Bucket(value: string): S3Location | null {
+  if (value === '') return null
+  const bad = (why: string): never => {
+    throw new InputError('s3-bucket', `'${value}' ${why}`)
+  }
+  const rest = value.replace(/^s3:\/\//, '')
+  const slash = rest.indexOf('/')
+  const bucket = slash < 0 ? rest : rest.slice(0, slash)
+  const prefix = slash < 0 ? '' : rest.slice(slash + 1).replace(/^\/+|\/+$/g, '')
+  if (bucket.length < 3 || bucket.length > 63)
+    bad(`has a bucket name of ${bucket.length} characters; S3 bucket names have 3 to 63`)
+  if (!/^[a-z0-9][a-z0-9.-]*[a-z0-9]$/.test(bucket))
+    bad(
+      'is not a valid S3 bucket name: use lowercase letters, digits, dots and hyphens, beginning and ending with a letter or digit (write it as name or name/prefix)'
+    )
+  if (bucket.includes('..')) bad('is not a valid S3 bucket name: two adjacent dots')
+  if (/^\d+\.\d+\.\d+\.\d+$/.test(bucket)) bad('is not a valid S3 bucket name: it looks like an IP address')
+  if (
+    /^(xn--|sthree-|amzn-s3-demo-)/.test(bucket) ||
+    /(-s3alias|--ol-s3|\.mrap|--x-s3|--table-s3)$/.test(bucket)
+  )
+    bad(
+      'is not a general purpose S3 bucket name (the prefix or suffix is reserved by S3 for other kinds of bucket)'
+    )
+  if (prefix.length > MAX_S3_PREFIX)
+    bad(`has a prefix of ${prefix.length} characters; use at most ${MAX_S3_PREFIX}`)
+  if (prefix !== '') {
+    if (!/^[A-Za-z0-9!_.*'()/-]+$/.test(prefix))
+      bad("has a prefix with characters S3 keys should avoid: use A-Z a-z 0-9 and ! - _ . * ' ( ) /")
+    if (prefix.split('/').some(s => s === '' || s === '.' || s === '..'))
+      bad('has a prefix with an empty, . or .. segment')
+  }
+  return { bucket, prefix }
+}
+
 /**
  * The one place inputs are read and validated. Throws InputError naming the input at fault;
  * nothing else in the action reads inputs.
@@ -228,6 +279,7 @@ export function getInputs(read: InputReader, env: InputEnv): Inputs {
     dryRun: bool(read, 'dry-run'),
     backupDir: path.resolve(base, raw(read, 'backup-dir')),
     awsBackup: bool(read, 'aws-backup'),
+    s3Bucket: parseS3Bucket(raw(read, 's3-bucket')),
     awsRegion,
     githubToken: raw(read, 'github-token'),
     comment: bool(read, 'comment'),

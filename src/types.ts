@@ -29,10 +29,18 @@ export interface Inputs {
   /** Absolute path. */
   backupDir: string
   awsBackup: boolean
+  /** The `s3-bucket` input: where verified copies of exports go (null when unset). */
+  s3Bucket: S3Location | null
   awsRegion: string
   githubToken: string
   comment: boolean
   prNumber: number | null
+}
+
+/** A bucket and a key prefix in it ('' for the bucket's root; never with a leading or trailing '/'). */
+export interface S3Location {
+  bucket: string
+  prefix: string
 }
 
 // ───────────────────────────── discover ─────────────────────────────
@@ -250,6 +258,13 @@ export interface CallerIdentity {
   /** The caller's ARN (for an assumed role: `arn:aws:sts::ACCOUNT:assumed-role/NAME/SESSION`). */
   arn: string
   partition: string
+  /**
+   * GetCallerIdentity's UserId: `ROLEID:SESSION` for an assumed role, the user's unique id for an
+   * IAM user. Exactly what the `aws:userid` condition key holds, so a policy can name this very
+   * session (`aws:PrincipalArn` of a role session is the role's ARN, path included, which the
+   * assumed-role ARN above lacks).
+   */
+  userId: string
 }
 
 /** What the read-only part of a run found (discover → inspect → compare → plan): the input of execute and report. */

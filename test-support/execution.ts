@@ -79,6 +79,7 @@ export function makeInputs(
     dryRun: false,
     backupDir: ws.backupDir,
     awsBackup: false,
+    s3Bucket: null,
     awsRegion: 'us-east-1',
     githubToken: '',
     comment: false,

@@ -3,9 +3,13 @@ import type { AddressInfo } from 'node:net'
 import { forward, readBody, relay } from './http-proxy.js'
 
 export interface RecordedCall {
-  /** `DynamoDB.DescribeTable`, `CloudFormation.DescribeStacks`, … */
+  /** `DynamoDB.DescribeTable`, `CloudFormation.DescribeStacks`, `STS.GetCallerIdentity`, `S3.PutObject`, … */
   operation: string
+  /** What the call is about: a DynamoDB call's TableName (or ResourceArn), an S3 call's `bucket/key`. */
+  target: string | null
   status: number
+  /** When the answer came back (ms since the epoch), for ordering a call's end against another's start. */
+  endedAt: number
 }
 
 export interface RecordingProxy {
@@ -15,20 +19,72 @@ export interface RecordingProxy {
   stop(): Promise<void>
 }
 
-/** The operation an AWS SDK request names: JSON protocols use X-Amz-Target, query protocols Action=. */
-function operationOf(req: http.IncomingMessage, body: Buffer): string {
+/** The service a SigV4-signed request is for (`Credential=KEY/DATE/REGION/SERVICE/aws4_request`). */
+function signedService(req: http.IncomingMessage): string | null {
+  const auth = req.headers.authorization
+  return typeof auth === 'string'
+    ? (/Credential=[^/]+\/[^/]+\/[^/]+\/([^/]+)\//.exec(auth)?.[1] ?? null)
+    : null
+}
+
+/** The S3 REST operation of a path-style request (`/bucket`, `/bucket/key`) from its method and query. */
+function s3OperationOf(req: http.IncomingMessage): { operation: string; target: string | null } {
+  const url = new URL(req.url ?? '/', 'http://x')
+  const [bucket = '', ...rest] = url.pathname.slice(1).split('/')
+  const key = decodeURIComponent(rest.join('/'))
+  const q = url.searchParams
+  const method = req.method ?? 'GET'
+  let op: string
+  if (key === '') {
+    if (method === 'HEAD') op = 'HeadBucket'
+    else if (method === 'PUT') op = 'CreateBucket'
+    else if (method === 'DELETE') op = 'DeleteBucket'
+    else if (q.has('list-type')) op = 'ListObjectsV2'
+    else if (q.has('uploads')) op = 'ListMultipartUploads'
+    else if (q.has('location')) op = 'GetBucketLocation'
+    else if (method === 'POST' && q.has('delete')) op = 'DeleteObjects'
+    else op = `${method} bucket ?${[...q.keys()].join('&')}`
+  } else if (method === 'PUT') op = q.has('partNumber') ? 'UploadPart' : 'PutObject'
+  else if (method === 'POST') op = q.has('uploads') ? 'CreateMultipartUpload' : 'CompleteMultipartUpload'
+  else if (method === 'DELETE') op = q.has('uploadId') ? 'AbortMultipartUpload' : 'DeleteObject'
+  else if (method === 'HEAD') op = 'HeadObject'
+  else op = q.has('attributes') ? 'GetObjectAttributes' : q.has('uploadId') ? 'ListParts' : 'GetObject'
+  return { operation: `S3.${op}`, target: key === '' ? bucket : `${bucket}/${key}` }
+}
+
+/** What a DynamoDB JSON request is about: its TableName, else its ResourceArn / BackupArn. */
+function dynamoTarget(body: Buffer): string | null {
+  try {
+    const input = JSON.parse(body.toString('utf8')) as Record<string, unknown>
+    const name = input.TableName ?? input.ResourceArn ?? input.BackupArn
+    return typeof name === 'string' ? name : null
+  } catch {
+    return null
+  }
+}
+
+/**
+ * The operation an AWS SDK request names: JSON protocols use X-Amz-Target, query protocols
+ * Action= (STS or CloudFormation, told apart by the signature's service), S3 its REST path.
+ */
+function operationOf(req: http.IncomingMessage, body: Buffer): { operation: string; target: string | null } {
   const target = req.headers['x-amz-target']
   if (typeof target === 'string') {
     const [service, op] = target.split('.')
     const name = service?.startsWith('DynamoDB') ? 'DynamoDB' : (service ?? 'unknown')
-    return `${name}.${op ?? '?'}`
+    return { operation: `${name}.${op ?? '?'}`, target: name === 'DynamoDB' ? dynamoTarget(body) : null }
   }
-  const query = new URLSearchParams(body.toString('utf8'))
+  const service = signedService(req)
+  if (service === 's3') return s3OperationOf(req)
+  const contentType = String(req.headers['content-type'] ?? '')
+  const query = new URLSearchParams(
+    contentType.includes('x-www-form-urlencoded') ? body.toString('utf8') : ''
+  )
   const action = query.get('Action') ?? new URL(req.url ?? '/', 'http://x').searchParams.get('Action')
-  if (action) return `CloudFormation.${action}`
+  if (action) return { operation: `${service === 'sts' ? 'STS' : 'CloudFormation'}.${action}`, target: null }
   const smithy = /\/service\/([^/]+)\/operation\/([^/?]+)/.exec(req.url ?? '')
-  if (smithy) return `${smithy[1]}.${smithy[2]}`
-  return `unknown ${req.method} ${req.url}`
+  if (smithy) return { operation: `${smithy[1]}.${smithy[2]}`, target: null }
+  return { operation: `unknown ${req.method} ${req.url}`, target: null }
 }
 
 /**
@@ -40,14 +96,16 @@ export async function startRecordingProxy(target: string): Promise<RecordingProx
   const calls: RecordedCall[] = []
   const handle = async (req: http.IncomingMessage, res: http.ServerResponse): Promise<void> => {
     const body = await readBody(req)
-    const call: RecordedCall = { operation: operationOf(req, body), status: 0 }
+    const call: RecordedCall = { ...operationOf(req, body), status: 0, endedAt: 0 }
     calls.push(call)
     try {
       const up = await forward(upstream, req, body)
       call.status = up.status
+      call.endedAt = Date.now()
       relay(res, up)
     } catch (err) {
       call.status = 502
+      call.endedAt = Date.now()
       res.writeHead(502)
       res.end(String(err))
     }
@@ -72,5 +130,5 @@ export async function startRecordingProxy(target: string): Promise<RecordingProx
 /** Operations that cannot change anything. */
 export function isReadOnlyOperation(operation: string): boolean {
   const op = operation.split('.')[1] ?? ''
-  return /^(Describe|List|Get)/.test(op) || op === 'Scan' || op === 'Query'
+  return /^(Describe|List|Get|Head)/.test(op) || op === 'Scan' || op === 'Query'
 }

@@ -25,6 +25,7 @@ describe('getCallerIdentity', () => {
     expect(id.account).toBe('123456789012')
     expect(id.arn).toMatch(/^arn:aws:/)
     expect(id.partition).toBe('aws')
+    expect(id.userId).toMatch(/^[A-Z0-9]+(:.+)?$/)
   })
 
   it('reads the partition of GovCloud and China ARNs', () => {

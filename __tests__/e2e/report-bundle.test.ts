@@ -15,6 +15,7 @@ import {
 } from '../../test-support/recording-proxy.js'
 import { REPO_ROOT, runBundle, type BundleRun } from '../../test-support/run-bundle.js'
 import type { AwsClients } from '../../src/aws/clients.js'
+import { CreateBucketCommand } from '@aws-sdk/client-s3'
 
 const CDK_OUT = join(REPO_ROOT, '__fixtures__', 'cdk-out-pr-5')
 const MARKER = '<!-- dynamodb-orphan-guard:pr-5 -->'
@@ -52,12 +53,17 @@ afterAll(async () => {
   await moto?.stop()
 })
 
-function run(inputs: Record<string, string>, pullRequest: number | undefined = PR): Promise<BundleRun> {
+function run(
+  inputs: Record<string, string>,
+  pullRequest: number | undefined = PR,
+  env?: Record<string, string>
+): Promise<BundleRun> {
   return runBundle({
     inputs: { template: CDK_OUT, ...inputs },
     awsEndpoint: proxy.endpoint,
     githubApiUrl: github.url,
-    pullRequest
+    pullRequest,
+    env
   })
 }
 
@@ -216,4 +222,57 @@ describe('bad input', () => {
       expect(proxy.operations()).toEqual([])
     }
   )
+})
+
+describe('s3-bucket is checked against AWS before anything else', () => {
+  beforeAll(async () => {
+    await clients.s3.send(new CreateBucketCommand({ Bucket: 'pr-backups' }))
+    const eu = testClients(moto.endpoint, { region: 'eu-west-1' })
+    await eu.s3.send(
+      new CreateBucketCommand({
+        Bucket: 'eu-backups',
+        CreateBucketConfiguration: { LocationConstraint: 'eu-west-1' }
+      })
+    )
+    destroyClients(eu)
+  })
+
+  it.each([
+    [
+      'a missing bucket',
+      'no-such-backups/orphan-guard',
+      /Input 's3-bucket': bucket no-such-backups does not exist/
+    ],
+    [
+      'a bucket in another region',
+      'eu-backups',
+      /Input 's3-bucket': bucket eu-backups is in eu-west-1, but the tables are in us-east-1/
+    ]
+  ])(
+    '%s: exits non-zero naming s3-bucket; HeadBucket is the only AWS call',
+    async (_name, bucket, message) => {
+      proxy.calls.length = 0
+      const r = await run(
+        { stage: 'pr-5', strategy: 'auto', 's3-bucket': bucket, comment: 'false' },
+        undefined
+      )
+      expect(r.code).not.toBe(0)
+      expect(r.errors.join('\n')).toMatch(message)
+      expect(proxy.operations()).toEqual(['S3.HeadBucket'])
+    }
+  )
+
+  it('AWS_ENDPOINT_URL_S3=http://localhost:PORT alone: the bucket is addressed path-style and found', async () => {
+    proxy.calls.length = 0
+    const localhost = proxy.endpoint.replace('127.0.0.1', 'localhost')
+    const r = await run(
+      { stage: 'pr-5', strategy: 'report', 's3-bucket': 'pr-backups/orphan-guard' },
+      undefined,
+      {
+        AWS_ENDPOINT_URL_S3: localhost
+      }
+    )
+    expect([r.code, r.errors]).toEqual([0, []])
+    expect(proxy.calls[0]).toMatchObject({ operation: 'S3.HeadBucket', target: 'pr-backups', status: 200 })
+  })
 })

@@ -24,6 +24,7 @@ describe('getInputs', () => {
       dryRun: false,
       backupDir: '/gh/workspace/backups',
       awsBackup: true,
+      s3Bucket: null,
       awsRegion: 'eu-west-1',
       githubToken: '',
       comment: true,
@@ -74,7 +75,27 @@ describe('getInputs', () => {
     ],
     ['tables', { stage: 's', tables: 'ok-table, bad table' }, /Input 'tables': 'bad table'/],
     ['stack-name', { stage: 's', 'stack-name': '{stage}_db' }, /Input 'stack-name'/],
-    ['aws-region', { stage: 's', 'aws-region': 'mars' }, /Input 'aws-region': 'mars'/]
+    ['aws-region', { stage: 's', 'aws-region': 'mars' }, /Input 'aws-region': 'mars'/],
+    [
+      's3-bucket',
+      { stage: 's', 's3-bucket': 'My_Bucket' },
+      /Input 's3-bucket': 'My_Bucket' is not a valid S3 bucket name/
+    ],
+    [
+      's3-bucket',
+      { stage: 's', 's3-bucket': 'ab' },
+      /bucket name of 2 characters; S3 bucket names have 3 to 63/
+    ],
+    ['s3-bucket', { stage: 's', 's3-bucket': 'a'.repeat(64) }, /bucket name of 64 characters/],
+    ['s3-bucket', { stage: 's', 's3-bucket': '-backups' }, /not a valid S3 bucket name/],
+    ['s3-bucket', { stage: 's', 's3-bucket': 'my..backups' }, /two adjacent dots/],
+    ['s3-bucket', { stage: 's', 's3-bucket': '192.168.5.4' }, /looks like an IP address/],
+    ['s3-bucket', { stage: 's', 's3-bucket': 'xn--backups' }, /reserved by S3/],
+    ['s3-bucket', { stage: 's', 's3-bucket': 'backups--x-s3' }, /reserved by S3/],
+    ['s3-bucket', { stage: 's', 's3-bucket': 'backups/a//b' }, /empty, \. or \.\. segment/],
+    ['s3-bucket', { stage: 's', 's3-bucket': 'backups/a/../b' }, /empty, \. or \.\. segment/],
+    ['s3-bucket', { stage: 's', 's3-bucket': 'backups/a b' }, /characters S3 keys should avoid/],
+    ['s3-bucket', { stage: 's', 's3-bucket': `backups/${'p'.repeat(513)}` }, /prefix of 513 characters/]
   ])('rejects a bad %s with a message naming the input', (input, values, message) => {
     let error: unknown
     try {
@@ -85,6 +106,16 @@ describe('getInputs', () => {
     expect(error).toBeInstanceOf(InputError)
     expect((error as InputError).input).toBe(input)
     expect((error as Error).message).toMatch(message)
+  })
+
+  it.each([
+    ['my-backups', { bucket: 'my-backups', prefix: '' }],
+    ['my-backups/', { bucket: 'my-backups', prefix: '' }],
+    ['my.backups-1/orphan-guard', { bucket: 'my.backups-1', prefix: 'orphan-guard' }],
+    ['s3://my-backups/team/orphan-guard/', { bucket: 'my-backups', prefix: 'team/orphan-guard' }],
+    ['my-backups//x', { bucket: 'my-backups', prefix: 'x' }]
+  ])('reads s3-bucket %j as bucket and prefix', (value, expected) => {
+    expect(getInputs(reader({ stage: 's', 's3-bucket': value }), env).s3Bucket).toEqual(expected)
   })
 
   it('names aws-region when neither the input nor AWS_REGION is set', () => {
@@ -123,6 +154,7 @@ describe('getInputs', () => {
         'phase',
         'pr-number',
         'protected-stages',
+        's3-bucket',
         'stack-name',
         'strategy',
         'tables',

@@ -26,6 +26,8 @@ export interface ClientOptions {
   endpoint?: string
   /** Total attempts per call including the first (standard retry mode with jittered backoff). */
   maxAttempts?: number
+  /** The environment the SDK reads endpoints from (default: process.env); see s3PathStyle. */
+  env?: Readonly<Record<string, string | undefined>>
 }
 
 export const DEFAULT_MAX_ATTEMPTS = 8
@@ -60,15 +62,38 @@ export function createClients(opts: ClientOptions): AwsClients {
   return {
     dynamodb,
     cloudformation: new CloudFormationClient(config),
-    // An emulator on an IP address cannot serve virtual-hosted bucket names (bucket.127.0.0.1).
-    s3: new S3Client({ ...config, forcePathStyle: opts.endpoint !== undefined && isLoopback(opts.endpoint) }),
+    s3: new S3Client({ ...config, forcePathStyle: s3PathStyle(opts.endpoint, opts.env ?? process.env) }),
     sts: new STSClient(config)
   }
 }
 
+/**
+ * Whether S3 must be addressed path-style (`http://host:port/bucket/key`): for a loopback endpoint
+ * (an emulator such as moto), whether given explicitly or through the environment the SDK reads
+ * (AWS_ENDPOINT_URL_S3, else AWS_ENDPOINT_URL, unless AWS_IGNORE_CONFIGURED_ENDPOINT_URLS). The
+ * SDK picks path-style by itself for an IP address, but for `localhost` it would ask for
+ * `bucket.localhost`, which does not resolve.
+ */
+export function s3PathStyle(
+  endpoint: string | undefined,
+  env: Readonly<Record<string, string | undefined>>
+): boolean {
+  const configured =
+    endpoint ??
+    (env.AWS_IGNORE_CONFIGURED_ENDPOINT_URLS?.toLowerCase() === 'true'
+      ? undefined
+      : env.AWS_ENDPOINT_URL_S3 || env.AWS_ENDPOINT_URL || undefined)
+  return configured !== undefined && isLoopback(configured)
+}
+
 function isLoopback(endpoint: string): boolean {
-  const host = new URL(endpoint).hostname
-  return host === 'localhost' || /^127\./.test(host) || host === '[::1]'
+  let host: string
+  try {
+    host = new URL(endpoint).hostname
+  } catch {
+    return false
+  }
+  return host === 'localhost' || host.endsWith('.localhost') || /^127\./.test(host) || host === '[::1]'
 }
 
 /** Closes every client's sockets (the action calls it once the phase is over). */

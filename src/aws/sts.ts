@@ -16,6 +16,7 @@ export function partitionOfArn(arn: string): string {
 
 export async function getCallerIdentity(sts: Sender<STSClient>): Promise<CallerIdentity> {
   const out = await sts.send(new GetCallerIdentityCommand({}))
-  if (!out.Account || !out.Arn) throw new Error('GetCallerIdentity returned no account or ARN')
-  return { account: out.Account, arn: out.Arn, partition: partitionOfArn(out.Arn) }
+  if (!out.Account || !out.Arn || !out.UserId)
+    throw new Error('GetCallerIdentity returned no account, ARN or UserId')
+  return { account: out.Account, arn: out.Arn, partition: partitionOfArn(out.Arn), userId: out.UserId }
 }

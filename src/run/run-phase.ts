@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs'
 import { InputError } from '../errors.js'
+import { assertBackupBucket } from '../execute/backup-bucket.js'
 import { discover } from '../discover/discover.js'
 import { uploadBackupArtifact } from '../execute/artifact.js'
 import { executePlan, type ExecuteDeps } from '../execute/execute-plan.js'
@@ -60,5 +61,7 @@ async function restorePhase(inputs: Inputs, deps: ExecuteDeps): Promise<PhaseRes
 
 /** Runs the phase the inputs ask for. */
 export async function runPhase(inputs: Inputs, deps: ExecuteDeps): Promise<PhaseResult> {
+  // The bucket first: a copy that cannot be written must not be found out after a table is gone.
+  if (inputs.s3Bucket !== null) await assertBackupBucket(deps.clients.s3, inputs.s3Bucket, inputs.awsRegion)
   return inputs.phase === 'restore' ? restorePhase(inputs, deps) : preDeployPhase(inputs, deps)
 }
