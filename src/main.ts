@@ -4,7 +4,7 @@ import { createRunClients } from './run/clients.js'
 import { errorMessage, InputError, FileError, OperationError } from './errors.js'
 import { getInputs } from './inputs.js'
 import { runPhase, type PhaseResult } from './run/run-phase.js'
-import { blockedEntries, blockedMessage, failsStep } from './plan/outcome.js'
+import { blockedEntries, blockedMessage, blockedWarnings, failsStep } from './plan/outcome.js'
 import { setOutputs } from './report/outputs.js'
 import { publish, readEarlierReport, runUrl } from './report/publish.js'
 import { systemClock, type Inputs, type Logger, type RunResult } from './types.js'
@@ -50,12 +50,17 @@ export async function run(): Promise<void> {
       destroyClients(clients)
     }
     setOutputs(result)
-    if (failsStep(result.outcome, inputs.strategy)) {
+    if (failsStep(result.outcome, inputs)) {
       core.setFailed(
         result.outcome === 'blocked' && result.plan && blockedEntries(result.plan).length > 0
           ? blockedMessage(result.plan)
           : `Outcome ${result.outcome}: ${result.stateNote ?? 'see the job summary.'}`
       )
+    } else if (result.outcome === 'blocked') {
+      // Report and dry-run do not fail on a plan: each blocked table is a warning annotation instead.
+      const lines = result.plan ? blockedWarnings(result.plan) : []
+      for (const line of lines) core.warning(line)
+      if (lines.length === 0) core.warning(`Outcome blocked: ${result.stateNote ?? 'see the job summary.'}`)
     }
   } catch (err) {
     if (inputs && !(err instanceof InputError) && !(err instanceof FileError)) {
@@ -80,6 +85,7 @@ export async function run(): Promise<void> {
           result,
           unresolved: phase?.unresolved,
           discoveryNotes: phase?.notes,
+          warnings: phase?.warnings,
           importArtifacts: phase?.importArtifacts,
           runUrl: runUrl(),
           earlierReport: await readEarlierReport(inputs)

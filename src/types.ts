@@ -101,14 +101,25 @@ export interface TableSpec {
   /** Template properties with intrinsics kept as they are (null when no template describes the table). */
   properties: Record<string, unknown> | null
   templateFile: string | null
+  /**
+   * For a table only the `tables` input names: the `template` input it was looked for in, and
+   * whether that path exists (it then declares no table of this name).
+   */
+  notDeclared?: { template: string; exists: boolean }
 }
 
 export interface Discovery {
   source: 'cloud-assembly' | 'template' | 'tables'
   stacks: StackSpec[]
   tables: TableSpec[]
-  /** Human notes, e.g. "skipped 2 tables without TableName", "nested template X missing". */
+  /** Human notes, e.g. "skipped 2 tables without TableName". */
   notes: string[]
+  /**
+   * Notes that mean the check may be wrong or incomplete (a name that could not be resolved, a
+   * nested stack without a local template, a `tables` name no template declares): shown as
+   * warnings, not only as notes.
+   */
+  warnings: string[]
 }
 
 // ───────────────────────────── inspect ─────────────────────────────
@@ -197,8 +208,15 @@ export interface Finding {
   hasData: boolean | null
   /** The expected stack's state (null when no stack is expected). */
   stack: StackState | null
-  /** Template vs live; empty when either side is missing. */
+  /** Template vs live, judged for the table kept in place (import, none); empty when either side is missing. */
   differences: Difference[]
+  /**
+   * The same comparison for a table that is deleted and created anew by the deploy from the
+   * template: `restored` when its items are then restored into it (backup-restore; a `blocking`
+   * difference there means no item could be restored), `deleted` when they are not (delete).
+   * Absent when either side is missing.
+   */
+  recreated?: { restored: Difference[]; deleted: Difference[] }
   /** Problems met while inspecting (e.g. AccessDenied on one call), shown in the report. */
   problems: string[]
 }

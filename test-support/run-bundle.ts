@@ -22,6 +22,8 @@ export interface BundleRun {
   summary: string
   /** The `::error::` lines the run printed. */
   errors: string[]
+  /** The `::warning::` lines (annotations) the run printed. */
+  warnings: string[]
 }
 
 export interface BundleOptions {
@@ -122,7 +124,8 @@ export async function runBundle(opts: BundleOptions): Promise<BundleRun> {
     stderr,
     outputs: parseOutputFile(readFileSync(outputFile, 'utf8')),
     summary: readFileSync(summaryFile, 'utf8'),
-    errors: stdout.split('\n').filter(l => l.startsWith('::error'))
+    errors: stdout.split('\n').filter(l => l.startsWith('::error')),
+    warnings: stdout.split('\n').filter(l => l.startsWith('::warning'))
   }
   rmSync(dir, { recursive: true, force: true })
   return run

@@ -1,4 +1,4 @@
-import { compareTable } from '../../src/compare/compare.js'
+import { compareRecreated, compareTable } from '../../src/compare/compare.js'
 import type { IndexConfig, TableConfig } from '../../src/types.js'
 import { tableConfig } from '../../test-support/builders.js'
 
@@ -310,11 +310,10 @@ const rows: Row[] = [
     message: /Table already has an enabled stream/
   },
   {
-    rule: 'dangerous: a stream the template enables that is already on (outside CloudFormation)',
-    live: { stream: { enabled: true, viewType: 'NEW_IMAGE' } },
-    template: { stream: { enabled: true, viewType: 'NEW_IMAGE' } },
-    expected: [['StreamSpecification', 'dangerous']],
-    message: /already on outside CloudFormation.*This action's import records the live stream/
+    rule: 'stream: the same view type on both sides (KEYS_ONLY) → no difference (values are compared, not flags)',
+    live: { stream: { enabled: true, viewType: 'KEYS_ONLY' } },
+    template: { stream: { enabled: true, viewType: 'KEYS_ONLY' } },
+    expected: []
   },
   {
     rule: 'stream: disabled on both sides → no difference',
@@ -377,5 +376,108 @@ describe('compareTable', () => {
     }
     const reversed = { ...template, gsis: [...template.gsis].reverse() }
     expect(compareTable(template, tableConfig())).toEqual(compareTable(reversed, tableConfig()))
+  })
+})
+
+interface RecreatedRow {
+  rule: string
+  live: Partial<TableConfig>
+  template: Partial<TableConfig>
+  /** [property, severity] in order, when the items are restored into the re-created table. */
+  restored: [string, string][]
+  message?: RegExp
+}
+
+const recreatedRows: RecreatedRow[] = [
+  {
+    rule: 'a key attribute whose type changes (live N, template S) → blocking: no item fits',
+    live: { attributeTypes: { pk: 'N', sk: 'S' } },
+    template: { keys: tableConfig().keys, attributeTypes: { pk: 'S', sk: 'S' } },
+    restored: [['AttributeDefinitions', 'blocking']],
+    message:
+      /^Key attribute pk is N in the live table and S in the template: no live item holds pk as S, .*restore would fail\. Keep AttributeType N for pk in the template/
+  },
+  {
+    rule: 'the live sort key becomes the partition key with another type → blocking',
+    live: {},
+    template: { keys: [{ name: 'sk', type: 'HASH' }], attributeTypes: { sk: 'N' } },
+    restored: [
+      ['AttributeDefinitions', 'blocking'],
+      ['KeySchema', 'converges']
+    ]
+  },
+  {
+    rule: "the template's partition key is a live index key of another type → blocking (no item has it as the template's type)",
+    live: { gsis: [gsi('byEmail', 'email')], attributeTypes: types({ email: 'S' }) },
+    template: {
+      keys: [{ name: 'email', type: 'HASH' }],
+      attributeTypes: { email: 'N' },
+      gsis: []
+    },
+    restored: [
+      ['AttributeDefinitions', 'blocking'],
+      ['GlobalSecondaryIndexes', 'converges'],
+      ['KeySchema', 'converges']
+    ]
+  },
+  {
+    rule: 'an index key type change (index only on both sides) → dangerous: items that carry it fail',
+    live: { gsis: [gsi('byEmail', 'email')], attributeTypes: types({ email: 'S' }) },
+    template: { gsis: [gsi('byEmail', 'email')], attributeTypes: types({ email: 'N' }) },
+    restored: [
+      ['AttributeDefinitions', 'dangerous'],
+      ['GlobalSecondaryIndexes', 'converges']
+    ]
+  },
+  {
+    rule: 'a sort key change whose types fit → converges, the keys checked before the delete',
+    live: {},
+    template: {
+      keys: [
+        { name: 'pk', type: 'HASH' },
+        { name: 'createdAt', type: 'RANGE' }
+      ],
+      attributeTypes: { pk: 'S', createdAt: 'N' }
+    },
+    restored: [['KeySchema', 'converges']],
+    message: /the export is checked against them before the live table is deleted/
+  },
+  {
+    rule: 'the template enables a stream → dangerous: every restored item reaches the consumers as an INSERT',
+    live: {},
+    template: { stream: { enabled: true, viewType: 'NEW_IMAGE' } },
+    restored: [['StreamSpecification', 'dangerous']],
+    message: /as a new INSERT/
+  },
+  {
+    rule: 'the same stream on both sides is still dangerous on restore (the new table streams every item)',
+    live: { stream: { enabled: true, viewType: 'KEYS_ONLY' } },
+    template: { stream: { enabled: true, viewType: 'KEYS_ONLY' } },
+    restored: [['StreamSpecification', 'dangerous']]
+  },
+  {
+    rule: 'a dangerous in-place difference (two GSIs at once) converges on a new table',
+    live: {},
+    template: { gsis: [gsi('a', 'x'), gsi('b', 'y')], attributeTypes: types({ x: 'S', y: 'S' }) },
+    restored: [
+      ['GlobalSecondaryIndexes', 'converges'],
+      ['GlobalSecondaryIndexes', 'converges']
+    ]
+  }
+]
+
+describe('compareRecreated: the differences of a table the deploy creates anew', () => {
+  it.each(recreatedRows)('$rule', ({ live, template, restored, message }) => {
+    const diffs = compareRecreated(template, tableConfig(live), [], true)
+    expect(diffs.map(d => [d.property, d.severity])).toEqual(restored)
+    if (message) expect(diffs[0]?.message).toMatch(message)
+    for (const d of diffs) {
+      expect(d.message).toMatch(/^[A-Z].*\.$/)
+      expect(d.message).not.toMatch(/in place/)
+    }
+    // Without a restore (strategy delete) nothing can fail or surprise: everything converges.
+    const deleted = compareRecreated(template, tableConfig(live), [], false)
+    expect(deleted.map(d => d.severity).every(s => s === 'converges')).toBe(true)
+    for (const d of deleted) expect(d.message).not.toMatch(/restore|INSERT|export/)
   })
 })

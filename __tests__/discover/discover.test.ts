@@ -118,10 +118,11 @@ describe("discover restricts to the 'tables' input", () => {
       deletionPolicy: null,
       updateReplacePolicy: null,
       properties: null,
-      templateFile: null
+      templateFile: null,
+      notDeclared: { template: cdkOut, exists: true }
     })
-    expect(result.notes).toContain(
-      "1 table from 'tables' not found in any template, checked for existence, ownership and data only: pr-5-legacy"
+    expect(result.warnings).toContain(
+      "1 table from 'tables' not found in any template, checked for existence, ownership and data only (one with data is not deleted): pr-5-legacy"
     )
   })
 
@@ -136,8 +137,13 @@ describe("discover restricts to the 'tables' input", () => {
       ['pr-5-main-table', null, null, null],
       ['pr-5-other', null, null, null]
     ])
-    expect(result.notes).toEqual([
-      `no template at ${missing}: checking only the 2 tables named in 'tables' (existence, ownership and data; no template comparison)`
+    expect(result.tables.map(t => t.notDeclared)).toEqual([
+      { template: missing, exists: false },
+      { template: missing, exists: false }
+    ])
+    expect(result.notes).toEqual([])
+    expect(result.warnings).toEqual([
+      `no template at ${missing}: checking only the 2 tables named in 'tables' (existence, ownership and data; no template comparison; a table with data is not deleted)`
     ])
   })
 })
@@ -159,7 +165,7 @@ describe('discover on a single template file', () => {
         'Ref OrdersTableName: a parameter or resource, only known at deploy time (parameter defaults are not used)'
       ]
     ])
-    expect(result.notes).toEqual([
+    expect(result.warnings).toEqual([
       'cannot resolve the name of table pr-5-orders/ParameterNamedTable: Ref OrdersTableName: a parameter or resource, only known at deploy time (parameter defaults are not used)'
     ])
   })
@@ -182,8 +188,8 @@ describe('discover on a single template file', () => {
       })
     )
     expect(result.tables.map(t => [t.tableName, t.stack])).toEqual([['pr-5-orders', null]])
-    expect(result.notes).toContain(
-      "1 table from 'tables' not found in any template, checked for existence, ownership and data only: pr-5-orders (1 table with unresolvable names may be among them)"
+    expect(result.warnings).toContain(
+      "1 table from 'tables' not found in any template, checked for existence, ownership and data only (one with data is not deleted): pr-5-orders (1 table with unresolvable names may be among them)"
     )
   })
 
@@ -224,7 +230,7 @@ describe('discover notes what the deploy cannot do as written', () => {
     })
     const result = discover(opts({ template: file, stackName: 's' }))
     expect(result.tables).toHaveLength(2)
-    expect(result.notes).toEqual([
+    expect(result.warnings).toEqual([
       'table name pr-5-same is claimed by 2 resources (s/A, s/B): only one of them can create it'
     ])
   })
@@ -273,7 +279,7 @@ describe('discover notes what the deploy cannot do as written', () => {
       ['Here', 't-eu-west-1'],
       ['There', 't-us-west-2-111111111111']
     ])
-    expect(result.notes).toEqual(['stack There is pinned to region us-west-2, not eu-west-1'])
+    expect(result.warnings).toEqual(['stack There is pinned to region us-west-2, not eu-west-1'])
   })
 })
 

@@ -176,12 +176,57 @@ describe('the bundle with a strategy that acts', () => {
     expect(proxy.operations().filter(op => !isReadOnlyOperation(op))).toEqual([])
   })
 
-  it('a blocked decision fails the step with instructions (delete of a table with data)', async () => {
+  it('dry-run never fails on a plan: exit 0, outcome blocked, one warning annotation per blocked table', async () => {
     const r = await run({ stage: 'pr-5', strategy: 'delete', 'dry-run': 'true', comment: 'false' })
+    expect([r.code, r.errors]).toEqual([0, []])
+    expect(r.outputs.outcome).toBe('blocked')
+    const blocked = r.warnings.filter(w => / is blocked: /.test(w))
+    expect(blocked).toHaveLength(1)
+    expect(blocked[0]).toMatch(/pr-5-main-table is blocked: .*allow-data-loss/)
+  })
+
+  it('a real run with a blocked decision fails the step with instructions (delete of a table with data)', async () => {
+    proxy.calls.length = 0
+    const r = await run({ stage: 'pr-5', strategy: 'delete', comment: 'false' })
     expect(r.code).not.toBe(0)
     expect(r.outputs.outcome).toBe('blocked')
     expect(r.errors.join('\n')).toMatch(/pr-5-main-table/)
     expect(r.errors.join('\n')).toMatch(/allow-data-loss/)
+    expect(proxy.operations().filter(op => !isReadOnlyOperation(op))).toEqual([])
+  })
+
+  it('without a template, a table with data named in tables is never deleted (auto, a real run): blocked, naming the template', async () => {
+    proxy.calls.length = 0
+    const r = await run({
+      stage: 'pr-5',
+      strategy: 'auto',
+      template: '/nonexistent/cdk.out',
+      tables: 'pr-5-main-table',
+      comment: 'false'
+    })
+    expect(r.code).not.toBe(0)
+    expect(r.outputs.outcome).toBe('blocked')
+    expect(r.errors.join('\n')).toMatch(/No template exists at \/nonexistent\/cdk\.out/)
+    expect(proxy.operations().filter(op => !isReadOnlyOperation(op))).toEqual([])
+    // "This check may be wrong" is an annotation and a line in the report's first section.
+    expect(r.warnings.join('\n')).toMatch(/no template at \/nonexistent\/cdk\.out: checking only the 1 table/)
+    const firstSection = r.summary.split('\n### ')[0] ?? ''
+    expect(firstSection).toMatch(
+      /This check may be incomplete or wrong.*\n(>.*\n)*> - no template at \/nonexistent\/cdk\.out/
+    )
+  })
+
+  it('report mode keeps working on tables alone: exit 0, the blocked table a warning', async () => {
+    const r = await run({
+      stage: 'pr-5',
+      strategy: 'report',
+      template: '/nonexistent/cdk.out',
+      tables: 'pr-5-main-table',
+      comment: 'false'
+    })
+    expect([r.code, r.errors]).toEqual([0, []])
+    expect(r.outputs.outcome).toBe('blocked')
+    expect(r.warnings.filter(w => /pr-5-main-table is blocked: /.test(w))).toHaveLength(1)
   })
 
   it('on a protected stage the empty orphan is not deleted', async () => {

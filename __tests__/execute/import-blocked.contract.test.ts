@@ -47,7 +47,7 @@ describe('strategy import with blocking differences', () => {
       allowDataLoss: false
     })
     const check: Check = {
-      discovery: { source: 'template', stacks: [], tables: [f.spec], notes: [] },
+      discovery: { source: 'template', stacks: [], tables: [f.spec], notes: [], warnings: [] },
       inspection: { findings: [f], stacks: [stackState()], region: 'us-east-1' },
       plan,
       identity: null

@@ -75,7 +75,8 @@ const discovery = (...tables: TableSpec[]): Discovery => ({
   source: 'template',
   stacks: [],
   tables,
-  notes: []
+  notes: [],
+  warnings: []
 })
 const run = (...tables: TableSpec[]) =>
   inspect(clients, discovery(...tables), { region: 'us-east-1', logger })

@@ -55,7 +55,7 @@ function spec(tableName: string, stack: string | null = 'pr-5-db', logicalId = '
 }
 
 function discovery(...tables: TableSpec[]): Discovery {
-  return { source: 'template', stacks: [], tables, notes: [] }
+  return { source: 'template', stacks: [], tables, notes: [], warnings: [] }
 }
 
 async function inspectOne(s: TableSpec): Promise<Finding> {

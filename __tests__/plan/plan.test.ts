@@ -1,6 +1,6 @@
-import { compareTable } from '../../src/compare/compare.js'
+import { compareRecreated, compareTable } from '../../src/compare/compare.js'
 import { planTables } from '../../src/plan/plan.js'
-import type { Decision, Finding, Policy, Strategy } from '../../src/types.js'
+import type { Decision, Finding, Policy, Strategy, TableConfig } from '../../src/types.js'
 import { finding, liveTable, stackState, tableConfig, tableSpec } from '../../test-support/builders.js'
 
 const policy = (overrides: Partial<Policy> = {}): Policy => ({
@@ -31,9 +31,65 @@ const dangerousStream = compareTable(
 const nested = { spec: tableSpec({ nestedPath: ['DatabaseNestedStack'] }) }
 const globalTable = { spec: tableSpec({ resourceType: 'AWS::DynamoDB::GlobalTable' }) }
 const tablesOnly = {
-  spec: tableSpec({ stack: null, logicalId: null, properties: null, templateFile: null }),
+  spec: tableSpec({
+    stack: null,
+    logicalId: null,
+    properties: null,
+    templateFile: null,
+    notDeclared: { template: '/repo/cdk.out', exists: false }
+  }),
   stack: null
 }
+/** A `tables` name that the template at /repo/cdk.out (which exists) does not declare. */
+const undeclared = {
+  ...tablesOnly,
+  spec: { ...tablesOnly.spec, notDeclared: { template: '/repo/cdk.out', exists: true } }
+}
+
+/** A finding's differences as compare/differences.ts makes them: kept in place, and re-created. */
+function compared(desired: Partial<TableConfig>, live = tableConfig()): Partial<Finding> {
+  return {
+    live: liveTable(live),
+    differences: compareTable(desired, live),
+    recreated: {
+      restored: compareRecreated(desired, live, [], true),
+      deleted: compareRecreated(desired, live, [], false)
+    }
+  }
+}
+const KEYS_PK_SK = {
+  keys: [
+    { name: 'pk', type: 'HASH' },
+    { name: 'sk', type: 'RANGE' }
+  ]
+} satisfies Partial<TableConfig>
+/** Live pk is N, the template's pk is S: no live item fits the template's table. */
+const pkTypeChange = compared(
+  { ...KEYS_PK_SK, attributeTypes: { pk: 'S', sk: 'S' } },
+  tableConfig({ attributeTypes: { pk: 'N', sk: 'S' } })
+)
+/** Live sort key sk (S) becomes the template's partition key sk (N), pk goes: a key change and a type conflict. */
+const skRoleAndType = compared(
+  { keys: [{ name: 'sk', type: 'HASH' }], attributeTypes: { sk: 'N' } },
+  tableConfig()
+)
+/** A sort key change whose types fit: items may carry the new keys, so backup-restore is possible. */
+const sortKeyChangeCompared = compared({
+  keys: [
+    { name: 'pk', type: 'HASH' },
+    { name: 'createdAt', type: 'RANGE' }
+  ],
+  attributeTypes: { pk: 'S', createdAt: 'N' }
+})
+/** The same sort key change, and the template enables a stream on the re-created table. */
+const keyChangeWithStream = compared({
+  keys: [
+    { name: 'pk', type: 'HASH' },
+    { name: 'createdAt', type: 'RANGE' }
+  ],
+  attributeTypes: { pk: 'S', createdAt: 'N' },
+  stream: { enabled: true, viewType: 'NEW_IMAGE' }
+})
 const protectedLive = { live: liveTable({ deletionProtection: true }) }
 
 interface Row {
@@ -85,7 +141,8 @@ const rows: Row[] = [
   {
     rule: 'auto: orphan and empty with deletion protection → import (auto never turns protection off for a plain delete)',
     finding: { hasData: false, ...protectedLive },
-    decision: 'import'
+    decision: 'import',
+    reasons: [/^It is imported rather than deleted although it is empty, because deletion protection is on/]
   },
   {
     rule: 'auto: orphan and empty without deletion protection → delete',
@@ -107,17 +164,23 @@ const rows: Row[] = [
     reasons: [/INACCESSIBLE_ENCRYPTION_CREDENTIALS, not ACTIVE/]
   },
   {
-    rule: 'auto: orphan and empty on a protected stage → import',
+    rule: 'auto: orphan and empty on a protected stage → import, saying why it is not deleted',
     policy: PROD,
     finding: { hasData: false },
-    decision: 'import'
+    decision: 'import',
+    reasons: [
+      /^It is imported rather than deleted although it is empty, because stage prod is protected \(protected-stages\), where the action never deletes a table, empty or not\.$/
+    ]
   },
   {
-    rule: 'auto: orphan and empty on a protected stage, not importable → blocked',
+    rule: 'auto: orphan and empty on a protected stage, not importable → blocked, saying why it is not deleted',
     policy: PROD,
     finding: { hasData: false, ...nested },
     decision: 'blocked',
-    reasons: [/nested stack DatabaseNestedStack/]
+    reasons: [
+      /is empty but is not deleted because stage prod is protected/,
+      /nested stack DatabaseNestedStack/
+    ]
   },
   {
     rule: 'auto: orphan and empty on a protected stage, keys differ → blocked',
@@ -209,10 +272,110 @@ const rows: Row[] = [
     finding: globalTable,
     decision: 'backup-restore'
   },
+  // no template describes the table (issue 15, item 1): data is never deleted on the tables list alone
   {
-    rule: 'auto: not importable (tables-only mode, no template) → backup-restore',
+    rule: 'auto: no template at the template path, table with data → blocked, naming the template to pass',
     finding: tablesOnly,
+    decision: 'blocked',
+    reasons: [
+      /no template declares it \(only the `tables` input names it\)/,
+      /No template exists at \/repo\/cdk\.out \(the `template` input\): run `cdk synth` before this step/
+    ]
+  },
+  {
+    rule: 'auto: a tables name the existing template does not declare, with data → blocked',
+    finding: undeclared,
+    decision: 'blocked',
+    reasons: [/The `template` input \(\/repo\/cdk\.out\) does not declare it/]
+  },
+  {
+    rule: 'auto: no template, data unknown → blocked (unknown counts as data)',
+    finding: { ...tablesOnly, hasData: null },
+    decision: 'blocked',
+    reasons: [/a table with data is never deleted on the `tables` list alone/]
+  },
+  {
+    rule: 'auto: no template, empty → delete (nothing to lose)',
+    finding: { ...tablesOnly, hasData: false },
+    decision: 'delete'
+  },
+  {
+    rule: 'backup-restore: no template, table with data → blocked',
+    policy: { strategy: 'backup-restore' },
+    finding: tablesOnly,
+    decision: 'blocked',
+    reasons: [/^Strategy backup-restore cannot re-create table .*no template declares it/]
+  },
+  {
+    rule: 'delete with allow-data-loss: no template, table with data → blocked',
+    policy: { strategy: 'delete', allowDataLoss: true },
+    finding: tablesOnly,
+    decision: 'blocked',
+    reasons: [/^Strategy delete cannot delete table .*no template declares it/]
+  },
+  {
+    rule: 'delete: no template, empty → delete',
+    policy: { strategy: 'delete' },
+    finding: { ...tablesOnly, hasData: false },
+    decision: 'delete'
+  },
+  {
+    rule: 'report: no template, table with data → shown as blocked (report keeps working on tables alone)',
+    policy: { strategy: 'report' },
+    finding: tablesOnly,
+    decision: 'blocked',
+    reasons: [
+      /^Report mode: nothing is changed; auto would stop here \(blocked\)\.$/,
+      /No template exists at/
+    ]
+  },
+
+  // plans that cannot succeed (issue 15, item 3)
+  {
+    rule: 'auto: a key attribute whose type changes (live N, template S) → blocked, naming attribute, types and what to do',
+    finding: { ...pkTypeChange },
+    decision: 'blocked',
+    reasons: [
+      /its items could not be restored into that table: Key attribute pk is N in the live table and S in the template/,
+      /Keep AttributeType N for pk in the template, or convert the items by hand/,
+      /Nothing is backed up or deleted\.$/
+    ]
+  },
+  {
+    rule: 'backup-restore: a key attribute whose type changes → blocked',
+    policy: { strategy: 'backup-restore' },
+    finding: { ...pkTypeChange },
+    decision: 'blocked',
+    reasons: [/Key attribute pk is N in the live table and S in the template/]
+  },
+  {
+    rule: 'backup-restore: a key type change on an empty table → backup-restore (nothing to restore)',
+    policy: { strategy: 'backup-restore' },
+    finding: { ...pkTypeChange, hasData: false },
     decision: 'backup-restore'
+  },
+  {
+    rule: 'auto: a key type change on an empty table → delete',
+    finding: { ...pkTypeChange, hasData: false },
+    decision: 'delete'
+  },
+  {
+    rule: 'auto: the live sort key becomes the partition key with another type → blocked',
+    finding: { ...skRoleAndType },
+    decision: 'blocked',
+    reasons: [/Key attribute sk is S in the live table and N in the template/]
+  },
+  {
+    rule: 'auto: a key change whose types fit → still backup-restore (the export check is the second line)',
+    finding: { ...sortKeyChangeCompared },
+    decision: 'backup-restore',
+    reasons: [/The key schema changes/]
+  },
+  {
+    rule: 'auto: backup-restore into a table whose template enables a stream → warned as dangerous',
+    finding: { ...keyChangeWithStream },
+    decision: 'backup-restore',
+    reasons: [/^Warning \(StreamSpecification\): .*as a new INSERT.*Pause or detach the consumers/]
   },
   {
     rule: 'auto: not importable (stack in ROLLBACK_COMPLETE) → backup-restore',
@@ -450,6 +613,58 @@ describe('planTables', () => {
     ])
   })
 
+  describe("each difference's text follows the decision taken", () => {
+    const streamAndKeys = compared({
+      keys: [
+        { name: 'pk', type: 'HASH' },
+        { name: 'createdAt', type: 'RANGE' }
+      ],
+      attributeTypes: { pk: 'S', createdAt: 'N' },
+      billingMode: 'PROVISIONED',
+      throughput: { read: 5, write: 5 }
+    })
+    const entryFor = (p: Partial<Policy>, f: Partial<Finding>) =>
+      planTables([finding({ ...streamAndKeys, ...f })], policy(p)).entries[0]
+
+    it('import: the in-place wording (the deploy changes it in place)', () => {
+      const entry = planTables(
+        [finding(compared({ billingMode: 'PROVISIONED', throughput: { read: 5, write: 5 } }))],
+        policy()
+      ).entries[0]
+      expect(entry?.decision).toBe('import')
+      expect(entry?.differences.map(d => d.message)).toEqual([expect.stringMatching(/switches it in place/)])
+    })
+    it('backup-restore: the re-created wording, no "in place", the keys checked before the delete', () => {
+      const entry = entryFor({}, {})
+      expect(entry?.decision).toBe('backup-restore')
+      expect(entry?.differences.length).toBeGreaterThan(0)
+      for (const d of entry?.differences ?? []) {
+        expect(d.message).not.toMatch(/in place|import/)
+        expect(d.message).toMatch(/the deploy creates the table anew with the template's setting/)
+      }
+      expect(entry?.differences.find(d => d.property === 'KeySchema')?.message).toMatch(
+        /the export is checked against them before the live table is deleted/
+      )
+    })
+    it('delete: the re-created wording without a restore', () => {
+      const entry = entryFor({}, { hasData: false })
+      expect(entry?.decision).toBe('delete')
+      for (const d of entry?.differences ?? []) {
+        expect(d.message).not.toMatch(/in place|import|restore|export/)
+        expect(d.severity).toBe('converges')
+      }
+    })
+    it('a stream on the re-created table is dangerous only when items are restored into it', () => {
+      const restore = planTables([finding(keyChangeWithStream)], policy()).entries[0]
+      const stream = restore?.differences.find(d => d.property === 'StreamSpecification')
+      expect(stream?.severity).toBe('dangerous')
+      expect(stream?.message).toMatch(/as a new INSERT/)
+      const empty = planTables([finding({ ...keyChangeWithStream, hasData: false })], policy()).entries[0]
+      expect(empty?.decision).toBe('delete')
+      expect(empty?.differences.find(d => d.property === 'StreamSpecification')?.severity).toBe('converges')
+    })
+  })
+
   it('records the path walked through the tree', () => {
     const [entry] = planTables([finding({ differences: sortKeyChange })], policy()).entries
     expect(entry?.path).toEqual([
@@ -461,7 +676,8 @@ describe('planTables', () => {
       { question: 'Can it be imported?', answer: 'yes' },
       { question: 'Do its keys and local indexes match the template?', answer: 'no' },
       { question: 'Is stage pr-5 protected?', answer: 'no' },
-      { question: 'May it be deleted?', answer: 'yes' }
+      { question: 'May it be deleted?', answer: 'yes' },
+      { question: 'Can its items be restored into the table the template defines?', answer: 'yes' }
     ])
   })
 

@@ -307,6 +307,28 @@ describe('renderReport sections', () => {
     )
   })
 
+  it('puts what makes the check uncertain in the first section, before the tables, one bullet each', () => {
+    const text = renderReport(
+      context({
+        result: result({ outcome: 'dry-run', entries: [deleteEntry] }),
+        warnings: ['cannot resolve the name of table s/T: Ref Name', 'pr-5-x: Scan failed: AccessDenied']
+      })
+    )
+    const firstSection = text.split('\n### ')[0] ?? ''
+    expect(block(firstSection, '> [!WARNING]')).toBe(
+      [
+        '> [!WARNING]',
+        '> **This check may be incomplete or wrong** (2 warnings):',
+        '>',
+        '> - cannot resolve the name of table s/T: Ref Name',
+        '> - pr-5-x: Scan failed: AccessDenied'
+      ].join('\n')
+    )
+    expect(renderReport(context({ result: result({ outcome: 'dry-run' }) }))).not.toContain(
+      'may be incomplete'
+    )
+  })
+
   it('shows the state note as a warning when blocked and leaves it out when resolved', () => {
     const stateNote = 'Nothing was changed.'
     expect(renderReport(context({ result: result({ outcome: 'blocked', stateNote }) }))).toContain(

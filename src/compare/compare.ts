@@ -376,21 +376,9 @@ function compareStream(
   const have = live.stream
   const liveText = streamText(have)
   const wantText = streamText(want)
-  if (have.enabled && want.enabled && have.viewType === want.viewType) {
-    // Same setting, but turned on outside CloudFormation: a stack that does not record the stream
-    // would try to enable it and fail. The import this action makes records the live stream, so
-    // its own import is safe; `cdk import` or a hand-made import with the template's properties is not.
-    return [
-      diff(
-        'StreamSpecification',
-        'dangerous',
-        liveText,
-        wantText,
-        `The template enables a stream (${wantText}) that is already on outside CloudFormation: a deploy whose stack does not record it fails ("Table already has an enabled stream"). This action's import records the live stream, so the deploy after it is fine; a manual or cdk import would not be.`
-      )
-    ]
-  }
-  if (have.enabled === want.enabled && !have.enabled) return []
+  // Values, not flags, are compared: the same view type on both sides is no difference (this action's
+  // import records the live stream in the stack, so the deploy after it has nothing to change).
+  if (have.enabled === want.enabled && (!have.enabled || have.viewType === want.viewType)) return []
   if (have.enabled && want.enabled) {
     return [
       diff(
@@ -581,4 +569,134 @@ export function compareTable(
     ...compareTtl(desired, live, skip),
     ...compareTags(desired, live, skip)
   ])
+}
+
+// ───────────────────────────── a table created anew ─────────────────────────────
+
+/** What each property is called in the sentences about a re-created table. */
+const LABEL: Record<string, string> = {
+  TableName: 'Table name',
+  KeySchema: 'Keys',
+  LocalSecondaryIndexes: 'Local secondary indexes',
+  GlobalSecondaryIndexes: 'Global secondary indexes',
+  SSESpecification: 'Encryption',
+  StreamSpecification: 'Stream',
+  TimeToLiveSpecification: 'TTL',
+  Tags: 'Tags',
+  BillingMode: 'Billing mode',
+  ProvisionedThroughput: 'Provisioned throughput',
+  PointInTimeRecoverySpecification: 'Point-in-time recovery',
+  DeletionProtectionEnabled: 'Deletion protection',
+  TableClass: 'Table class'
+}
+
+/** An attribute that is a key (of the table or an index) on both sides, with another type. */
+interface TypeConflict {
+  name: string
+  live: ScalarAttrType
+  template: ScalarAttrType
+  /**
+   * No live item can be written into the template's table: the attribute is a key of the live table
+   * (every item carries it with the live type) or of the template's table (every item must carry it
+   * with the template's type, and the items that carry it have the live type).
+   */
+  certain: boolean
+}
+
+function keyTypeConflicts(
+  desired: Partial<TableConfig>,
+  live: TableConfig,
+  unknown: ReadonlySet<string>
+): TypeConflict[] {
+  if (!desired.attributeTypes || isUnknown(unknown, 'AttributeDefinitions')) return []
+  const templateKeys = isUnknown(unknown, 'KeySchema') ? [] : (desired.keys ?? [])
+  return Object.entries(desired.attributeTypes)
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .flatMap(([name, want]): TypeConflict[] => {
+      const was = live.attributeTypes[name]
+      if (was === undefined || was === want) return []
+      const certain = live.keys.some(k => k.name === name) || templateKeys.some(k => k.name === name)
+      return [{ name, live: was, template: want, certain }]
+    })
+}
+
+function conflictDifference(c: TypeConflict, restore: boolean): Difference {
+  const live = `${c.name} (${c.live})`
+  const template = `${c.name} (${c.template})`
+  if (!restore) {
+    return diff(
+      'AttributeDefinitions',
+      'converges',
+      live,
+      template,
+      `Key attribute ${c.name} is ${c.live} in the live table and ${c.template} in the template; the deploy creates the table anew with ${c.template}.`
+    )
+  }
+  if (c.certain) {
+    return diff(
+      'AttributeDefinitions',
+      'blocking',
+      live,
+      template,
+      `Key attribute ${c.name} is ${c.live} in the live table and ${c.template} in the template: no live item holds ${c.name} as ${c.template}, so no item could be written into the table the deploy creates and the restore would fail. Keep AttributeType ${c.live} for ${c.name} in the template, or convert the items by hand (copy them into a table of another name, writing ${c.name} as ${c.template}).`
+    )
+  }
+  return diff(
+    'AttributeDefinitions',
+    'dangerous',
+    live,
+    template,
+    `Index key attribute ${c.name} is ${c.live} in the live table and ${c.template} in the template: any item that carries ${c.name} (as ${c.live}) cannot be written into the table the deploy creates, and the restore stops at the first one. Keep AttributeType ${c.live} for ${c.name} in the template, or remove ${c.name} from those items first.`
+  )
+}
+
+/** How an in-place difference reads when the deploy creates the table anew from the template. */
+function recreatedWording(d: Difference, restore: boolean): Difference {
+  const label = LABEL[d.property] ?? d.property
+  const keys =
+    d.property === 'KeySchema' && restore
+      ? " Every item must carry the template's key attributes with their types to be restored: the export is checked against them before the live table is deleted."
+      : ''
+  return diff(
+    d.property,
+    'converges',
+    d.live,
+    d.template,
+    `${label} differ${label.endsWith('s') ? '' : 's'} (live ${d.live}, template ${d.template}): the deploy creates the table anew with the template's setting.${keys}`
+  )
+}
+
+function streamOnRestore(want: TableConfig['stream'], live: TableConfig): Difference {
+  const view = streamText(want)
+  return diff(
+    'StreamSpecification',
+    'dangerous',
+    streamText(live.stream),
+    view,
+    `The template enables a stream (${view}) on the table the deploy creates: the restore writes every item into it again, so each one reaches the stream's consumers (Lambda triggers, Pipes) as a new INSERT, and whatever they do for a new item (send an email, call a webhook) happens again for every restored item. Pause or detach the consumers until the restore has finished.`
+  )
+}
+
+/**
+ * Differences between the template's wish and the live table when the table is deleted and the
+ * deploy creates it anew from the template: everything converges, except, when its items are then
+ * restored into it (`restore`), what makes the restore fail (`blocking`: a key attribute's type
+ * changes) or surprise (`dangerous`: a stream re-delivers every restored item).
+ */
+export function compareRecreated(
+  desired: Partial<TableConfig>,
+  live: TableConfig,
+  unknown: string[] = [],
+  restore: boolean
+): Difference[] {
+  const skip = new Set(unknown)
+  const stream =
+    restore && desired.stream?.enabled === true && !skip.has('StreamSpecification') ? desired.stream : null
+  const out = compareTable(desired, live, unknown)
+    // Key types are restated from every conflict below; the stream on restore too.
+    .filter(d => d.property !== 'AttributeDefinitions' && !(stream && d.property === 'StreamSpecification'))
+    .map(d => recreatedWording(d, restore))
+  out.push(...keyTypeConflicts(desired, live, skip).map(c => conflictDifference(c, restore)))
+  if (stream) out.push(streamOnRestore(stream, live))
+  return sortDifferences(out)
 }

@@ -40,7 +40,10 @@ function stackLabel(stack: StackSpec): string {
 }
 
 /** A table known only from the `tables` input: existence, ownership and data can be checked, not configuration. */
-export function tableFromInput(tableName: string): TableSpec {
+export function tableFromInput(
+  tableName: string,
+  notDeclared: NonNullable<TableSpec['notDeclared']>
+): TableSpec {
   return {
     tableName,
     stack: null,
@@ -50,7 +53,8 @@ export function tableFromInput(tableName: string): TableSpec {
     deletionPolicy: null,
     updateReplacePolicy: null,
     properties: null,
-    templateFile: null
+    templateFile: null,
+    notDeclared
   }
 }
 
@@ -84,14 +88,19 @@ function tableSpec(
   }
 }
 
-/** Every named table resource of the stacks; unnamed ones are counted in a note (their generated names cannot collide). */
+/**
+ * Every named table resource of the stacks; unnamed ones are counted in a note (their generated names
+ * cannot collide). Names that cannot be resolved, and names claimed twice, are warnings: the check
+ * cannot be right about them.
+ */
 export function collectTables(
   stacks: StackSpec[],
   stage: string,
   region?: string
-): { tables: TableSpec[]; notes: string[] } {
+): { tables: TableSpec[]; notes: string[]; warnings: string[] } {
   const tables: TableSpec[] = []
   const notes: string[] = []
+  const warnings: string[] = []
   const unnamed: string[] = []
   for (const stack of stacks) {
     for (const [logicalId, resource] of Object.entries(stack.template.Resources ?? {})) {
@@ -116,12 +125,12 @@ export function collectTables(
   }
   const unresolved = tables.filter(t => t.tableName === null)
   for (const t of unresolved) {
-    notes.push(
+    warnings.push(
       `cannot resolve the name of table ${resourceLabel(t)}: ${t.unresolvedReason ?? 'unknown reason'}`
     )
   }
-  notes.push(...duplicateNotes(tables))
-  return { tables, notes }
+  warnings.push(...duplicateNotes(tables))
+  return { tables, notes, warnings }
 }
 
 function resourceLabel(table: TableSpec): string {
@@ -143,19 +152,19 @@ function duplicateNotes(tables: TableSpec[]): string[] {
 }
 
 /** Keeps the tables named in `names`; names no template describes become input-only TableSpecs. */
-function restrictTo(names: string[], tables: TableSpec[], notes: string[]): TableSpec[] {
+function restrictTo(names: string[], tables: TableSpec[], template: string, warnings: string[]): TableSpec[] {
   const wanted = new Set(names)
   const kept = tables.filter(t => t.tableName !== null && wanted.has(t.tableName))
   const found = new Set(kept.map(t => t.tableName))
   const missing = [...wanted].filter(name => !found.has(name))
   if (missing.length > 0) {
     const unresolved = tables.filter(t => t.tableName === null).length
-    notes.push(
-      `${plural(missing.length, 'table')} from 'tables' not found in any template, checked for existence, ownership and data only: ${missing.join(', ')}` +
+    warnings.push(
+      `${plural(missing.length, 'table')} from 'tables' not found in any template, checked for existence, ownership and data only (one with data is not deleted): ${missing.join(', ')}` +
         (unresolved > 0 ? ` (${plural(unresolved, 'table')} with unresolvable names may be among them)` : '')
     )
   }
-  return [...kept, ...missing.map(tableFromInput)]
+  return [...kept, ...missing.map(name => tableFromInput(name, { template, exists: true }))]
 }
 
 function tablesOnly(opts: DiscoverOptions): Discovery {
@@ -163,9 +172,10 @@ function tablesOnly(opts: DiscoverOptions): Discovery {
   return {
     source: 'tables',
     stacks: [],
-    tables: names.map(tableFromInput),
-    notes: [
-      `no template at ${opts.template}: checking only the ${plural(names.length, 'table')} named in 'tables' (existence, ownership and data; no template comparison)`
+    tables: names.map(name => tableFromInput(name, { template: opts.template, exists: false })),
+    notes: [],
+    warnings: [
+      `no template at ${opts.template}: checking only the ${plural(names.length, 'table')} named in 'tables' (existence, ownership and data; no template comparison; a table with data is not deleted)`
     ]
   }
 }
@@ -198,6 +208,7 @@ export function discover(opts: DiscoverOptions): Discovery {
   let source: Discovery['source']
   let stacks: StackSpec[]
   const notes: string[] = []
+  const warnings: string[] = []
   if (isDirectory) {
     if (!existsSync(path.join(opts.template, 'manifest.json'))) {
       throw new InputError(
@@ -208,8 +219,9 @@ export function discover(opts: DiscoverOptions): Discovery {
     source = 'cloud-assembly'
     const read = readCloudAssembly(opts.template)
     stacks = read.stacks
-    notes.push(...read.notes)
-    if (stacks.length === 0) notes.push(`the cloud assembly ${opts.template} has no stacks`)
+    // Its notes are nested stacks without a local template: tables the check cannot see.
+    warnings.push(...read.notes)
+    if (stacks.length === 0) warnings.push(`the cloud assembly ${opts.template} has no stacks`)
   } else {
     if (!opts.stackName) {
       throw new InputError(
@@ -224,16 +236,20 @@ export function discover(opts: DiscoverOptions): Discovery {
       template: readTemplateFile(opts.template),
       nestedPath: []
     }
-    stacks = [top, ...readNestedStacks(top, path.dirname(opts.template), notes)]
+    stacks = [top, ...readNestedStacks(top, path.dirname(opts.template), warnings)]
   }
 
   for (const stack of stacks) {
     if (stack.region && opts.region && stack.region !== opts.region) {
-      notes.push(`stack ${stackLabel(stack)} is pinned to region ${stack.region}, not ${opts.region}`)
+      warnings.push(`stack ${stackLabel(stack)} is pinned to region ${stack.region}, not ${opts.region}`)
     }
   }
   const collected = collectTables(stacks, opts.stage, opts.region)
   notes.push(...collected.notes)
-  const tables = opts.tables.length > 0 ? restrictTo(opts.tables, collected.tables, notes) : collected.tables
-  return { source, stacks, tables, notes }
+  warnings.push(...collected.warnings)
+  const tables =
+    opts.tables.length > 0
+      ? restrictTo(opts.tables, collected.tables, opts.template, warnings)
+      : collected.tables
+  return { source, stacks, tables, notes, warnings }
 }

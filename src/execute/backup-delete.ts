@@ -71,6 +71,7 @@ export async function backupAndDelete(clients: AwsClients, input: BackupDeleteIn
     !(await assertMayTouch(clients, {
       tableName: table,
       expectedStack: finding.spec.stack,
+      declaredByTemplate: finding.spec.properties !== null,
       policy: input.policy
     }))
   ) {
@@ -93,6 +94,7 @@ export async function backupAndDelete(clients: AwsClients, input: BackupDeleteIn
   await assertSafeToDelete(clients, {
     tableName: table,
     expectedStack: finding.spec.stack,
+    declaredByTemplate: finding.spec.properties !== null,
     policy: input.policy,
     backupVerified: true
   })

@@ -47,7 +47,14 @@ export async function guardedDelete(clients: AwsClients, input: GuardedDeleteInp
   }
 
   // Before the first call that changes anything (a backup included): not protected, not owned.
-  if (!(await assertMayTouch(clients, { tableName: table, expectedStack: finding.spec.stack, policy }))) {
+  if (
+    !(await assertMayTouch(clients, {
+      tableName: table,
+      expectedStack: finding.spec.stack,
+      declaredByTemplate: finding.spec.properties !== null,
+      policy
+    }))
+  ) {
     steps.skipped(table, 'delete', 'the table is already gone')
     return
   }
@@ -55,6 +62,7 @@ export async function guardedDelete(clients: AwsClients, input: GuardedDeleteInp
   await assertSafeToDelete(clients, {
     tableName: table,
     expectedStack: finding.spec.stack,
+    declaredByTemplate: finding.spec.properties !== null,
     policy,
     backupVerified: false
   })

@@ -6,8 +6,9 @@ import type { Policy } from '../types.js'
 
 /**
  * The last check before a table is deleted, made against AWS right then (not against the
- * plan, which may be minutes old): the stage is not protected, no live stack owns the table,
- * and — unless data loss is allowed — the table is still empty or its backup was verified.
+ * plan, which may be minutes old): the stage is not protected, no live stack owns the table, a
+ * table no template declares is still empty (nothing says the deploy re-creates it), and — unless
+ * data loss is allowed — the table is still empty or its backup was verified.
  * Throws a SafetyRefusal (nothing was changed) when any rule would be broken.
  */
 export class SafetyRefusal extends OperationError {
@@ -21,6 +22,8 @@ export interface DeleteGuard {
   tableName: string
   expectedStack: string | null
   policy: Policy
+  /** A template declares the table (false when only the `tables` input names it). */
+  declaredByTemplate: boolean
   /** A verified backup (export matched the table, and the on-demand backup is AVAILABLE when asked for). */
   backupVerified: boolean
 }
@@ -32,7 +35,7 @@ export interface DeleteGuard {
  */
 export async function assertMayTouch(
   clients: AwsClients,
-  guard: Pick<DeleteGuard, 'tableName' | 'expectedStack' | 'policy'>
+  guard: Pick<DeleteGuard, 'tableName' | 'expectedStack' | 'policy' | 'declaredByTemplate'>
 ): Promise<boolean> {
   const { tableName, policy } = guard
   if (policy.protectedStage) {
@@ -61,6 +64,12 @@ export async function assertMayTouch(
     ) {
       throw new SafetyRefusal(`Refusing to delete ${tableName}: stack ${name} owns it.`)
     }
+  }
+  // The plan blocks this too; checked again here because only a template says the deploy re-creates it.
+  if (!guard.declaredByTemplate && (await tableHoldsData(clients.dynamodb, tableName))) {
+    throw new SafetyRefusal(
+      `Refusing to delete ${tableName}: it holds data and no template declares it (only the tables input names it), so nothing says the deploy re-creates it.`
+    )
   }
   return true
 }

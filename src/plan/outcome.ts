@@ -20,10 +20,19 @@ export function outcomeWithoutExecution(plan: Plan): Outcome {
   return actionable(plan).length === 0 ? 'nothing-to-do' : 'dry-run'
 }
 
-/** Whether an outcome fails the step. `report` looks and tells: it never fails on orphans. */
-export function failsStep(outcome: Outcome, strategy: Strategy): boolean {
+/**
+ * Whether an outcome fails the step. Only a real run fails on a blocked plan; `report` and dry-run
+ * look and tell (their outcome says what a real run would do), and fail only when something could
+ * not be read (`failed`; bad input throws before any outcome).
+ */
+export function failsStep(outcome: Outcome, run: { strategy: Strategy; dryRun: boolean }): boolean {
   if (outcome === 'failed') return true
-  return outcome === 'blocked' && strategy !== 'report'
+  return outcome === 'blocked' && run.strategy !== 'report' && !run.dryRun
+}
+
+/** One line per blocked table, for a warning annotation each where the step does not fail. */
+export function blockedWarnings(plan: Plan): string[] {
+  return blockedEntries(plan).map(e => `${e.table} is blocked: ${e.reasons.join(' ')}`)
 }
 
 /** The error line for a blocked run: every blocked table with its reasons, and where to read more. */

@@ -73,7 +73,7 @@ function importBlocker(f: Finding): Blocker | null {
     return {
       reason:
         'no template declares it (only the `tables` input names it), so there is no stack resource to import it into',
-      hint: 'Point the `template` input at the cloud assembly or template that declares the table to let it be imported.'
+      hint: templateHint(f)
     }
   }
   if (spec.nestedPath.length > 0) {
@@ -134,11 +134,28 @@ function deleteBlocker(f: Finding, policy: Policy): Blocker | null {
   return blocker ?? notActive(f)
 }
 
+/** "pass X as `template`": which template the user should point the action at. */
+function templateHint(f: Finding): string {
+  const nd = f.spec.notDeclared
+  if (!nd)
+    return 'Point the `template` input at the cloud assembly (cdk.out) or template that declares the table.'
+  return nd.exists
+    ? `The \`template\` input (${nd.template}) does not declare it: point \`template\` at the cloud assembly (cdk.out) or template that declares ${f.tableName}, or leave it out of \`tables\`.`
+    : `No template exists at ${nd.template} (the \`template\` input): run \`cdk synth\` before this step so that cdk.out exists, or point \`template\` at the template that declares ${f.tableName}.`
+}
+
 function baseDeleteBlocker(f: Finding, policy: Policy): Blocker | null {
   if (policy.protectedStage) {
     return {
       reason: `stage ${policy.stage} is protected (protected-stages), where the action never deletes a table`,
       hint: 'Use strategy import, change the template to match the live table, or migrate by hand.'
+    }
+  }
+  // Without a template nothing says the deploy re-creates the table, or with which keys: its data stays.
+  if (f.spec.properties === null && f.hasData !== false) {
+    return {
+      reason: `no template declares it (only the \`tables\` input names it), so nothing says the deploy re-creates it or with which keys, and a table with data is never deleted on the \`tables\` list alone`,
+      hint: templateHint(f)
     }
   }
   if (f.owner === null) {
@@ -226,10 +243,19 @@ function liveKeysText(f: Finding): string {
 
 // ───────────────────────────── the walk ─────────────────────────────
 
+/** Which wording of the differences fits the decision: kept in place, re-created and restored, re-created empty. */
+type Wording = 'in-place' | 'restored' | 'deleted'
+
+function differencesIn(f: Finding, wording: Wording): Difference[] {
+  if (wording === 'in-place' || f.recreated === undefined) return f.differences
+  return f.recreated[wording]
+}
+
 class Walk {
   readonly path: DecisionStep[] = []
   readonly reasons: string[] = []
   readonly table: string
+  wording: Wording = 'in-place'
 
   constructor(
     readonly f: Finding,
@@ -278,9 +304,22 @@ class Walk {
     return this.decide('import', ...reasons)
   }
 
-  /** Backup, delete, deploy, restore. `why` completes "Table T … and …". */
+  /**
+   * Backup, delete, deploy, restore. `why` completes "Table T … and …". Blocked instead when the plan
+   * can already tell that no item could be restored into the table the template defines.
+   */
   backupRestore(why: string): Decision {
     const { f } = this
+    this.wording = 'restored'
+    // Only the re-created wording knows what makes a restore fail (the in-place one has its own blocking).
+    const restored = f.recreated?.restored ?? []
+    const fails = f.hasData === false ? [] : restored.filter(d => d.severity === 'blocking')
+    this.ask('Can its items be restored into the table the template defines?', yesNo(fails.length === 0))
+    if (fails.length > 0) {
+      return this.blocked(
+        `Table ${this.table} ${ownerPhrase(f)} and ${why}, so it would be re-created from the template, but its items could not be restored into that table: ${fails.map(d => d.message).join(' ')} Nothing is backed up or deleted.`
+      )
+    }
     const reasons = [
       `Table ${this.table} ${ownerPhrase(f)} and ${why}: it is backed up, then deleted so the deploy can create it from the template, and its items are restored into the new table after the deploy (phase: restore).`
     ]
@@ -295,10 +334,14 @@ class Walk {
         `The key schema changes (${keys.map(d => `${d.live} → ${d.template}`).join('; ')}): every item must carry the template's key attributes with the template's types, or it cannot be written to the new table.`
       )
     }
+    for (const d of restored.filter(x => x.severity === 'dangerous')) {
+      reasons.push(`Warning (${d.property}): ${d.message}`)
+    }
     return this.decide('backup-restore', ...reasons)
   }
 
   deleteIt(lead: string): Decision {
+    this.wording = 'deleted'
     const reasons = [lead]
     if (this.f.live?.deletionProtection) {
       reasons.push(
@@ -337,7 +380,10 @@ function autoDecision(w: Walk): Decision {
   w.ask('Does it hold data?', dataAnswer(f.hasData))
 
   if (f.hasData === false) {
-    if (!w.askProtected()) {
+    let notDeleted: string
+    if (w.askProtected()) {
+      notDeleted = `stage ${policy.stage} is protected (protected-stages), where the action never deletes a table, empty or not`
+    } else {
       const cannotDelete = plainDeleteBlocker(f, policy)
       w.ask('May it be deleted?', yesNo(cannotDelete === null))
       if (!cannotDelete) {
@@ -345,20 +391,23 @@ function autoDecision(w: Walk): Decision {
           `Table ${w.table} ${ownerPhrase(f)} and is empty (a Scan found no item): it is deleted, and the deploy creates it anew from the template.`
         )
       }
+      notDeleted = cannotDelete.reason
     }
     // Empty on a protected stage (or not deletable): adopt it rather than delete it.
     const blocker = w.askImportable()
     if (blocker) {
       return w.blocked(
-        `Table ${w.table} is empty but cannot be deleted here and cannot be imported: ${blocker.reason}. ${blocker.hint}`
+        `Table ${w.table} is empty but is not deleted because ${notDeleted}, and it cannot be imported: ${blocker.reason}. ${blocker.hint}`
       )
     }
     if (!w.askKeysMatch()) {
       return w.blocked(
-        `Table ${w.table} is empty but cannot be deleted here, and it cannot be imported because it does not match the template: ${blockingText(f)}. Change the template to match the live table (${liveKeysText(f)}), or delete the empty table by hand.`
+        `Table ${w.table} is empty but is not deleted because ${notDeleted}, and it cannot be imported because it does not match the template: ${blockingText(f)}. Change the template to match the live table (${liveKeysText(f)}), or delete the empty table by hand.`
       )
     }
-    return w.importIt()
+    const decision = w.importIt()
+    w.reasons.push(`It is imported rather than deleted although it is empty, because ${notDeleted}.`)
+    return decision
   }
 
   const blocker = w.askImportable()
@@ -502,7 +551,7 @@ function planEntry(f: Finding, policy: Policy): PlanEntry {
     exists: f.exists,
     owner: f.owner,
     hasData: f.hasData,
-    differences: f.differences,
+    differences: differencesIn(f, w.wording),
     decision,
     reasons,
     path: w.path,

@@ -30,6 +30,8 @@ export interface ReportContext {
   /** Tables of the deploy whose physical name could not be resolved statically. */
   unresolved?: UnresolvedTable[]
   discoveryNotes?: string[]
+  /** What makes the check uncertain (plan/warnings.ts): shown in the first section, before the tables. */
+  warnings?: string[]
   /** Link to the workflow run (its job summary holds the full report). */
   runUrl?: string
   importArtifacts?: ImportArtifact[]
@@ -312,6 +314,18 @@ function stateNoteSection(ctx: ReportContext): string[] {
   return [`> [!${kind}]`, '> **Where things stand and how to go on**', '>', ...body, '']
 }
 
+/** "This check may be wrong" lines, in the first section: an alert, one bullet each. */
+function warningsSection(warnings: string[]): string[] {
+  if (warnings.length === 0) return []
+  return [
+    '> [!WARNING]',
+    `> **This check may be incomplete or wrong** (${plural(warnings.length, 'warning')}):`,
+    '>',
+    ...warnings.map(w => `> - ${escapeProse(w)}`),
+    ''
+  ]
+}
+
 function capped<T>(items: T[], max: number | undefined): { shown: T[]; hidden: number } {
   if (max === undefined || items.length <= max) return { shown: items, hidden: 0 }
   return { shown: items.slice(0, max), hidden: items.length - max }
@@ -489,6 +503,7 @@ export function renderReport(ctx: ReportContext, options: RenderOptions = {}): s
     ''
   ]
   lines.push(...stateNoteSection(ctx))
+  lines.push(...warningsSection(ctx.warnings ?? []))
 
   if (result.plan === null) {
     // The restore phase loads backups and makes no plan; any other phase without one stopped early.

@@ -4,8 +4,9 @@ import { inspect } from '../inspect/inspect.js'
 import { withDifferences } from '../compare/differences.js'
 import { planTables } from '../plan/plan.js'
 import { makePolicy } from '../plan/policy.js'
+import { checkWarnings } from '../plan/warnings.js'
 import type { AwsClients } from '../aws/clients.js'
-import type { Check, Inputs, Logger } from '../types.js'
+import type { Check, Discovery, Inputs, Logger } from '../types.js'
 
 /**
  * inputs → discover → inspect → compare → plan. Reads files and makes read-only AWS calls only;
@@ -21,21 +22,31 @@ export async function checkTables(inputs: Inputs, clients: AwsClients, logger: L
   })
   for (const note of discovery.notes) logger.info(note)
   const named = discovery.tables.filter(t => t.tableName !== null).length
-  logger.info(
-    `Checking ${named} named table(s) in ${discovery.stacks.length} stack(s) (${discovery.source}).`
-  )
+  logger.info(`Checking ${named} named table(s) in ${stackCount(discovery)} (${discovery.source}).`)
 
   const { identity, problem } = await readCallerIdentity(clients.sts)
   if (identity) logger.debug(`Credentials: ${identity.arn}`)
-  else if (problem) logger.warning(problem)
   const inspection = await inspect(clients, discovery, { region: inputs.awsRegion, logger })
   const findings = inspection.findings.map(f => withDifferences(f, inputs.stage, inputs.awsRegion))
   const plan = planTables(findings, makePolicy(inputs), inspection.stacks)
-  return {
+  const check: Check = {
     discovery,
     inspection: { ...inspection, findings },
     plan,
     identity,
     ...(problem ? { identityProblem: problem } : {})
   }
+  // "This check may be wrong": an annotation each (and a line in the report's first section).
+  for (const warning of checkWarnings(check)) logger.warning(warning)
+  return check
+}
+
+/** "3 stacks (1 top-level, 2 nested)": what was read, nested stacks counted apart. */
+export function stackCount(discovery: Discovery): string {
+  const nested = discovery.stacks.filter(s => s.nestedPath.length > 0).length
+  const top = discovery.stacks.length - nested
+  const all = `${discovery.stacks.length} stack(s)`
+  return discovery.source === 'tables'
+    ? `${all} (no template)`
+    : `${all} (${top} top-level, ${nested} nested)`
 }

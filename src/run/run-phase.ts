@@ -6,12 +6,15 @@ import { uploadBackupArtifact } from '../execute/artifact.js'
 import { executePlan, type ExecuteDeps } from '../execute/execute-plan.js'
 import { isLegacyFile, restoreBackups } from '../execute/restore-backups.js'
 import { checkTables } from './check-tables.js'
+import { checkWarnings } from '../plan/warnings.js'
 import type { ImportArtifact, Inputs, RunResult, UnresolvedTable } from '../types.js'
 
 export interface PhaseResult {
   result: RunResult
   unresolved: UnresolvedTable[]
   notes: string[]
+  /** What makes the check uncertain (plan/warnings.ts): already logged as annotations, shown first in the report. */
+  warnings: string[]
   importArtifacts: ImportArtifact[]
 }
 
@@ -23,7 +26,13 @@ async function preDeployPhase(inputs: Inputs, deps: ExecuteDeps): Promise<PhaseR
   const { result, importArtifacts } = await executePlan(check, inputs, deps)
   if (result.backupManifests.length > 0)
     await uploadBackupArtifact(inputs.backupDir, inputs.stage, deps.logger)
-  return { result, unresolved, notes: [...check.discovery.notes, ...check.plan.notes], importArtifacts }
+  return {
+    result,
+    unresolved,
+    notes: [...check.discovery.notes, ...check.plan.notes],
+    warnings: checkWarnings(check),
+    importArtifacts
+  }
 }
 
 /** The tables of this stage the restore phase may load: the `tables` input, else the template's. */
@@ -56,7 +65,7 @@ async function restorePhase(inputs: Inputs, deps: ExecuteDeps): Promise<PhaseRes
     logger: deps.logger,
     clock: deps.clock
   })
-  return { result, unresolved: [], notes: [], importArtifacts: [] }
+  return { result, unresolved: [], notes: [], warnings: [], importArtifacts: [] }
 }
 
 /** Runs the phase the inputs ask for. */
