@@ -1,8 +1,10 @@
 import { describe, expect, it } from '@jest/globals'
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { discover } from '../../src/discover/discover.js'
 import { stackCount } from '../../src/run/check-tables.js'
-import { REPO_ROOT } from '../../test-support/run-bundle.js'
+
+const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..')
 
 const base = { stage: 'pr-5', stackName: null, tables: [], region: 'us-east-1' }
 
