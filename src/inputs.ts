@@ -1,3 +1,4 @@
+import { existsSync, realpathSync } from 'node:fs'
 import path from 'node:path'
 import { InputError } from './errors.js'
 import { PHASES, STRATEGIES, type Inputs, type Phase, type S3Location, type Strategy } from './types.js'
@@ -15,6 +16,13 @@ export interface InputDefinition {
   choices?: readonly string[]
   description: string
 }
+
+/**
+ * The default of `protected-stages`: a stage is protected when one of its words (the parts between
+ * `-`, `_` and `.`) starts with `prod` or `live`, in any case: prod, PROD, production-eu, prod_eu,
+ * prod.eu, prod1, eu-prod, live-eu, eu-live. Not: preprod, nonprod, delivery (no word starts so).
+ */
+export const PROTECTED_STAGES_DEFAULT = '{prod,live}*,*[-._]{prod,live}*'
 
 /**
  * Every input of the action, in one table: its default, its kind and the description action.yml
@@ -63,10 +71,16 @@ export const INPUTS = {
       'Optional comma- or newline-separated table names (may hold `{stage}`) that restrict the check. Without a template, only existence, ownership and data are checked for these.'
   },
   'protected-stages': {
-    default: 'prod,production,prod-*,live',
+    default: PROTECTED_STAGES_DEFAULT,
     type: 'string',
     description:
-      'Comma-separated glob patterns of stages where the action never deletes a table (import or stop with instructions instead).'
+      'Glob patterns (comma- or newline-separated; a comma inside braces stays in its pattern) of stages where the action never deletes a table (import or stop with instructions instead), matched case-insensitively against the whole stage. The default protects every stage with a word (the parts between `-`, `_` and `.`) that starts with `prod` or `live`.'
+  },
+  'protected-accounts': {
+    default: '',
+    type: 'string',
+    description:
+      'AWS account ids (12 digits, comma- or newline-separated) where the action never deletes a table, whatever the stage. The account is read with STS GetCallerIdentity; when it cannot be read, the run counts as protected.'
   },
   'allow-data-loss': {
     default: 'false',
@@ -83,7 +97,25 @@ export const INPUTS = {
     default: 'backups',
     type: 'string',
     description:
-      'Folder (relative to GITHUB_WORKSPACE) for exports, manifests, checkpoints and import templates.'
+      'Folder (relative to GITHUB_WORKSPACE) for exports, manifests, checkpoints and import templates. Never a folder that holds a git repository (`.git`); with `upload-artifact`, a folder below the workspace.'
+  },
+  'upload-artifact': {
+    default: 'false',
+    type: 'boolean',
+    description:
+      '`true` uploads the files this run wrote to `backup-dir` (exports, manifests, import templates) as a workflow artifact, which everyone with read access to the repository can download (anyone signed in to GitHub, for a public repository).'
+  },
+  'artifact-retention-days': {
+    default: '7',
+    type: 'number',
+    description:
+      'Days GitHub keeps the artifact of `upload-artifact` (1-90; the repository may set a lower maximum).'
+  },
+  'keep-failed-change-sets': {
+    default: 'false',
+    type: 'boolean',
+    description:
+      '`true` keeps an IMPORT change set that CloudFormation could not create (status FAILED) for reading in the console; by default the action deletes it (DeleteChangeSet).'
   },
   'aws-backup': {
     default: 'true',
@@ -164,6 +196,91 @@ function list(value: string): string[] {
     .split(/[,\n]/)
     .map(s => s.trim())
     .filter(s => s !== '')
+}
+
+/**
+ * Glob patterns split on commas and newlines outside braces, so `{prod,live}-*` stays one pattern
+ * (a backslash escapes the next character, as in the glob itself). Unbalanced braces are bad
+ * input: a pattern cut in the wrong place would protect less than the user wrote.
+ */
+export function splitPatterns(name: string, value: string): string[] {
+  const patterns: string[] = []
+  let depth = 0
+  let current = ''
+  for (let i = 0; i < value.length; i++) {
+    const c = value[i] as string
+    if (c === '\\' && i + 1 < value.length) {
+      current += c + (value[++i] as string)
+      continue
+    }
+    if (c === '{') depth++
+    if (c === '}') depth--
+    if (depth < 0) throw new InputError(name, `'${value}' has a } without its {`)
+    if (depth === 0 && (c === ',' || c === '\n' || c === '\r')) {
+      patterns.push(current)
+      current = ''
+    } else current += c
+  }
+  if (depth !== 0) throw new InputError(name, `'${value}' has a { without its }`)
+  patterns.push(current)
+  return patterns.map(p => p.trim()).filter(p => p !== '')
+}
+
+function accounts(read: InputReader): string[] {
+  const ids = list(raw(read, 'protected-accounts'))
+  for (const id of ids) {
+    if (!/^\d{12}$/.test(id))
+      throw new InputError('protected-accounts', `'${id}' is not an AWS account id (12 digits)`)
+  }
+  return ids
+}
+
+function wholeNumber(read: InputReader, name: InputName, min: number, max: number): number {
+  const value = raw(read, name)
+  if (!/^\d+$/.test(value) || Number(value) < min || Number(value) > max)
+    throw new InputError(name, `'${value}' is not a whole number from ${min} to ${max}`)
+  return Number(value)
+}
+
+/** `p` with symbolic links resolved as far as it exists (the rest appended as it is). */
+function realPath(p: string): string {
+  let existing = p
+  const rest: string[] = []
+  while (!existsSync(existing)) {
+    const parent = path.dirname(existing)
+    if (parent === existing) return p
+    rest.unshift(path.basename(existing))
+    existing = parent
+  }
+  return path.join(realpathSync.native(existing), ...rest)
+}
+
+function isInside(child: string, parent: string): boolean {
+  const rel = path.relative(parent, child)
+  return rel !== '' && !rel.startsWith('..') && !path.isAbsolute(rel)
+}
+
+/**
+ * backup-dir never holds a repository (`.git`): table data written into a checkout can be committed
+ * or swept up by a later step, and `backup-dir: .` next to `.git/config` (which holds the checkout
+ * token) is how an artifact would publish it. When the backups are uploaded, the folder must also
+ * lie below the workspace, so nothing from elsewhere on the runner can be in it. Without upload it
+ * may lie elsewhere (e.g. `${{ runner.temp }}`, which keeps table data out of the workspace).
+ */
+function checkBackupDir(backupDir: string, workspace: string, upload: boolean): void {
+  const real = realPath(backupDir)
+  if (real.split(path.sep).includes('.git') || existsSync(path.join(real, '.git'))) {
+    throw new InputError(
+      'backup-dir',
+      `'${backupDir}' holds or lies in a git repository (.git): table data must not be written into a checkout. Use a folder of its own, e.g. backups.`
+    )
+  }
+  if (upload && !isInside(real, realPath(workspace))) {
+    throw new InputError(
+      'backup-dir',
+      `'${backupDir}' is not a folder below the workspace ${workspace}: with upload-artifact the backups must be in a folder of their own inside GITHUB_WORKSPACE.`
+    )
+  }
 }
 
 export function fillStage(pattern: string, stage: string): string {
@@ -267,6 +384,10 @@ export function getInputs(read: InputReader, env: InputEnv): Inputs {
     prNumber = Number(prRaw)
   }
 
+  const backupDir = path.resolve(base, raw(read, 'backup-dir'))
+  const uploadArtifact = bool(read, 'upload-artifact')
+  checkBackupDir(backupDir, base, uploadArtifact)
+
   return {
     stage,
     strategy,
@@ -274,10 +395,14 @@ export function getInputs(read: InputReader, env: InputEnv): Inputs {
     template: path.resolve(base, raw(read, 'template')),
     stackName,
     tables,
-    protectedStages: list(raw(read, 'protected-stages')),
+    protectedStages: splitPatterns('protected-stages', raw(read, 'protected-stages')),
+    protectedAccounts: accounts(read),
     allowDataLoss: bool(read, 'allow-data-loss'),
     dryRun: bool(read, 'dry-run'),
-    backupDir: path.resolve(base, raw(read, 'backup-dir')),
+    backupDir,
+    uploadArtifact,
+    artifactRetentionDays: wholeNumber(read, 'artifact-retention-days', 1, 90),
+    keepFailedChangeSets: bool(read, 'keep-failed-change-sets'),
     awsBackup: bool(read, 'aws-backup'),
     s3Bucket: parseS3Bucket(raw(read, 's3-bucket')),
     awsRegion,

@@ -23,11 +23,19 @@ export interface Inputs {
   stackName: string | null
   /** Table names the check is restricted to (`{stage}` filled in); empty = all discovered. */
   tables: string[]
+  /** Glob patterns of protected stages (split on commas and newlines outside braces). */
   protectedStages: string[]
+  /** Account ids (12 digits) where no table is ever deleted. */
+  protectedAccounts: string[]
   allowDataLoss: boolean
   dryRun: boolean
   /** Absolute path. */
   backupDir: string
+  /** Upload this run's own files of backupDir as a workflow artifact. */
+  uploadArtifact: boolean
+  artifactRetentionDays: number
+  /** Keep a FAILED IMPORT change set instead of deleting it. */
+  keepFailedChangeSets: boolean
   awsBackup: boolean
   /** The `s3-bucket` input: where verified copies of exports go (null when unset). */
   s3Bucket: S3Location | null
@@ -174,7 +182,12 @@ export interface LiveTable extends TableConfig {
   unreadable?: Array<keyof TableConfig>
 }
 
-export type Owner = 'stack' | `other-stack:${string}` | 'retained' | 'unmanaged' | null
+/**
+ * Who owns an existing table: the expected stack, another live stack, nobody (retained by a stack
+ * that is gone or no longer lists it; unmanaged), or unknown (a read that could have named an owner
+ * failed; never treated as an orphan). null when the table does not exist.
+ */
+export type Owner = 'stack' | `other-stack:${string}` | 'retained' | 'unmanaged' | 'unknown' | null
 
 export interface StackState {
   name: string
@@ -204,6 +217,8 @@ export interface Finding {
   owner: Owner
   /** The stack named by the retained table's aws:cloudformation:stack-name tag. */
   retainedFrom?: string
+  /** Owner 'unknown': which reads failed and the permissions they need. */
+  ownerUnknownBecause?: string
   /** From Scan Limit=1; null when the table does not exist or could not be scanned. */
   hasData: boolean | null
   /** The expected stack's state (null when no stack is expected). */
@@ -235,7 +250,13 @@ export type Decision = 'none' | 'import' | 'backup-restore' | 'delete' | 'blocke
 export interface Policy {
   stage: string
   strategy: Strategy
+  /**
+   * The run is protected, so no table is ever deleted: the stage matches protected-stages, or the
+   * credentials' account is in protected-accounts (or unknown while protected-accounts is set).
+   */
   protectedStage: boolean
+  /** Why it is protected ("stage prod is protected (protected-stages)"); set when protectedStage. */
+  protectedBecause?: string
   allowDataLoss: boolean
   /** Whether an on-demand backup is taken before destructive steps (for the reasons' wording). */
   awsBackup?: boolean

@@ -10,7 +10,7 @@ import { ScanCommand, type AttributeValue } from '@aws-sdk/client-dynamodb'
 import type { AwsClients } from '../src/aws/clients.js'
 import { destroyClients, testClients } from './aws-clients.js'
 import { startMoto, type MotoServer } from './moto.js'
-import { startRecordingProxy, type RecordingProxy } from './recording-proxy.js'
+import { startRecordingProxy, type RecordingOptions, type RecordingProxy } from './recording-proxy.js'
 import { describeTableOrNull } from '../src/aws/dynamodb-read.js'
 import { canonicalItem } from '../src/data/digest.js'
 import { sdkItemToWire } from '../src/data/dynamodb-json.js'
@@ -75,9 +75,13 @@ export function makeInputs(
     template: ws.templatePath,
     tables: [],
     protectedStages: ['prod', 'production'],
+    protectedAccounts: [],
     allowDataLoss: false,
     dryRun: false,
     backupDir: ws.backupDir,
+    uploadArtifact: false,
+    artifactRetentionDays: 7,
+    keepFailedChangeSets: false,
     awsBackup: false,
     s3Bucket: null,
     awsRegion: 'us-east-1',
@@ -133,9 +137,9 @@ export interface RecordedMoto {
   clients: AwsClients
 }
 
-export async function startRecordedMoto(): Promise<RecordedMoto> {
+export async function startRecordedMoto(options: RecordingOptions = {}): Promise<RecordedMoto> {
   const moto = await startMoto()
-  const rec = await startRecordingProxy(moto.endpoint)
+  const rec = await startRecordingProxy(moto.endpoint, options)
   return { moto, rec, clients: testClients(rec.endpoint) }
 }
 

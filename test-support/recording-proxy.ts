@@ -1,6 +1,6 @@
 import http from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { forward, readBody, relay } from './http-proxy.js'
+import { forward, readBody, relay, type Upstream } from './http-proxy.js'
 
 export interface RecordedCall {
   /** `DynamoDB.DescribeTable`, `CloudFormation.DescribeStacks`, `STS.GetCallerIdentity`, `S3.PutObject`, … */
@@ -87,11 +87,67 @@ function operationOf(req: http.IncomingMessage, body: Buffer): { operation: stri
   return { operation: `unknown ${req.method} ${req.url}`, target: null }
 }
 
+export interface RecordingOptions {
+  /**
+   * Answer DescribeStackResources by PhysicalResourceId as real CloudFormation does, which moto
+   * does not (it ignores the id): the stack that holds a resource with that physical id, found
+   * through moto's ListStacks and ListStackResources, answers with at most its first 100
+   * resources (real CloudFormation returns no more, and no NextToken); no such stack →
+   * ValidationError "Stack for <id> does not exist".
+   */
+  realDescribeStackResources?: boolean
+}
+
+/** The CloudFormation query-protocol form of a request, or null for other protocols. */
+function queryForm(req: http.IncomingMessage, body: Buffer): URLSearchParams | null {
+  if (typeof req.headers['x-amz-target'] === 'string') return null
+  const form = new URLSearchParams(body.toString('utf8'))
+  return form.get('Action') ? form : null
+}
+
+/** Sends a CloudFormation query-protocol request of our own to moto (which checks no signature). */
+function askMoto(target: URL, req: http.IncomingMessage, params: Record<string, string>): Promise<Upstream> {
+  const body = Buffer.from(new URLSearchParams({ Version: '2010-05-15', ...params }).toString())
+  return forward(target, req, body)
+}
+
+const xmlValues = (xml: string, tag: string): string[] =>
+  [...xml.matchAll(new RegExp(`<${tag}>([^<]*)</${tag}>`, 'g'))].map(m => m[1] ?? '')
+
+/** DescribeStackResources by physical id, the way real CloudFormation answers it (see RecordingOptions). */
+async function describeByPhysicalId(
+  target: URL,
+  req: http.IncomingMessage,
+  physicalId: string
+): Promise<Upstream> {
+  const listed = (await askMoto(target, req, { Action: 'ListStacks' })).body.toString('utf8')
+  const live = [...listed.matchAll(/<member>([\s\S]*?)<\/member>/g)]
+    .map(m => m[1] ?? '')
+    .filter(member => !member.includes('<StackStatus>DELETE_COMPLETE</StackStatus>'))
+    .flatMap(member => xmlValues(member, 'StackName').slice(0, 1))
+  for (const stackName of live) {
+    const resources = (await askMoto(target, req, { Action: 'ListStackResources', StackName: stackName }))
+      .body
+    if (!xmlValues(resources.toString('utf8'), 'PhysicalResourceId').includes(physicalId)) continue
+    const up = await askMoto(target, req, { Action: 'DescribeStackResources', StackName: stackName })
+    const xml = up.body.toString('utf8')
+    let kept = 0
+    const first100 = xml.replace(/<member>[\s\S]*?<\/member>/g, member => (++kept <= 100 ? member : ''))
+    const body = Buffer.from(first100)
+    return { ...up, headers: { ...up.headers, 'content-length': String(body.length) }, body }
+  }
+  const error = `<ErrorResponse xmlns="http://cloudformation.amazonaws.com/doc/2010-05-15/"><Error><Type>Sender</Type><Code>ValidationError</Code><Message>Stack for ${physicalId} does not exist</Message></Error><RequestId>recording-proxy</RequestId></ErrorResponse>`
+  return { status: 400, headers: { 'content-type': 'text/xml' }, body: Buffer.from(error) }
+}
+
 /**
  * A loopback HTTP proxy in front of an emulator that records the operation of every request,
  * so a test can assert which AWS calls a run made (e.g. report mode makes no mutating call).
  */
-export async function startRecordingProxy(target: string): Promise<RecordingProxy> {
+export async function startRecordingProxy(
+  target: string,
+  options: RecordingOptions = {}
+): Promise<RecordingProxy> {
   const upstream = new URL(target)
   const calls: RecordedCall[] = []
   const handle = async (req: http.IncomingMessage, res: http.ServerResponse): Promise<void> => {
@@ -99,7 +155,14 @@ export async function startRecordingProxy(target: string): Promise<RecordingProx
     const call: RecordedCall = { ...operationOf(req, body), status: 0, endedAt: 0 }
     calls.push(call)
     try {
-      const up = await forward(upstream, req, body)
+      const form = options.realDescribeStackResources ? queryForm(req, body) : null
+      const physicalId =
+        form?.get('Action') === 'DescribeStackResources' && !form.get('StackName')
+          ? form.get('PhysicalResourceId')
+          : null
+      const up = physicalId
+        ? await describeByPhysicalId(upstream, req, physicalId)
+        : await forward(upstream, req, body)
       call.status = up.status
       call.endedAt = Date.now()
       relay(res, up)

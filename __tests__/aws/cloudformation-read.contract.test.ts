@@ -8,12 +8,13 @@ import {
   CloudFormationServiceException,
   DescribeStackResourcesCommand,
   DescribeStacksCommand,
-  ListStackResourcesCommand
+  ListStackResourcesCommand,
+  type StackResource
 } from '@aws-sdk/client-cloudformation'
 import { mockClient } from 'aws-sdk-client-mock'
 import {
   describeStackOrNull,
-  findOwningStack,
+  stackForPhysicalId,
   listAllStackResources
 } from '../../src/aws/cloudformation-read.js'
 
@@ -32,26 +33,40 @@ function cfnError(name: string, message: string): CloudFormationServiceException
   })
 }
 
-describe('findOwningStack', () => {
-  it('asks DescribeStackResources by physical id and answers the stack that manages the table', async () => {
+const BIG_ID = 'arn:aws:cloudformation:us-east-1:123456789012:stack/legacy-db/1'
+
+/** A resource of stack legacy-db as DescribeStackResources returns it. */
+function stackResource(logicalId: string, physicalId: string, type = 'AWS::SNS::Topic'): StackResource {
+  return {
+    StackName: 'legacy-db',
+    StackId: BIG_ID,
+    LogicalResourceId: logicalId,
+    PhysicalResourceId: physicalId,
+    ResourceType: type,
+    ResourceStatus: 'CREATE_COMPLETE',
+    Timestamp: new Date(0)
+  }
+}
+
+describe('stackForPhysicalId', () => {
+  it('asks DescribeStackResources by physical id and answers the stack that holds the table', async () => {
     cfnMock.on(DescribeStackResourcesCommand).resolves({
-      StackResources: [
-        {
-          StackName: 'legacy-db',
-          StackId: 'arn:aws:cloudformation:us-east-1:123456789012:stack/legacy-db/1',
-          LogicalResourceId: 'MainTable',
-          PhysicalResourceId: 'pr-5-main-table',
-          ResourceType: 'AWS::DynamoDB::Table',
-          ResourceStatus: 'CREATE_COMPLETE',
-          Timestamp: new Date(0)
-        }
-      ]
+      StackResources: [stackResource('MainTable', 'pr-5-main-table', 'AWS::DynamoDB::Table')]
     })
 
-    expect(await findOwningStack(cfn, 'pr-5-main-table')).toBe('legacy-db')
+    expect(await stackForPhysicalId(cfn, 'pr-5-main-table')).toEqual({ name: 'legacy-db', id: BIG_ID })
     expect(cfnMock.commandCalls(DescribeStackResourcesCommand).map(c => c.args[0].input)).toEqual([
       { PhysicalResourceId: 'pr-5-main-table' }
     ])
+  })
+
+  it('names the stack even when the table is not among the (at most 100) resources returned', async () => {
+    // Recorded shape: a stack of 130 resources; the answer holds its first 100, the table is the 117th.
+    cfnMock.on(DescribeStackResourcesCommand).resolves({
+      StackResources: Array.from({ length: 100 }, (_, i) => stackResource(`Topic${i}`, `topic-${i}`))
+    })
+
+    expect(await stackForPhysicalId(cfn, 'pr-5-main-table')).toEqual({ name: 'legacy-db', id: BIG_ID })
   })
 
   it.each([
@@ -60,24 +75,13 @@ describe('findOwningStack', () => {
   ])('answers null on ValidationError "does not exist" (%s)', async (_case, message) => {
     cfnMock.on(DescribeStackResourcesCommand).rejects(cfnError('ValidationError', message))
 
-    expect(await findOwningStack(cfn, 'pr-5-main-table')).toBeNull()
+    expect(await stackForPhysicalId(cfn, 'pr-5-main-table')).toBeNull()
   })
 
-  it('answers null when the stack listed does not hold a resource with that physical id', async () => {
-    cfnMock.on(DescribeStackResourcesCommand).resolves({
-      StackResources: [
-        {
-          StackName: 'unrelated',
-          LogicalResourceId: 'Bucket',
-          PhysicalResourceId: 'some-bucket',
-          ResourceType: 'AWS::S3::Bucket',
-          ResourceStatus: 'CREATE_COMPLETE',
-          Timestamp: new Date(0)
-        }
-      ]
-    })
+  it('answers null for an empty answer', async () => {
+    cfnMock.on(DescribeStackResourcesCommand).resolves({ StackResources: [] })
 
-    expect(await findOwningStack(cfn, 'pr-5-main-table')).toBeNull()
+    expect(await stackForPhysicalId(cfn, 'pr-5-main-table')).toBeNull()
   })
 
   it.each([
@@ -86,7 +90,7 @@ describe('findOwningStack', () => {
   ])('rethrows any other error (%s)', async (name, message) => {
     cfnMock.on(DescribeStackResourcesCommand).rejects(cfnError(name, message))
 
-    await expect(findOwningStack(cfn, 'pr-5-main-table')).rejects.toThrow(message)
+    await expect(stackForPhysicalId(cfn, 'pr-5-main-table')).rejects.toThrow(message)
   })
 })
 

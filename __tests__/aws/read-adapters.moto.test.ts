@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url'
 import type { AwsClients } from '../../src/aws/clients.js'
 import {
   describeStackOrNull,
-  findOwningStack,
+  stackForPhysicalId,
   listAllStackResources
 } from '../../src/aws/cloudformation-read.js'
 import { describeTableOrNull, tableHoldsData } from '../../src/aws/dynamodb-read.js'
@@ -74,11 +74,11 @@ describe('cloudformation-read on moto', () => {
     expect(await describeStackOrNull(clients.cloudformation, stackId)).toBeNull()
   })
 
-  it('findOwningStack answers null on moto even for a managed table (moto ignores PhysicalResourceId)', async () => {
+  it('stackForPhysicalId answers null on moto even for a managed table (moto ignores PhysicalResourceId)', async () => {
     // Pins the emulator lie inspect works around; if moto learns the call, this fails and tells us.
     await createStackAndWait(clients, 'pr-5-db', tableTemplate({ tableName: 'pr-5-main' }))
 
-    expect(await findOwningStack(clients.cloudformation, 'pr-5-main')).toBeNull()
+    expect(await stackForPhysicalId(clients.cloudformation, 'pr-5-main')).toBeNull()
   })
 })
 

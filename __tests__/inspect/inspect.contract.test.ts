@@ -36,6 +36,19 @@ const logger: Logger = { info: () => {}, warning: () => {}, debug: () => {} }
 
 const EXPECTED_ID = 'arn:aws:cloudformation:us-east-1:123456789012:stack/pr-5-db/aaa'
 const NESTED_ID = 'arn:aws:cloudformation:us-east-1:123456789012:stack/pr-5-db-AuditNested-XYZ/bbb'
+const LEGACY_ID = 'arn:aws:cloudformation:us-east-1:123456789012:stack/legacy-db/ccc'
+
+/** The live stack legacy-db, by name and by ARN. */
+function legacyStack(): void {
+  const stack = {
+    StackName: 'legacy-db',
+    StackId: LEGACY_ID,
+    StackStatus: 'CREATE_COMPLETE' as const,
+    CreationTime: new Date(0)
+  }
+  cfnMock.on(DescribeStacksCommand, { StackName: 'legacy-db' }).resolves({ Stacks: [stack] })
+  cfnMock.on(DescribeStacksCommand, { StackName: LEGACY_ID }).resolves({ Stacks: [stack] })
+}
 
 function cfnError(name: string, message: string): CloudFormationServiceException {
   return new CloudFormationServiceException({ name, $fault: 'client', $metadata: {}, message })
@@ -139,18 +152,78 @@ describe('owner on real CloudFormation answers', () => {
         }
       ]
     })
-    cfnMock.on(DescribeStacksCommand, { StackName: 'legacy-db' }).resolves({
-      Stacks: [
+    legacyStack()
+    cfnMock
+      .on(ListStackResourcesCommand, { StackName: LEGACY_ID })
+      .resolves({ StackResourceSummaries: [resource('T', 'pr-5-main')] })
+
+    expect(await one(spec('pr-5-main'))).toMatchObject({ owner: 'other-stack:legacy-db', problems: [] })
+  })
+
+  it('a live stack of more than 100 resources owns the table: DescribeStackResources returns 100 without it, ListStackResources (every page) confirms', async () => {
+    // Recorded shapes: DescribeStackResources by physical id answers the first 100 resources of
+    // the owning stack (no NextToken); ListStackResources pages by 100.
+    const topics = Array.from({ length: 250 }, (_, i) =>
+      resource(`Topic${i}`, `topic-${i}`, 'AWS::SNS::Topic')
+    )
+    cfnMock.on(DescribeStackResourcesCommand, { PhysicalResourceId: 'pr-5-main' }).resolves({
+      StackResources: topics.slice(0, 100).map(r => ({
+        ...r,
+        StackName: 'legacy-db',
+        StackId: LEGACY_ID,
+        Timestamp: new Date(0)
+      }))
+    })
+    legacyStack()
+    const all = [...topics.slice(0, 170), resource('T', 'pr-5-main'), ...topics.slice(170)]
+    cfnMock
+      .on(ListStackResourcesCommand, { StackName: LEGACY_ID })
+      .resolves({ StackResourceSummaries: all.slice(0, 100), NextToken: 'p2' })
+    cfnMock
+      .on(ListStackResourcesCommand, { StackName: LEGACY_ID, NextToken: 'p2' })
+      .resolves({ StackResourceSummaries: all.slice(100, 200), NextToken: 'p3' })
+    cfnMock
+      .on(ListStackResourcesCommand, { StackName: LEGACY_ID, NextToken: 'p3' })
+      .resolves({ StackResourceSummaries: all.slice(200) })
+
+    const f = await one(spec('pr-5-main'))
+
+    expect(f).toMatchObject({ owner: 'other-stack:legacy-db', problems: [] })
+    expect(cfnMock.commandCalls(ListStackResourcesCommand, { StackName: LEGACY_ID })).toHaveLength(3)
+  })
+
+  it('a stack DescribeStackResources names is not the owner unless its resources list the table', async () => {
+    cfnMock.on(DescribeStackResourcesCommand, { PhysicalResourceId: 'pr-5-main' }).resolves({
+      StackResources: [
         {
           StackName: 'legacy-db',
-          StackId: 'legacy-id',
-          StackStatus: 'CREATE_COMPLETE',
-          CreationTime: new Date(0)
+          StackId: LEGACY_ID,
+          PhysicalResourceId: 'topic-1',
+          LogicalResourceId: 'Topic1',
+          ResourceType: 'AWS::SNS::Topic',
+          ResourceStatus: 'CREATE_COMPLETE',
+          Timestamp: new Date(0)
         }
       ]
     })
+    legacyStack()
+    cfnMock.on(ListStackResourcesCommand, { StackName: LEGACY_ID }).resolves({
+      StackResourceSummaries: [resource('Topic1', 'topic-1', 'AWS::SNS::Topic')]
+    })
 
-    expect(await one(spec('pr-5-main'))).toMatchObject({ owner: 'other-stack:legacy-db', problems: [] })
+    expect((await one(spec('pr-5-main'))).owner).toBe('unmanaged')
+  })
+
+  it('a tag only says which stack to ask: the tagged live stack that lists the table owns it (an imported table has no tag: DescribeStackResources finds it)', async () => {
+    ddbMock
+      .on(ListTagsOfResourceCommand)
+      .resolves({ Tags: [{ Key: 'aws:cloudformation:stack-name', Value: 'legacy-db' }] })
+    legacyStack()
+    cfnMock
+      .on(ListStackResourcesCommand, { StackName: LEGACY_ID })
+      .resolves({ StackResourceSummaries: [resource('T', 'pr-5-main')] })
+
+    expect((await one(spec('pr-5-main'))).owner).toBe('other-stack:legacy-db')
   })
 
   it('is stack when DescribeStackResources names a nested stack whose root is the expected stack', async () => {
@@ -178,6 +251,9 @@ describe('owner on real CloudFormation answers', () => {
         }
       ]
     })
+    cfnMock
+      .on(ListStackResourcesCommand, { StackName: NESTED_ID })
+      .resolves({ StackResourceSummaries: [resource('T', 'pr-5-main')] })
 
     expect((await one(spec('pr-5-main'))).owner).toBe('stack')
   })
@@ -233,14 +309,53 @@ describe('failures', () => {
     expect(f.problems).toEqual(['DescribeContinuousBackups failed: no dynamodb:DescribeContinuousBackups'])
   })
 
-  it('an ownership read that fails leaves the owner unknown: inspection stops, never guessing from tags', async () => {
+  it('DescribeStackResources denied: the owner is unknown (never unmanaged), naming the permission', async () => {
     cfnMock
       .on(DescribeStackResourcesCommand)
-      .rejects(cfnError('AccessDenied', 'no cloudformation:DescribeStackResources'))
+      .rejects(
+        cfnError('AccessDenied', 'User is not authorized to perform: cloudformation:DescribeStackResources')
+      )
 
-    await expect(one(spec('pr-5-main'))).rejects.toThrow(
-      /The owner of pr-5-main could not be determined: DescribeStackResources failed: no cloudformation:DescribeStackResources\. The action needs cloudformation:DescribeStacks, ListStackResources and DescribeStackResources/
+    const f = await one(spec('pr-5-main'))
+    expect(f.owner).toBe('unknown')
+    expect(f.ownerUnknownBecause).toMatch(
+      /^DescribeStackResources for pr-5-main was denied \(it needs cloudformation:DescribeStackResources\)/
     )
+  })
+
+  it('tags that cannot be read: the owner is unknown (a tag may name the stack to ask), naming the permission', async () => {
+    ddbMock
+      .on(ListTagsOfResourceCommand)
+      .rejects(ddbError('AccessDeniedException', 'not authorized to perform: dynamodb:ListTagsOfResource'))
+
+    const f = await one(spec('pr-5-main'))
+    expect(f.owner).toBe('unknown')
+    expect(f.ownerUnknownBecause).toMatch(/ListTagsOfResource for pr-5-main .*dynamodb:ListTagsOfResource/)
+  })
+
+  it('a candidate stack that cannot be listed: the owner is unknown, naming the permission and the stack', async () => {
+    ddbMock
+      .on(ListTagsOfResourceCommand)
+      .resolves({ Tags: [{ Key: 'aws:cloudformation:stack-name', Value: 'legacy-db' }] })
+    legacyStack()
+    cfnMock
+      .on(ListStackResourcesCommand, { StackName: LEGACY_ID })
+      .rejects(cfnError('AccessDenied', 'not authorized to perform: cloudformation:ListStackResources'))
+
+    const f = await one(spec('pr-5-main'))
+    expect(f.owner).toBe('unknown')
+    expect(f.ownerUnknownBecause).toMatch(
+      /Reading stack legacy-db was denied \(it needs cloudformation:DescribeStacks and cloudformation:ListStackResources on stack legacy-db\)/
+    )
+  })
+
+  it('a failed read does not matter once the expected stack is found to own the table', async () => {
+    cfnMock.on(ListStackResourcesCommand, { StackName: EXPECTED_ID }).resolves({
+      StackResourceSummaries: [resource('MainTable', 'pr-5-main')]
+    })
+    cfnMock.on(DescribeStackResourcesCommand).rejects(cfnError('AccessDenied', 'denied'))
+
+    expect((await one(spec('pr-5-main'))).owner).toBe('stack')
   })
 
   it('an operation the endpoint does not implement (dynalite: PITR, TTL) is unreadable with a problem', async () => {

@@ -126,6 +126,21 @@ const rows: Row[] = [
     ]
   })),
 
+  ...(['auto', 'import', 'backup-restore', 'delete'] as Strategy[]).map((strategy): Row => ({
+    rule: `${strategy}: an owner that could not be determined (a read failed) → blocked, naming the permission`,
+    policy: { strategy, allowDataLoss: true },
+    finding: {
+      owner: 'unknown',
+      hasData: false,
+      ownerUnknownBecause:
+        'DescribeStackResources for pr-5-main was denied (it needs cloudformation:DescribeStackResources): not authorized'
+    },
+    decision: 'blocked',
+    reasons: [
+      /The owner of table .* could not be determined, so nothing is done with it: a live stack might own it\. DescribeStackResources .* was denied \(it needs cloudformation:DescribeStackResources\)/
+    ]
+  })),
+
   // auto
   {
     rule: 'auto: orphan and empty → delete',

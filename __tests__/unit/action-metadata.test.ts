@@ -99,4 +99,21 @@ describe('README', () => {
     const rows = tableUnder('### Outputs')
     expect(rows.map(r => unquote(r[0] ?? '')).sort()).toEqual(Object.keys(action.outputs).sort())
   })
+
+  it('recipes pass expressions to shell commands through env:, never inside run: (script injection)', () => {
+    const blocks = [...readme.matchAll(/```yaml\n([\s\S]*?)```/g)].map(m => m[1] ?? '')
+    const runs: string[] = []
+    const visit = (node: unknown): void => {
+      if (Array.isArray(node)) node.forEach(visit)
+      else if (node !== null && typeof node === 'object') {
+        for (const [key, value] of Object.entries(node)) {
+          if (key === 'run' && typeof value === 'string') runs.push(value)
+          else visit(value)
+        }
+      }
+    }
+    for (const block of blocks) visit(parse(block))
+    expect(runs.length).toBeGreaterThan(5)
+    expect(runs.filter(r => r.includes('${{'))).toEqual([])
+  })
 })

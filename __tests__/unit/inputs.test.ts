@@ -1,4 +1,7 @@
-import { describe, expect, it } from '@jest/globals'
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { getInputs, INPUT_DEFAULTS } from '../../src/inputs.js'
 import { InputError } from '../../src/errors.js'
 
@@ -19,10 +22,14 @@ describe('getInputs', () => {
       template: '/gh/workspace/cdk.out',
       stackName: null,
       tables: [],
-      protectedStages: ['prod', 'production', 'prod-*', 'live'],
+      protectedStages: ['{prod,live}*', '*[-._]{prod,live}*'],
+      protectedAccounts: [],
       allowDataLoss: false,
       dryRun: false,
       backupDir: '/gh/workspace/backups',
+      uploadArtifact: false,
+      artifactRetentionDays: 7,
+      keepFailedChangeSets: false,
       awsBackup: true,
       s3Bucket: null,
       awsRegion: 'eu-west-1',
@@ -95,7 +102,31 @@ describe('getInputs', () => {
     ['s3-bucket', { stage: 's', 's3-bucket': 'backups/a//b' }, /empty, \. or \.\. segment/],
     ['s3-bucket', { stage: 's', 's3-bucket': 'backups/a/../b' }, /empty, \. or \.\. segment/],
     ['s3-bucket', { stage: 's', 's3-bucket': 'backups/a b' }, /characters S3 keys should avoid/],
-    ['s3-bucket', { stage: 's', 's3-bucket': `backups/${'p'.repeat(513)}` }, /prefix of 513 characters/]
+    ['s3-bucket', { stage: 's', 's3-bucket': `backups/${'p'.repeat(513)}` }, /prefix of 513 characters/],
+    [
+      'protected-stages',
+      { stage: 's', 'protected-stages': '{prod,live-*' },
+      /Input 'protected-stages': .* has a \{ without its \}/
+    ],
+    [
+      'protected-accounts',
+      { stage: 's', 'protected-accounts': '123456789012, 12345' },
+      /Input 'protected-accounts': '12345' is not an AWS account id/
+    ],
+    [
+      'protected-accounts',
+      { stage: 's', 'protected-accounts': 'arn:aws:iam::123456789012:root' },
+      /Input 'protected-accounts'/
+    ],
+    ['upload-artifact', { stage: 's', 'upload-artifact': 'yes' }, /Input 'upload-artifact'/],
+    [
+      'artifact-retention-days',
+      { stage: 's', 'artifact-retention-days': '0' },
+      /Input 'artifact-retention-days': '0' is not a whole number from 1 to 90/
+    ],
+    ['artifact-retention-days', { stage: 's', 'artifact-retention-days': '91' }, /from 1 to 90/],
+    ['artifact-retention-days', { stage: 's', 'artifact-retention-days': '7.5' }, /from 1 to 90/],
+    ['keep-failed-change-sets', { stage: 's', 'keep-failed-change-sets': 'keep' }, /Input 'keep-failed/]
   ])('rejects a bad %s with a message naming the input', (input, values, message) => {
     let error: unknown
     try {
@@ -116,6 +147,19 @@ describe('getInputs', () => {
     ['my-backups//x', { bucket: 'my-backups', prefix: 'x' }]
   ])('reads s3-bucket %j as bucket and prefix', (value, expected) => {
     expect(getInputs(reader({ stage: 's', 's3-bucket': value }), env).s3Bucket).toEqual(expected)
+  })
+
+  it('splits protected-stages outside braces and reads protected-accounts', () => {
+    const inputs = getInputs(
+      reader({
+        stage: 's',
+        'protected-stages': '{prod,live}-*\nqa-{a,b}, staging',
+        'protected-accounts': '123456789012,\n210987654321'
+      }),
+      env
+    )
+    expect(inputs.protectedStages).toEqual(['{prod,live}-*', 'qa-{a,b}', 'staging'])
+    expect(inputs.protectedAccounts).toEqual(['123456789012', '210987654321'])
   })
 
   it('names aws-region when neither the input nor AWS_REGION is set', () => {
@@ -155,11 +199,74 @@ describe('getInputs', () => {
         'pr-number',
         'protected-stages',
         's3-bucket',
+        'protected-accounts',
+        'upload-artifact',
+        'artifact-retention-days',
+        'keep-failed-change-sets',
         'stack-name',
         'strategy',
         'tables',
         'template'
       ].sort()
+    )
+  })
+})
+
+describe('backup-dir: never a git checkout; below the workspace when uploaded', () => {
+  let root: string
+  let workspace: string
+  beforeAll(() => {
+    root = mkdtempSync(join(tmpdir(), 'orphan-guard-inputs-'))
+    workspace = join(root, 'workspace')
+    mkdirSync(join(workspace, '.git'), { recursive: true })
+    mkdirSync(join(workspace, 'backups'))
+    mkdirSync(join(root, 'elsewhere'))
+    symlinkSync(join(root, 'elsewhere'), join(workspace, 'linked'))
+  })
+  afterAll(() => rmSync(root, { recursive: true, force: true }))
+
+  const read = (values: Record<string, string>) =>
+    getInputs(reader({ stage: 's', ...values }), { cwd: '/nowhere', workspace, awsRegion: 'eu-west-1' })
+  const refusal = (values: Record<string, string>): InputError => {
+    try {
+      read(values)
+    } catch (err) {
+      if (err instanceof InputError) return err
+      throw err
+    }
+    throw new Error('no InputError')
+  }
+
+  it.each([
+    ['the workspace itself, which holds .git', '.', 'false'],
+    ['the workspace itself, with upload', '.', 'true'],
+    ['a folder inside .git', '.git/backups', 'false'],
+    ['the .git folder itself', '.git', 'true']
+  ])('refuses %s (upload-artifact %s) naming backup-dir', (_what, dir, upload) => {
+    const err = refusal({ 'backup-dir': dir, 'upload-artifact': upload })
+    expect(err.input).toBe('backup-dir')
+    expect(err.message).toMatch(/git repository \(\.git\)/)
+  })
+
+  it.each([
+    ['a folder outside the workspace', '../elsewhere'],
+    ['an absolute folder elsewhere', '/tmp/orphan-guard-backups'],
+    ['a link inside the workspace that leads outside it', 'linked']
+  ])('with upload-artifact refuses %s, naming backup-dir', (_what, dir) => {
+    const err = refusal({ 'backup-dir': dir, 'upload-artifact': 'true' })
+    expect(err.input).toBe('backup-dir')
+    expect(err.message).toMatch(/not a folder below the workspace/)
+  })
+
+  it('without upload-artifact a folder outside the workspace is allowed (e.g. runner.temp)', () => {
+    expect(read({ 'backup-dir': '../elsewhere' }).backupDir).toBe(join(root, 'elsewhere'))
+    expect(read({ 'backup-dir': 'linked' }).uploadArtifact).toBe(false)
+  })
+
+  it('accepts the default folder, and a folder that does not exist yet, with upload-artifact', () => {
+    expect(read({ 'upload-artifact': 'true' }).backupDir).toBe(join(workspace, 'backups'))
+    expect(read({ 'upload-artifact': 'true', 'backup-dir': 'out/new/backups' }).backupDir).toBe(
+      join(workspace, 'out/new/backups')
     )
   })
 })

@@ -56,23 +56,37 @@ export async function listAllStackResources(
   return resources
 }
 
+/** The stack DescribeStackResources names for a physical id. */
+export interface StackCandidate {
+  name: string
+  /** The stack's ARN, when CloudFormation gave one. */
+  id: string | null
+}
+
 /**
- * The name of the stack that manages the resource with this physical id (for a table: its name),
- * or null when no stack does. For a resource in a nested stack this is the nested stack's name.
+ * The stack CloudFormation names for the resource with this physical id (for a table: its name),
+ * or null when it names none. For a resource in a nested stack this is the nested stack.
+ *
+ * DescribeStackResources by PhysicalResourceId answers with the resources of the stack that holds
+ * that resource, but at most 100 of them and without a NextToken: in a stack of more than 100
+ * resources the table itself may not be in the answer. The stack is therefore taken from whatever
+ * resources come back (they all belong to it); the caller must confirm that this stack manages the
+ * table, with ListStackResources followed to its last page, before calling the table its resource.
  *
  * Real CloudFormation answers an unmanaged id with ValidationError "Stack for <id> does not exist".
  * moto ignores PhysicalResourceId altogether and answers "Stack with id None does not exist" even
  * for managed tables, so on moto this always returns null. That is why owner detection in
- * inspect/ also looks at the expected stack's own resources instead of relying on this alone.
+ * inspect/ also asks the expected stack and the stack a tag names.
  */
-export async function findOwningStack(
+export async function stackForPhysicalId(
   cfn: Sender<CloudFormationClient>,
   physicalId: string
-): Promise<string | null> {
+): Promise<StackCandidate | null> {
   try {
     const out = await cfn.send(new DescribeStackResourcesCommand({ PhysicalResourceId: physicalId }))
-    const match = (out.StackResources ?? []).find(r => r.PhysicalResourceId === physicalId)
-    return match?.StackName ?? null
+    const resources = out.StackResources ?? []
+    const named = resources.find(r => r.PhysicalResourceId === physicalId) ?? resources[0]
+    return named?.StackName ? { name: named.StackName, id: named.StackId ?? null } : null
   } catch (err) {
     if (isStackMissing(err)) return null
     throw err

@@ -72,6 +72,7 @@ export async function backupAndDelete(clients: AwsClients, input: BackupDeleteIn
       tableName: table,
       expectedStack: finding.spec.stack,
       declaredByTemplate: finding.spec.properties !== null,
+      nestedPath: finding.spec.nestedPath,
       policy: input.policy
     }))
   ) {
@@ -95,6 +96,7 @@ export async function backupAndDelete(clients: AwsClients, input: BackupDeleteIn
     tableName: table,
     expectedStack: finding.spec.stack,
     declaredByTemplate: finding.spec.properties !== null,
+    nestedPath: finding.spec.nestedPath,
     policy: input.policy,
     backupVerified: true
   })

@@ -52,6 +52,7 @@ export async function guardedDelete(clients: AwsClients, input: GuardedDeleteInp
       tableName: table,
       expectedStack: finding.spec.stack,
       declaredByTemplate: finding.spec.properties !== null,
+      nestedPath: finding.spec.nestedPath,
       policy
     }))
   ) {
@@ -63,6 +64,7 @@ export async function guardedDelete(clients: AwsClients, input: GuardedDeleteInp
     tableName: table,
     expectedStack: finding.spec.stack,
     declaredByTemplate: finding.spec.properties !== null,
+    nestedPath: finding.spec.nestedPath,
     policy,
     backupVerified: false
   })

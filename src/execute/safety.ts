@@ -1,14 +1,16 @@
-import { findOwningStack, describeStackOrNull, listAllStackResources } from '../aws/cloudformation-read.js'
 import { describeTableOrNull, listAllTags, tableHoldsData } from '../aws/dynamodb-read.js'
 import type { AwsClients } from '../aws/clients.js'
 import { OperationError } from '../errors.js'
+import { resolveOwner, StackReader } from '../inspect/owner.js'
+import { protectedReason } from '../plan/policy.js'
 import type { Policy } from '../types.js'
 
 /**
  * The last check before a table is deleted, made against AWS right then (not against the
- * plan, which may be minutes old): the stage is not protected, no live stack owns the table, a
- * table no template declares is still empty (nothing says the deploy re-creates it), and — unless
- * data loss is allowed — the table is still empty or its backup was verified.
+ * plan, which may be minutes old): the run is not protected, no live stack owns the table (the
+ * same ownership rule as the inspection, inspect/owner.ts, asked afresh), a table no template
+ * declares is still empty (nothing says the deploy re-creates it), and — unless data loss is
+ * allowed — the table is still empty or its backup was verified.
  * Throws a SafetyRefusal (nothing was changed) when any rule would be broken.
  */
 export class SafetyRefusal extends OperationError {
@@ -21,6 +23,8 @@ export class SafetyRefusal extends OperationError {
 export interface DeleteGuard {
   tableName: string
   expectedStack: string | null
+  /** The nested stacks from the expected stack down to the table (the spec's nestedPath); [] by default. */
+  nestedPath?: readonly string[]
   policy: Policy
   /** A template declares the table (false when only the `tables` input names it). */
   declaredByTemplate: boolean
@@ -30,40 +34,42 @@ export interface DeleteGuard {
 
 /**
  * The part of the last check that holds for any change to the table (backup, export, delete): the
- * stage is not protected and no live stack owns the table. Made before the first mutating call.
- * Returns whether the table still exists.
+ * run is not protected and no live stack owns the table, which must be known (a failed read that
+ * could have named an owner refuses too). Made before the first mutating call. Returns whether the
+ * table still exists.
  */
 export async function assertMayTouch(
   clients: AwsClients,
-  guard: Pick<DeleteGuard, 'tableName' | 'expectedStack' | 'policy' | 'declaredByTemplate'>
+  guard: Pick<DeleteGuard, 'tableName' | 'expectedStack' | 'nestedPath' | 'policy' | 'declaredByTemplate'>
 ): Promise<boolean> {
   const { tableName, policy } = guard
   if (policy.protectedStage) {
     throw new SafetyRefusal(
-      `Refusing to delete ${tableName}: stage ${policy.stage} is protected (protected-stages); the action never deletes a table there.`
+      `Refusing to delete ${tableName}: ${protectedReason(policy)}; the action never deletes a table there.`
     )
   }
   const table = await describeTableOrNull(clients.dynamodb, tableName)
   if (table === null) return false
-  const owner = await findOwningStack(clients.cloudformation, tableName)
-  if (owner !== null) {
-    throw new SafetyRefusal(`Refusing to delete ${tableName}: live stack ${owner} owns it.`)
+  const tags = table.TableArn ? await listAllTags(clients.dynamodb, table.TableArn).catch(() => null) : null
+  const { owner, unknownBecause } = await resolveOwner(
+    { stack: guard.expectedStack, nestedPath: guard.nestedPath ?? [] },
+    tableName,
+    tags,
+    new StackReader(clients.cloudformation),
+    []
+  )
+  if (owner === 'stack') {
+    throw new SafetyRefusal(`Refusing to delete ${tableName}: stack ${guard.expectedStack ?? ''} owns it.`)
   }
-  // DescribeStackResources by physical id is not always reliable (moto ignores the id): ask the
-  // expected stack, and the stack the table's aws:cloudformation:stack-name tag names, directly.
-  const tagged = table.TableArn
-    ? (await listAllTags(clients.dynamodb, table.TableArn))['aws:cloudformation:stack-name']
-    : undefined
-  const candidates = [...new Set([guard.expectedStack, tagged].filter((s): s is string => !!s))]
-  for (const name of candidates) {
-    const stack = await describeStackOrNull(clients.cloudformation, name)
-    if (!stack) continue
-    const resources = await listAllStackResources(clients.cloudformation, stack.StackId ?? name)
-    if (
-      resources.some(r => r.PhysicalResourceId === tableName && r.ResourceType?.startsWith('AWS::DynamoDB::'))
-    ) {
-      throw new SafetyRefusal(`Refusing to delete ${tableName}: stack ${name} owns it.`)
-    }
+  if (owner?.startsWith('other-stack:')) {
+    throw new SafetyRefusal(
+      `Refusing to delete ${tableName}: live stack ${owner.slice('other-stack:'.length)} owns it.`
+    )
+  }
+  if (owner === 'unknown') {
+    throw new SafetyRefusal(
+      `Refusing to delete ${tableName}: its owner could not be determined (${unknownBecause ?? 'a read failed'}).`
+    )
   }
   // The plan blocks this too; checked again here because only a template says the deploy re-creates it.
   if (!guard.declaredByTemplate && (await tableHoldsData(clients.dynamodb, tableName))) {

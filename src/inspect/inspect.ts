@@ -87,6 +87,7 @@ async function inspectTable(
     live,
     owner: owner.owner,
     ...(owner.retainedFrom ? { retainedFrom: owner.retainedFrom } : {}),
+    ...(owner.unknownBecause ? { ownerUnknownBecause: owner.unknownBecause } : {}),
     hasData,
     stack,
     differences: [],

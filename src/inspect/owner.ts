@@ -1,14 +1,19 @@
 /**
  * Who owns an existing table, from CloudFormation's own records (see resolveOwner). Read-only.
+ * The one ownership rule: the inspection and the last check before a delete (execute/safety.ts)
+ * both ask it.
  */
 import type { Stack, StackResourceSummary } from '@aws-sdk/client-cloudformation'
 import type { CloudFormationClient } from '@aws-sdk/client-cloudformation'
 import type { Sender } from '../aws/clients.js'
-import { describeStackOrNull, findOwningStack, listAllStackResources } from '../aws/cloudformation-read.js'
-import { errorMessage, OperationError } from '../errors.js'
-import type { Owner, TableSpec } from '../types.js'
+import { describeStackOrNull, listAllStackResources, stackForPhysicalId } from '../aws/cloudformation-read.js'
+import { errorMessage } from '../errors.js'
+import type { Owner } from '../types.js'
 
 export const READ_ONLY_STATE = 'Nothing was changed: inspect only reads.'
+
+/** The tag CloudFormation puts on the tables it creates; it only ever says which stack to ask. */
+export const STACK_NAME_TAG = 'aws:cloudformation:stack-name'
 
 /** Both table types: a table keeps its name when a template moves from Table to GlobalTable. */
 const TABLE_TYPES = new Set(['AWS::DynamoDB::Table', 'AWS::DynamoDB::GlobalTable'])
@@ -35,7 +40,7 @@ function managesTable(r: StackResourceSummary, tableName: string): boolean {
 
 /**
  * Memoised CloudFormation reads for one inspection: every stack is described, and its resources
- * listed, at most once however many tables ask.
+ * listed (every page), at most once however many tables ask.
  */
 export class StackReader {
   private readonly stacks = new Map<string, Promise<Stack | null>>()
@@ -62,11 +67,12 @@ export class StackReader {
   }
 
   /**
-   * Whether the live stack `stackName` (descending through the nested stacks named by their
-   * logical ids in `nestedPath`) has a managed table resource with this physical name.
+   * Whether the live stack `stackNameOrId` (descending through the nested stacks named by their
+   * logical ids in `nestedPath`) has a managed table resource with this physical name: the stack
+   * is described and ListStackResources followed to its last page.
    */
-  async ownsTable(stackName: string, nestedPath: readonly string[], tableName: string): Promise<boolean> {
-    const stack = await this.stack(stackName)
+  async ownsTable(stackNameOrId: string, nestedPath: readonly string[], tableName: string): Promise<boolean> {
+    const stack = await this.stack(stackNameOrId)
     if (!stack?.StackId) return false
     let resources = await this.resourcesOf(stack.StackId)
     for (const logicalId of nestedPath) {
@@ -84,92 +90,129 @@ export class StackReader {
   }
 }
 
+/** Where the deploy expects the table: its top-level stack (null: none) and the nested stacks down to it. */
+export interface ExpectedPlace {
+  stack: string | null
+  nestedPath: readonly string[]
+}
+
 export interface OwnerResult {
   owner: Owner
   retainedFrom?: string
+  /** Set when owner is 'unknown': which reads failed, and the permissions they need. */
+  unknownBecause?: string
+}
+
+/** A read that could have named an owner and failed: what was asked, and what it needs. */
+interface FailedRead {
+  what: string
+  permission: string
+  error: unknown
+}
+
+function failureText(f: FailedRead): string {
+  const name = (f.error as { name?: string } | null)?.name ?? ''
+  const denied = /AccessDenied|UnauthorizedOperation|not authorized/i.test(`${name} ${errorMessage(f.error)}`)
+  return denied
+    ? `${f.what} was denied (it needs ${f.permission}): ${errorMessage(f.error)}`
+    : `${f.what} failed (${f.permission}): ${errorMessage(f.error)}`
 }
 
 /**
- * Who owns an existing table, decided from CloudFormation's own records; a tag only ever tells us
- * which stack to ask.
+ * Who owns an existing table, decided from CloudFormation's own records alone:
  *
  * 1. The expected stack (through its nested stacks) manages a table resource with this physical
- *    name → 'stack'.
- * 2. DescribeStackResources by physical id names a live stack: the expected one, or one whose root
- *    is the expected stack → 'stack'; any other → `other-stack:<name>`.
- * 3. The aws:cloudformation:stack-name tag names a stack: if that live stack manages the table →
- *    as in 2 (needed on moto, whose DescribeStackResources ignores the physical id); otherwise the
- *    table outlived its stack → 'retained'.
+ *    name (ListStackResources, every page) → 'stack'.
+ * 2. DescribeStackResources by physical id names a stack. That answer holds at most 100 of the
+ *    stack's resources, so the stack is confirmed with ListStackResources (every page) before the
+ *    table is called its resource: the expected stack, or one whose root is the expected stack →
+ *    'stack'; any other → `other-stack:<name>`.
+ * 3. The aws:cloudformation:stack-name tag names a stack: it is only asked, the same way. If it
+ *    manages the table → as in 2 (needed on moto, whose DescribeStackResources ignores the
+ *    physical id); otherwise the table outlived that stack → 'retained'.
  * 4. Otherwise → 'unmanaged'.
+ *
+ * 'unknown' (with unknownBecause) when no owner was found and a read that could have named one
+ * failed: the expected stack's, DescribeStackResources, a candidate stack's, or the table's tags
+ * (null `allTags`). Such a table is never treated as an orphan.
  */
 export async function resolveOwner(
-  spec: TableSpec,
+  expected: ExpectedPlace,
   tableName: string,
   allTags: Record<string, string> | null,
   reader: StackReader,
   problems: string[]
 ): Promise<OwnerResult> {
-  const expected = spec.stack ? await reader.stack(spec.stack) : null
-
-  const failedReads: string[] = []
-  const tryRead = async <T>(what: string, call: () => Promise<T>): Promise<T | null> => {
+  const failed: FailedRead[] = []
+  const tryRead = async <T>(what: string, permission: string, call: () => Promise<T>): Promise<T | null> => {
     try {
       return await call()
-    } catch (err) {
-      failedReads.push(`${what} failed: ${errorMessage(err)}`)
-      problems.push(`${what} failed: ${errorMessage(err)}`)
+    } catch (error) {
+      const f = { what, permission, error }
+      failed.push(f)
+      problems.push(failureText(f))
       return null
     }
   }
-  // Never decide from tags (or their absence) alone: when a read that could have named a live
-  // owner failed, the owner is unknown, and nothing downstream may treat the table as an orphan.
-  const unknownOwner = (): never => {
-    throw new OperationError(
-      `The owner of ${tableName} could not be determined: ${failedReads.join('; ')}. The action needs cloudformation:DescribeStacks, ListStackResources and DescribeStackResources to tell an orphan from a table a live stack owns.`,
-      READ_ONLY_STATE
+  const stackRead = (name: string): string =>
+    `cloudformation:DescribeStacks and cloudformation:ListStackResources on stack ${name}`
+
+  /** The owner when `candidate` (a stack name or ARN) manages the table, else null. */
+  const ownerIfManaged = async (candidate: string, label: string): Promise<OwnerResult | null> => {
+    const owns = await tryRead(`Reading stack ${label}`, stackRead(label), () =>
+      reader.ownsTable(candidate, [], tableName)
     )
-  }
-  const ownerNamed = async (stackName: string): Promise<OwnerResult | null> => {
-    if (stackName === spec.stack) return { owner: 'stack' }
-    const stack = await tryRead(`DescribeStacks ${stackName}`, () => reader.stack(stackName))
-    if (!stack) return null
-    if (expected?.StackId && stack.RootId === expected.StackId) return { owner: 'stack' }
-    return { owner: `other-stack:${stackName}` }
+    if (!owns) return null
+    const stack = await reader.stack(candidate)
+    const name = stack?.StackName ?? label
+    if (name === expected.stack) return { owner: 'stack' }
+    const root = expected.stack
+      ? await tryRead(`Reading stack ${expected.stack}`, stackRead(expected.stack), () =>
+          reader.stack(expected.stack as string)
+        )
+      : null
+    if (root?.StackId && stack?.RootId === root.StackId) return { owner: 'stack' }
+    return { owner: `other-stack:${name}` }
   }
 
-  const expectedName = spec.stack
+  const expectedName = expected.stack
   if (
     expectedName &&
-    (await tryRead(`ListStackResources ${expectedName}`, () =>
-      reader.ownsTable(expectedName, spec.nestedPath, tableName)
+    (await tryRead(`Reading stack ${expectedName}`, stackRead(expectedName), () =>
+      reader.ownsTable(expectedName, expected.nestedPath, tableName)
     ))
   ) {
     return { owner: 'stack' }
   }
 
-  const named = await tryRead('DescribeStackResources', () => findOwningStack(reader.cfn, tableName))
+  const named = await tryRead(
+    `DescribeStackResources for ${tableName}`,
+    'cloudformation:DescribeStackResources',
+    () => stackForPhysicalId(reader.cfn, tableName)
+  )
   if (named) {
-    const result = await ownerNamed(named)
+    const result = await ownerIfManaged(named.id ?? named.name, named.name)
     if (result) return result
   }
 
-  if (failedReads.length > 0) unknownOwner()
+  const tagStack = allTags?.[STACK_NAME_TAG]
+  if (tagStack && tagStack !== expectedName && tagStack !== named?.name) {
+    const result = await ownerIfManaged(tagStack, tagStack)
+    if (result) return result
+  }
+
   if (allTags === null) {
-    problems.push('tags could not be read, so a retained table cannot be told from an unmanaged one')
-    return { owner: 'unmanaged' }
+    failed.push({
+      what: `ListTagsOfResource for ${tableName}`,
+      permission: 'dynamodb:ListTagsOfResource',
+      error: new Error('the tags could not be read, and a tag may name the stack to ask')
+    })
   }
-  const tagStack = allTags['aws:cloudformation:stack-name']
-  if (tagStack) {
-    if (tagStack !== spec.stack && tagStack !== named) {
-      const owns = await tryRead(`ListStackResources ${tagStack}`, () =>
-        reader.ownsTable(tagStack, [], tableName)
-      )
-      if (owns) {
-        const result = await ownerNamed(tagStack)
-        if (result) return result
-      }
+  if (failed.length > 0) {
+    return {
+      owner: 'unknown',
+      unknownBecause: failed.map(failureText).join('; ')
     }
-    return { owner: 'retained', retainedFrom: tagStack }
   }
-  return { owner: 'unmanaged' }
+  return tagStack ? { owner: 'retained', retainedFrom: tagStack } : { owner: 'unmanaged' }
 }

@@ -21,6 +21,7 @@
  *
  * `allow-data-loss` only unlocks the explicit `delete` strategy; `auto` never gives data up.
  */
+import { protectedReason } from './policy.js'
 import { isBusy, STUCK, stackRefusal } from './stack-state.js'
 import type {
   Decision,
@@ -147,7 +148,7 @@ function templateHint(f: Finding): string {
 function baseDeleteBlocker(f: Finding, policy: Policy): Blocker | null {
   if (policy.protectedStage) {
     return {
-      reason: `stage ${policy.stage} is protected (protected-stages), where the action never deletes a table`,
+      reason: `${protectedReason(policy)}, where the action never deletes a table`,
       hint: 'Use strategy import, change the template to match the live table, or migrate by hand.'
     }
   }
@@ -158,7 +159,7 @@ function baseDeleteBlocker(f: Finding, policy: Policy): Blocker | null {
       hint: templateHint(f)
     }
   }
-  if (f.owner === null) {
+  if (f.owner === null || f.owner === 'unknown') {
     return {
       reason: 'its owner could not be determined, so it might belong to another stack',
       hint: 'Check the problems listed for this table (e.g. missing cloudformation:DescribeStackResources permission) and run again.'
@@ -186,6 +187,7 @@ function ownerPhrase(f: Finding): string {
     case 'unmanaged':
       return 'was created outside CloudFormation'
     case null:
+    case 'unknown':
       return 'exists, but its owner could not be determined'
     default:
       return 'exists'
@@ -194,7 +196,7 @@ function ownerPhrase(f: Finding): string {
 
 function ownerAnswer(f: Finding): string {
   if (f.owner === 'stack') return `expected stack ${f.spec.stack ?? ''}`.trim()
-  if (f.owner === null) return 'unknown'
+  if (f.owner === null || f.owner === 'unknown') return 'unknown'
   const other = otherStack(f)
   if (other !== null) return `other stack ${other}`
   if (f.owner === 'retained')
@@ -214,6 +216,10 @@ function dataPhrase(hasData: boolean | null): string {
 
 function dataAnswer(hasData: boolean | null): string {
   return hasData === true ? 'yes' : hasData === false ? 'no' : 'unknown (treated as yes)'
+}
+
+function capitalize(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1)
 }
 
 function yesNo(value: boolean): string {
@@ -370,8 +376,12 @@ class Walk {
   }
 
   askProtected(): boolean {
-    this.ask(`Is stage ${this.policy.stage} protected?`, yesNo(this.policy.protectedStage))
-    return this.policy.protectedStage
+    const { policy } = this
+    this.ask(
+      `Is stage ${policy.stage} protected?`,
+      policy.protectedStage ? `yes: ${protectedReason(policy)}` : 'no'
+    )
+    return policy.protectedStage
   }
 }
 
@@ -382,7 +392,7 @@ function autoDecision(w: Walk): Decision {
   if (f.hasData === false) {
     let notDeleted: string
     if (w.askProtected()) {
-      notDeleted = `stage ${policy.stage} is protected (protected-stages), where the action never deletes a table, empty or not`
+      notDeleted = `${protectedReason(policy)}, where the action never deletes a table, empty or not`
     } else {
       const cannotDelete = plainDeleteBlocker(f, policy)
       w.ask('May it be deleted?', yesNo(cannotDelete === null))
@@ -421,7 +431,7 @@ function autoDecision(w: Walk): Decision {
       ? blocker.hint
       : `Change the template to match the live table (${liveKeysText(f)}), or migrate the data by hand.`
     return w.blocked(
-      `Table ${w.table} ${ownerPhrase(f)} and ${why}. Stage ${policy.stage} is protected, so the action does not delete or re-create it. ${fix}`
+      `Table ${w.table} ${ownerPhrase(f)} and ${why}. ${capitalize(protectedReason(policy))}, so the action does not delete or re-create it. ${fix}`
     )
   }
   const cannotDelete = deleteBlocker(f, policy)
@@ -505,6 +515,11 @@ function walk(w: Walk, strategy: ActingStrategy): Decision {
       `Table ${w.table} already belongs to stack ${w.stackName}; the deploy updates it in place.`
     )
   }
+  if (f.owner === 'unknown') {
+    return w.blocked(
+      `The owner of table ${w.table} could not be determined, so nothing is done with it: a live stack might own it. ${f.ownerUnknownBecause ?? 'A CloudFormation read failed.'}. Grant the permission named, then run again.`
+    )
+  }
   const other = otherStack(f)
   if (other !== null) {
     return w.blocked(
@@ -555,7 +570,8 @@ function planEntry(f: Finding, policy: Policy): PlanEntry {
     decision,
     reasons,
     path: w.path,
-    orphan: f.exists && f.owner !== 'stack'
+    // An unknown owner is not called an orphan: it might be a live stack's table.
+    orphan: f.exists && f.owner !== 'stack' && f.owner !== 'unknown'
   }
 }
 

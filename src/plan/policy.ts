@@ -1,6 +1,6 @@
-/** Which stages are protected, and the policy the plan applies. Pure. */
+/** Which runs are protected (stage or account), and the policy the plan applies. Pure. */
 import { minimatch } from 'minimatch'
-import type { Inputs, Policy } from '../types.js'
+import type { CallerIdentity, Inputs, Policy } from '../types.js'
 
 /**
  * Whether `stage` matches one of the `protected-stages` glob patterns (whole-name, case-insensitive:
@@ -14,14 +14,45 @@ export function isProtectedStage(stage: string, patterns: string[]): boolean {
     .some(pattern => minimatch(stage, pattern, { nocase: true, dot: true, nonegate: true, nocomment: true }))
 }
 
+/**
+ * Why the run is protected, or null when it is not: the stage matches `protected-stages`, or the
+ * credentials' account is one of `protected-accounts`. With `protected-accounts` set, an account
+ * that could not be read counts as protected (unknown is the unsafe case).
+ */
+export function protection(
+  inputs: Pick<Inputs, 'stage' | 'protectedStages'> & { protectedAccounts?: string[] },
+  identity: CallerIdentity | null | undefined
+): string | null {
+  if (isProtectedStage(inputs.stage, inputs.protectedStages))
+    return `stage ${inputs.stage} is protected (protected-stages)`
+  const accounts = inputs.protectedAccounts ?? []
+  if (accounts.length === 0) return null
+  if (!identity)
+    return "the credentials' account could not be read (STS GetCallerIdentity), and with protected-accounts set an unknown account counts as protected"
+  if (accounts.includes(identity.account))
+    return `account ${identity.account} is protected (protected-accounts)`
+  return null
+}
+
 export function makePolicy(
-  inputs: Pick<Inputs, 'stage' | 'strategy' | 'protectedStages' | 'allowDataLoss'> & { awsBackup?: boolean }
+  inputs: Pick<Inputs, 'stage' | 'strategy' | 'protectedStages' | 'allowDataLoss'> & {
+    protectedAccounts?: string[]
+    awsBackup?: boolean
+  },
+  identity?: CallerIdentity | null
 ): Policy {
+  const because = protection(inputs, identity)
   return {
     stage: inputs.stage,
     strategy: inputs.strategy,
-    protectedStage: isProtectedStage(inputs.stage, inputs.protectedStages),
+    protectedStage: because !== null,
+    ...(because !== null ? { protectedBecause: because } : {}),
     allowDataLoss: inputs.allowDataLoss,
     ...(inputs.awsBackup === undefined ? {} : { awsBackup: inputs.awsBackup })
   }
+}
+
+/** The sentence that says why nothing may be deleted here (for a protected policy). */
+export function protectedReason(policy: Policy): string {
+  return policy.protectedBecause ?? `stage ${policy.stage} is protected (protected-stages)`
 }

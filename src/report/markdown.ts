@@ -151,6 +151,7 @@ function ownerCell(owner: Owner): string {
   if (owner === 'stack') return 'this stack'
   if (owner === 'retained') return 'retained (no stack)'
   if (owner === 'unmanaged') return 'unmanaged'
+  if (owner === 'unknown') return 'unknown (a read failed)'
   return `stack ${codeCell(owner.slice('other-stack:'.length))}`
 }
 

@@ -3,7 +3,7 @@ import { readCallerIdentity } from '../inspect/identity.js'
 import { inspect } from '../inspect/inspect.js'
 import { withDifferences } from '../compare/differences.js'
 import { planTables } from '../plan/plan.js'
-import { makePolicy } from '../plan/policy.js'
+import { isProtectedStage, makePolicy } from '../plan/policy.js'
 import { checkWarnings } from '../plan/warnings.js'
 import type { AwsClients } from '../aws/clients.js'
 import type { Check, Discovery, Inputs, Logger } from '../types.js'
@@ -28,7 +28,10 @@ export async function checkTables(inputs: Inputs, clients: AwsClients, logger: L
   if (identity) logger.debug(`Credentials: ${identity.arn}`)
   const inspection = await inspect(clients, discovery, { region: inputs.awsRegion, logger })
   const findings = inspection.findings.map(f => withDifferences(f, inputs.stage, inputs.awsRegion))
-  const plan = planTables(findings, makePolicy(inputs), inspection.stacks)
+  const policy = makePolicy(inputs, identity)
+  if (policy.protectedBecause && !isProtectedStage(inputs.stage, inputs.protectedStages))
+    logger.info(`Protected run: ${policy.protectedBecause}; no table is deleted.`)
+  const plan = planTables(findings, policy, inspection.stacks)
   const check: Check = {
     discovery,
     inspection: { ...inspection, findings },
