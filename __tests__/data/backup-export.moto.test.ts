@@ -1,6 +1,6 @@
 /** The data engine against moto: one round trip of the tricky items, and on-demand backups. */
 import { join } from 'node:path'
-import type { DynamoDBClient } from '@aws-sdk/client-dynamodb'
+import { DescribeTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb'
 import { createOnDemandBackup, describeBackup } from '../../src/aws/backup.js'
 import { exportTable } from '../../src/data/export.js'
 import { restoreTable } from '../../src/data/restore.js'
@@ -47,13 +47,22 @@ test('tricky items survive export → restore → verify on moto byte-exact', as
     table: 'moto-src',
     dir,
     region: 'us-east-1',
+    stage: 'pr-5',
     segments: 2,
     logger: silentLogger(),
     clock: noWait
   })
+  // Stage, region, account, ARN and creation time: what a later run recognises the backup by.
+  const described = await ddb.send(new DescribeTableCommand({ TableName: 'moto-src' }))
   expect(manifest).toMatchObject({
     itemCount: items.length,
-    table: { accountId: '123456789012', region: 'us-east-1' }
+    stage: 'pr-5',
+    table: {
+      accountId: '123456789012',
+      region: 'us-east-1',
+      arn: described.Table?.TableArn,
+      createdAt: described.Table?.CreationDateTime?.toISOString()
+    }
   })
   await restoreTable(ddb, {
     manifestPath: join(dir, 'manifest.json'),

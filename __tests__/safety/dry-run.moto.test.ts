@@ -34,7 +34,9 @@ const RULE = 'dry-run and report make zero mutating calls'
 const TABLE = 'pr-7-orders'
 const STACK = 'pr-7-db'
 /** The backup name a dry-run at T0 (helpers) shows. */
-const BACKUP_NAME = 'orphan-guard-pr-7-orders-20250304T050607Z'
+/** backup-restore's backup (restored after the deploy) and strategy delete's safety net (never restored). */
+const BACKUP_NAME = 'orphan-guard_20250304T050607Z_restore_pr-7'
+const DELETE_BACKUP_NAME = 'orphan-guard_20250304T050607Z_delete_pr-7'
 
 let moto: MotoServer
 let rec: RecordingProxy
@@ -123,7 +125,7 @@ const CASES: Case[] = [
     setup: protectedTableWithData,
     template: tableTemplate({ tableName: TABLE }),
     calls: [
-      `CreateBackup {"TableName":"${TABLE}","BackupName":"${BACKUP_NAME}"}`,
+      `CreateBackup {"TableName":"${TABLE}","BackupName":"${DELETE_BACKUP_NAME}"}`,
       `UpdateTable {"TableName":"${TABLE}","DeletionProtectionEnabled":false}`,
       `DeleteTable {"TableName":"${TABLE}"}`
     ]

@@ -71,6 +71,8 @@ export interface ExportOptions {
   pageItems?: number
   /** Segments scanned at the same time (default 16, at most `segments`). */
   parallelSegments?: number
+  /** The stage recorded in the manifest (default null). */
+  stage?: string | null
 }
 
 const SEGMENT_BYTES = 512 * 1024 * 1024
@@ -251,6 +253,10 @@ function describeForManifest(t: TableDescription): Record<string, unknown> {
   return JSON.parse(JSON.stringify(t)) as Record<string, unknown>
 }
 
+function isoDate(value: Date | undefined): string | null {
+  return value instanceof Date && !Number.isNaN(value.getTime()) ? value.toISOString() : null
+}
+
 function accountFromArn(arn: string | undefined): string | null {
   const account = arn?.split(':')[4]
   return account !== undefined && account !== '' ? account : null
@@ -404,11 +410,13 @@ export async function exportTable(ddb: Sender<DynamoDBClient>, opts: ExportOptio
   const manifest: BackupManifest = {
     format: MANIFEST_FORMAT,
     tool: { name: TOOL_NAME, version: TOOL_VERSION },
+    stage: opts.stage ?? null,
     table: {
       name: opts.table,
       arn: table.TableArn ?? null,
       region: opts.region,
       accountId: opts.accountId ?? accountFromArn(table.TableArn),
+      createdAt: isoDate(table.CreationDateTime),
       keySchema,
       description: describeForManifest(table)
     },

@@ -32,11 +32,22 @@ export interface DataFileEntry {
 export interface BackupManifest {
   format: typeof MANIFEST_FORMAT
   tool: { name: string; version: string }
+  /**
+   * The stage (the `stage` input) whose run took the export; null when exported outside a run
+   * (tests, the bench). Absent in manifests written before it was recorded.
+   */
+  stage?: string | null
   table: {
     name: string
     arn: string | null
     region: string
     accountId: string | null
+    /**
+     * DescribeTable's CreationDateTime (ISO 8601): with the ARN it names the table instance (a table
+     * deleted and created again under the same name has the same ARN and a new creation time).
+     * Absent in manifests written before it was recorded.
+     */
+    createdAt?: string | null
     keySchema: KeyAttribute[]
     /** DescribeTable's `Table` as returned (dates as ISO text). */
     description: Record<string, unknown>

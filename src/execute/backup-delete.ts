@@ -1,5 +1,6 @@
 import { join } from 'node:path'
 import type { AwsClients } from '../aws/clients.js'
+import { onDemandBackupName } from '../data/backup-set.js'
 import { exportTable } from '../data/export.js'
 import { MANIFEST_FILE, type BackupManifest } from '../data/manifest.js'
 import { digestTable } from '../data/verify.js'
@@ -48,13 +49,16 @@ export function exportDir(backupDir: string, table: string, epochMs: number): st
 export async function backupAndDelete(clients: AwsClients, input: BackupDeleteInput): Promise<void> {
   const { finding, steps } = input
   const table = finding.tableName
-  const dir = exportDir(input.backupDir, table, input.wait.now())
+  // One timestamp names the whole set: the export folder (on disk and in S3) and the on-demand backup.
+  const at = input.wait.now()
+  const dir = exportDir(input.backupDir, table, at)
+  const backupName = onDemandBackupName(input.stage, 'restore', at)
   const ctx: OpContext = { table, steps, wait: input.wait }
   const protectionOn = finding.live?.deletionProtection === true
   const target = targetKeysOf(finding, input.stage, input.region)
 
   if (input.dryRun) {
-    if (input.awsBackup) listBackupCall(ctx)
+    if (input.awsBackup) listBackupCall(ctx, backupName)
     steps.planned(
       table,
       'export',
@@ -79,7 +83,7 @@ export async function backupAndDelete(clients: AwsClients, input: BackupDeleteIn
     steps.skipped(table, 'backup-restore', 'the table is already gone: nothing to back up or delete')
     return
   }
-  const arn = input.awsBackup ? await takeOnDemandBackup(clients, ctx, input.record) : null
+  const arn = input.awsBackup ? await takeOnDemandBackup(clients, ctx, input.record, backupName) : null
   const untouched = `The table ${table} is untouched (nothing was deleted).${arn ? ` The on-demand backup ${arn} is AVAILABLE.` : ''}`
 
   const manifest = await exportVerified(clients, input, dir, untouched)
@@ -129,6 +133,7 @@ async function exportVerified(
       table,
       dir,
       region: input.region,
+      stage: input.stage,
       logger: input.logger,
       clock: input.wait
     })

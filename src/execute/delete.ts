@@ -1,3 +1,4 @@
+import { onDemandBackupName } from '../data/backup-set.js'
 import type { AwsClients } from '../aws/clients.js'
 import type { Finding, Policy, WaitOptions } from '../types.js'
 import { assertMayTouch, assertSafeToDelete, SafetyRefusal } from './safety.js'
@@ -33,6 +34,8 @@ export async function guardedDelete(clients: AwsClients, input: GuardedDeleteInp
   const table = finding.tableName
   const ctx: OpContext = { table, steps, wait: input.wait }
   const protectionOn = finding.live?.deletionProtection === true
+  // The safety net of a delete: named so that later runs know it is never to be restored.
+  const backupName = onDemandBackupName(policy.stage, 'delete', input.wait.now())
 
   if (protectionOn && !(policy.strategy === 'delete' && policy.allowDataLoss)) {
     throw new SafetyRefusal(
@@ -41,7 +44,7 @@ export async function guardedDelete(clients: AwsClients, input: GuardedDeleteInp
   }
 
   if (input.dryRun) {
-    if (input.awsBackup) listBackupCall(ctx)
+    if (input.awsBackup) listBackupCall(ctx, backupName)
     listDeleteCalls(ctx, protectionOn)
     return
   }
@@ -59,7 +62,7 @@ export async function guardedDelete(clients: AwsClients, input: GuardedDeleteInp
     steps.skipped(table, 'delete', 'the table is already gone')
     return
   }
-  const arn = input.awsBackup ? await takeOnDemandBackup(clients, ctx, input.record) : null
+  const arn = input.awsBackup ? await takeOnDemandBackup(clients, ctx, input.record, backupName) : null
   await assertSafeToDelete(clients, {
     tableName: table,
     expectedStack: finding.spec.stack,

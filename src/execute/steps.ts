@@ -1,3 +1,4 @@
+import { backupTimestamp } from '../data/backup-set.js'
 import type { ExecutionStep } from '../types.js'
 
 /** Collects what a strategy did (or, in dry-run, would do), in order, for the summary. */
@@ -33,9 +34,5 @@ export function callText(command: string, input: Record<string, unknown>): strin
   return `${command} ${JSON.stringify(input)}`
 }
 
-export function timestamp(epochMs: number): string {
-  return new Date(epochMs)
-    .toISOString()
-    .replace(/[-:]/g, '')
-    .replace(/\.\d+Z$/, 'Z')
-}
+/** UTC to the second without separators: the name of a backup set (see data/backup-set.ts). */
+export const timestamp = backupTimestamp

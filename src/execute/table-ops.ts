@@ -3,7 +3,7 @@ import { createOnDemandBackup } from '../aws/backup.js'
 import { describeTableOrNull } from '../aws/dynamodb-read.js'
 import { deleteTableAndWait, turnOffDeletionProtection } from '../aws/dynamodb-write.js'
 import { errorMessage, OperationError } from '../errors.js'
-import { callText, timestamp, type StepLog } from './steps.js'
+import { callText, type StepLog } from './steps.js'
 import type { WaitOptions } from '../types.js'
 
 /**
@@ -26,15 +26,15 @@ export interface OpContext {
 /** An on-demand backup takes a while; no need to ask every couple of seconds. */
 const BACKUP_POLL_MS = 5_000
 
-export function backupName(table: string, epochMs: number): string {
-  return `orphan-guard-${table}-${timestamp(epochMs)}`
-}
-
-/** CreateBackup and wait until AVAILABLE. A failure leaves the table untouched and says so. */
+/**
+ * CreateBackup named `backupName` (data/backup-set.ts: onDemandBackupName, which later runs
+ * recognise) and wait until AVAILABLE. A failure leaves the table untouched and says so.
+ */
 export async function takeOnDemandBackup(
   clients: AwsClients,
   ctx: OpContext,
-  record: BackupRecord
+  record: BackupRecord,
+  backupName: string
 ): Promise<string> {
   const { table } = ctx
   let backup
@@ -43,7 +43,7 @@ export async function takeOnDemandBackup(
       clients.dynamodb,
       {
         table,
-        backupName: backupName(table, ctx.wait.now())
+        backupName
       },
       { ...ctx.wait, pollMs: BACKUP_POLL_MS }
     )
@@ -108,10 +108,10 @@ export function listDeleteCalls(ctx: OpContext, protectionOn: boolean): void {
 }
 
 /** Dry-run: lists the CreateBackup call the backup would make; calls nothing. */
-export function listBackupCall(ctx: OpContext): void {
+export function listBackupCall(ctx: OpContext, backupName: string): void {
   ctx.steps.planned(
     ctx.table,
     'on-demand backup',
-    callText('CreateBackup', { TableName: ctx.table, BackupName: backupName(ctx.table, ctx.wait.now()) })
+    callText('CreateBackup', { TableName: ctx.table, BackupName: backupName })
   )
 }

@@ -1,0 +1,111 @@
+/**
+ * How this action's backups are named, so that a later run on a fresh runner finds them in AWS,
+ * and how their restore is recorded there.
+ *
+ * A backup *set* is what one run took of one table at one moment, every copy named by the same
+ * UTC timestamp (`20250304T050607Z`):
+ *   - the export on the runner: `<backup-dir>/<table>/<timestamp>/manifest.json` (+ `data/`);
+ *   - its copy in S3 (`s3-bucket`): `<prefix>/<stage>/<table>/<timestamp>/manifest.json`; the
+ *     manifest records stage, region, account, table ARN and creation time;
+ *   - the on-demand backup: `orphan-guard_<timestamp>_<purpose>_<stage>` (ListBackups gives the
+ *     table, its ARN and the region and account in the backup ARN; the name gives the stage).
+ *
+ * `purpose` says why the backup was taken: `restore` (backup-restore: the data goes back after the
+ * deploy) or `delete` (the safety net of strategy delete: never restored by the action).
+ *
+ * A restore is recorded where a runner cannot fake it: the marker object RESTORED_MARKER in the
+ * set's S3 folder, and the tag RESTORED_TAG on the restored table (see the README, "How a restore
+ * is remembered").
+ */
+import type { S3Location } from '../types.js'
+
+export const BACKUP_NAME_PREFIX = 'orphan-guard'
+export const BACKUP_PURPOSES = ['restore', 'delete'] as const
+export type BackupPurpose = (typeof BACKUP_PURPOSES)[number]
+
+/** Written in the set's S3 folder once a restore from the set is verified. */
+export const RESTORED_MARKER = 'restored.json'
+/** Tag on a restored table: `<stage>/<timestamp>` of the set it was restored from. */
+export const RESTORED_TAG = 'dynamodb-orphan-guard:restored-from'
+/** Tag on a temporary table of a restore from an on-demand backup: the table it is restored for. */
+export const TEMPORARY_TAG = 'dynamodb-orphan-guard:temporary-restore-of'
+
+const TIMESTAMP = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/
+
+/** The set's timestamp: UTC to the second, no separators (`20250304T050607Z`). */
+export function backupTimestamp(epochMs: number): string {
+  return new Date(epochMs)
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z')
+}
+
+/** `20250304T050607Z` → `2025-03-04T05:06:07Z`; null when it is not a set timestamp. */
+export function timestampToIso(stamp: string): string | null {
+  const m = TIMESTAMP.exec(stamp)
+  if (m === null) return null
+  const iso = `${m[1]}-${m[2]}-${m[3]}T${m[4]}:${m[5]}:${m[6]}Z`
+  return Number.isNaN(Date.parse(iso)) ? null : iso
+}
+
+/** The on-demand backup's name (BackupName allows `[a-zA-Z0-9_.-]`, as the stage input does). */
+export function onDemandBackupName(stage: string, purpose: BackupPurpose, epochMs: number): string {
+  return `${BACKUP_NAME_PREFIX}_${backupTimestamp(epochMs)}_${purpose}_${stage}`
+}
+
+export interface ParsedBackupName {
+  timestamp: string
+  /** ISO 8601. */
+  takenAt: string
+  purpose: BackupPurpose
+  stage: string
+}
+
+/**
+ * The parts of one of this action's backup names; null for any other name. The timestamp has a
+ * fixed width and the purpose a fixed set of values, so a stage holding `_` parses unambiguously.
+ */
+export function parseOnDemandBackupName(name: string): ParsedBackupName | null {
+  const m = /^orphan-guard_(\d{8}T\d{6}Z)_(restore|delete)_([A-Za-z0-9._-]{1,64})$/.exec(name)
+  if (m === null) return null
+  const takenAt = timestampToIso(m[1] as string)
+  if (takenAt === null) return null
+  return { timestamp: m[1] as string, takenAt, purpose: m[2] as BackupPurpose, stage: m[3] as string }
+}
+
+function withPrefix(location: S3Location, rest: string): string {
+  return `${location.prefix === '' ? '' : `${location.prefix}/`}${rest}`
+}
+
+/** The key prefix (ending in '/') under which every export of a stage lives. */
+export function s3StageFolder(location: S3Location, stage: string): string {
+  return withPrefix(location, `${stage}/`)
+}
+
+/** The key prefix (ending in '/') of one table's exports: `<prefix>/<stage>/<table>/`. */
+export function s3TableFolder(location: S3Location, stage: string, table: string): string {
+  return withPrefix(location, `${stage}/${table}/`)
+}
+
+/** The key prefix (ending in '/') of one export: `<prefix>/<stage>/<table>/<timestamp>/`. */
+export function s3ExportFolder(
+  location: S3Location,
+  stage: string,
+  table: string,
+  timestamp: string
+): string {
+  return withPrefix(location, `${stage}/${table}/${timestamp}/`)
+}
+
+/** The value of RESTORED_TAG for a set. */
+export function restoredTagValue(stage: string, timestamp: string): string {
+  return `${stage}/${timestamp}`
+}
+
+/**
+ * The temporary table a restore from an on-demand backup goes through: its name says what it is,
+ * which set it belongs to and for which table (cut to DynamoDB's 255 characters).
+ */
+export function temporaryTableName(table: string, timestamp: string): string {
+  return `${BACKUP_NAME_PREFIX}-restore_${timestamp}_${table}`.slice(0, 255)
+}
