@@ -130,4 +130,4 @@ test('a restore killed with SIGKILL mid-way, started again, completes without re
   // Running it once more is a no-op that says so.
   const again = await restoreTable(ddb, { manifestPath, table: 'target', logger: silentLogger() })
   expect(again).toMatchObject({ resumed: true, itemsWritten: 0, itemsSkipped: ITEMS })
-})
+}, 60_000)
