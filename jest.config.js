@@ -17,8 +17,7 @@ const base = {
       { useESM: true, tsconfig: 'tsconfig.json', diagnostics: { ignoreCodes: [151002] } }
     ]
   },
-  testPathIgnorePatterns: ['/node_modules/', '/dist/', '/__fixtures__/'],
-  testTimeout: 60000
+  testPathIgnorePatterns: ['/node_modules/', '/dist/', '/__fixtures__/']
 }
 
 const EMULATOR_TEST = '\\.(moto|dynalite)\\.test\\.ts$'
@@ -46,5 +45,7 @@ export default {
   ],
   globalSetup: './test-support/global-setup.ts',
   globalTeardown: './test-support/global-teardown.ts',
+  // Global, not per project: jest reads testTimeout from the top-level config only.
+  testTimeout: 60000,
   verbose: false
 }
