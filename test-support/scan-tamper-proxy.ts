@@ -6,6 +6,12 @@
  * - `fail`: answers a chosen operation (e.g. `DeleteTable`, `Scan`, `CreateBackup`,
  *   `BatchWriteItem`) with an error instead of forwarding it; `after` lets the first N such
  *   requests through, `times` limits how often it fails (default: always).
+ * - `expireFromScanPass`: from the N-th parallel Scan pass on (a pass starts with segment 0's
+ *   first page; the export is pass 1, its verification pass 2), items whose TTL attribute (a
+ *   Number, epoch seconds) lies before `before` are left out of Scan pages, as if DynamoDB's TTL had
+ *   deleted them meanwhile (`Count` follows).
+ * - `miscountScan`: adds one to the `Count` of every Scan page that holds items, body otherwise
+ *   untouched: what a splitter that lost an item would see.
  * Everything else is forwarded untouched. `operations` lists every operation seen, in order.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
@@ -29,6 +35,8 @@ export interface TamperOptions {
   target: string
   dropOneScanItem?: boolean
   fail?: FailRule[]
+  expireFromScanPass?: { pass: number; attribute: string; before: number }
+  miscountScan?: boolean
 }
 
 export interface TamperProxy {
@@ -38,6 +46,10 @@ export interface TamperProxy {
   dropped: Record<string, unknown> | null
   /** How many requests each fail rule answered with an error. */
   failures: number[]
+  /** Items left out by `expireFromScanPass` (counted per page served). */
+  expired: number
+  /** Parallel Scan passes seen. */
+  scanPasses: number
   stop(): Promise<void>
 }
 
@@ -55,6 +67,8 @@ export async function startTamperProxy(opts: TamperOptions): Promise<TamperProxy
     operations: [],
     dropped: null,
     failures: rules.map(() => 0),
+    expired: 0,
+    scanPasses: 0,
     stop: async () => {}
   }
 
@@ -76,9 +90,56 @@ export async function startTamperProxy(opts: TamperOptions): Promise<TamperProxy
         return
       }
     }
+    const scanInput =
+      op === 'Scan'
+        ? (JSON.parse(body.toString('utf8')) as {
+            TotalSegments?: number
+            Segment?: number
+            ExclusiveStartKey?: unknown
+          })
+        : null
+    if (scanInput?.TotalSegments !== undefined && scanInput.Segment === 0 && !scanInput.ExclusiveStartKey)
+      proxy.scanPasses++
     const out = await forward(target, req, body)
     let payload = out.body
     const headers = { ...out.headers }
+    const rewrite = (
+      change: (page: { Items?: Record<string, unknown>[]; Count?: number; ScannedCount?: number }) => boolean
+    ) => {
+      const page = JSON.parse(payload.toString('utf8')) as {
+        Items?: Record<string, unknown>[]
+        Count?: number
+      }
+      if (!change(page)) return
+      payload = Buffer.from(JSON.stringify(page))
+      // The body changed: its checksum header would no longer match.
+      delete headers['x-amz-crc32']
+    }
+    const expire = opts.expireFromScanPass
+    if (
+      expire &&
+      scanInput?.TotalSegments !== undefined &&
+      proxy.scanPasses >= expire.pass &&
+      out.status === 200
+    ) {
+      rewrite(page => {
+        const before = page.Items?.length ?? 0
+        page.Items = (page.Items ?? []).filter(item => {
+          const n = (item[expire.attribute] as { N?: string } | undefined)?.N
+          return n === undefined || Number(n) >= expire.before
+        })
+        proxy.expired += before - page.Items.length
+        page.Count = page.Items.length
+        return before !== page.Items.length
+      })
+    }
+    if (opts.miscountScan && op === 'Scan' && out.status === 200) {
+      rewrite(page => {
+        if ((page.Items?.length ?? 0) === 0) return false
+        page.Count = (page.Count ?? 0) + 1
+        return true
+      })
+    }
     if (opts.dropOneScanItem && proxy.dropped === null && op === 'Scan' && out.status === 200) {
       const input = JSON.parse(body.toString('utf8')) as { TotalSegments?: number }
       const page = JSON.parse(out.body.toString('utf8')) as {

@@ -189,6 +189,19 @@ export class ContentDigest {
     this.count = count + other.count
   }
 
+  /** The digest of this multiset without `part` (a sub-multiset of it): count and sum minus part's. */
+  without(part: ContentDigest): ContentDigest {
+    const out = new ContentDigest()
+    let borrow = 0
+    for (let i = 7; i >= 0; i--) {
+      const diff = (this.limbs[i] as number) - (part.limbs[i] as number) - borrow
+      borrow = diff < 0 ? 1 : 0
+      out.limbs[i] = diff < 0 ? diff + TWO32 : diff
+    }
+    out.count = this.count - part.count
+    return out
+  }
+
   hex(): string {
     return this.limbs.map(l => l.toString(16).padStart(8, '0')).join('')
   }

@@ -23,6 +23,7 @@ import {
 import { OperationError, errorMessage } from '../errors.js'
 import { systemClock, type Clock, type Logger } from '../types.js'
 import { ContentDigest, DIGEST_ALGORITHM } from './digest.js'
+import { ExpiringItems, type TtlWindow } from './ttl.js'
 import { scanSegmentPage } from './raw-scan.js'
 import type { WireItem } from './dynamodb-json.js'
 import type { PageItems } from './json-scan.js'
@@ -73,6 +74,8 @@ export interface ExportOptions {
   parallelSegments?: number
   /** The stage recorded in the manifest (default null). */
   stage?: string | null
+  /** The table's TTL attribute and the window its verification uses (data/ttl.ts); none when TTL is off. */
+  ttl?: TtlWindow
 }
 
 const SEGMENT_BYTES = 512 * 1024 * 1024
@@ -310,6 +313,7 @@ export async function exportTable(ddb: Sender<DynamoDBClient>, opts: ExportOptio
   const width = String(segments - 1).length
   const pageItems = opts.pageItems
   const digest = new ContentDigest()
+  const expiring = opts.ttl ? new ExpiringItems(opts.ttl) : null
   // ItemCount is an estimate (refreshed ~6 h; 0 on emulators): only a hint for the ETA.
   const progress = new Progress({
     label: `Export ${opts.table}`,
@@ -341,11 +345,14 @@ export async function exportTable(ddb: Sender<DynamoDBClient>, opts: ExportOptio
           const pageDigest = new ContentDigest()
           // Even an empty page replaces what an earlier attempt of it left in the writer.
           const bytes = writerFor(page.length > 0)?.addPage(page, pageDigest) ?? 0
-          return { digest: pageDigest, bytes, items: page.length }
+          const pageExpiring = opts.ttl ? new ExpiringItems(opts.ttl) : null
+          if (pageExpiring) for (let i = 0; i < page.length; i++) pageExpiring.addPageItem(page, i)
+          return { digest: pageDigest, bytes, items: page.length, expiring: pageExpiring }
         }),
       retry
     )
     digest.merge(page.result.digest)
+    if (expiring && page.result.expiring) expiring.merge(page.result.expiring)
     return { items: page.result.items, bytes: page.result.bytes, lastEvaluatedKey: page.lastEvaluatedKey }
   }
 
@@ -430,6 +437,7 @@ export async function exportTable(ddb: Sender<DynamoDBClient>, opts: ExportOptio
     bytes: { uncompressed: bytes, compressed: dataFiles.reduce((s, f) => s + f.bytes, 0) },
     dataFiles,
     contentDigest: { algorithm: DIGEST_ALGORITHM, value: digest.hex() },
+    ...(expiring && opts.ttl ? { ttl: { ...opts.ttl, ...expiring.split(digest) } } : {}),
     startedAt,
     finishedAt: new Date(now()).toISOString()
   }

@@ -125,3 +125,51 @@ export function splitTopLevelArrayBytes(bytes: Uint8Array, key: string): SplitAr
   }
   return null
 }
+
+/**
+ * The bytes of the value of top-level member `name` (its JSON text, quotes included, e.g.
+ * `"expiresAt"`) of the object at bytes[start, end), as [start, end), or null when it has none.
+ * Nested members of the same name are not matched. Same byte-wise walk as the splitter above.
+ */
+export function topLevelMember(
+  buf: Buffer,
+  start: number,
+  end: number,
+  name: Buffer
+): [number, number] | null {
+  let depth = 0
+  for (let i = start; i < end; i++) {
+    const c = buf[i] as number
+    if (c === QUOTE) {
+      const from = i
+      for (i++; i < end; i++) {
+        const s = buf[i] as number
+        if (s === BACKSLASH) i++
+        else if (s === QUOTE) break
+      }
+      if (depth !== 1 || buf[i + 1] !== COLON) continue
+      if (i + 1 - from !== name.length || buf.compare(name, 0, name.length, from, i + 1) !== 0) continue
+      // The member's value: an attribute value is an object.
+      const valueStart = i + 2
+      let d = 0
+      for (let j = valueStart; j < end; j++) {
+        const v = buf[j] as number
+        if (v === QUOTE) {
+          for (j++; j < end; j++) {
+            const s = buf[j] as number
+            if (s === BACKSLASH) j++
+            else if (s === QUOTE) break
+          }
+        } else if (v === LBRACE || v === LBRACKET) d++
+        else if (v === RBRACE || v === RBRACKET) {
+          d--
+          if (d === 0) return [valueStart, j + 1]
+        }
+      }
+      return null
+    }
+    if (c === LBRACE || c === LBRACKET) depth++
+    else if (c === RBRACE || c === RBRACKET) depth--
+  }
+  return null
+}

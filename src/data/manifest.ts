@@ -5,6 +5,7 @@
 import { open, readFile, rename } from 'node:fs/promises'
 import { FileError, errorMessage } from '../errors.js'
 import type { KeyElement, ScalarAttrType } from '../types.js'
+import type { TtlSplit, TtlWindow } from './ttl.js'
 
 /** Kept equal to package.json's version (a test checks it); the bundle cannot read package.json. */
 export const TOOL_VERSION = '0.1.0'
@@ -60,6 +61,11 @@ export interface BackupManifest {
   bytes: { uncompressed: number; compressed: number }
   dataFiles: DataFileEntry[]
   contentDigest: { algorithm: string; value: string }
+  /**
+   * With TTL on: the window the copy's verification used and how the items split by it (data/ttl.ts).
+   * A restore verifies against `alive` with the same window. Absent when TTL is off.
+   */
+  ttl?: TtlWindow & TtlSplit
   startedAt: string
   finishedAt: string
 }

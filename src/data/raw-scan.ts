@@ -43,13 +43,35 @@ export async function scanPageWire<R>(
   const command = new ScanCommand({ ...input, [WIRE_ITEMS]: slot } as ScanCommandInput)
   const out = await ddb.send(withDataMiddleware(ddb, command))
   const taken = slot.consumed
-  if (taken !== null) return { result: taken.result, via: 'wire', lastEvaluatedKey: out.LastEvaluatedKey }
+  if (taken !== null) {
+    assertSplitCount(taken.items, out.Count, input.TableName)
+    return { result: taken.result, via: 'wire', lastEvaluatedKey: out.LastEvaluatedKey }
+  }
   // No middleware ran (a test double), or the body had no Items array: the SDK's decoded items.
   return {
     result: consume(PageItems.fromTexts((out.Items ?? []).map(i => JSON.stringify(sdkItemToWire(i))))),
     via: 'sdk',
     lastEvaluatedKey: out.LastEvaluatedKey
   }
+}
+
+/**
+ * Thrown when the items split from a page are not as many as the page's own `Count`. The export,
+ * the verification scan and the restore's checks all read pages through the same splitter, so a
+ * splitter bug would agree with itself; the service's `Count` is the independent witness.
+ */
+export class SplitCountError extends Error {
+  constructor(message: string) {
+    super(message)
+    this.name = 'SplitCountError'
+  }
+}
+
+function assertSplitCount(split: number, count: number | undefined, table: string | undefined): void {
+  if (count === undefined || split === count) return
+  throw new SplitCountError(
+    `Scan page of ${table ?? 'the table'}: ${split} items were split from the response, but its Count is ${count}. The page was not read correctly (a bug in the byte-level splitter, or a response changed on the way); nothing read from it is used.`
+  )
 }
 
 /** Which page of a consistent parallel Scan: the table, the segment and the key to start after. */

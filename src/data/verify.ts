@@ -1,6 +1,8 @@
 /**
  * Verify: scan a table (parallel, consistent reads) and compare its item count and content
- * digest with what the backup holds. Any difference throws, naming it.
+ * digest with what the backup holds. Any difference throws, naming it. With TTL on, the items
+ * whose TTL may pass during the copy are set apart on both sides (data/ttl.ts) and the rest is
+ * compared item for item.
  */
 import type { AttributeValue } from '@aws-sdk/client-dynamodb'
 import { OperationError } from '../errors.js'
@@ -9,6 +11,7 @@ import { ContentDigest, DIGEST_ALGORITHM } from './digest.js'
 import { scanSegmentPage } from './raw-scan.js'
 import { DEFAULT_SEGMENTS } from './export.js'
 import { withRetries } from './retry.js'
+import { ExpiringItems, windowHolds, type TtlSplit, type TtlWindow } from './ttl.js'
 import type { Sender } from '../aws/clients.js'
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb'
 
@@ -16,38 +19,120 @@ export interface TableContent {
   itemCount: number
   contentDigest: string
   algorithm: string
+  /** With a TTL window: the items split by it. */
+  ttl?: TtlSplit
 }
 
 /** Count and content digest of a table, by parallel consistent Scan (memory flat). */
 export async function digestTable(
   ddb: Sender<DynamoDBClient>,
-  opts: { table: string; segments?: number; clock?: Clock; random?: () => number }
+  opts: { table: string; segments?: number; clock?: Clock; random?: () => number; ttl?: TtlWindow }
 ): Promise<TableContent> {
+  const window = opts.ttl
   const segments = opts.segments ?? DEFAULT_SEGMENTS
   const retry = { sleep: (opts.clock ?? systemClock).sleep, random: opts.random ?? Math.random }
   const digests = await Promise.all(
     Array.from({ length: segments }, async (_, segment) => {
       const d = new ContentDigest()
+      const expiring = window ? new ExpiringItems(window) : null
       let startKey: Record<string, AttributeValue> | undefined
       do {
         const page = await withRetries(
           () =>
             scanSegmentPage(ddb, { table: opts.table, segment, segments, startKey }, page => {
               const pageDigest = new ContentDigest()
-              for (let i = 0; i < page.length; i++) pageDigest.addPageItem(page, i)
-              return pageDigest
+              const pageExpiring = window ? new ExpiringItems(window) : null
+              for (let i = 0; i < page.length; i++) {
+                pageDigest.addPageItem(page, i)
+                pageExpiring?.addPageItem(page, i)
+              }
+              return { digest: pageDigest, expiring: pageExpiring }
             }),
           retry
         )
-        d.merge(page.result)
+        d.merge(page.result.digest)
+        if (expiring && page.result.expiring) expiring.merge(page.result.expiring)
         startKey = page.lastEvaluatedKey
       } while (startKey !== undefined)
-      return d
+      return { digest: d, expiring }
     })
   )
   const total = new ContentDigest()
-  for (const d of digests) total.merge(d)
-  return { itemCount: total.count, contentDigest: total.hex(), algorithm: DIGEST_ALGORITHM }
+  const expiring = window ? new ExpiringItems(window) : null
+  for (const d of digests) {
+    total.merge(d.digest)
+    if (expiring && d.expiring) expiring.merge(d.expiring)
+  }
+  return {
+    itemCount: total.count,
+    contentDigest: total.hex(),
+    algorithm: DIGEST_ALGORITHM,
+    ...(expiring ? { ttl: expiring.split(total) } : {})
+  }
+}
+
+/** One side of a copy: all its items, and with TTL on, how they split by the window. */
+export interface CopySide {
+  itemCount: number
+  contentDigest: string
+  ttl?: TtlSplit
+}
+
+/** The parts of a copy's two sides that are compared: everything, or with TTL on, what is alive past the cutoff. */
+export function comparedParts(
+  expected: CopySide,
+  found: CopySide
+): {
+  want: { itemCount: number; contentDigest: string }
+  got: { itemCount: number; contentDigest: string }
+  alive: boolean
+} {
+  return expected.ttl && found.ttl
+    ? { want: expected.ttl.alive, got: found.ttl.alive, alive: true }
+    : { want: expected, got: found, alive: false }
+}
+
+/**
+ * What differs between the two sides of a copy (`expected`: the source, e.g. the export; `found`:
+ * the copy's target or the source scanned again). With a TTL split on both, only the items alive
+ * on both sides are compared. Empty when they match.
+ */
+export function copyDifferences(
+  expected: CopySide,
+  found: CopySide,
+  names: { expected: string; found: string }
+): string[] {
+  const differences: string[] = []
+  const { want, got, alive } = comparedParts(expected, found)
+  const what = alive ? ' of the items alive past the TTL cutoff' : ''
+  if (got.itemCount !== want.itemCount)
+    differences.push(
+      `item count${what}: ${names.expected} ${want.itemCount}, ${names.found} ${got.itemCount}`
+    )
+  if (got.contentDigest !== want.contentDigest)
+    differences.push(
+      `content digest${what}: ${names.expected} ${want.contentDigest}, ${names.found} ${got.contentDigest}`
+    )
+  return differences
+}
+
+/**
+ * "TTL on expiresAt: 3 items whose TTL had passed were carried over, 1 expired during the copy (gone
+ * from the table)": what happened to the set-apart items; null without TTL.
+ */
+export function ttlNote(window: TtlWindow | undefined, expected: CopySide, found: CopySide): string | null {
+  if (!window || !expected.ttl || !found.ttl) return null
+  const dropped = Math.max(0, expected.ttl.expiring - found.ttl.expiring)
+  return `TTL on ${window.attribute}: ${expected.ttl.expired} item(s) whose TTL had passed were carried over, ${dropped} expired during the copy (gone by the time it was verified); ${expected.ttl.expiring} item(s) with a TTL before ${new Date(window.cutoff * 1000).toISOString()} were compared by presence only`
+}
+
+/** Throws when the window no longer holds: items compared as alive may have expired since. */
+export function assertWindowHolds(window: TtlWindow | undefined, nowMs: number, what: string): void {
+  if (!window || windowHolds(window, nowMs)) return
+  throw new OperationError(
+    `${what} ran past its TTL cutoff (${new Date(window.cutoff * 1000).toISOString()}): items compared as alive may have expired since, so it cannot tell a lost item from an expired one`,
+    'nothing was changed by the verification; run it again (a new copy gets a new cutoff)'
+  )
 }
 
 export async function verifyTable(
@@ -59,22 +144,28 @@ export async function verifyTable(
     segments?: number
     clock?: Clock
     random?: () => number
+    /** The backup's TTL window and split (its manifest's `ttl`): the restored table is split by the same window. */
+    ttl?: TtlWindow & TtlSplit
   }
-): Promise<TableContent> {
-  const found = await digestTable(ddb, opts)
-  const differences: string[] = []
-  if (found.itemCount !== opts.expected.itemCount)
-    differences.push(`item count: backup ${opts.expected.itemCount}, table ${found.itemCount}`)
-  if (found.contentDigest !== opts.expected.contentDigest)
-    differences.push(`content digest: backup ${opts.expected.contentDigest}, table ${found.contentDigest}`)
+): Promise<TableContent & { ttlNote: string | null }> {
+  const window = opts.ttl
+    ? { attribute: opts.ttl.attribute, startedAt: opts.ttl.startedAt, cutoff: opts.ttl.cutoff }
+    : undefined
+  const found = await digestTable(ddb, { ...opts, ttl: window })
+  assertWindowHolds(window, (opts.clock ?? systemClock).now(), `Verification of ${opts.table}`)
+  const expected: CopySide = { ...opts.expected, ...(opts.ttl ? { ttl: opts.ttl } : {}) }
+  const differences = copyDifferences(expected, found, { expected: 'backup', found: 'table' })
   if (differences.length > 0) {
     throw new OperationError(
       `Verification of ${opts.table} failed: ${differences.join('; ')}`,
       `the table holds ${found.itemCount} items that differ from the backup; the backup files are untouched: restore again into an empty table`
     )
   }
+  const note = ttlNote(window, expected, found)
   opts.logger.info(
-    `Verified ${opts.table}: ${found.itemCount} items, content digest ${found.contentDigest.slice(0, 16)}… equals the backup's`
+    found.ttl
+      ? `Verified ${opts.table}: the ${found.ttl.alive.itemCount} items alive past the TTL cutoff equal the backup's (${note ?? ''})`
+      : `Verified ${opts.table}: ${found.itemCount} items, content digest ${found.contentDigest.slice(0, 16)}… equals the backup's`
   )
-  return found
+  return { ...found, ttlNote: note }
 }

@@ -24,7 +24,8 @@ export const WIRE_ITEMS = Symbol.for('dynamodb-orphan-guard.wire-items')
 /** What a Scan input carries: the consumer, and what it returned for the response that counted. */
 export interface WireItemsSlot<R> {
   consume: (items: PageItems) => R
-  consumed: { result: R } | null
+  /** What `consume` returned for the response that counted, and how many items the splitter found in it. */
+  consumed: { result: R; items: number } | null
 }
 
 const NAME = 'orphanGuardDataMiddleware'
@@ -117,7 +118,7 @@ const wireItems: DeserializeMiddleware<ServiceInputTypes, ServiceOutputTypes> = 
       const split = splitTopLevelArrayBytes(body.bytes, 'Items')
       if (split === null) response.body = Buffer.from(body.bytes)
       else {
-        slot.consumed = { result: slot.consume(split.elements) }
+        slot.consumed = { result: slot.consume(split.elements), items: split.elements.length }
         response.body = split.rest
       }
     } finally {

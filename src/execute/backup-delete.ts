@@ -3,7 +3,8 @@ import type { AwsClients } from '../aws/clients.js'
 import { onDemandBackupName } from '../data/backup-set.js'
 import { exportTable } from '../data/export.js'
 import { MANIFEST_FILE, type BackupManifest } from '../data/manifest.js'
-import { digestTable } from '../data/verify.js'
+import { assertWindowHolds, comparedParts, digestTable, ttlNote } from '../data/verify.js'
+import { ttlWindow } from '../data/ttl.js'
 import { errorMessage, OperationError } from '../errors.js'
 import type { Finding, Logger, Policy, WaitOptions } from '../types.js'
 import { keysText, type TargetKeys } from '../data/key-fit.js'
@@ -127,6 +128,11 @@ async function exportVerified(
   untouched: string
 ): Promise<BackupManifest> {
   const table = input.finding.tableName
+  // With TTL on, items may expire (and vanish) between the export and its verification: the window
+  // sets them apart on both sides, and the rest is compared item for item (data/ttl.ts).
+  const ttl = input.finding.live?.ttl
+  const window =
+    ttl?.enabled === true && ttl.attributeName ? ttlWindow(ttl.attributeName, input.wait.now()) : undefined
   let manifest
   try {
     manifest = await exportTable(clients.dynamodb, {
@@ -135,7 +141,8 @@ async function exportVerified(
       region: input.region,
       stage: input.stage,
       logger: input.logger,
-      clock: input.wait
+      clock: input.wait,
+      ...(window ? { ttl: window } : {})
     })
   } catch (err) {
     throw new OperationError(
@@ -148,7 +155,11 @@ async function exportVerified(
   }
   input.steps.done(table, 'export', `${manifest.itemCount} items into ${join(dir, MANIFEST_FILE)}`)
 
-  const found = await digestTable(clients.dynamodb, { table, clock: input.wait }).catch((err: unknown) => {
+  const found = await digestTable(clients.dynamodb, {
+    table,
+    clock: input.wait,
+    ...(window ? { ttl: window } : {})
+  }).catch((err: unknown) => {
     throw new OperationError(
       `Verifying the export of ${table} failed: ${errorMessage(err)}`,
       `${untouched} Run again.`,
@@ -157,13 +168,31 @@ async function exportVerified(
       }
     )
   })
-  if (found.itemCount !== manifest.itemCount || found.contentDigest !== manifest.contentDigest.value) {
+  try {
+    assertWindowHolds(window, input.wait.now(), `Verifying the export of ${table}`)
+  } catch (err) {
+    throw new OperationError(errorMessage(err), `${untouched} Run again.`, { cause: err })
+  }
+  const exported = {
+    itemCount: manifest.itemCount,
+    contentDigest: manifest.contentDigest.value,
+    ttl: manifest.ttl
+  }
+  const { want, got, alive } = comparedParts(exported, found)
+  if (want.itemCount !== got.itemCount || want.contentDigest !== got.contentDigest) {
     throw new OperationError(
-      `The export of ${table} does not match the table (export: ${manifest.itemCount} items, table: ${found.itemCount} items${found.contentDigest !== manifest.contentDigest.value ? ', content digests differ' : ''}); was the table written to during the export?`,
+      `The export of ${table} does not match the table (${alive ? 'items alive past the TTL cutoff: ' : ''}export: ${want.itemCount} items, table: ${got.itemCount} items${want.contentDigest !== got.contentDigest ? ', content digests differ' : ''}); was the table written to during the export?`,
       `${untouched} Stop writers to the table and run again.`
     )
   }
-  input.steps.done(table, 'verify export', `${found.itemCount} items, content digest equal to the table's`)
+  const note = ttlNote(window, exported, found)
+  input.steps.done(
+    table,
+    'verify export',
+    note && found.ttl
+      ? `${found.ttl.alive.itemCount} items alive past the TTL cutoff, content digest equal to the table's; ${note}`
+      : `${found.itemCount} items, content digest equal to the table's`
+  )
   return manifest
 }
 
