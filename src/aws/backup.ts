@@ -68,7 +68,8 @@ export interface CreateBackupOptions {
 
 /**
  * Creates an on-demand backup and waits until it is AVAILABLE (or `wait.maxWaitMs` runs out);
- * returns its ARN and details.
+ * returns its ARN and details. The wait is a loop of our own: the SDK has no waiter for a
+ * backup's status, and this one runs on `wait`'s clock, so tests of a slow backup do not sleep.
  */
 export async function createOnDemandBackup(
   ddb: Sender<DynamoDBClient>,

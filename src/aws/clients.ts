@@ -9,6 +9,19 @@ import { STSClient } from '@aws-sdk/client-sts'
  */
 export type Sender<C extends { send: unknown }> = Pick<C, 'send'>
 
+/**
+ * The SDK's paginators accept only an instance of the client's class (they check `instanceof`) and
+ * then call nothing but `send`: a Sender that is a wrapper is lent the class, with its own `send`.
+ */
+export function asClient<C extends { send: unknown }>(
+  sender: Sender<C>,
+  Client: new (config: never) => C
+): C {
+  if (sender instanceof Client) return sender
+  const lent = Object.create(Client.prototype as object) as C
+  return Object.assign(lent, { send: (sender.send as (...args: unknown[]) => unknown).bind(sender) })
+}
+
 /** The SDK clients the action talks to; created once in main and passed down. */
 export interface AwsClients {
   dynamodb: DynamoDBClient

@@ -9,14 +9,13 @@
  * last response. The loop below polls the same calls with an explicit time limit and reports CloudFormation's reason.
  */
 import {
+  CloudFormationClient,
   DescribeChangeSetCommand,
-  DescribeStackEventsCommand,
   DescribeStacksCommand,
   ExecuteChangeSetCommand,
   GetTemplateCommand,
-  ListStackResourcesCommand,
   CreateChangeSetCommand,
-  type CloudFormationClient,
+  paginateDescribeStackEvents,
   type Capability,
   type CreateChangeSetCommandInput,
   type Parameter,
@@ -24,7 +23,8 @@ import {
   type StackEvent
 } from '@aws-sdk/client-cloudformation'
 import type { WaitOptions } from '../types.js'
-import type { Sender } from './clients.js'
+import { asClient, type Sender } from './clients.js'
+import { listAllStackResources } from './cloudformation-read.js'
 
 /** A wait ended without success: `kind` says whether CloudFormation reported failure or our time limit ran out. */
 export class CloudFormationWaitError extends Error {
@@ -177,13 +177,12 @@ export async function firstFailureReason(
   maxPages = 5
 ): Promise<string | null> {
   const events: StackEvent[] = []
-  let token: string | undefined
-  for (let page = 0; page < maxPages; page++) {
-    const out = await cfn.send(
-      new DescribeStackEventsCommand(
-        token ? { StackName: stackId, NextToken: token } : { StackName: stackId }
-      )
-    )
+  let page = 0
+  const pages = paginateDescribeStackEvents(
+    { client: asClient(cfn, CloudFormationClient) },
+    { StackName: stackId }
+  )
+  for await (const out of pages) {
     const batch = out.StackEvents ?? []
     const start = batch.findIndex(
       e =>
@@ -192,8 +191,8 @@ export async function firstFailureReason(
         e.ResourceStatus === 'IMPORT_IN_PROGRESS'
     )
     events.push(...(start < 0 ? batch : batch.slice(0, start)))
-    if (start >= 0 || !out.NextToken) break
-    token = out.NextToken
+    // Leaving the loop stops the paginator: no page past the operation's start (or maxPages) is read.
+    if (start >= 0 || ++page >= maxPages) break
   }
   const failed = events.filter(e => e.ResourceStatus?.endsWith('_FAILED') && e.ResourceStatusReason)
   return failed.at(-1)?.ResourceStatusReason ?? null
@@ -300,15 +299,8 @@ export async function confirmOwned(
   tableNames: string[]
 ): Promise<{ owned: string[]; missing: string[] }> {
   const listed = new Set<string>()
-  let token: string | undefined
-  do {
-    const out = await cfn.send(
-      new ListStackResourcesCommand(token ? { StackName: stackId, NextToken: token } : { StackName: stackId })
-    )
-    for (const r of out.StackResourceSummaries ?? []) {
-      if (r.ResourceType === 'AWS::DynamoDB::Table' && r.PhysicalResourceId) listed.add(r.PhysicalResourceId)
-    }
-    token = out.NextToken
-  } while (token)
+  for (const r of await listAllStackResources(cfn, stackId)) {
+    if (r.ResourceType === 'AWS::DynamoDB::Table' && r.PhysicalResourceId) listed.add(r.PhysicalResourceId)
+  }
   return { owned: tableNames.filter(t => listed.has(t)), missing: tableNames.filter(t => !listed.has(t)) }
 }

@@ -1,12 +1,12 @@
 import {
+  CloudFormationClient,
   DescribeStackResourcesCommand,
   DescribeStacksCommand,
-  ListStackResourcesCommand,
-  type CloudFormationClient,
+  paginateListStackResources,
   type Stack,
   type StackResourceSummary
 } from '@aws-sdk/client-cloudformation'
-import type { Sender } from './clients.js'
+import { asClient, type Sender } from './clients.js'
 
 /** CloudFormation reports a missing stack as a ValidationError whose message says so. */
 function isStackMissing(err: unknown): boolean {
@@ -36,23 +36,17 @@ export async function describeStackOrNull(
   return live[0] ?? null
 }
 
-/** Every resource of a stack (ListStackResources, following NextToken). */
+/** Every resource of a stack (ListStackResources, every page). */
 export async function listAllStackResources(
   cfn: Sender<CloudFormationClient>,
   stackNameOrArn: string
 ): Promise<StackResourceSummary[]> {
   const resources: StackResourceSummary[] = []
-  let nextToken: string | undefined
-  do {
-    const out = await cfn.send(
-      new ListStackResourcesCommand({
-        StackName: stackNameOrArn,
-        ...(nextToken ? { NextToken: nextToken } : {})
-      })
-    )
-    resources.push(...(out.StackResourceSummaries ?? []))
-    nextToken = out.NextToken
-  } while (nextToken)
+  const pages = paginateListStackResources(
+    { client: asClient(cfn, CloudFormationClient) },
+    { StackName: stackNameOrArn }
+  )
+  for await (const page of pages) resources.push(...(page.StackResourceSummaries ?? []))
   return resources
 }
 

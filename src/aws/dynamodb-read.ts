@@ -110,7 +110,8 @@ export async function describePitr(ddb: Sender<DynamoDBClient>, tableName: strin
 }
 
 /**
- * Every tag of a table (including aws:cloudformation:* ones), following NextToken.
+ * Every tag of a table (including aws:cloudformation:* ones), following NextToken. Hand-written:
+ * the DynamoDB client has no paginator for ListTagsOfResource.
  * moto appends on every TagResource instead of replacing, so one key can be listed twice;
  * the later entry is the newer value, which is what real DynamoDB would hold.
  */

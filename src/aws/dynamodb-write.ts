@@ -1,4 +1,10 @@
-import { DeleteTableCommand, UpdateTableCommand } from '@aws-sdk/client-dynamodb'
+import {
+  DeleteTableCommand,
+  UpdateTableCommand,
+  waitUntilTableExists,
+  waitUntilTableNotExists,
+  type DescribeTableCommand
+} from '@aws-sdk/client-dynamodb'
 import { awsErrorName, describeTableOrNull } from './dynamodb-read.js'
 import type { WaitOptions } from '../types.js'
 import type { Sender } from './clients.js'
@@ -34,23 +40,68 @@ export async function deleteTableAndWait(
   await waitForTable(ddb, tableName, 'GONE', wait)
 }
 
-/** Polls DescribeTable until the table is in `wanted` state ('GONE' = does not exist). */
+/**
+ * Waits with the SDK's waiters (waitUntilTableExists: ACTIVE; waitUntilTableNotExists: GONE), polling
+ * from `pollMs` up to five times that, for at most `maxWaitMs`. They sleep on real time, not on
+ * `wait`'s clock: DynamoDB and the emulators settle a table in seconds, and no test waits on them.
+ * What the waiters do not do is added here: an error that polling cannot cure (AccessDenied, a
+ * validation error) ends the wait at once instead of after `maxWaitMs`, and a timeout says in words
+ * what state the table was left in (their TimeoutError's message is a JSON dump of the responses).
+ */
 export async function waitForTable(
   ddb: Sender<DynamoDBClient>,
   tableName: string,
   wanted: 'ACTIVE' | 'GONE',
   wait: WaitOptions
 ): Promise<void> {
-  const deadline = wait.now() + wait.maxWaitMs
-  for (;;) {
-    const table = await describeTableOrNull(ddb, tableName)
-    const status = table === null ? 'GONE' : (table.TableStatus ?? 'UNKNOWN')
-    if (status === wanted) return
-    if (wait.now() >= deadline) {
-      throw new Error(
-        `table ${tableName} is still ${status} after ${Math.round(wait.maxWaitMs / 1000)} s (waiting for ${wanted})`
-      )
+  const abort = new AbortController()
+  let fatal: { err: unknown } | null = null
+  const client = {
+    send: async (command: DescribeTableCommand) => {
+      try {
+        return await ddb.send(command)
+      } catch (err) {
+        if (!mayPass(err)) {
+          fatal ??= { err }
+          abort.abort()
+        }
+        throw err
+      }
     }
-    await wait.sleep(wait.pollMs)
+  } as unknown as DynamoDBClient // the waiters call nothing but send
+  const minDelay = Math.max(wait.pollMs / 1000, 0.001)
+  const params = {
+    client,
+    abortSignal: abort.signal,
+    minDelay,
+    maxDelay: minDelay * 5,
+    maxWaitTime: Math.max(wait.maxWaitMs / 1000, minDelay * 2)
   }
+  try {
+    if (wanted === 'ACTIVE') await waitUntilTableExists(params, { TableName: tableName })
+    else await waitUntilTableNotExists(params, { TableName: tableName })
+  } catch (err) {
+    if (fatal !== null) throw (fatal as { err: unknown }).err
+    const table = await describeTableOrNull(ddb, tableName).catch(() => undefined)
+    const status =
+      table === undefined ? 'in an unknown state' : table === null ? 'GONE' : (table.TableStatus ?? 'UNKNOWN')
+    throw new Error(
+      `table ${tableName} is still ${status} after ${Math.round(wait.maxWaitMs / 1000)} s (waiting for ${wanted})`,
+      { cause: err }
+    )
+  }
+}
+
+/** Errors a waiter may poll through: the table not (yet) there, throttling, a server or network fault. */
+function mayPass(err: unknown): boolean {
+  const e = err as {
+    name?: string
+    $fault?: string
+    $retryable?: unknown
+    $metadata?: { httpStatusCode?: number }
+  }
+  if (e.name === 'ResourceNotFoundException') return true
+  if (e.$retryable !== undefined || e.$fault === 'server') return true
+  const status = e.$metadata?.httpStatusCode
+  return status === undefined || status === 429 || status >= 500
 }
