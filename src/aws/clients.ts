@@ -2,6 +2,7 @@ import { CloudFormationClient } from '@aws-sdk/client-cloudformation'
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb'
 import { S3Client } from '@aws-sdk/client-s3'
 import { STSClient } from '@aws-sdk/client-sts'
+import { proxyAgents } from './proxy.js'
 
 /**
  * The one part of an SDK client that adapters and the data engine use: `send`. Every function that
@@ -61,7 +62,12 @@ export function createClients(opts: ClientOptions): AwsClients {
     region: opts.region,
     retryMode: 'standard',
     maxAttempts: opts.maxAttempts ?? DEFAULT_MAX_ATTEMPTS,
-    requestHandler: { connectionTimeout: CONNECTION_TIMEOUT_MS, requestTimeout: REQUEST_TIMEOUT_MS },
+    requestHandler: {
+      connectionTimeout: CONNECTION_TIMEOUT_MS,
+      requestTimeout: REQUEST_TIMEOUT_MS,
+      // HTTPS_PROXY / HTTP_PROXY / NO_PROXY, which the SDK does not read by itself (aws/proxy.ts).
+      ...proxyAgents()
+    },
     // Only set when given: an `endpoint: undefined` key is harmless today, but leaving it out
     // keeps the SDK's env-based endpoint resolution unambiguously in charge.
     ...(opts.endpoint !== undefined ? { endpoint: opts.endpoint } : {})
