@@ -134,6 +134,12 @@ export const INPUTS = {
     type: 'string',
     description: 'AWS region of the tables and stacks. Defaults to the AWS_REGION environment variable.'
   },
+  'role-arn': {
+    default: '',
+    type: 'string',
+    description:
+      "CloudFormation execution role (RoleARN) for the import change sets, e.g. the CDK bootstrap `cfn-exec-role`. `${AWS::AccountId}`, `${AWS::Region}` and `${AWS::Partition}` are filled in per stack. Empty: the stack's current role (none for a new stack)."
+  },
   'github-token': {
     default: '',
     actionDefault: '${{ github.token }}',
@@ -333,6 +339,12 @@ export function parseS3Bucket(value: string): S3Location | null {
   }
   return { bucket, prefix }
 }
+/**
+ * An IAM role ARN (path allowed); `${AWS::AccountId}`, `${AWS::Region}` and `${AWS::Partition}` may stand
+ * for their parts (each stack's import fills them in with its environment).
+ */
+const ROLE_ARN =
+  /^arn:(aws[a-z-]*|\$\{AWS::Partition\}):iam::(\d{12}|\$\{AWS::AccountId\}):role\/([\w+=,.@/-]|\$\{AWS::(AccountId|Region|Partition)\})+$/
 
 /**
  * The one place inputs are read and validated. Throws InputError naming the input at fault;
@@ -376,6 +388,14 @@ export function getInputs(read: InputReader, env: InputEnv): Inputs {
     throw new InputError('aws-region', `'${awsRegion}' is not an AWS region name`)
   }
 
+  const roleArn = raw(read, 'role-arn')
+  if (roleArn !== '' && !ROLE_ARN.test(roleArn)) {
+    throw new InputError(
+      'role-arn',
+      `'${roleArn}' is not an IAM role ARN (arn:aws:iam::123456789012:role/NAME; \${AWS::AccountId}, \${AWS::Region} and \${AWS::Partition} may stand for their parts)`
+    )
+  }
+
   const prRaw = raw(read, 'pr-number')
   let prNumber: number | null = null
   if (prRaw !== '') {
@@ -406,6 +426,7 @@ export function getInputs(read: InputReader, env: InputEnv): Inputs {
     awsBackup: bool(read, 'aws-backup'),
     s3Bucket: parseS3Bucket(raw(read, 's3-bucket')),
     awsRegion,
+    roleArn: roleArn === '' ? null : roleArn,
     githubToken: raw(read, 'github-token'),
     comment: bool(read, 'comment'),
     prNumber

@@ -1,10 +1,9 @@
 import * as core from '@actions/core'
-import { destroyClients } from './aws/clients.js'
-import { createRunClients } from './run/clients.js'
+import { createRunClientPool } from './run/clients.js'
 import { errorMessage, InputError, FileError, OperationError } from './errors.js'
 import { getInputs } from './inputs.js'
 import { runPhase, type PhaseResult } from './run/run-phase.js'
-import { blockedEntries, blockedMessage, blockedWarnings, failsStep } from './plan/outcome.js'
+import { blockedMessage, blockedWarnings, failsStep, planBlocks } from './plan/outcome.js'
 import { setOutputs } from './report/outputs.js'
 import { publish, readEarlierReport, runUrl } from './report/publish.js'
 import { systemClock, type Inputs, type Logger, type RunResult } from './types.js'
@@ -42,17 +41,17 @@ export async function run(): Promise<void> {
       cwd: process.cwd(),
       awsRegion: process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION
     })
-    const clients = createRunClients({ region: inputs.awsRegion })
+    const clients = createRunClientPool({ region: inputs.awsRegion })
     try {
       phase = await runPhase(inputs, { clients, logger, clock: systemClock })
       result = phase.result
     } finally {
-      destroyClients(clients)
+      clients.destroy()
     }
     setOutputs(result)
-    if (failsStep(result.outcome, inputs)) {
+    if (failsStep(result.outcome, inputs, result.plan)) {
       core.setFailed(
-        result.outcome === 'blocked' && result.plan && blockedEntries(result.plan).length > 0
+        result.outcome === 'blocked' && result.plan && planBlocks(result.plan)
           ? blockedMessage(result.plan)
           : `Outcome ${result.outcome}: ${result.stateNote ?? 'see the job summary.'}`
       )

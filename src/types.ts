@@ -40,6 +40,11 @@ export interface Inputs {
   /** The `s3-bucket` input: where verified copies of exports go (null when unset). */
   s3Bucket: S3Location | null
   awsRegion: string
+  /**
+   * CloudFormation execution role for import change sets (CreateChangeSet RoleARN); may hold
+   * `${AWS::AccountId}`, `${AWS::Region}`, `${AWS::Partition}`, filled in per stack. null = none.
+   */
+  roleArn: string | null
   githubToken: string
   comment: boolean
   prNumber: number | null
@@ -90,6 +95,8 @@ export interface StackSpec {
   region?: string
   /** Account the CDK artifact's environment pins the stack to (absent for environment-agnostic stacks and plain templates). */
   account?: string
+  /** The artifact's `environment` as the cloud assembly writes it (`aws://123456789012/us-east-1`, `aws://unknown-account/unknown-region`). */
+  environment?: string
 }
 
 /** A named table the deploy will create. */
@@ -98,6 +105,8 @@ export interface TableSpec {
   tableName: string | null
   /** Why the name could not be resolved (set iff tableName is null). */
   unresolvedReason?: string
+  /** The template's TableName value as JSON, when it could not be resolved. */
+  unresolvedExpression?: string
   /** Top-level stack name that will own the table (null when only the `tables` input named it). */
   stack: string | null
   logicalId: string | null
@@ -114,6 +123,17 @@ export interface TableSpec {
    * whether that path exists (it then declares no table of this name).
    */
   notDeclared?: { template: string; exists: boolean }
+  /**
+   * Region the table is created in: its stack's pinned region, else the action's `aws-region`
+   * (absent only where discovery was given no region; then the action's `aws-region` applies).
+   */
+  region?: string
+  /** Account the table's stack is pinned to; absent for an environment-agnostic stack (the credentials' account). */
+  account?: string
+  /** An AWS::DynamoDB::GlobalTable's replica regions in the template's order, resolved (absent for a Table). */
+  replicaRegions?: string[]
+  /** Why the replica regions of a GlobalTable could not be resolved (then replicaRegions is absent). */
+  replicaRegionsUnresolved?: string
 }
 
 export interface Discovery {
@@ -180,6 +200,23 @@ export interface LiveTable extends TableConfig {
    * value; compare should not report differences on them. Absent when everything was read.
    */
   unreadable?: Array<keyof TableConfig>
+  /** Set when the table is a replica of a global table (absent for a single-region table). */
+  globalTable?: GlobalTableInfo
+  /**
+   * Why it is unknown whether the table replicates to other regions (DescribeGlobalTable failed);
+   * such a table is treated as replicated: never deleted.
+   */
+  replicationUnknown?: string
+}
+
+/** The global table a live table is a replica of. */
+export interface GlobalTableInfo {
+  /** `2019.11.21` (Current, DescribeTable's GlobalTableVersion) or `2017.11.29` (Legacy, DescribeGlobalTable). */
+  version: string
+  /** Every region holding a replica, this table's own region included, sorted. */
+  regions: string[]
+  /** The replicas in the other regions as DescribeTable shows them there (for the import template); a region missing here could not be read. */
+  replicas?: Record<string, LiveTable>
 }
 
 /**
@@ -191,6 +228,8 @@ export type Owner = 'stack' | `other-stack:${string}` | 'retained' | 'unmanaged'
 
 export interface StackState {
   name: string
+  /** Region the stack was read in (absent in tests that need no region). */
+  region?: string
   exists: boolean
   stackId?: string
   status?: string
@@ -212,6 +251,18 @@ export interface Difference {
 export interface Finding {
   spec: TableSpec
   tableName: string
+  /** Region the table was (or, when not checkable, would have been) inspected in. */
+  region: string
+  /**
+   * Why the table was not inspected at all: its stack is pinned to another account than the
+   * credentials' (or the credentials' account is unknown). Then exists is false and nothing was read.
+   */
+  notCheckable?: string
+  /**
+   * Tables of the same name in the other replica regions of a template AWS::DynamoDB::GlobalTable that are
+   * not replicas of this table: the deploy cannot create its replicas there.
+   */
+  replicaOrphans?: ReplicaOrphan[]
   exists: boolean
   live: LiveTable | null
   owner: Owner
@@ -236,11 +287,22 @@ export interface Finding {
   problems: string[]
 }
 
+/** A table in another region that stands where a template global table's replica would go. */
+export interface ReplicaOrphan {
+  region: string
+  /** Its own replica regions when it is a global table itself. */
+  replicaRegions?: string[]
+  /** Set when the table could not be described there (then it may or may not exist). */
+  problem?: string
+}
+
 export interface Inspection {
   findings: Finding[]
   stacks: StackState[]
-  /** Account and region the inspection ran in, for the report. */
+  /** The action's `aws-region`, for the report. */
   region: string
+  /** Every region tables were inspected in, sorted. */
+  regions?: string[]
 }
 
 // ───────────────────────────── plan ─────────────────────────────
@@ -270,6 +332,10 @@ export interface DecisionStep {
 
 export interface PlanEntry {
   table: string
+  /** Region of the table (absent in plans built without one). */
+  region?: string
+  /** Why the table could not be checked with these credentials (then `exists` is false: nothing was read). */
+  notCheckable?: string
   stack: string | null
   logicalId: string | null
   exists: boolean
@@ -289,6 +355,11 @@ export interface Plan {
   entries: PlanEntry[]
   /** Stack-level notes such as "stack pr-5-db is ROLLBACK_COMPLETE: delete it before deploying". */
   notes: string[]
+  /**
+   * Tables of the deploy whose names could not be resolved: the check could not see them, so a
+   * run that acts is blocked (a deploy may fail on them); report mode lists them as a warning.
+   */
+  unresolved?: UnresolvedTable[]
 }
 
 /** Whose credentials the run has (STS GetCallerIdentity). */
@@ -323,6 +394,8 @@ export interface UnresolvedTable {
   logicalId: string
   stack: string
   reason: string
+  /** The template's TableName value (JSON), e.g. `{"Fn::Sub":"${AWS::StackName}-${SomeParameter}"}`. */
+  expression?: string
 }
 
 /** A template and resource list written for a CloudFormation IMPORT change set. */

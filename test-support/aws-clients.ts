@@ -2,7 +2,7 @@ import { CloudFormationClient } from '@aws-sdk/client-cloudformation'
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb'
 import { S3Client } from '@aws-sdk/client-s3'
 import { STSClient } from '@aws-sdk/client-sts'
-import type { AwsClients } from '../src/aws/clients.js'
+import { ClientPool, type AwsClients, type RegionalClients } from '../src/aws/clients.js'
 
 export const TEST_REGION = 'us-east-1'
 
@@ -26,6 +26,31 @@ export function testClients(
 }
 
 export { destroyClients } from '../src/aws/clients.js'
+
+/**
+ * One region's clients as a RegionalClients: `region` (default us-east-1) is served by `clients`;
+ * asking for another region fails the test, so a test that expects one region cannot silently act
+ * in another.
+ */
+export function oneRegion<C>(clients: C, region = TEST_REGION): RegionalClients<C> {
+  return {
+    defaultRegion: region,
+    forRegion: (asked: string) => {
+      if (asked !== region) throw new Error(`test: no clients for region ${asked} (only ${region})`)
+      return clients
+    }
+  }
+}
+
+/** Clients for every region on one emulator endpoint (moto keeps regions apart on one port). */
+export function regionalTestClients(
+  endpoint: string,
+  opts: { maxAttempts?: number; defaultRegion?: string } = {}
+): ClientPool {
+  return new ClientPool(opts.defaultRegion ?? TEST_REGION, region =>
+    testClients(endpoint, { region, ...(opts.maxAttempts ? { maxAttempts: opts.maxAttempts } : {}) })
+  )
+}
 
 type AnyClient = DynamoDBClient | CloudFormationClient | S3Client | STSClient
 let recorders = 0

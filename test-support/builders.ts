@@ -70,6 +70,7 @@ export function finding(overrides: Partial<Finding> = {}): Finding {
   return {
     spec: tableSpec(),
     tableName: 'pr-5-main-table',
+    region: 'us-east-1',
     exists: true,
     live: liveTable(),
     owner: 'retained',

@@ -7,8 +7,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { ScanCommand, type AttributeValue } from '@aws-sdk/client-dynamodb'
-import type { AwsClients } from '../src/aws/clients.js'
-import { destroyClients, testClients } from './aws-clients.js'
+import type { AwsClients, RegionalClients } from '../src/aws/clients.js'
+import { destroyClients, oneRegion, testClients } from './aws-clients.js'
 import { startMoto, type MotoServer } from './moto.js'
 import { startRecordingProxy, type RecordingOptions, type RecordingProxy } from './recording-proxy.js'
 import { describeTableOrNull } from '../src/aws/dynamodb-read.js'
@@ -40,9 +40,11 @@ export function fakeTime(start = T0): {
   }
 }
 
-export function deps(clients: AwsClients): ExecuteDeps & { slept: number[] } {
+/** The executor's collaborators: `clients` (one region's, or every region's) and a fake clock. */
+export function deps(clients: AwsClients | RegionalClients): ExecuteDeps & { slept: number[] } {
   const time = fakeTime()
-  return { clients, logger: quietLogger, clock: time, slept: time.slept }
+  const regional = 'forRegion' in clients ? clients : oneRegion(clients)
+  return { clients: regional, logger: quietLogger, clock: time, slept: time.slept }
 }
 
 export interface Workspace {
@@ -85,6 +87,7 @@ export function makeInputs(
     awsBackup: false,
     s3Bucket: null,
     awsRegion: 'us-east-1',
+    roleArn: null,
     githubToken: '',
     comment: false,
     prNumber: null,
@@ -92,8 +95,12 @@ export function makeInputs(
   }
 }
 
-export function runCheck(inputs: Inputs, clients: AwsClients): Promise<Check> {
-  return checkTables(inputs, clients, quietLogger)
+export function runCheck(inputs: Inputs, clients: AwsClients | RegionalClients): Promise<Check> {
+  return checkTables(
+    inputs,
+    'forRegion' in clients ? clients : oneRegion(clients, inputs.awsRegion),
+    quietLogger
+  )
 }
 
 /** The check with the plan's decision for `table` replaced: a plan the planner would never make. */

@@ -220,10 +220,16 @@ export async function makeRetainedOrphan(
   return { stackId }
 }
 
-/** A table made by hand (CreateTable, no stack ever knew it), optionally with items and tags. */
+/** A table made by hand (CreateTable, no stack ever knew it), optionally with items, tags and a stream. */
 export async function makeUnmanagedTable(
   ddb: Pick<DynamoDBClient, 'send'>,
-  opts: { tableName: string; keys?: TableKeys; items?: Item[]; tags?: Record<string, string> }
+  opts: {
+    tableName: string
+    keys?: TableKeys
+    items?: Item[]
+    tags?: Record<string, string>
+    stream?: 'NEW_IMAGE' | 'OLD_IMAGE' | 'NEW_AND_OLD_IMAGES' | 'KEYS_ONLY'
+  }
 ): Promise<void> {
   const tags = Object.entries(opts.tags ?? {}).map(([Key, Value]) => ({ Key, Value }))
   await ddb.send(
@@ -231,7 +237,8 @@ export async function makeUnmanagedTable(
       TableName: opts.tableName,
       BillingMode: 'PAY_PER_REQUEST',
       ...keyProps(opts.keys ?? DEFAULT_KEYS),
-      ...(tags.length > 0 ? { Tags: tags } : {})
+      ...(tags.length > 0 ? { Tags: tags } : {}),
+      ...(opts.stream ? { StreamSpecification: { StreamEnabled: true, StreamViewType: opts.stream } } : {})
     })
   )
   await putItems(ddb, opts.tableName, opts.items ?? [])

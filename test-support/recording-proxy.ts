@@ -1,30 +1,54 @@
 import http from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { forward, readBody, relay, type Upstream } from './http-proxy.js'
+import { forward, readBody, relay, sendAwsJson, type Upstream } from './http-proxy.js'
 
 export interface RecordedCall {
   /** `DynamoDB.DescribeTable`, `CloudFormation.DescribeStacks`, `STS.GetCallerIdentity`, `S3.PutObject`, … */
   operation: string
-  /** What the call is about: a DynamoDB call's TableName (or ResourceArn), an S3 call's `bucket/key`. */
+  /**
+   * What the call is about: a DynamoDB call's TableName (or GlobalTableName, ResourceArn, BackupArn), an S3
+   * call's `bucket/key`, a CloudFormation call's StackName (or ChangeSetName).
+   */
   target: string | null
   status: number
   /** When the answer came back (ms since the epoch), for ordering a call's end against another's start. */
   endedAt: number
+  /** The region the request was signed for (its SigV4 credential scope); '' when unsigned. */
+  region: string
+  /** The request body as sent (JSON for DynamoDB, form-encoded for CloudFormation and STS). */
+  body: string
+}
+
+/**
+ * A global table as DynamoDB would describe it, which moto cannot: moto ignores ReplicaUpdates, never
+ * reports `Replicas` or `GlobalTableVersion`, and does not implement DescribeGlobalTable at all.
+ */
+export interface GlobalTableStandIn {
+  /** Every region holding a replica. */
+  regions: string[]
+  /** Default `2019.11.21` (DescribeTable shows it); `2017.11.29` is answered by DescribeGlobalTable. */
+  version?: '2019.11.21' | '2017.11.29'
 }
 
 export interface RecordingProxy {
   endpoint: string
   calls: RecordedCall[]
   operations(): string[]
+  /** The global tables answered for (RecordingOptions.globalTables); tests may change it between runs. */
+  globalTables: Record<string, GlobalTableStandIn>
   stop(): Promise<void>
 }
 
-/** The service a SigV4-signed request is for (`Credential=KEY/DATE/REGION/SERVICE/aws4_request`). */
-function signedService(req: http.IncomingMessage): string | null {
+/** The SigV4 credential scope of a request (`Credential=KEY/DATE/REGION/SERVICE/aws4_request`). */
+function credentialScope(req: http.IncomingMessage): { region: string; service: string | null } {
   const auth = req.headers.authorization
-  return typeof auth === 'string'
-    ? (/Credential=[^/]+\/[^/]+\/[^/]+\/([^/]+)\//.exec(auth)?.[1] ?? null)
-    : null
+  const match = typeof auth === 'string' ? /Credential=[^/]+\/[^/]+\/([^/]+)\/([^/]+)\//.exec(auth) : null
+  return { region: match?.[1] ?? '', service: match?.[2] ?? null }
+}
+
+/** The service a SigV4-signed request is for. */
+function signedService(req: http.IncomingMessage): string | null {
+  return credentialScope(req).service
 }
 
 /** The S3 REST operation of a path-style request (`/bucket`, `/bucket/key`) from its method and query. */
@@ -56,7 +80,7 @@ function s3OperationOf(req: http.IncomingMessage): { operation: string; target: 
 function dynamoTarget(body: Buffer): string | null {
   try {
     const input = JSON.parse(body.toString('utf8')) as Record<string, unknown>
-    const name = input.TableName ?? input.ResourceArn ?? input.BackupArn
+    const name = input.TableName ?? input.GlobalTableName ?? input.ResourceArn ?? input.BackupArn
     return typeof name === 'string' ? name : null
   } catch {
     return null
@@ -81,7 +105,10 @@ function operationOf(req: http.IncomingMessage, body: Buffer): { operation: stri
     contentType.includes('x-www-form-urlencoded') ? body.toString('utf8') : ''
   )
   const action = query.get('Action') ?? new URL(req.url ?? '/', 'http://x').searchParams.get('Action')
-  if (action) return { operation: `${service === 'sts' ? 'STS' : 'CloudFormation'}.${action}`, target: null }
+  if (action) {
+    const named = query.get('StackName') ?? query.get('ChangeSetName')
+    return { operation: `${service === 'sts' ? 'STS' : 'CloudFormation'}.${action}`, target: named }
+  }
   const smithy = /\/service\/([^/]+)\/operation\/([^/?]+)/.exec(req.url ?? '')
   if (smithy) return { operation: `${smithy[1]}.${smithy[2]}`, target: null }
   return { operation: `unknown ${req.method} ${req.url}`, target: null }
@@ -96,6 +123,58 @@ export interface RecordingOptions {
    * ValidationError "Stack for <id> does not exist".
    */
   realDescribeStackResources?: boolean
+  /** Tables to describe as replicas of a global table, by name (see GlobalTableStandIn). */
+  globalTables?: Record<string, GlobalTableStandIn>
+}
+
+/** DescribeTable of a stand-in global table: the answer with GlobalTableVersion and Replicas added. */
+function withReplicas(up: Upstream, region: string, table: GlobalTableStandIn): Upstream {
+  const out = JSON.parse(up.body.toString('utf8')) as { Table?: Record<string, unknown> }
+  if (!out.Table) return up
+  out.Table.GlobalTableVersion = '2019.11.21'
+  out.Table.Replicas = table.regions
+    .filter(r => r !== region)
+    .map(r => ({ RegionName: r, ReplicaStatus: 'ACTIVE' }))
+  const body = Buffer.from(JSON.stringify(out))
+  const headers: http.IncomingHttpHeaders = { ...up.headers, 'content-length': String(body.length) }
+  delete headers['x-amz-crc32'] // the checksum of the body moto sent, not of this one
+  return { ...up, headers, body }
+}
+
+/**
+ * DescribeGlobalTable as DynamoDB answers it: the replication group of a legacy stand-in, else
+ * GlobalTableNotFoundException (moto does not implement the operation).
+ */
+function answerDescribeGlobalTable(
+  res: http.ServerResponse,
+  name: string | null,
+  table: GlobalTableStandIn | undefined
+): number {
+  if (name !== null && table?.version === '2017.11.29') {
+    sendAwsJson(
+      res,
+      200,
+      {
+        GlobalTableDescription: {
+          GlobalTableName: name,
+          GlobalTableStatus: 'ACTIVE',
+          ReplicationGroup: table.regions.map(r => ({ RegionName: r, ReplicaStatus: 'ACTIVE' }))
+        }
+      },
+      'recording-proxy'
+    )
+    return 200
+  }
+  sendAwsJson(
+    res,
+    400,
+    {
+      __type: 'com.amazonaws.dynamodb.v20120810#GlobalTableNotFoundException',
+      message: 'Global table not found'
+    },
+    'recording-proxy'
+  )
+  return 400
 }
 
 /** The CloudFormation query-protocol form of a request, or null for other protocols. */
@@ -141,8 +220,10 @@ async function describeByPhysicalId(
 }
 
 /**
- * A loopback HTTP proxy in front of an emulator that records the operation of every request,
- * so a test can assert which AWS calls a run made (e.g. report mode makes no mutating call).
+ * A loopback HTTP proxy in front of an emulator that records the operation, target and region of
+ * every request, so a test can assert which AWS calls a run made and where (e.g. report mode makes
+ * no mutating call; nothing is asked in us-east-1 about a table of us-west-2). With `globalTables`
+ * it also answers for global tables as DynamoDB does.
  */
 export async function startRecordingProxy(
   target: string,
@@ -150,10 +231,25 @@ export async function startRecordingProxy(
 ): Promise<RecordingProxy> {
   const upstream = new URL(target)
   const calls: RecordedCall[] = []
+  const globalTables: Record<string, GlobalTableStandIn> = { ...(options.globalTables ?? {}) }
   const handle = async (req: http.IncomingMessage, res: http.ServerResponse): Promise<void> => {
     const body = await readBody(req)
-    const call: RecordedCall = { ...operationOf(req, body), status: 0, endedAt: 0 }
+    const region = credentialScope(req).region
+    const call: RecordedCall = {
+      ...operationOf(req, body),
+      status: 0,
+      endedAt: 0,
+      region,
+      body: body.toString('utf8')
+    }
     calls.push(call)
+    const global = call.target !== null ? globalTables[call.target] : undefined
+    const replicaHere = global !== undefined && global.regions.includes(region) ? global : undefined
+    if (call.operation === 'DynamoDB.DescribeGlobalTable') {
+      call.status = answerDescribeGlobalTable(res, call.target, replicaHere)
+      call.endedAt = Date.now()
+      return
+    }
     try {
       const form = options.realDescribeStackResources ? queryForm(req, body) : null
       const physicalId =
@@ -165,7 +261,12 @@ export async function startRecordingProxy(
         : await forward(upstream, req, body)
       call.status = up.status
       call.endedAt = Date.now()
-      relay(res, up)
+      const current =
+        call.operation === 'DynamoDB.DescribeTable' &&
+        up.status === 200 &&
+        replicaHere &&
+        (replicaHere.version ?? '2019.11.21') === '2019.11.21'
+      relay(res, current ? withReplicas(up, region, replicaHere) : up)
     } catch (err) {
       call.status = 502
       call.endedAt = Date.now()
@@ -182,6 +283,7 @@ export async function startRecordingProxy(
     endpoint: `http://127.0.0.1:${port}`,
     calls,
     operations: () => calls.map(c => c.operation),
+    globalTables,
     stop: () =>
       new Promise<void>(resolve => {
         server.closeAllConnections()

@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { discover, type DiscoverOptions } from '../../src/discover/discover.js'
+import { discover, readDeployment, type DiscoverOptions } from '../../src/discover/discover.js'
 import { FileError, InputError } from '../../src/errors.js'
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
@@ -244,7 +244,7 @@ describe('discover notes what the deploy cannot do as written', () => {
     ])
   })
 
-  it('AWS::Region resolves from the region option, and a stack pinned elsewhere is noted', () => {
+  it("each table gets its stack's environment: pinned region and account, else the run's", () => {
     const dir = path.join(scratch, 'pinned')
     writeJson('pinned/manifest.json', {
       artifacts: {
@@ -274,12 +274,16 @@ describe('discover notes what the deploy cannot do as written', () => {
       }
     })
     writeJson('pinned/There.json', regional)
-    const result = discover(opts({ template: dir, region: 'eu-west-1' }))
-    expect(result.tables.map(t => [t.stack, t.tableName])).toEqual([
-      ['Here', 't-eu-west-1'],
-      ['There', 't-us-west-2-111111111111']
+    const result = discover(opts({ template: dir, region: 'eu-west-1', account: '222222222222' }))
+    expect(result.tables.map(t => [t.stack, t.tableName, t.region, t.account])).toEqual([
+      ['Here', 't-eu-west-1', 'eu-west-1', undefined],
+      ['There', 't-us-west-2-111111111111', 'us-west-2', '111111111111']
     ])
-    expect(result.warnings).toEqual(['stack There is pinned to region us-west-2, not eu-west-1'])
+    expect(result.stacks.map(s => s.environment)).toEqual([
+      'aws://unknown-account/unknown-region',
+      'aws://111111111111/us-west-2'
+    ])
+    expect(result.warnings).toEqual([])
   })
 })
 
@@ -335,5 +339,82 @@ describe('discover errors name the input or file at fault', () => {
     const err = thrown(() => discover(opts({ template: path.dirname(file) })))
     expect(err).toBeInstanceOf(FileError)
     expect(err).toMatchObject({ file })
+  })
+})
+
+describe('the real-stacks cloud assembly (cdk synth of __fixtures__/cdk-app/bin/real-stacks.mjs)', () => {
+  const realStacks = path.join(root, '__fixtures__/cdk-out-real-stacks-pr-7')
+  const realOpts = (overrides: Partial<DiscoverOptions> = {}): DiscoverOptions =>
+    opts({ template: realStacks, stage: 'pr-7', region: 'eu-central-1', ...overrides })
+
+  it("records each stack's environment as the assembly writes it", () => {
+    const { stacks } = discover(realOpts({ account: '123456789012' }))
+    expect(stacks.map(s => [s.name, s.environment, s.account, s.region])).toEqual([
+      ['pr-7-east', 'aws://123456789012/us-east-1', '123456789012', 'us-east-1'],
+      ['pr-7-west', 'aws://123456789012/us-west-2', '123456789012', 'us-west-2'],
+      ['pr-7-other-account', 'aws://999999999999/us-east-1', '999999999999', 'us-east-1'],
+      ['pr-7-agnostic', 'aws://unknown-account/unknown-region', undefined, undefined],
+      ['pr-7-large', 'aws://123456789012/us-east-1', '123456789012', 'us-east-1'],
+      ['pr-7-param', 'aws://123456789012/us-east-1', '123456789012', 'us-east-1']
+    ])
+  })
+
+  it("gives each table its stack's region and account, and resolves account-named tables with the credentials' account", () => {
+    const { tables } = discover(realOpts({ account: '123456789012' }))
+    expect(tables.map(t => [t.stack, t.tableName, t.region, t.account])).toEqual([
+      ['pr-7-east', 'pr-7-orders', 'us-east-1', '123456789012'],
+      ['pr-7-east', 'pr-7-with-lsi', 'us-east-1', '123456789012'],
+      ['pr-7-east', 'pr-7-streamed', 'us-east-1', '123456789012'],
+      ['pr-7-east', 'pr-7-global', 'us-east-1', '123456789012'],
+      ['pr-7-west', 'pr-7-west-events', 'us-west-2', '123456789012'],
+      ['pr-7-other-account', 'pr-7-foreign', 'us-east-1', '999999999999'],
+      // Environment-agnostic: deployed into the action's region and the credentials' account.
+      ['pr-7-agnostic', 'pr-7-cache-123456789012-eu-central-1', 'eu-central-1', undefined],
+      ['pr-7-agnostic', 'pr-7-agnostic-sub-123456789012', 'eu-central-1', undefined],
+      ['pr-7-large', 'pr-7-large-table', 'us-east-1', '123456789012'],
+      ['pr-7-param', null, 'us-east-1', '123456789012']
+    ])
+  })
+
+  it("resolves a global table's replica regions in the template's order", () => {
+    const global = discover(realOpts()).tables.find(t => t.tableName === 'pr-7-global')
+    expect(global).toMatchObject({
+      resourceType: 'AWS::DynamoDB::GlobalTable',
+      replicaRegions: ['us-west-2', 'us-east-1']
+    })
+    expect(
+      discover(realOpts()).tables.find(t => t.tableName === 'pr-7-orders')?.replicaRegions
+    ).toBeUndefined()
+  })
+
+  it('keeps the expression of a name that cannot be resolved, and says why', () => {
+    const param = discover(realOpts({ account: '123456789012' })).tables.find(t => t.stack === 'pr-7-param')
+    expect(param).toMatchObject({
+      tableName: null,
+      logicalId: 'ParamTableCBA335F5',
+      unresolvedExpression: '{"Fn::Join":["",["pr-7-param-",{"Ref":"TableSuffix"}]]}',
+      unresolvedReason: expect.stringContaining('Ref TableSuffix: a parameter or resource')
+    })
+  })
+
+  it("leaves account-named tables unresolved when the credentials' account is unknown, with the reason", () => {
+    const { tables } = discover(realOpts({ accountUnknown: 'GetCallerIdentity: ExpiredToken' }))
+    const agnostic = tables.filter(t => t.stack === 'pr-7-agnostic')
+    expect(agnostic.map(t => [t.tableName, t.unresolvedReason])).toEqual([
+      [null, expect.stringMatching(/Ref AWS::AccountId: .*\(GetCallerIdentity: ExpiredToken\)$/)],
+      [null, expect.stringMatching(/Ref AWS::AccountId: .*\(GetCallerIdentity: ExpiredToken\)$/)]
+    ])
+    // A pinned stack needs no credentials to resolve its own account.
+    expect(tables.find(t => t.stack === 'pr-7-west')?.tableName).toBe('pr-7-west-events')
+  })
+
+  it('reads every file before anything needs the account: readDeployment finds bad input on its own', () => {
+    const deployment = readDeployment({ template: realStacks, stage: 'pr-7', stackName: null, tables: [] })
+    expect(deployment.stacks).toHaveLength(6)
+    expect(
+      thrown(() =>
+        readDeployment({ template: path.join(scratch, 'nope'), stage: 'pr-7', stackName: null, tables: [] })
+      )
+    ).toBeInstanceOf(InputError)
   })
 })

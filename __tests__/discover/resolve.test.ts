@@ -15,6 +15,36 @@ describe('resolveName resolves what is certain before deploy', () => {
     ['Ref AWS::Region when the region is known', { Ref: 'AWS::Region' }, withEnv, 'eu-west-1'],
     ['Ref AWS::AccountId when the account is known', { Ref: 'AWS::AccountId' }, withEnv, '123456789012'],
     ['Ref AWS::Partition from the region', { Ref: 'AWS::Partition' }, withEnv, 'aws'],
+    ['Ref AWS::URLSuffix in a standard region', { Ref: 'AWS::URLSuffix' }, withEnv, 'amazonaws.com'],
+    [
+      'Ref AWS::URLSuffix in a China region',
+      { Ref: 'AWS::URLSuffix' },
+      { ...top, region: 'cn-north-1' },
+      'amazonaws.com.cn'
+    ],
+    [
+      'Ref AWS::Partition in GovCloud',
+      { Ref: 'AWS::Partition' },
+      { ...top, region: 'us-gov-west-1' },
+      'aws-us-gov'
+    ],
+    [
+      'Fn::Join over every pseudo parameter (an environment-agnostic CDK name)',
+      {
+        'Fn::Join': [
+          '-',
+          [
+            { Ref: 'AWS::StackName' },
+            { Ref: 'AWS::AccountId' },
+            { Ref: 'AWS::Region' },
+            { Ref: 'AWS::Partition' },
+            { Ref: 'AWS::URLSuffix' }
+          ]
+        ]
+      },
+      withEnv,
+      'pr-5-db-123456789012-eu-west-1-aws-amazonaws.com'
+    ],
     [
       'Fn::Join of literals and Ref AWS::StackName (CDK `${this.stackName}-x` token)',
       { 'Fn::Join': ['', [{ Ref: 'AWS::StackName' }, '-sessions']] },
@@ -103,6 +133,24 @@ describe('resolveName never guesses: everything else is unresolved, naming the c
       { Ref: 'AWS::AccountId' },
       top,
       /^Ref AWS::AccountId: the deploy account is not known/
+    ],
+    [
+      'Ref AWS::AccountId when the credentials could not be read, saying why',
+      { 'Fn::Sub': '${AWS::StackName}-sub-${AWS::AccountId}' },
+      { ...top, accountUnknown: 'GetCallerIdentity: ExpiredToken' },
+      /^Fn::Sub "\$\{AWS::StackName\}-sub-\$\{AWS::AccountId\}": Ref AWS::AccountId: the deploy account is not known here \(GetCallerIdentity: ExpiredToken\)$/
+    ],
+    [
+      'Ref AWS::URLSuffix in a partition whose domain is not public',
+      { Ref: 'AWS::URLSuffix' },
+      { ...top, region: 'us-iso-east-1' },
+      /^Ref AWS::URLSuffix: the domain of partition aws-iso is not known/
+    ],
+    [
+      'Ref AWS::URLSuffix without a region',
+      { Ref: 'AWS::URLSuffix' },
+      top,
+      /^Ref AWS::URLSuffix: the deploy region/
     ],
     [
       'Ref AWS::Partition without a region',

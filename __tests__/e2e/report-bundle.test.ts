@@ -94,6 +94,7 @@ describe('the bundle in report mode', () => {
     for (const e of entries) {
       expect(Object.keys(e)).toEqual([
         'table',
+        'region',
         'stack',
         'logicalId',
         'exists',

@@ -11,7 +11,7 @@ import type { AwsClients } from '../../src/aws/clients.js'
 import { systemClock } from '../../src/types.js'
 import { executePlan } from '../../src/execute/execute-plan.js'
 import { RESTORED_MARKER, restoreBackups } from '../../src/execute/restore-backups.js'
-import { destroyClients, testClients } from '../../test-support/aws-clients.js'
+import { destroyClients, oneRegion, testClients } from '../../test-support/aws-clients.js'
 import { startMoto, type MotoServer } from '../../test-support/moto.js'
 import {
   createStackAndWait,
@@ -98,7 +98,7 @@ describe('backup-restore round trip on moto (executePlan, deploy, restoreBackups
       logger: quietLogger,
       clock: systemClock
     }
-    const restored = await restoreBackups(clients, restoreInput)
+    const restored = await restoreBackups(oneRegion(clients), restoreInput)
     expect(restored.outcome).toBe('restored')
     expect(restored.restoredItems).toBe(ITEMS.length)
     expect(restored.backupManifests).toEqual([manifest])
@@ -106,7 +106,7 @@ describe('backup-restore round trip on moto (executePlan, deploy, restoreBackups
     expect(await tableContent(clients, TABLE)).toEqual(before)
     expect(existsSync(join(manifest, '..', RESTORED_MARKER))).toBe(true)
 
-    const again = await restoreBackups(clients, restoreInput)
+    const again = await restoreBackups(oneRegion(clients), restoreInput)
     expect(again.outcome).toBe('nothing-to-do')
     expect(again.restoredItems).toBe(0)
     expect(again.steps).toEqual([

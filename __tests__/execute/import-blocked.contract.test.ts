@@ -15,6 +15,7 @@ import type { Check } from '../../src/types.js'
 import { renderReport } from '../../src/report/markdown.js'
 import { getInputs } from '../../src/inputs.js'
 import { finding, stackState, tableConfig } from '../../test-support/builders.js'
+import { oneRegion } from '../../test-support/aws-clients.js'
 
 const cfnMock = mockClient(CloudFormationClient)
 const ddbMock = mockClient(DynamoDBClient)
@@ -59,7 +60,7 @@ describe('strategy import with blocking differences', () => {
       sts: new STSClient({ region: 'us-east-1' })
     }
     const { result } = await executePlan(check, inputs, {
-      clients,
+      clients: oneRegion(clients),
       logger: { info: () => {}, warning: () => {}, debug: () => {} },
       clock: { now: () => 0, sleep: async () => {} }
     })

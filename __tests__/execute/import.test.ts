@@ -230,6 +230,17 @@ describe('import into an existing stack', () => {
     })
   })
 
+  it('passes role-arn as the change set RoleARN (the CloudFormation execution role), and nothing without it', async () => {
+    const role = 'arn:aws:iam::123456789012:role/cdk-hnb659fds-cfn-exec-role-123456789012-eu-west-1'
+    happyPath()
+    await run({ roleArn: role })
+    expect(createChangeSetRequest().RoleARN).toBe(role)
+    cfn.reset()
+    happyPath()
+    await run()
+    expect(Object.keys(createChangeSetRequest())).not.toContain('RoleARN')
+  })
+
   it('template rule: every deployed resource is sent unchanged', async () => {
     happyPath()
     await run()
@@ -684,9 +695,9 @@ describe('refusals happen before any change set (outcome blocked)', () => {
       /nested stack AuditNestedStack.*not supported/
     ],
     [
-      'a GlobalTable',
-      { spec: tableSpec({ resourceType: 'AWS::DynamoDB::GlobalTable' }) },
-      /AWS::DynamoDB::GlobalTable: importing global tables is not supported/
+      'a table of a stack for another account',
+      { notCheckable: 'stack pr-5-database is for account 999999999999' },
+      /cannot be checked with these credentials: stack pr-5-database is for account 999999999999/
     ],
     ['a table without logical id', { spec: tableSpec({ logicalId: null }) }, /no logical id/],
     ['a table that does not exist', { live: null }, /does not exist/],

@@ -11,7 +11,7 @@ import { systemClock } from '../../src/types.js'
 import { exportDir } from '../../src/execute/backup-delete.js'
 import { findNewestBackups, restoreBackups } from '../../src/execute/restore-backups.js'
 import { exportTable } from '../../src/data/export.js'
-import { destroyClients, testClients } from '../../test-support/aws-clients.js'
+import { destroyClients, oneRegion, testClients } from '../../test-support/aws-clients.js'
 import { startDynalite, type RunningDynalite } from '../../test-support/dynalite.js'
 import { makeUnmanagedTable, sampleItems } from '../../test-support/orphans.js'
 import { quietLogger, tableContent } from '../../test-support/execution.js'
@@ -99,7 +99,7 @@ describe('findNewestBackups', () => {
 
 describe('restoreBackups', () => {
   it('without backups: nothing to do', async () => {
-    const result = await restoreBackups(clients, {
+    const result = await restoreBackups(oneRegion(clients), {
       backupDir,
       tables: null,
       dryRun: false,
@@ -119,7 +119,7 @@ describe('restoreBackups', () => {
     const newest = await exportAt('orders', T + HOUR)
     const before = await tableContent(clients, 'orders')
 
-    const result = await restoreBackups(clients, {
+    const result = await restoreBackups(oneRegion(clients), {
       backupDir,
       tables: ['orders'],
       dryRun: true,
@@ -146,7 +146,7 @@ describe('restoreBackups', () => {
     await clients.dynamodb.send(new DeleteTableCommand({ TableName: 'users' }))
     await makeUnmanagedTable(clients.dynamodb, { tableName: 'users' })
 
-    const result = await restoreBackups(clients, {
+    const result = await restoreBackups(oneRegion(clients), {
       backupDir,
       tables: ['users'],
       dryRun: false,

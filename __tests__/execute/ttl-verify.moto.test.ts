@@ -12,7 +12,7 @@ import type { AwsClients } from '../../src/aws/clients.js'
 import type { BackupManifest } from '../../src/data/manifest.js'
 import { executePlan } from '../../src/execute/execute-plan.js'
 import { restoreBackups } from '../../src/execute/restore-backups.js'
-import { destroyClients, testClients } from '../../test-support/aws-clients.js'
+import { destroyClients, oneRegion, testClients } from '../../test-support/aws-clients.js'
 import { startMoto, type MotoServer } from '../../test-support/moto.js'
 import { makeUnmanagedTable, putItems, sampleItems, tableTemplate } from '../../test-support/orphans.js'
 import {
@@ -129,7 +129,7 @@ describe('TTL-aware verification', () => {
       })
     )
     const after = await through({ expireFromScanPass: { pass: 1, attribute: 'expiresAt', before: NOW_S } })
-    const restored = await restoreBackups(after.clients, {
+    const restored = await restoreBackups(oneRegion(after.clients), {
       backupDir: ws.backupDir,
       tables: [TABLE],
       dryRun: false,

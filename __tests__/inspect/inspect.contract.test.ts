@@ -24,6 +24,7 @@ import {
 import { mockClient } from 'aws-sdk-client-mock'
 import { OperationError } from '../../src/errors.js'
 import { inspect } from '../../src/inspect/inspect.js'
+import { oneRegion } from '../../test-support/aws-clients.js'
 import type { Discovery, Finding, Logger, TableSpec } from '../../src/types.js'
 
 const ddbMock = mockClient(DynamoDBClient)
@@ -92,7 +93,7 @@ const discovery = (...tables: TableSpec[]): Discovery => ({
   warnings: []
 })
 const run = (...tables: TableSpec[]) =>
-  inspect(clients, discovery(...tables), { region: 'us-east-1', logger })
+  inspect(oneRegion(clients), discovery(...tables), { identity: null, logger })
 async function one(s: TableSpec): Promise<Finding> {
   return (await run(s)).findings[0] as Finding
 }
@@ -385,7 +386,9 @@ describe('failures', () => {
 
     const err = await run(spec('pr-5-main')).catch((e: unknown) => e)
     expect(err).toBeInstanceOf(OperationError)
-    expect((err as Error).message).toBe('DescribeTable pr-5-main failed: no dynamodb:DescribeTable')
+    expect((err as Error).message).toBe(
+      'DescribeTable pr-5-main in us-east-1 failed: no dynamodb:DescribeTable'
+    )
   })
 
   it('throws naming the stack when an expected stack cannot be read', async () => {
@@ -414,7 +417,7 @@ describe('scope', () => {
       ['pr-5-gone', false]
     ])
     expect(result.stacks).toEqual([
-      { name: 'pr-5-db', exists: true, stackId: EXPECTED_ID, status: 'UPDATE_COMPLETE' }
+      { name: 'pr-5-db', region: 'us-east-1', exists: true, stackId: EXPECTED_ID, status: 'UPDATE_COMPLETE' }
     ])
     expect(cfnMock.commandCalls(DescribeStacksCommand, { StackName: 'pr-5-db' })).toHaveLength(1)
     expect(cfnMock.commandCalls(ListStackResourcesCommand)).toHaveLength(1)

@@ -11,7 +11,7 @@ import {
 import type { AwsClients } from '../../src/aws/clients.js'
 import { inspect } from '../../src/inspect/inspect.js'
 import type { Discovery, Finding, Logger, TableSpec } from '../../src/types.js'
-import { destroyClients, recordCommandNames, testClients } from '../../test-support/aws-clients.js'
+import { destroyClients, oneRegion, recordCommandNames, testClients } from '../../test-support/aws-clients.js'
 import { startMoto, type MotoServer } from '../../test-support/moto.js'
 import {
   createStackAndWait,
@@ -59,7 +59,7 @@ function discovery(...tables: TableSpec[]): Discovery {
 }
 
 async function inspectOne(s: TableSpec): Promise<Finding> {
-  const result = await inspect(clients, discovery(s), { region: 'us-east-1', logger: quietLogger })
+  const result = await inspect(oneRegion(clients), discovery(s), { identity: null, logger: quietLogger })
   expect(result.findings).toHaveLength(1)
   return result.findings[0] as Finding
 }
@@ -68,13 +68,15 @@ describe('owner', () => {
   it('is stack when the expected live stack created the table', async () => {
     const stackId = await createStackAndWait(clients, 'pr-5-db', tableTemplate({ tableName: 'pr-5-main' }))
 
-    const result = await inspect(clients, discovery(spec('pr-5-main')), {
-      region: 'us-east-1',
+    const result = await inspect(oneRegion(clients), discovery(spec('pr-5-main')), {
+      identity: null,
       logger: quietLogger
     })
 
     expect(result.findings[0]).toMatchObject({ exists: true, owner: 'stack', problems: [] })
-    expect(result.stacks).toEqual([{ name: 'pr-5-db', exists: true, stackId, status: 'CREATE_COMPLETE' }])
+    expect(result.stacks).toEqual([
+      { name: 'pr-5-db', region: 'us-east-1', exists: true, stackId, status: 'CREATE_COMPLETE' }
+    ])
     expect(result.findings[0]?.stack).toEqual(result.stacks[0])
   })
 
@@ -84,7 +86,7 @@ describe('owner', () => {
     const f = await inspectOne(spec('pr-5-main'))
 
     expect(f).toMatchObject({ exists: true, owner: 'retained', retainedFrom: 'pr-5-db', hasData: true })
-    expect(f.stack).toEqual({ name: 'pr-5-db', exists: false })
+    expect(f.stack).toEqual({ name: 'pr-5-db', region: 'us-east-1', exists: false })
     expect(f.live?.allTags['aws:cloudformation:stack-name']).toBe('pr-5-db')
     expect(Object.keys(f.live?.tags ?? {}).filter(k => k.startsWith('aws:'))).toEqual([])
   })
@@ -214,7 +216,7 @@ describe('read-only', () => {
 
     try {
       const result = await inspect(
-        recorded,
+        oneRegion(recorded),
         discovery(
           spec('pr-5-a', 'pr-5-db', 'A'),
           spec('pr-5-b', 'pr-5-db', 'B'),
@@ -222,7 +224,7 @@ describe('read-only', () => {
           spec('pr-5-hand'),
           spec('pr-5-gone')
         ),
-        { region: 'us-east-1', logger: quietLogger }
+        { identity: null, logger: quietLogger }
       )
       expect(result.findings.map(f => [f.tableName, f.owner])).toEqual([
         ['pr-5-a', 'stack'],
@@ -254,7 +256,10 @@ it('prints how long inspecting 10 tables takes', async () => {
   const specs = Array.from({ length: 10 }, (_, i) => spec(`pr-9-t${i}`, 'pr-9-db', `T${i}`))
 
   const started = performance.now()
-  const result = await inspect(clients, discovery(...specs), { region: 'us-east-1', logger: quietLogger })
+  const result = await inspect(oneRegion(clients), discovery(...specs), {
+    identity: null,
+    logger: quietLogger
+  })
   const ms = performance.now() - started
 
   expect(result.findings.map(f => f.owner)).toEqual([

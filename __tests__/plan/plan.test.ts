@@ -29,7 +29,21 @@ const dangerousStream = compareTable(
   tableConfig({ stream: { enabled: true, viewType: 'KEYS_ONLY' } })
 )
 const nested = { spec: tableSpec({ nestedPath: ['DatabaseNestedStack'] }) }
-const globalTable = { spec: tableSpec({ resourceType: 'AWS::DynamoDB::GlobalTable' }) }
+const TWO_REGIONS = ['us-east-1', 'us-west-2']
+const globalSpec = (replicaRegions: string[] | undefined = TWO_REGIONS) =>
+  tableSpec({ resourceType: 'AWS::DynamoDB::GlobalTable', ...(replicaRegions ? { replicaRegions } : {}) })
+/** A live table in us-east-1 replicating to the other regions of `regions` (each replica read). */
+const replicated = (regions = TWO_REGIONS, over: Partial<ReturnType<typeof liveTable>> = {}) =>
+  liveTable({
+    globalTable: {
+      version: '2019.11.21',
+      regions,
+      replicas: Object.fromEntries(regions.filter(r => r !== 'us-east-1').map(r => [r, liveTable()]))
+    },
+    ...over
+  })
+// A GlobalTable in the template (two regions) while the live table is single-region.
+const globalTable = { spec: globalSpec() }
 const tablesOnly = {
   spec: tableSpec({
     stack: null,
@@ -283,9 +297,10 @@ const rows: Row[] = [
     reasons: [/cannot be imported \(it is declared in the nested stack DatabaseNestedStack/]
   },
   {
-    rule: 'auto: not importable (GlobalTable) → backup-restore',
+    rule: 'auto: a GlobalTable whose replicas the single-region live table lacks → backup-restore',
     finding: globalTable,
-    decision: 'backup-restore'
+    decision: 'backup-restore',
+    reasons: [/the live table has no replica in us-west-2/]
   },
   // no template describes the table (issue 15, item 1): data is never deleted on the tables list alone
   {
@@ -467,11 +482,11 @@ const rows: Row[] = [
     reasons: [/cannot be imported: it is declared in the nested stack/]
   },
   {
-    rule: 'import: GlobalTable → blocked',
+    rule: 'import: a GlobalTable whose replica set differs → blocked with the differences',
     policy: { strategy: 'import' },
     finding: globalTable,
     decision: 'blocked',
-    reasons: [/AWS::DynamoDB::GlobalTable/]
+    reasons: [/replica regions differ from the template's \(live us-east-1; template us-east-1, us-west-2/]
   },
   {
     rule: 'import: tables-only mode → blocked',
@@ -570,6 +585,154 @@ const rows: Row[] = [
     policy: { strategy: 'delete', allowDataLoss: true, ...PROD },
     finding: { hasData: false },
     decision: 'blocked'
+  },
+
+  // global tables: a replicated table is imported as a GlobalTable with its replica set, or left alone
+  {
+    rule: 'global: template GlobalTable with the live replica set → import, and the replicas are reported',
+    finding: { spec: globalSpec(['us-west-2', 'us-east-1']), live: replicated() },
+    decision: 'import',
+    reasons: [
+      /replica of a global table \(version 2019.11.21\) with replicas in us-east-1, us-west-2\./,
+      /imported/
+    ]
+  },
+  {
+    rule: 'global: same, on a protected stage → import',
+    policy: PROD,
+    finding: { spec: globalSpec(), live: replicated() },
+    decision: 'import'
+  },
+  {
+    rule: 'global: an empty replicated table is imported, never deleted',
+    finding: { spec: globalSpec(), live: replicated(), hasData: false },
+    decision: 'import'
+  },
+  {
+    rule: 'global: template replicas differ from the live ones → blocked (never re-created), with the differences',
+    finding: { spec: globalSpec(['us-east-1', 'eu-west-1']), live: replicated() },
+    decision: 'blocked',
+    reasons: [
+      /the live table has no replica in eu-west-1; the template has no replica in us-west-2/,
+      /never deletes or re-creates a replicated table/
+    ]
+  },
+  {
+    rule: 'global: an empty replicated table whose template differs → blocked, not deleted',
+    finding: { spec: globalSpec(['us-east-1']), live: replicated(), hasData: false },
+    decision: 'blocked',
+    reasons: [/cannot be deleted here/]
+  },
+  {
+    rule: 'global: a replicated table declared as AWS::DynamoDB::Table → blocked',
+    finding: { live: replicated() },
+    decision: 'blocked',
+    reasons: [/the template declares an AWS::DynamoDB::Table/]
+  },
+  {
+    rule: 'global: strategy delete with allow-data-loss on a replicated table → blocked',
+    policy: { strategy: 'delete', allowDataLoss: true },
+    finding: { spec: globalSpec(), live: replicated() },
+    decision: 'blocked',
+    reasons: [/never deletes or re-creates a replicated table/, /ReplicaUpdates/]
+  },
+  {
+    rule: 'global: strategy backup-restore on a replicated table → blocked',
+    policy: { strategy: 'backup-restore' },
+    finding: { spec: globalSpec(), live: replicated() },
+    decision: 'blocked',
+    reasons: [/never deletes or re-creates a replicated table/]
+  },
+  {
+    rule: 'global: a legacy (2017.11.29) global table → blocked with how to update it',
+    finding: {
+      spec: globalSpec(),
+      live: liveTable({ globalTable: { version: '2017.11.29', regions: TWO_REGIONS } })
+    },
+    decision: 'blocked',
+    reasons: [/version 2017\.11\.29 \(Legacy\)/, /Update version/]
+  },
+  {
+    rule: 'global: replication unknown (DescribeGlobalTable failed) → never deleted',
+    policy: { strategy: 'delete', allowDataLoss: true },
+    finding: { live: liveTable({ replicationUnknown: 'DescribeGlobalTable failed: AccessDenied' }) },
+    decision: 'blocked',
+    reasons: [/whether it replicates to other regions is unknown/]
+  },
+  {
+    rule: 'global: a single-region live table and a one-region template GlobalTable → import',
+    finding: { spec: globalSpec(['us-east-1']) },
+    decision: 'import'
+  },
+  {
+    rule: 'global: a provisioned global table → not importable',
+    policy: { strategy: 'import' },
+    finding: {
+      spec: globalSpec(),
+      live: replicated(TWO_REGIONS, { billingMode: 'PROVISIONED', throughput: { read: 5, write: 5 } })
+    },
+    decision: 'blocked',
+    reasons: [/provisioned capacity/]
+  },
+  {
+    rule: 'global: a replica that could not be read → not importable',
+    policy: { strategy: 'import' },
+    finding: {
+      spec: globalSpec(),
+      live: liveTable({ globalTable: { version: '2019.11.21', regions: TWO_REGIONS, replicas: {} } })
+    },
+    decision: 'blocked',
+    reasons: [/replica in us-west-2 could not be read/]
+  },
+  {
+    rule: 'global: a table of that name in another replica region, outside the global table → blocked',
+    finding: {
+      spec: globalSpec(),
+      exists: false,
+      live: null,
+      owner: null,
+      hasData: null,
+      replicaOrphans: [{ region: 'us-west-2' }]
+    },
+    decision: 'blocked',
+    reasons: [/also exists in us-west-2, where the template's global table puts a replica/]
+  },
+
+  // accounts
+  {
+    rule: 'a stack for another account → blocked, never checked',
+    finding: {
+      spec: tableSpec({ account: '999999999999' }),
+      notCheckable:
+        'stack pr-5-database is for account 999999999999, but these credentials are for account 123456789012',
+      exists: false,
+      live: null,
+      owner: null,
+      hasData: null,
+      stack: null
+    },
+    decision: 'blocked',
+    reasons: [/cannot be checked with these credentials: stack pr-5-database is for account 999999999999/]
+  },
+  {
+    rule: 'report: a stack for another account is reported as blocked',
+    policy: { strategy: 'report' },
+    finding: {
+      spec: tableSpec({ account: '999999999999' }),
+      notCheckable: 'stack pr-5-database is for account 999999999999',
+      exists: false,
+      live: null,
+      owner: null,
+      hasData: null,
+      stack: null
+    },
+    decision: 'blocked',
+    reasons: [/^Report mode: nothing is changed; auto would stop here \(blocked\)\.$/, /cannot be checked/]
+  },
+  {
+    rule: "a stack pinned to the credentials' account is checked as usual",
+    finding: { spec: tableSpec({ account: '123456789012' }) },
+    decision: 'import'
   },
 
   // report

@@ -404,7 +404,14 @@ describe('renderReport sections', () => {
     const text = renderReport(
       context({
         result: result({ outcome: 'blocked', entries: [blockedEntry, importEntry] }),
-        unresolved: [{ logicalId: 'DynTable', stack: 'pr-5-database', reason: 'TableName uses Fn::GetAtt' }],
+        unresolved: [
+          {
+            logicalId: 'DynTable',
+            stack: 'pr-5-database',
+            reason: 'Fn::GetAtt: resource attributes are only known after deploy',
+            expression: '{"Fn::GetAtt":["Other","Name"]}'
+          }
+        ],
         importArtifacts: [
           {
             stack: 'pr-5-database',
@@ -424,7 +431,9 @@ describe('renderReport sections', () => {
     ])
     expect(text.match(/<details>/g)).toHaveLength(4)
     expect(text.match(/<\/details>/g)).toHaveLength(4)
-    expect(text).toContain('| `DynTable` | `pr-5-database` | TableName uses Fn::GetAtt |')
+    expect(text).toContain(
+      '| `DynTable` | `pr-5-database` | `{"Fn::GetAtt":["Other","Name"]}` | Fn::GetAtt: resource attributes are only known after deploy |'
+    )
     // A body holding ``` gets a longer fence, so it cannot close the block early.
     expect(text).toContain('````json\n{"Resources":{"Body":"has ``` inside"}}\n````')
   })

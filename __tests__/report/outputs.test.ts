@@ -4,6 +4,7 @@ import { blockedEntry, difference, entry, importEntry, result } from './builders
 
 const PLAN_KEYS = [
   'table',
+  'region',
   'stack',
   'logicalId',
   'exists',
@@ -50,6 +51,7 @@ describe('buildOutputs', () => {
     for (const item of plan) expect(Object.keys(item)).toEqual(PLAN_KEYS)
     expect(plan[0]).toEqual({
       table: 'pr-5-main-table',
+      region: null,
       stack: 'pr-5-database',
       logicalId: 'MainTable',
       exists: true,

@@ -15,7 +15,7 @@ import { restoreBackups } from '../../src/execute/restore-backups.js'
 import { systemClock, type Check } from '../../src/types.js'
 import { renderReport } from '../../src/report/markdown.js'
 import type { Inputs, RunResult } from '../../src/types.js'
-import { destroyClients, testClients } from '../../test-support/aws-clients.js'
+import { destroyClients, oneRegion, testClients } from '../../test-support/aws-clients.js'
 import { startMoto, type MotoServer } from '../../test-support/moto.js'
 import {
   createStackAndWait,
@@ -207,7 +207,7 @@ describe(RULE, () => {
       after: 2
     })
     const restoreInputs: Inputs = { ...inputs, phase: 'restore' }
-    const failed = await restoreBackups(broken, {
+    const failed = await restoreBackups(oneRegion(broken), {
       backupDir: ws.backupDir,
       tables: [TABLE],
       dryRun: false,
@@ -228,7 +228,7 @@ describe(RULE, () => {
     for (const [path, digest] of Object.entries(files)) expect(after[path]).toBe(digest)
 
     // Going on as the note says: the restore completes and the table equals the original.
-    const again = await restoreBackups(clients, {
+    const again = await restoreBackups(oneRegion(clients), {
       backupDir: ws.backupDir,
       tables: [TABLE],
       dryRun: false,

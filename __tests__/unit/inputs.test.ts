@@ -33,6 +33,7 @@ describe('getInputs', () => {
       awsBackup: true,
       s3Bucket: null,
       awsRegion: 'eu-west-1',
+      roleArn: null,
       githubToken: '',
       comment: true,
       prNumber: null
@@ -56,6 +57,26 @@ describe('getInputs', () => {
       getInputs(reader({ stage: 's', template: 'infra/t.yaml' }), { ...env, workspace: undefined }).template
     ).toBe('/work/repo/infra/t.yaml')
     expect(getInputs(reader({ stage: 's', template: '/abs/t.json' }), env).template).toBe('/abs/t.json')
+  })
+
+  it.each([
+    'arn:aws:iam::123456789012:role/cdk-hnb659fds-cfn-exec-role-123456789012-us-east-1',
+    'arn:aws-cn:iam::123456789012:role/path/to/exec',
+    'arn:${AWS::Partition}:iam::${AWS::AccountId}:role/cdk-hnb659fds-cfn-exec-role-${AWS::AccountId}-${AWS::Region}'
+  ])('takes role-arn %s as it is (placeholders are filled in per stack)', roleArn => {
+    expect(getInputs(reader({ stage: 's', 'role-arn': roleArn }), env).roleArn).toBe(roleArn)
+  })
+
+  it.each([
+    'cdk-hnb659fds-cfn-exec-role',
+    'arn:aws:iam::123456789012:user/deployer',
+    'arn:aws:sts::123456789012:assumed-role/r/s',
+    'arn:aws:iam::${AWS::StackName}:role/x',
+    'arn:aws:iam::123456789012:role/${SomeParameter}'
+  ])('refuses role-arn %s, naming the input', roleArn => {
+    expect(() => getInputs(reader({ stage: 's', 'role-arn': roleArn }), env)).toThrow(
+      /^Input 'role-arn': .* is not an IAM role ARN/
+    )
   })
 
   it('prefers the aws-region input over AWS_REGION', () => {
@@ -203,6 +224,7 @@ describe('getInputs', () => {
         'upload-artifact',
         'artifact-retention-days',
         'keep-failed-change-sets',
+        'role-arn',
         'stack-name',
         'strategy',
         'tables',

@@ -122,3 +122,45 @@ export function destroyClients(clients: AwsClients): void {
   clients.s3.destroy()
   clients.sts.destroy()
 }
+
+/**
+ * The clients of every region a run works in. DynamoDB tables and CloudFormation stacks are
+ * regional: a stack pinned to us-west-2 is inspected, planned and acted on with us-west-2 clients,
+ * never with those of the action's `aws-region`.
+ */
+export interface RegionalClients<C = AwsClients> {
+  /** The action's `aws-region`: environment-agnostic stacks, single templates, the `tables` input, STS. */
+  readonly defaultRegion: string
+  /** The clients of `region` (one set per region, made on first use). */
+  forRegion(region: string): C
+}
+
+/** A RegionalClients that makes each region's clients on first use and closes them all at the end. */
+export class ClientPool implements RegionalClients {
+  private readonly made = new Map<string, AwsClients>()
+
+  constructor(
+    readonly defaultRegion: string,
+    private readonly make: (region: string) => AwsClients
+  ) {}
+
+  forRegion(region: string): AwsClients {
+    let clients = this.made.get(region)
+    if (!clients) {
+      clients = this.make(region)
+      this.made.set(region, clients)
+    }
+    return clients
+  }
+
+  /** The regions whose clients were made, in the order they were first asked for. */
+  regions(): string[] {
+    return [...this.made.keys()]
+  }
+
+  /** Closes the sockets of every region's clients. */
+  destroy(): void {
+    for (const clients of this.made.values()) destroyClients(clients)
+    this.made.clear()
+  }
+}

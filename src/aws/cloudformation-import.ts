@@ -70,6 +70,11 @@ export interface ImportChangeSetParams {
   /** The deployed template's parameters, each with UsePreviousValue (an import may not change them). */
   parameters?: Parameter[]
   description?: string
+  /**
+   * The CloudFormation execution role (RoleARN). CloudFormation uses it for this and every later operation on
+   * the stack; omitted, the stack's current role is used (none for a new stack). The caller needs iam:PassRole.
+   */
+  roleArn?: string
 }
 
 /**
@@ -93,6 +98,7 @@ export function importChangeSetInput(p: ImportChangeSetParams): CreateChangeSetC
   if (!p.newStack && p.parameters && p.parameters.length > 0)
     input.Parameters = p.parameters.map(x => ({ ...x }))
   if (p.capabilities && p.capabilities.length > 0) input.Capabilities = [...p.capabilities]
+  if (p.roleArn) input.RoleARN = p.roleArn
   return input
 }
 
@@ -292,7 +298,7 @@ async function failureReason(
   }
 }
 
-/** Which of the tables the stack now lists as its AWS::DynamoDB::Table resources (by physical id = table name). */
+/** Which of the tables the stack now lists as its AWS::DynamoDB::Table or ::GlobalTable resources (by physical id = table name). */
 export async function confirmOwned(
   cfn: Sender<CloudFormationClient>,
   stackId: string,
@@ -300,7 +306,8 @@ export async function confirmOwned(
 ): Promise<{ owned: string[]; missing: string[] }> {
   const listed = new Set<string>()
   for (const r of await listAllStackResources(cfn, stackId)) {
-    if (r.ResourceType === 'AWS::DynamoDB::Table' && r.PhysicalResourceId) listed.add(r.PhysicalResourceId)
+    const table = r.ResourceType === 'AWS::DynamoDB::Table' || r.ResourceType === 'AWS::DynamoDB::GlobalTable'
+    if (table && r.PhysicalResourceId) listed.add(r.PhysicalResourceId)
   }
   return { owned: tableNames.filter(t => listed.has(t)), missing: tableNames.filter(t => !listed.has(t)) }
 }

@@ -1,5 +1,6 @@
 import {
   DescribeContinuousBackupsCommand,
+  DescribeGlobalTableCommand,
   DescribeTableCommand,
   DescribeTimeToLiveCommand,
   ListTagsOfResourceCommand,
@@ -134,4 +135,50 @@ export async function listAllTags(
     nextToken = out.NextToken
   } while (nextToken)
   return tags
+}
+
+/**
+ * The regions of the version 2017.11.29 (Legacy) global table named `tableName`, from
+ * DescribeGlobalTable (the documented way to tell a legacy replica: a version 2019.11.21 replica
+ * shows GlobalTableVersion in DescribeTable instead). Null when there is none
+ * (GlobalTableNotFoundException) or the endpoint does not implement the operation (real DynamoDB
+ * does; an emulator that does not cannot hold a legacy global table either). Other errors propagate.
+ */
+export async function describeLegacyGlobalTableRegions(
+  ddb: Sender<DynamoDBClient>,
+  tableName: string
+): Promise<string[] | null> {
+  try {
+    const out = await ddb.send(new DescribeGlobalTableCommand({ GlobalTableName: tableName }))
+    const regions = (out.GlobalTableDescription?.ReplicationGroup ?? []).flatMap(r =>
+      r.RegionName ? [r.RegionName] : []
+    )
+    return [...new Set(regions)].sort()
+  } catch (err) {
+    if (awsErrorName(err) === 'GlobalTableNotFoundException' || isUnsupportedOperation(err)) return null
+    throw err
+  }
+}
+
+/**
+ * The global table (version 2019.11.21) a described table is a replica of: DescribeTable's
+ * GlobalTableVersion and Replicas. `ownRegion` is added to the regions (whether DynamoDB lists the
+ * described region among the Replicas or not). Null for a table DescribeTable shows no replicas for.
+ */
+export function currentGlobalTableOf(
+  desc: TableDescription,
+  ownRegion: string
+): { version: string; regions: string[] } | null {
+  const replicas = (desc.Replicas ?? []).flatMap(r => (r.RegionName ? [r.RegionName] : []))
+  if (desc.GlobalTableVersion === undefined && replicas.length === 0) return null
+  return {
+    version: desc.GlobalTableVersion ?? '2019.11.21',
+    regions: [...new Set([ownRegion, ...replicas])].sort()
+  }
+}
+
+/** The region in a DynamoDB table ARN (`arn:aws:dynamodb:us-east-1:123456789012:table/x`), or null. */
+export function regionOfArn(arn: string | undefined): string | null {
+  const region = arn?.split(':')[3]
+  return region ? region : null
 }

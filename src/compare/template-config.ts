@@ -26,6 +26,8 @@ export interface TemplateContext {
   stage: string
   /** Deploy region: picks the GlobalTable replica and resolves AWS::Region. */
   region?: string
+  /** Deploy account: resolves AWS::AccountId (e.g. in a KMS key ARN). */
+  accountId?: string
 }
 
 export interface TemplateTableConfig {

@@ -140,7 +140,8 @@ export function readCloudAssembly(dir: string): StacksRead {
         templateFile,
         template: readTemplateFile(templateFile),
         nestedPath: [],
-        ...parseEnvironment(artifact.environment)
+        ...parseEnvironment(artifact.environment),
+        ...(typeof artifact.environment === 'string' ? { environment: artifact.environment } : {})
       }
       result.stacks.push(stack, ...readNestedStacks(stack, assemblyDir, result.notes))
     }

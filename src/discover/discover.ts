@@ -5,9 +5,16 @@
 import { existsSync, statSync } from 'node:fs'
 import path from 'node:path'
 import { InputError } from '../errors.js'
-import type { CfnResource, Discovery, StackSpec, TableResourceType, TableSpec } from '../types.js'
+import {
+  isRecord,
+  type CfnResource,
+  type Discovery,
+  type StackSpec,
+  type TableResourceType,
+  type TableSpec
+} from '../types.js'
 import { readCloudAssembly, readNestedStacks } from './cloud-assembly.js'
-import { resolveName } from './resolve.js'
+import { resolveName, type ResolveContext } from './resolve.js'
 import { readErrorMessage, readTemplateFile } from './template.js'
 
 export interface DiscoverOptions {
@@ -18,8 +25,29 @@ export interface DiscoverOptions {
   stackName: string | null
   /** Restrict to these table names; empty = every named table discovered. */
   tables: string[]
-  /** Deploy region, used for `AWS::Region`/`AWS::Partition` in stacks whose CDK environment does not pin one. */
+  /** The action's region: environment-agnostic stacks and single templates are deployed there (`AWS::Region`, `AWS::Partition`, `AWS::URLSuffix`). */
   region?: string
+  /** The credentials' account: environment-agnostic stacks are deployed there (`AWS::AccountId`). */
+  account?: string
+  /** Why `account` is not known (the credentials' account could not be read), for unresolved names. */
+  accountUnknown?: string
+}
+
+/** Where a stack deploys to, for name resolution: its pinned environment, else the run's. */
+export interface TableEnvironment {
+  region?: string
+  account?: string
+  accountUnknown?: string
+}
+
+/** The stacks a deploy creates, read from files (no name resolved yet). */
+export interface Deployment {
+  source: Discovery['source']
+  stacks: StackSpec[]
+  notes: string[]
+  warnings: string[]
+  /** Names from the `tables` input when there is no template (source 'tables'). */
+  tablesOnly?: string[]
 }
 
 export const TABLE_RESOURCE_TYPES: readonly TableResourceType[] = [
@@ -42,9 +70,11 @@ function stackLabel(stack: StackSpec): string {
 /** A table known only from the `tables` input: existence, ownership and data can be checked, not configuration. */
 export function tableFromInput(
   tableName: string,
-  notDeclared: NonNullable<TableSpec['notDeclared']>
+  notDeclared: NonNullable<TableSpec['notDeclared']>,
+  region?: string
 ): TableSpec {
   return {
+    ...(region ? { region } : {}),
     tableName,
     stack: null,
     logicalId: null,
@@ -58,24 +88,63 @@ export function tableFromInput(
   }
 }
 
+/** The region and account a stack deploys to: its CDK environment where pinned, else the run's. */
+export function stackEnvironment(stack: StackSpec, run: TableEnvironment): TableEnvironment {
+  const region = stack.region ?? run.region
+  const account = stack.account ?? run.account
+  return {
+    ...(region ? { region } : {}),
+    ...(account ? { account } : {}),
+    ...(!account && run.accountUnknown ? { accountUnknown: run.accountUnknown } : {})
+  }
+}
+
+/** The regions of a GlobalTable's `Replicas`, each resolved, in the template's order. */
+function replicaRegions(
+  replicas: unknown,
+  ctx: ResolveContext
+): { replicaRegions: string[] } | { replicaRegionsUnresolved: string } {
+  if (!Array.isArray(replicas) || replicas.length === 0) {
+    return {
+      replicaRegionsUnresolved: `Replicas is ${JSON.stringify(replicas) ?? 'missing'}, not a list of replicas`
+    }
+  }
+  const regions: string[] = []
+  for (const [index, replica] of replicas.entries()) {
+    const region = resolveName(isRecord(replica) ? replica.Region : undefined, ctx)
+    if ('unresolved' in region)
+      return { replicaRegionsUnresolved: `Replicas[${index}].Region: ${region.unresolved}` }
+    regions.push(region.name)
+  }
+  return { replicaRegions: regions }
+}
+
 function tableSpec(
   stack: StackSpec,
   logicalId: string,
   resource: CfnResource,
   stage: string,
-  region?: string
+  run: TableEnvironment
 ): TableSpec {
   const properties = resource.Properties ?? {}
-  const resolved = resolveName(properties.TableName, {
+  const env = stackEnvironment(stack, run)
+  const ctx: ResolveContext = {
     // Inside a nested stack AWS::StackName is the generated nested stack name, unknowable before deploy.
     stackName: stack.nestedPath.length === 0 ? stack.name : null,
     stage,
-    ...((stack.region ?? region) ? { region: stack.region ?? region } : {}),
-    ...(stack.account ? { accountId: stack.account } : {})
-  })
+    ...(env.region ? { region: env.region } : {}),
+    ...(env.account ? { accountId: env.account } : {}),
+    ...(env.accountUnknown ? { accountUnknown: env.accountUnknown } : {})
+  }
+  const resolved = resolveName(properties.TableName, ctx)
   return {
     tableName: 'name' in resolved ? resolved.name : null,
-    ...('unresolved' in resolved ? { unresolvedReason: resolved.unresolved } : {}),
+    ...('unresolved' in resolved
+      ? {
+          unresolvedReason: resolved.unresolved,
+          unresolvedExpression: JSON.stringify(properties.TableName) ?? String(properties.TableName)
+        }
+      : {}),
     stack: stack.name,
     logicalId,
     resourceType: resource.Type as TableResourceType,
@@ -84,7 +153,10 @@ function tableSpec(
     updateReplacePolicy:
       typeof resource.UpdateReplacePolicy === 'string' ? resource.UpdateReplacePolicy : null,
     properties,
-    templateFile: stack.templateFile
+    templateFile: stack.templateFile,
+    ...(env.region ? { region: env.region } : {}),
+    ...(stack.account ? { account: stack.account } : {}),
+    ...(resource.Type === 'AWS::DynamoDB::GlobalTable' ? replicaRegions(properties.Replicas, ctx) : {})
   }
 }
 
@@ -96,7 +168,7 @@ function tableSpec(
 export function collectTables(
   stacks: StackSpec[],
   stage: string,
-  region?: string
+  run: TableEnvironment = {}
 ): { tables: TableSpec[]; notes: string[]; warnings: string[] } {
   const tables: TableSpec[] = []
   const notes: string[] = []
@@ -109,7 +181,7 @@ export function collectTables(
         unnamed.push(`${stackLabel(stack)}/${logicalId}`)
         continue
       }
-      const spec = tableSpec(stack, logicalId, resource, stage, region)
+      const spec = tableSpec(stack, logicalId, resource, stage, run)
       tables.push(spec)
       if (typeof resource.Condition === 'string') {
         notes.push(
@@ -126,7 +198,7 @@ export function collectTables(
   const unresolved = tables.filter(t => t.tableName === null)
   for (const t of unresolved) {
     warnings.push(
-      `cannot resolve the name of table ${resourceLabel(t)}: ${t.unresolvedReason ?? 'unknown reason'}`
+      `cannot resolve the name of table ${resourceLabel(t)}: TableName ${t.unresolvedExpression ?? '?'}: ${t.unresolvedReason ?? 'unknown reason'}`
     )
   }
   warnings.push(...duplicateNotes(tables))
@@ -152,7 +224,13 @@ function duplicateNotes(tables: TableSpec[]): string[] {
 }
 
 /** Keeps the tables named in `names`; names no template describes become input-only TableSpecs. */
-function restrictTo(names: string[], tables: TableSpec[], template: string, warnings: string[]): TableSpec[] {
+function restrictTo(
+  names: string[],
+  tables: TableSpec[],
+  template: string,
+  warnings: string[],
+  region?: string
+): TableSpec[] {
   const wanted = new Set(names)
   const kept = tables.filter(t => t.tableName !== null && wanted.has(t.tableName))
   const found = new Set(kept.map(t => t.tableName))
@@ -164,15 +242,15 @@ function restrictTo(names: string[], tables: TableSpec[], template: string, warn
         (unresolved > 0 ? ` (${plural(unresolved, 'table')} with unresolvable names may be among them)` : '')
     )
   }
-  return [...kept, ...missing.map(name => tableFromInput(name, { template, exists: true }))]
+  return [...kept, ...missing.map(name => tableFromInput(name, { template, exists: true }, region))]
 }
 
-function tablesOnly(opts: DiscoverOptions): Discovery {
+function tablesOnly(opts: Pick<DiscoverOptions, 'template' | 'tables'>): Deployment {
   const names = [...new Set(opts.tables)]
   return {
     source: 'tables',
     stacks: [],
-    tables: names.map(name => tableFromInput(name, { template: opts.template, exists: false })),
+    tablesOnly: names,
     notes: [],
     warnings: [
       `no template at ${opts.template}: checking only the ${plural(names.length, 'table')} named in 'tables' (existence, ownership and data; no template comparison; a table with data is not deleted)`
@@ -180,7 +258,7 @@ function tablesOnly(opts: DiscoverOptions): Discovery {
   }
 }
 
-function missingTemplate(opts: DiscoverOptions): never {
+function missingTemplate(opts: Pick<DiscoverOptions, 'template'>): never {
   throw new InputError(
     'template',
     `no such file or directory: ${opts.template}. Run 'cdk synth' before this step (it writes cdk.out), point 'template' at a CloudFormation template file, or set 'tables' to check named tables only`
@@ -188,12 +266,14 @@ function missingTemplate(opts: DiscoverOptions): never {
 }
 
 /**
- * Discovers the named DynamoDB tables (AWS::DynamoDB::Table and ::GlobalTable) the deploy will create.
- * `template` is a cloud assembly directory or a single template file (then `stackName` is required);
- * if it does not exist, `tables` alone is checked.
+ * Reads the stacks the deploy creates, with their environments, from a cloud assembly directory or a single
+ * template file (then `stackName` is required); if it does not exist, `tables` alone is checked. Every
+ * input and file problem is found here, before anything needs AWS.
  * @throws InputError naming 'template' or 'stack-name'; FileError naming an unreadable or malformed file.
  */
-export function discover(opts: DiscoverOptions): Discovery {
+export function readDeployment(
+  opts: Omit<DiscoverOptions, 'region' | 'account' | 'accountUnknown'>
+): Deployment {
   let isDirectory: boolean
   try {
     isDirectory = statSync(opts.template).isDirectory()
@@ -205,7 +285,7 @@ export function discover(opts: DiscoverOptions): Discovery {
     return missingTemplate(opts)
   }
 
-  let source: Discovery['source']
+  let source: Deployment['source']
   let stacks: StackSpec[]
   const notes: string[] = []
   const warnings: string[] = []
@@ -239,17 +319,47 @@ export function discover(opts: DiscoverOptions): Discovery {
     stacks = [top, ...readNestedStacks(top, path.dirname(opts.template), warnings)]
   }
 
-  for (const stack of stacks) {
-    if (stack.region && opts.region && stack.region !== opts.region) {
-      warnings.push(`stack ${stackLabel(stack)} is pinned to region ${stack.region}, not ${opts.region}`)
-    }
+  return { source, stacks, notes, warnings }
+}
+
+/**
+ * The named tables of a deployment, each with the region and account it is created in, its name
+ * resolved with that environment (`AWS::AccountId`, `AWS::Region`, … of its stack: pinned, else the
+ * run's). Pure.
+ */
+export function discoverTables(
+  deployment: Deployment,
+  opts: Pick<DiscoverOptions, 'template' | 'stage' | 'tables' | 'region' | 'account' | 'accountUnknown'>
+): Discovery {
+  const { source, stacks } = deployment
+  const notes = [...deployment.notes]
+  const warnings = [...deployment.warnings]
+  if (deployment.tablesOnly) {
+    const tables = deployment.tablesOnly.map(name =>
+      tableFromInput(name, { template: opts.template, exists: false }, opts.region)
+    )
+    return { source, stacks, tables, notes, warnings }
   }
-  const collected = collectTables(stacks, opts.stage, opts.region)
+  const run: TableEnvironment = {
+    ...(opts.region ? { region: opts.region } : {}),
+    ...(opts.account ? { account: opts.account } : {}),
+    ...(opts.accountUnknown ? { accountUnknown: opts.accountUnknown } : {})
+  }
+  const collected = collectTables(stacks, opts.stage, run)
   notes.push(...collected.notes)
   warnings.push(...collected.warnings)
   const tables =
     opts.tables.length > 0
-      ? restrictTo(opts.tables, collected.tables, opts.template, warnings)
+      ? restrictTo(opts.tables, collected.tables, opts.template, warnings, opts.region)
       : collected.tables
   return { source, stacks, tables, notes, warnings }
+}
+
+/**
+ * Discovers the named DynamoDB tables (AWS::DynamoDB::Table and ::GlobalTable) the deploy will create:
+ * readDeployment, then discoverTables.
+ * @throws InputError naming 'template' or 'stack-name'; FileError naming an unreadable or malformed file.
+ */
+export function discover(opts: DiscoverOptions): Discovery {
+  return discoverTables(readDeployment(opts), opts)
 }

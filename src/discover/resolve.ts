@@ -13,9 +13,12 @@ export interface ResolveContext {
   stackName: string | null
   /** Fills a literal `{stage}` placeholder. */
   stage: string
-  /** Deploy region, when known (`AWS::Region`, and `AWS::Partition` derived from it). */
+  /** Deploy region, when known (`AWS::Region`, and `AWS::Partition` and `AWS::URLSuffix` derived from it). */
   region?: string
+  /** Deploy account: the stack's pinned account, else the credentials' (`AWS::AccountId`). */
   accountId?: string
+  /** Why the account is not known, for the unresolved reason (e.g. GetCallerIdentity failed). */
+  accountUnknown?: string
 }
 
 export type ResolveResult = { name: string } | { unresolved: string }
@@ -32,6 +35,16 @@ export function partitionOf(region: string): string {
   if (region.startsWith('eu-isoe-')) return 'aws-iso-e'
   if (region.startsWith('eusc-')) return 'aws-eusc'
   return 'aws'
+}
+
+/**
+ * `AWS::URLSuffix` of the partitions whose domain is public; CloudFormation documents
+ * `amazonaws.com` in general and `amazonaws.com.cn` in the China regions.
+ */
+const URL_SUFFIXES: Readonly<Record<string, string>> = {
+  aws: 'amazonaws.com',
+  'aws-us-gov': 'amazonaws.com',
+  'aws-cn': 'amazonaws.com.cn'
 }
 
 /** Why each intrinsic function the resolver does not evaluate cannot give a static name. */
@@ -82,11 +95,24 @@ function resolveRef(target: unknown, ctx: ResolveContext): ResolveResult {
     case 'AWS::AccountId':
       return ctx.accountId
         ? { name: ctx.accountId }
-        : { unresolved: 'Ref AWS::AccountId: the deploy account is not known here' }
+        : {
+            unresolved: `Ref AWS::AccountId: the deploy account is not known here${ctx.accountUnknown ? ` (${ctx.accountUnknown})` : ''}`
+          }
     case 'AWS::Partition':
       return ctx.region
         ? { name: partitionOf(ctx.region) }
         : { unresolved: 'Ref AWS::Partition: the deploy region (and so the partition) is not known here' }
+    case 'AWS::URLSuffix': {
+      if (!ctx.region)
+        return { unresolved: 'Ref AWS::URLSuffix: the deploy region (and so the domain) is not known here' }
+      const partition = partitionOf(ctx.region)
+      const suffix = URL_SUFFIXES[partition]
+      return suffix
+        ? { name: suffix }
+        : {
+            unresolved: `Ref AWS::URLSuffix: the domain of partition ${partition} is not known to this action`
+          }
+    }
     default:
       if (target.startsWith('AWS::')) {
         return { unresolved: `Ref ${target}: this pseudo parameter is not resolved statically` }

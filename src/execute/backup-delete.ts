@@ -27,7 +27,8 @@ export interface BackupDeleteInput {
   backupDir: string
   awsBackup: boolean
   dryRun: boolean
-  region: string
+  /** The credentials' account (resolves AWS::AccountId in the template's keys of an environment-agnostic stack). */
+  account?: string
   logger: Logger
   steps: StepLog
   wait: WaitOptions
@@ -56,7 +57,7 @@ export async function backupAndDelete(clients: AwsClients, input: BackupDeleteIn
   const backupName = onDemandBackupName(input.stage, 'restore', at)
   const ctx: OpContext = { table, steps, wait: input.wait }
   const protectionOn = finding.live?.deletionProtection === true
-  const target = targetKeysOf(finding, input.stage, input.region)
+  const target = targetKeysOf(finding, input.stage, input.account)
 
   if (input.dryRun) {
     if (input.awsBackup) listBackupCall(ctx, backupName)
@@ -138,7 +139,7 @@ async function exportVerified(
     manifest = await exportTable(clients.dynamodb, {
       table,
       dir,
-      region: input.region,
+      region: input.finding.region,
       stage: input.stage,
       logger: input.logger,
       clock: input.wait,

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises'
-import type { AwsClients } from '../aws/clients.js'
+import type { RegionalClients } from '../aws/clients.js'
 import { errorMessage, OperationError } from '../errors.js'
-import { actionable, blockedEntries, outcomeWithoutExecution } from '../plan/outcome.js'
+import { actionable, outcomeWithoutExecution, planBlocks } from '../plan/outcome.js'
 import type {
   Check,
   Clock,
@@ -14,6 +14,7 @@ import type {
   StackState,
   WaitOptions
 } from '../types.js'
+import { resolveName } from '../discover/resolve.js'
 import { backupAndDelete } from './backup-delete.js'
 import { guardedDelete } from './delete.js'
 import { SafetyRefusal } from './safety.js'
@@ -22,7 +23,8 @@ import { callText, StepLog } from './steps.js'
 import type { BackupRecord } from './table-ops.js'
 
 export interface ExecuteDeps {
-  clients: AwsClients
+  /** Each table is acted on in its own region, with that region's clients. */
+  clients: RegionalClients
   logger: Logger
   clock: Clock
 }
@@ -44,22 +46,38 @@ function baseResult(check: Check): RunResult {
 }
 
 function findingOf(check: Check, entry: PlanEntry): Finding {
-  const finding = check.inspection.findings.find(f => f.tableName === entry.table)
+  const finding = check.inspection.findings.find(
+    f => f.tableName === entry.table && (entry.region === undefined || f.region === entry.region)
+  )
   if (!finding) throw new Error(`internal: no finding for planned table ${entry.table}`)
   return finding
 }
 
-function stackStateOf(check: Check, name: string): StackState {
-  return check.inspection.stacks.find(s => s.name === name) ?? { name, exists: false }
+function stackStateOf(check: Check, name: string, region: string): StackState {
+  return (
+    check.inspection.stacks.find(s => s.name === name && (s.region === undefined || s.region === region)) ?? {
+      name,
+      region,
+      exists: false
+    }
+  )
 }
 
-function byStack(entries: PlanEntry[]): Map<string, PlanEntry[]> {
-  const groups = new Map<string, PlanEntry[]>()
+/** The import entries per stack: a stack is one (region, name), and gets one change set. */
+function byStack(
+  check: Check,
+  entries: PlanEntry[]
+): { stack: string; region: string; entries: PlanEntry[] }[] {
+  const groups = new Map<string, { stack: string; region: string; entries: PlanEntry[] }>()
   for (const e of entries) {
     const stack = e.stack ?? ''
-    groups.set(stack, [...(groups.get(stack) ?? []), e])
+    const region = findingOf(check, e).region
+    const key = `${region}/${stack}`
+    const group = groups.get(key) ?? { stack, region, entries: [] }
+    group.entries.push(e)
+    groups.set(key, group)
   }
-  return groups
+  return [...groups.values()]
 }
 
 async function readImportArtifact(stack: string, path: string): Promise<ImportArtifact | null> {
@@ -79,6 +97,30 @@ async function readImportArtifact(stack: string, path: string): Promise<ImportAr
   }
 }
 
+/**
+ * The `role-arn` input for one stack: `${AWS::AccountId}`, `${AWS::Region}` and `${AWS::Partition}`
+ * filled in with the stack's environment (its pinned account, else the credentials'; its region), so one
+ * input names each region's CDK bootstrap cfn-exec-role. A refusal when a placeholder cannot be filled.
+ */
+export function roleArnFor(
+  roleArn: string | null,
+  env: { stackName: string; region: string; account?: string }
+): { roleArn?: string } | { refusal: string } {
+  if (roleArn === null) return {}
+  const filled = resolveName(
+    { 'Fn::Sub': roleArn },
+    {
+      stackName: env.stackName,
+      stage: '',
+      region: env.region,
+      ...(env.account ? { accountId: env.account } : {})
+    }
+  )
+  return 'name' in filled
+    ? { roleArn: filled.name }
+    : { refusal: `role-arn ${roleArn} cannot be filled in for stack ${env.stackName}: ${filled.unresolved}` }
+}
+
 /** What was done before a failure, for the state note. */
 function doneSoFar(steps: StepLog): string {
   const done = steps.steps.filter(s => s.status === 'done').map(s => `${s.table}: ${s.action}`)
@@ -95,8 +137,22 @@ export async function executePlan(check: Check, inputs: Inputs, deps: ExecuteDep
   const result = baseResult(check)
   const importArtifacts: ImportArtifact[] = []
   const { plan } = check
-  if (inputs.strategy === 'report' || blockedEntries(plan).length > 0 || actionable(plan).length === 0) {
+  if (inputs.strategy === 'report' || planBlocks(plan) || actionable(plan).length === 0) {
     return { result, importArtifacts }
+  }
+  // Defense in depth: a table that could not be checked with these credentials (another account)
+  // is never acted on, whatever the plan says.
+  const unchecked = actionable(plan).filter(e => findingOf(check, e).notCheckable)
+  if (unchecked.length > 0) {
+    const why = unchecked.map(e => `${e.table}: ${findingOf(check, e).notCheckable ?? ''}`).join('; ')
+    return {
+      result: {
+        ...result,
+        outcome: 'blocked',
+        stateNote: `Refusing to act on tables that could not be checked with these credentials (${why}). Nothing was changed.`
+      },
+      importArtifacts
+    }
   }
 
   const { clients, logger } = deps
@@ -108,9 +164,22 @@ export async function executePlan(check: Check, inputs: Inputs, deps: ExecuteDep
   })
 
   // 1. imports, one change set per stack
-  for (const [stackName, entries] of byStack(plan.entries.filter(e => e.decision === 'import'))) {
-    const imported = await executeImports(clients, {
-      stack: stackStateOf(check, stackName),
+  for (const { stack: stackName, region, entries } of byStack(
+    check,
+    plan.entries.filter(e => e.decision === 'import')
+  )) {
+    const account = findingOf(check, entries[0] as PlanEntry).spec.account ?? check.identity?.account
+    const role = roleArnFor(inputs.roleArn, { stackName, region, ...(account ? { account } : {}) })
+    if ('refusal' in role) {
+      for (const e of entries) steps.skipped(e.table, 'import', role.refusal)
+      return finish(
+        'blocked',
+        `Stack ${stackName}: ${role.refusal}. Nothing was changed: no change set was created.`
+      )
+    }
+    const imported = await executeImports(clients.forRegion(region), {
+      ...role,
+      stack: stackStateOf(check, stackName, region),
       stackName,
       tables: entries.map(e => findingOf(check, e)),
       dryRun: inputs.dryRun,
@@ -161,18 +230,20 @@ export async function executePlan(check: Check, inputs: Inputs, deps: ExecuteDep
   try {
     for (const entry of plan.entries.filter(e => e.decision === 'backup-restore')) {
       current = entry.table
-      await backupAndDelete(clients, {
+      const finding = findingOf(check, entry)
+      await backupAndDelete(clients.forRegion(finding.region), {
         ...common,
-        finding: findingOf(check, entry),
+        finding,
         stage: inputs.stage,
         backupDir: inputs.backupDir,
-        region: inputs.awsRegion,
+        ...(check.identity ? { account: check.identity.account } : {}),
         logger
       })
     }
     for (const entry of plan.entries.filter(e => e.decision === 'delete')) {
       current = entry.table
-      await guardedDelete(clients, { ...common, finding: findingOf(check, entry) })
+      const finding = findingOf(check, entry)
+      await guardedDelete(clients.forRegion(finding.region), { ...common, finding })
     }
   } catch (err) {
     const state =

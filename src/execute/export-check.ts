@@ -4,13 +4,15 @@ import type { BackupManifest, KeyAttribute } from '../data/manifest.js'
 import { readDataFile, sha256File } from '../data/readers.js'
 import { describeKey, itemMisfit, type TargetKeys } from '../data/key-fit.js'
 import { templateTableConfig } from '../compare/template-config.js'
+import { templateContextOf } from '../compare/differences.js'
 import type { Finding } from '../types.js'
 
 /** The template's keys for the table, or null when no template describes them statically. */
-export function targetKeysOf(finding: Finding, stage: string, region: string): TargetKeys | null {
+export function targetKeysOf(finding: Finding, stage: string, account?: string): TargetKeys | null {
   const { spec } = finding
-  if (spec.properties === null || spec.stack === null) return null
-  const { config } = templateTableConfig(spec, { stackName: spec.stack, stage, region })
+  const ctx = templateContextOf(finding, stage, account)
+  if (spec.properties === null || ctx === null) return null
+  const { config } = templateTableConfig(spec, ctx)
   if (!config.keys || !config.attributeTypes) return null
   const primary: KeyAttribute[] = []
   for (const k of config.keys) {

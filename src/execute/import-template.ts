@@ -10,16 +10,25 @@
  *   writing the desired configuration would hide the drift from the following deploy forever);
  * - `aws:*` tag keys are reserved and ImportSourceSpecification is create-only: neither may appear.
  */
-import type { CfnResource, CfnTemplate, IndexConfig, KeyElement, LiveTable } from '../types.js'
+import type {
+  CfnResource,
+  CfnTemplate,
+  IndexConfig,
+  KeyElement,
+  LiveTable,
+  TableResourceType
+} from '../types.js'
 
 /** Inline TemplateBody limit of CreateChangeSet; larger templates need TemplateURL (S3), which we do not upload. */
 export const TEMPLATE_BODY_LIMIT_BYTES = 51_200
 /** CloudFormation quota: resources per stack template. */
 export const MAX_RESOURCES_PER_STACK = 500
 export const TABLE_RESOURCE_TYPE = 'AWS::DynamoDB::Table'
+export const GLOBAL_TABLE_RESOURCE_TYPE = 'AWS::DynamoDB::GlobalTable'
 
+/** Both resource types are identified by TableName (the GlobalTable schema's primaryIdentifier). */
 export interface ResourceToImport {
-  ResourceType: typeof TABLE_RESOURCE_TYPE
+  ResourceType: TableResourceType
   LogicalResourceId: string
   ResourceIdentifier: { TableName: string }
 }
@@ -31,6 +40,12 @@ export interface TableToImport {
   /** The synthesized template's policies; Retain is used when absent. */
   deletionPolicy: string | null
   updateReplacePolicy: string | null
+  /** The template's resource type (default AWS::DynamoDB::Table). */
+  resourceType?: TableResourceType
+  /** A GlobalTable's region: the one `live` was described in. */
+  region?: string
+  /** A GlobalTable's replica regions in the template's order (the import lists them in this order). */
+  replicaRegions?: string[]
 }
 
 export interface ImportTemplate {
@@ -151,6 +166,79 @@ export function liveTableProperties(live: LiveTable): Record<string, unknown> {
   return props
 }
 
+/** The settings each replica of a GlobalTable states for itself, from that replica's live table. */
+function replicaSpecification(region: string, replica: LiveTable): Record<string, unknown> {
+  const table = liveTableProperties(replica)
+  const spec: Record<string, unknown> = {
+    Region: region,
+    PointInTimeRecoverySpecification: table.PointInTimeRecoverySpecification,
+    DeletionProtectionEnabled: table.DeletionProtectionEnabled
+  }
+  if (table.TableClass !== undefined) spec.TableClass = table.TableClass
+  if (table.Tags !== undefined) spec.Tags = table.Tags
+  if (replica.sse.enabled && replica.sse.kmsKeyId)
+    spec.SSESpecification = { KMSMasterKeyId: replica.sse.kmsKeyId }
+  return spec
+}
+
+/**
+ * The live global table (version 2019.11.21, on-demand) as AWS::DynamoDB::GlobalTable properties:
+ * the table-wide settings from the replica in `region`, and one ReplicaSpecification per replica
+ * region from that replica's own live settings, in `order` (the template's).
+ * @throws ImportRefusal when it is a legacy or provisioned global table, a replica was not read, or
+ *   the template's replica regions are not exactly the live ones.
+ */
+export function liveGlobalTableProperties(
+  live: LiveTable,
+  region: string,
+  order: readonly string[]
+): Record<string, unknown> {
+  const table = live.tableName
+  const global = live.globalTable ?? { version: '2019.11.21', regions: [region], replicas: {} }
+  if (global.version !== '2019.11.21') {
+    throw new ImportRefusal(
+      `table ${table} is a version ${global.version} global table; AWS::DynamoDB::GlobalTable holds version 2019.11.21 tables only`
+    )
+  }
+  if (live.billingMode !== 'PAY_PER_REQUEST') {
+    throw new ImportRefusal(
+      `table ${table} is a PROVISIONED global table: its write auto scaling settings are not read, so it cannot be imported here`
+    )
+  }
+  const want = [...new Set(order)].sort()
+  if (want.join() !== [...global.regions].sort().join()) {
+    throw new ImportRefusal(
+      `table ${table}: the template's replica regions (${want.join(', ')}) are not its live ones (${global.regions.join(', ')})`
+    )
+  }
+  const base = liveTableProperties(live)
+  const props: Record<string, unknown> = {
+    TableName: base.TableName,
+    KeySchema: base.KeySchema,
+    AttributeDefinitions: base.AttributeDefinitions,
+    BillingMode: base.BillingMode
+  }
+  for (const key of [
+    'GlobalSecondaryIndexes',
+    'LocalSecondaryIndexes',
+    'StreamSpecification',
+    'TimeToLiveSpecification'
+  ]) {
+    if (base[key] !== undefined) props[key] = base[key]
+  }
+  props.SSESpecification = live.sse.enabled ? { SSEEnabled: true, SSEType: 'KMS' } : { SSEEnabled: false }
+  props.Replicas = [...new Set(order)].map(r => {
+    const replica = r === region ? live : global.replicas?.[r]
+    if (!replica) {
+      throw new ImportRefusal(
+        `table ${table}: the replica in ${r} could not be read, and the import template must state its settings`
+      )
+    }
+    return replicaSpecification(r, replica)
+  })
+  return props
+}
+
 /** JSON with object keys sorted at every level; arrays keep their order. */
 export function canonicalJson(value: unknown): string {
   return JSON.stringify(value, (_key, v: unknown) => {
@@ -202,15 +290,23 @@ export function buildImportTemplate(input: {
       throw new ImportRefusal(`table ${name} is already declared in the deployed stack as ${existing}`)
     seenNames.add(name)
 
+    const type = table.resourceType ?? TABLE_RESOURCE_TYPE
     const resource: CfnResource = {
-      Type: TABLE_RESOURCE_TYPE,
-      Properties: liveTableProperties(table.live),
+      Type: type,
+      Properties:
+        type === GLOBAL_TABLE_RESOURCE_TYPE
+          ? liveGlobalTableProperties(
+              table.live,
+              table.region ?? '',
+              table.replicaRegions ?? table.live.globalTable?.regions ?? [table.region ?? '']
+            )
+          : liveTableProperties(table.live),
       DeletionPolicy: table.deletionPolicy ?? 'Retain',
       UpdateReplacePolicy: table.updateReplacePolicy ?? 'Retain'
     }
     resources[table.logicalId] = resource
     resourcesToImport.push({
-      ResourceType: TABLE_RESOURCE_TYPE,
+      ResourceType: type,
       LogicalResourceId: table.logicalId,
       ResourceIdentifier: { TableName: name }
     })

@@ -53,6 +53,10 @@ export interface ImportCandidate {
   tableName: string
   spec: TableSpec
   live: LiveTable | null
+  /** The region the table was described in (a GlobalTable's import names it among its replicas). */
+  region?: string
+  /** Set when the table could not be checked with these credentials: it is never imported. */
+  notCheckable?: string
 }
 
 export interface ImportLimits {
@@ -77,6 +81,8 @@ export interface ExecuteImportsInput {
   dryRun: boolean
   /** Folder the import template and ResourcesToImport are written to (the action's backup-dir). */
   artifactDir: string
+  /** CloudFormation execution role for the change set (RoleARN), placeholders already filled in. */
+  roleArn?: string
   logger: Logger
   clock: Clock
   limits?: Partial<ImportLimits>
@@ -128,9 +134,8 @@ export function tableRefusal(candidate: ImportCandidate, stackName: string): str
   if (spec.nestedPath.length > 0) {
     return `table ${table} is declared in nested stack ${spec.nestedPath.join('/')} of ${stackName}: importing into a nested stack is not supported; use strategy backup-restore or import it by hand`
   }
-  if (spec.resourceType !== 'AWS::DynamoDB::Table') {
-    return `table ${table} is an ${spec.resourceType}: importing global tables is not supported yet; use strategy backup-restore or import it by hand`
-  }
+  if (candidate.notCheckable)
+    return `table ${table} cannot be checked with these credentials: ${candidate.notCheckable}`
   if (!spec.logicalId)
     return `table ${table} has no logical id in the synthesized template, so ResourcesToImport cannot name it`
   if (!live) return `table ${table} does not exist: there is nothing to import`
@@ -369,7 +374,10 @@ async function buildTemplate(
         logicalId: t.spec.logicalId as string,
         live: t.live as LiveTable,
         deletionPolicy: t.spec.deletionPolicy,
-        updateReplacePolicy: t.spec.updateReplacePolicy
+        updateReplacePolicy: t.spec.updateReplacePolicy,
+        resourceType: t.spec.resourceType,
+        ...(t.region ? { region: t.region } : {}),
+        ...(t.spec.replicaRegions ? { replicaRegions: t.spec.replicaRegions } : {})
       }))
     })
     return { deployed, built }
@@ -396,7 +404,8 @@ function changeSetRequest(
     newStack: run.newStack,
     capabilities: deployed ? requiredCapabilities(deployed) : [],
     parameters: previousParameters(deployed),
-    description: changeSetDescription(run.input.tables.map(t => t.tableName))
+    description: changeSetDescription(run.input.tables.map(t => t.tableName)),
+    ...(run.input.roleArn ? { roleArn: run.input.roleArn } : {})
   })
 }
 

@@ -1,7 +1,7 @@
 import { existsSync, statSync } from 'node:fs'
 import { readdir, readFile } from 'node:fs/promises'
 import { basename, dirname, join } from 'node:path'
-import type { AwsClients } from '../aws/clients.js'
+import type { RegionalClients } from '../aws/clients.js'
 import { MANIFEST_FILE, readManifest, writeFileAtomic, type BackupManifest } from '../data/manifest.js'
 import { restoreTable } from '../data/restore.js'
 import { verifyTable } from '../data/verify.js'
@@ -79,7 +79,10 @@ export interface RestoreBackupsInput {
  * (the engine checks it exists, is ACTIVE, accepts the keys and is empty; it resumes from its
  * checkpoint after an interruption), then verify count and content digest against the manifest.
  */
-export async function restoreBackups(clients: AwsClients, input: RestoreBackupsInput): Promise<RunResult> {
+export async function restoreBackups(
+  clients: RegionalClients,
+  input: RestoreBackupsInput
+): Promise<RunResult> {
   const { logger } = input
   const steps = new StepLog(message => logger.info(message))
   const result: RunResult = {
@@ -120,15 +123,18 @@ export async function restoreBackups(clients: AwsClients, input: RestoreBackupsI
       continue
     }
     try {
+      // A table is restored in the region it was exported from (the manifest says which), where
+      // the deploy re-created it; a legacy scan file goes to the action's region.
+      const { dynamodb } = clients.forRegion(job.region ?? clients.defaultRegion)
       const source = job.manifestPath ? { manifestPath: job.manifestPath } : { legacyFile: path }
-      const report = await restoreTable(clients.dynamodb, { ...source, table, logger, clock: input.clock })
+      const report = await restoreTable(dynamodb, { ...source, table, logger, clock: input.clock })
       const resumed = report.resumed
         ? ` (resumed: ${report.itemsSkipped} were already written by an earlier run)`
         : ''
       steps.done(table, 'restore', `${report.itemsTotal} items from ${path}${resumed}`)
       // With TTL on, the restored table is split by the export's window: items may expire again.
       const ttl = job.manifestPath ? (await readManifest(job.manifestPath)).ttl : undefined
-      const verified = await verifyTable(clients.dynamodb, {
+      const verified = await verifyTable(dynamodb, {
         table,
         expected: report.expected,
         logger,
@@ -176,6 +182,8 @@ interface RestoreJob {
   manifestPath?: string
   /** What is loaded, for the dry-run line. */
   what: string
+  /** The region the backup was taken in (absent for a legacy file). */
+  region?: string
 }
 
 async function manifestJobs(input: RestoreBackupsInput): Promise<RestoreJob[]> {
@@ -184,7 +192,8 @@ async function manifestJobs(input: RestoreBackupsInput): Promise<RestoreJob[]> {
     table,
     path: manifestPath,
     manifestPath,
-    what: `${manifest.itemCount} items exported ${manifest.finishedAt} (${basename(dirname(manifestPath))})`
+    what: `${manifest.itemCount} items exported ${manifest.finishedAt} (${basename(dirname(manifestPath))})`,
+    ...(manifest.table.region ? { region: manifest.table.region } : {})
   }))
 }
 

@@ -1,6 +1,14 @@
-import { describeTableOrNull, listAllTags, tableHoldsData } from '../aws/dynamodb-read.js'
+import type { TableDescription } from '@aws-sdk/client-dynamodb'
+import {
+  currentGlobalTableOf,
+  describeLegacyGlobalTableRegions,
+  describeTableOrNull,
+  listAllTags,
+  regionOfArn,
+  tableHoldsData
+} from '../aws/dynamodb-read.js'
 import type { AwsClients } from '../aws/clients.js'
-import { OperationError } from '../errors.js'
+import { errorMessage, OperationError } from '../errors.js'
 import { resolveOwner, StackReader } from '../inspect/owner.js'
 import { protectedReason } from '../plan/policy.js'
 import type { Policy } from '../types.js'
@@ -50,6 +58,7 @@ export async function assertMayTouch(
   }
   const table = await describeTableOrNull(clients.dynamodb, tableName)
   if (table === null) return false
+  await assertNotReplicated(clients, table)
   const tags = table.TableArn ? await listAllTags(clients.dynamodb, table.TableArn).catch(() => null) : null
   const { owner, unknownBecause } = await resolveOwner(
     { stack: guard.expectedStack, nestedPath: guard.nestedPath ?? [] },
@@ -78,6 +87,35 @@ export async function assertMayTouch(
     )
   }
   return true
+}
+
+/**
+ * A table that replicates to another region is never deleted or re-created: a delete drops one
+ * replica while the others live on. Asked of AWS right then: DescribeTable's replicas (version
+ * 2019.11.21), and DescribeGlobalTable for a table whose stream could belong to a legacy one.
+ */
+async function assertNotReplicated(clients: AwsClients, table: TableDescription): Promise<void> {
+  const name = table.TableName ?? ''
+  const own = regionOfArn(table.TableArn) ?? ''
+  let regions = currentGlobalTableOf(table, own)?.regions ?? [own]
+  const stream = table.StreamSpecification
+  if (regions.length <= 1 && stream?.StreamEnabled && stream.StreamViewType === 'NEW_AND_OLD_IMAGES') {
+    let legacy
+    try {
+      legacy = await describeLegacyGlobalTableRegions(clients.dynamodb, name)
+    } catch (err) {
+      throw new SafetyRefusal(
+        `Refusing to delete ${name}: whether it is a replica of a global table could not be read (DescribeGlobalTable: ${errorMessage(err)}).`
+      )
+    }
+    regions = [...new Set([own, ...(legacy ?? [])])]
+  }
+  const others = regions.filter(r => r !== own)
+  if (others.length > 0) {
+    throw new SafetyRefusal(
+      `Refusing to delete ${name}: it is a replica of a global table that also has replicas in ${others.sort().join(', ')}; the action never deletes a replicated table.`
+    )
+  }
 }
 
 export async function assertSafeToDelete(clients: AwsClients, guard: DeleteGuard): Promise<void> {

@@ -6,14 +6,24 @@ import type {
   TableDescription
 } from '@aws-sdk/client-dynamodb'
 import {
+  currentGlobalTableOf,
+  describeLegacyGlobalTableRegions,
   describePitr,
   describeTableOrNull,
   describeTtl,
   listAllTags,
+  regionOfArn,
   type TtlState
 } from '../aws/dynamodb-read.js'
 import { errorMessage } from '../errors.js'
-import type { IndexConfig, KeyElement, LiveTable, ScalarAttrType, TableConfig } from '../types.js'
+import type {
+  GlobalTableInfo,
+  IndexConfig,
+  KeyElement,
+  LiveTable,
+  ScalarAttrType,
+  TableConfig
+} from '../types.js'
 import type { Sender } from '../aws/clients.js'
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb'
 
@@ -179,17 +189,45 @@ async function settle<T>(
 }
 
 /**
- * Reads TTL, PITR and tags for an already described table and normalises everything. A failing
- * side call (AccessDenied on one of them) or an operation the endpoint does not implement becomes
- * a problem and an `unreadable` entry, never a throw.
+ * Whether the described table replicates to other regions: a version 2019.11.21 replica says so in
+ * DescribeTable; a version 2017.11.29 (Legacy) one only through DescribeGlobalTable, which is asked
+ * only for a table whose stream carries new and old images (legacy global tables require exactly
+ * that stream, so no other table can be one). A failed DescribeGlobalTable leaves it unknown.
+ */
+async function readReplication(
+  ddb: Sender<DynamoDBClient>,
+  desc: TableDescription,
+  ownRegion: string
+): Promise<{ globalTable?: GlobalTableInfo; replicationUnknown?: string }> {
+  const current = currentGlobalTableOf(desc, ownRegion)
+  if (current) return { globalTable: current }
+  const spec = desc.StreamSpecification
+  if (spec?.StreamEnabled !== true || spec.StreamViewType !== 'NEW_AND_OLD_IMAGES') return {}
+  try {
+    const regions = await describeLegacyGlobalTableRegions(ddb, desc.TableName ?? '')
+    return regions === null
+      ? {}
+      : { globalTable: { version: '2017.11.29', regions: [...new Set([ownRegion, ...regions])].sort() } }
+  } catch (err) {
+    return { replicationUnknown: `DescribeGlobalTable failed: ${errorMessage(err)}` }
+  }
+}
+
+/**
+ * Reads TTL, PITR, tags and replication for an already described table and normalises everything. A
+ * failing side call (AccessDenied on one of them) or an operation the endpoint does not implement
+ * becomes a problem and an `unreadable` entry, never a throw. `region` is the region the table was
+ * described in (default: the one in its ARN).
  */
 export async function readLiveTableFrom(
   ddb: Sender<DynamoDBClient>,
-  desc: TableDescription
+  desc: TableDescription,
+  region?: string
 ): Promise<LiveReadResult> {
   const name = desc.TableName ?? ''
   const problems: string[] = []
-  const [ttl, pitr, tags] = await Promise.all([
+  const ownRegion = region ?? regionOfArn(desc.TableArn) ?? ''
+  const [ttl, pitr, tags, replication] = await Promise.all([
     settle(
       'DescribeTimeToLive',
       () => describeTtl(ddb, name),
@@ -202,22 +240,25 @@ export async function readLiveTableFrom(
       'point-in-time recovery unknown: the endpoint does not implement DescribeContinuousBackups',
       problems
     ),
-    settle('ListTagsOfResource', () => listAllTags(ddb, desc.TableArn ?? ''), '', problems)
+    settle('ListTagsOfResource', () => listAllTags(ddb, desc.TableArn ?? ''), '', problems),
+    readReplication(ddb, desc, ownRegion)
   ])
+  if (replication.replicationUnknown) problems.push(replication.replicationUnknown)
   const unreadable: Array<keyof TableConfig> = []
   if (ttl === null) unreadable.push('ttl')
   if (pitr === null) unreadable.push('pitr')
   if (tags === null) unreadable.push('tags')
-  const table = toLiveTable(desc, { ttl, pitr, tags })
+  const table = { ...toLiveTable(desc, { ttl, pitr, tags }), ...replication }
   return { table: unreadable.length > 0 ? { ...table, unreadable } : table, problems }
 }
 
 /** The live table in normalised form, or null when it does not exist. */
 export async function readLiveTable(
   ddb: Sender<DynamoDBClient>,
-  tableName: string
+  tableName: string,
+  region?: string
 ): Promise<LiveTable | null> {
   const desc = await describeTableOrNull(ddb, tableName)
   if (!desc) return null
-  return (await readLiveTableFrom(ddb, desc)).table
+  return (await readLiveTableFrom(ddb, desc, region)).table
 }

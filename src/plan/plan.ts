@@ -23,6 +23,13 @@
  */
 import { protectedReason } from './policy.js'
 import { isBusy, STUCK, stackRefusal } from './stack-state.js'
+import {
+  replicaNote,
+  replicaOrphanBlocker,
+  replicationDeleteBlocker,
+  replicationImportBlocker,
+  type Blocker
+} from './global-table.js'
 import type {
   Decision,
   DecisionStep,
@@ -32,7 +39,8 @@ import type {
   PlanEntry,
   Policy,
   StackState,
-  Strategy
+  Strategy,
+  UnresolvedTable
 } from '../types.js'
 
 type ActingStrategy = Exclude<Strategy, 'report'>
@@ -60,13 +68,6 @@ function stuckStack(f: Finding): StackState | null {
 
 // ───────────────────────────── questions about a finding ─────────────────────────────
 
-interface Blocker {
-  /** Completes "it cannot be imported because …" / "… is not allowed because …". */
-  reason: string
-  /** What the user can do about it. */
-  hint: string
-}
-
 /** Why the table cannot be imported into its stack, or null when it can. */
 function importBlocker(f: Finding): Blocker | null {
   const spec = f.spec
@@ -83,12 +84,8 @@ function importBlocker(f: Finding): Blocker | null {
       hint: 'Import it into the nested stack by hand, or declare the table in the top-level stack.'
     }
   }
-  if (spec.resourceType === 'AWS::DynamoDB::GlobalTable') {
-    return {
-      reason: 'it is declared as an AWS::DynamoDB::GlobalTable, which this action does not import',
-      hint: 'Import it by hand with an IMPORT change set (aws cloudformation create-change-set --change-set-type IMPORT).'
-    }
-  }
+  const replication = replicationImportBlocker(f)
+  if (replication) return replication
   const stuck = stuckStack(f)
   if (stuck) {
     return {
@@ -165,6 +162,8 @@ function baseDeleteBlocker(f: Finding, policy: Policy): Blocker | null {
       hint: 'Check the problems listed for this table (e.g. missing cloudformation:DescribeStackResources permission) and run again.'
     }
   }
+  const replicated = replicationDeleteBlocker(f)
+  if (replicated) return replicated
   const stuck = stuckStack(f)
   // ROLLBACK_COMPLETE still lets a deploy go on (after the stack is deleted), so the table can be
   // re-created; the other stuck states stop every deploy, and the data would sit in the backup
@@ -505,6 +504,19 @@ const WOULD: Record<Decision, string> = {
 
 function walk(w: Walk, strategy: ActingStrategy): Decision {
   const { f } = w
+  if (f.spec.account !== undefined || f.notCheckable) {
+    w.ask('Can it be checked with these credentials?', yesNo(!f.notCheckable))
+    if (f.notCheckable) {
+      return w.blocked(
+        `Table ${w.table} cannot be checked with these credentials: ${f.notCheckable}. Run the action for this stack with credentials for its account (for example a second configure-aws-credentials step and run of this action), or leave its tables out with the \`tables\` input.`
+      )
+    }
+  }
+  if (f.spec.resourceType === 'AWS::DynamoDB::GlobalTable' && (f.spec.replicaRegions?.length ?? 0) > 1) {
+    const orphans = replicaOrphanBlocker(f)
+    w.ask("Are the global table's other replica regions free?", yesNo(orphans === null))
+    if (orphans) return w.blocked(`Table ${w.table}: ${orphans.reason}. ${orphans.hint}`)
+  }
   w.ask('Does the table exist?', yesNo(f.exists))
   if (!f.exists) return w.decide('none', `Table ${w.table} does not exist yet; the deploy will create it.`)
 
@@ -556,11 +568,15 @@ function planEntry(f: Finding, policy: Policy): PlanEntry {
   const strategy: ActingStrategy = policy.strategy === 'report' ? 'auto' : policy.strategy
   w.ask('Strategy?', report ? 'report (showing what auto would do)' : strategy)
   const decision = walk(w, strategy)
+  const note = replicaNote(f)
+  const walked = note ? [note, ...w.reasons] : w.reasons
   const reasons = report
-    ? [`Report mode: nothing is changed; auto would ${WOULD[decision]}.`, ...w.reasons]
-    : w.reasons
+    ? [`Report mode: nothing is changed; auto would ${WOULD[decision]}.`, ...walked]
+    : walked
   return {
     table: f.tableName,
+    region: f.region,
+    ...(f.notCheckable ? { notCheckable: f.notCheckable } : {}),
     stack: f.spec.stack,
     logicalId: f.spec.logicalId,
     exists: f.exists,
@@ -575,15 +591,29 @@ function planEntry(f: Finding, policy: Policy): PlanEntry {
   }
 }
 
-/** The plan for every finding, plus stack-level notes (from `stacks`, else from the findings' stacks). */
-export function planTables(findings: Finding[], policy: Policy, stacks?: StackState[]): Plan {
+/**
+ * The plan for every finding, plus stack-level notes (from `stacks`, else from the findings' stacks),
+ * and the tables whose names could not be resolved (`unresolved`: they block a run that acts).
+ */
+export function planTables(
+  findings: Finding[],
+  policy: Policy,
+  stacks?: StackState[],
+  unresolved: UnresolvedTable[] = []
+): Plan {
   const byName = new Map<string, StackState>()
   for (const s of stacks ?? findings.flatMap(f => (f.stack ? [f.stack] : []))) {
-    if (!byName.has(s.name)) byName.set(s.name, s)
+    const key = `${s.name}\u0000${s.region ?? ''}`
+    if (!byName.has(key)) byName.set(key, s)
   }
-  const notes = [...byName.values()]
-    .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
-    .map(stackNote)
+  const notes = [...byName.entries()]
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([, s]) => stackNote(s))
     .filter((n): n is string => n !== null)
-  return { policy, entries: findings.map(f => planEntry(f, policy)), notes }
+  return {
+    policy,
+    entries: findings.map(f => planEntry(f, policy)),
+    notes,
+    ...(unresolved.length > 0 ? { unresolved } : {})
+  }
 }

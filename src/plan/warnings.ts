@@ -12,6 +12,7 @@ export function checkWarnings(check: Check): string[] {
     warnings.push(`${check.identityProblem}: the account the tables are in could not be confirmed`)
   }
   for (const f of check.inspection.findings) {
+    if (f.notCheckable) warnings.push(`${f.tableName} (${f.region}) is not checked: ${f.notCheckable}`)
     for (const problem of f.problems) warnings.push(`${f.tableName}: ${problem}`)
   }
   return warnings

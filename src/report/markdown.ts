@@ -177,8 +177,15 @@ function sortedEntries(result: RunResult): PlanEntry[] {
     (a, b) =>
       (a.stack === null ? 1 : 0) - (b.stack === null ? 1 : 0) ||
       compare(a.stack ?? '', b.stack ?? '') ||
+      compare(a.region ?? '', b.region ?? '') ||
       compare(a.table, b.table)
   )
+}
+
+/** The regions the plan's tables are in, sorted; the action's region when the entries name none. */
+function regionsOf(ctx: ReportContext): string[] {
+  const regions = [...new Set((ctx.result.plan?.entries ?? []).flatMap(e => (e.region ? [e.region] : [])))]
+  return regions.length > 0 ? regions.sort(compare) : [ctx.region || 'unknown']
 }
 
 /** The one-line outcome, emoji first. */
@@ -205,8 +212,14 @@ export function renderHeadline(ctx: ReportContext): string {
       if (blocked > 0) parts.push(needDecision(blocked))
       return `🧪 Dry run: ${parts.join(', ')}`
     },
-    blocked: () =>
-      `🛑 Blocked: ${blocked > 0 ? needDecision(blocked) : 'the deploy cannot go ahead as things are'}`,
+    blocked: () => {
+      const unresolved = result.plan?.unresolved?.length ?? 0
+      const parts = [
+        ...(blocked > 0 ? [needDecision(blocked)] : []),
+        ...(unresolved > 0 ? [`${plural(unresolved, 'table name')} could not be resolved`] : [])
+      ]
+      return `🛑 Blocked: ${parts.length > 0 ? parts.join(', ') : 'the deploy cannot go ahead as things are'}`
+    },
     resolved: () => {
       const done: Array<[Decision, string]> = [
         ['import', 'imported'],
@@ -244,16 +257,18 @@ function mdTable(header: string[], rows: string[][]): string[] {
 
 function stackSections(entries: PlanEntry[], hidden: number, summaryLink: string): string[] {
   const lines: string[] = []
-  const stacks = [...new Set(entries.map(e => e.stack))]
-  for (const stack of stacks) {
-    const rows = entries.filter(e => e.stack === stack)
-    lines.push(`### ${stack === null ? NO_STACK : `Stack ${codeSpan(stack)}`}`, '')
+  // A stack is one (name, region): the same name may be deployed to two regions.
+  const stacks = [...new Map(entries.map(e => [`${e.stack ?? ''}\u0000${e.region ?? ''}`, e])).values()]
+  for (const { stack, region } of stacks) {
+    const rows = entries.filter(e => e.stack === stack && e.region === region)
+    const where = region ? ` · ${codeSpan(region)}` : ''
+    lines.push(`### ${stack === null ? NO_STACK : `Stack ${codeSpan(stack)}`}${where}`, '')
     lines.push(
       ...mdTable(
         ['Table', 'Exists', 'Owner', 'Data', 'Differences', 'Decision'],
         rows.map(e => [
           codeCell(e.table),
-          e.exists ? (e.orphan ? 'yes, orphaned' : 'yes') : 'no',
+          e.notCheckable ? 'not checked' : e.exists ? (e.orphan ? 'yes, orphaned' : 'yes') : 'no',
           ownerCell(e.owner),
           dataCell(e),
           differencesCell(e),
@@ -440,11 +455,16 @@ function unresolvedDetails(unresolved: UnresolvedTable[]): string[] {
     (a, b) => compare(a.stack, b.stack) || compare(a.logicalId, b.logicalId)
   )
   return details(`Tables whose name could not be resolved (${formatCount(unresolved.length)})`, [
-    'These tables were not checked: their physical name is only known at deploy time.',
+    'These tables were not checked: their physical name is only known at deploy time, and the deploy may fail on them. A run that acts stops here until every name resolves (report mode only lists them).',
     '',
     ...mdTable(
-      ['Logical id', 'Stack', 'Why'],
-      sorted.map(u => [codeCell(u.logicalId), codeCell(u.stack), escapeCell(u.reason)])
+      ['Logical id', 'Stack', 'TableName', 'Why'],
+      sorted.map(u => [
+        codeCell(u.logicalId),
+        codeCell(u.stack),
+        u.expression ? codeCell(u.expression) : '—',
+        escapeCell(u.reason)
+      ])
     ),
     ''
   ])
@@ -492,7 +512,9 @@ export function renderReport(ctx: ReportContext, options: RenderOptions = {}): s
     `stage ${codeSpan(ctx.stage)}`,
     `strategy ${codeSpan(ctx.strategy)}`,
     `phase ${codeSpan(ctx.phase)}`,
-    `region ${codeSpan(ctx.region || 'unknown')}`
+    (regions => `${regions.length > 1 ? 'regions' : 'region'} ${regions.map(r => codeSpan(r)).join(', ')}`)(
+      regionsOf(ctx)
+    )
   ]
   if (ctx.dryRun) facts.push('dry run: nothing was changed')
   if (runUrl) facts.push(`[workflow run](${runUrl})`)

@@ -7,9 +7,12 @@ export const OUTPUT_LIMIT_BYTES = 1_000_000
 /** One object of the `plan` output; the key order is part of the contract (action.yml). */
 export interface PlanOutputEntry {
   table: string
+  /** Region of the table. */
+  region: string | null
   stack: string | null
   logicalId: string | null
-  exists: boolean
+  /** null when the table could not be checked with these credentials (a stack for another account). */
+  exists: boolean | null
   owner: PlanEntry['owner']
   hasData: boolean | null
   differences: Array<Difference | Pick<Difference, 'property' | 'severity'>>
@@ -26,9 +29,10 @@ export interface BuiltOutputs {
 function planEntry(e: PlanEntry, differences: PlanOutputEntry['differences']): PlanOutputEntry {
   return {
     table: e.table,
+    region: e.region ?? null,
     stack: e.stack,
     logicalId: e.logicalId,
-    exists: e.exists,
+    exists: e.notCheckable ? null : e.exists,
     owner: e.owner,
     hasData: e.hasData,
     differences,

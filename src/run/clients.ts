@@ -1,4 +1,4 @@
-import { createClients, type AwsClients, type ClientOptions } from '../aws/clients.js'
+import { ClientPool, createClients, type AwsClients, type ClientOptions } from '../aws/clients.js'
 import { installDataMiddleware } from '../data/wire-middleware.js'
 
 /**
@@ -10,4 +10,13 @@ export function createRunClients(opts: ClientOptions): AwsClients {
   const clients = createClients(opts)
   installDataMiddleware(clients.dynamodb)
   return clients
+}
+
+/**
+ * The run's clients per region: `opts.region` (the action's `aws-region`) is the default, and
+ * every other region a stack is pinned to gets its own set on first use, made as createRunClients
+ * makes them. main.ts closes them all when the phase is over.
+ */
+export function createRunClientPool(opts: ClientOptions): ClientPool {
+  return new ClientPool(opts.region, region => createRunClients({ ...opts, region }))
 }

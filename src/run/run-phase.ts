@@ -1,7 +1,8 @@
 import { existsSync } from 'node:fs'
 import { InputError } from '../errors.js'
 import { assertBackupBucket } from '../execute/backup-bucket.js'
-import { discover } from '../discover/discover.js'
+import { discoverTables, readDeployment } from '../discover/discover.js'
+import { readCallerIdentity } from '../inspect/identity.js'
 import { uploadBackupArtifact } from '../execute/artifact.js'
 import { executePlan, type ExecuteDeps } from '../execute/execute-plan.js'
 import { isLegacyFile, restoreBackups } from '../execute/restore-backups.js'
@@ -20,9 +21,7 @@ export interface PhaseResult {
 
 async function preDeployPhase(inputs: Inputs, deps: ExecuteDeps): Promise<PhaseResult> {
   const check = await checkTables(inputs, deps.clients, deps.logger)
-  const unresolved = check.discovery.tables
-    .filter(t => t.tableName === null)
-    .map(t => ({ logicalId: t.logicalId ?? '?', stack: t.stack ?? '?', reason: t.unresolvedReason ?? '' }))
+  const unresolved = check.plan.unresolved ?? []
   const { result, importArtifacts } = await executePlan(check, inputs, deps)
   if (result.backupManifests.length > 0)
     await uploadBackupArtifact(inputs.backupDir, inputs.stage, deps.logger)
@@ -35,22 +34,35 @@ async function preDeployPhase(inputs: Inputs, deps: ExecuteDeps): Promise<PhaseR
   }
 }
 
-/** The tables of this stage the restore phase may load: the `tables` input, else the template's. */
-function stageTables(inputs: Inputs): string[] | null {
+/**
+ * The tables of this stage the restore phase may load: the `tables` input, else the template's
+ * (names resolved as the pre-deploy step resolved them: with the credentials' account).
+ */
+async function stageTables(inputs: Inputs, deps: ExecuteDeps): Promise<string[] | null> {
   if (inputs.tables.length > 0) return inputs.tables
   if (!existsSync(inputs.template)) return null
-  const discovery = discover({
+  const deployment = readDeployment({
     template: inputs.template,
     stage: inputs.stage,
     stackName: inputs.stackName,
+    tables: []
+  })
+  const { identity, problem } = await readCallerIdentity(
+    deps.clients.forRegion(deps.clients.defaultRegion).sts
+  )
+  const discovery = discoverTables(deployment, {
+    template: inputs.template,
+    stage: inputs.stage,
     tables: [],
-    region: inputs.awsRegion
+    region: inputs.awsRegion,
+    ...(identity ? { account: identity.account } : {}),
+    ...(problem ? { accountUnknown: problem } : {})
   })
   return discovery.tables.flatMap(t => (t.tableName === null ? [] : [t.tableName]))
 }
 
 async function restorePhase(inputs: Inputs, deps: ExecuteDeps): Promise<PhaseResult> {
-  const tables = isLegacyFile(inputs.backupDir) ? inputs.tables : stageTables(inputs)
+  const tables = isLegacyFile(inputs.backupDir) ? inputs.tables : await stageTables(inputs, deps)
   if (tables === null) {
     // Restoring "whatever is in the folder" could load another stage's or a stale backup.
     throw new InputError(
@@ -71,6 +83,9 @@ async function restorePhase(inputs: Inputs, deps: ExecuteDeps): Promise<PhaseRes
 /** Runs the phase the inputs ask for. */
 export async function runPhase(inputs: Inputs, deps: ExecuteDeps): Promise<PhaseResult> {
   // The bucket first: a copy that cannot be written must not be found out after a table is gone.
-  if (inputs.s3Bucket !== null) await assertBackupBucket(deps.clients.s3, inputs.s3Bucket, inputs.awsRegion)
+  if (inputs.s3Bucket !== null) {
+    const home = deps.clients.forRegion(deps.clients.defaultRegion)
+    await assertBackupBucket(home.s3, inputs.s3Bucket, inputs.awsRegion)
+  }
   return inputs.phase === 'restore' ? restorePhase(inputs, deps) : preDeployPhase(inputs, deps)
 }

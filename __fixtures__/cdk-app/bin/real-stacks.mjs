@@ -5,7 +5,7 @@
 //
 // Synth is offline: the pinned accounts are fake, no lookups (fromLookup, ...) are used, and the
 // Lambda functions use inline code, so there are no file or docker assets.
-import { App, Aws, Duration, Fn, RemovalPolicy, Stack } from 'aws-cdk-lib'
+import { App, Aws, CfnParameter, Duration, Fn, RemovalPolicy, Stack } from 'aws-cdk-lib'
 import {
   AttributeType,
   Billing,
@@ -110,6 +110,21 @@ class AgnosticStack extends Stack {
   }
 }
 
+// A table name built from a stack parameter: only CloudFormation knows it, at deploy time (the
+// parameter's default is not what a deploy must use), so no check before the deploy can see it.
+class ParamStack extends Stack {
+  constructor(scope, id, props) {
+    super(scope, id, props)
+    const suffix = new CfnParameter(this, 'TableSuffix', { type: 'String', default: 'main' })
+    new Table(this, 'ParamTable', {
+      tableName: `${stage}-param-${suffix.valueAsString}`,
+      partitionKey: { name: 'pk', type: AttributeType.STRING },
+      billingMode: BillingMode.PAY_PER_REQUEST,
+      removalPolicy: RemovalPolicy.DESTROY
+    })
+  }
+}
+
 // A template well over 51,200 bytes (the CloudFormation limit for an inline TemplateBody; CDK
 // uploads it to the bootstrap bucket anyway). Made of Lambda functions with inline code, their
 // IAM roles, and grants on the one table.
@@ -153,5 +168,6 @@ new WestStack(app, `${stage}-west`, { env: { account: ACCOUNT, region: 'us-west-
 new OtherAccountStack(app, `${stage}-other-account`, { env: { account: OTHER_ACCOUNT, region: 'us-east-1' } })
 new AgnosticStack(app, `${stage}-agnostic`)
 new LargeStack(app, `${stage}-large`, { env: { account: ACCOUNT, region: 'us-east-1' } })
+new ParamStack(app, `${stage}-param`, { env: { account: ACCOUNT, region: 'us-east-1' } })
 
 app.synth()
