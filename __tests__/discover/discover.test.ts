@@ -166,7 +166,7 @@ describe('discover on a single template file', () => {
       ]
     ])
     expect(result.warnings).toEqual([
-      'cannot resolve the name of table pr-5-orders/ParameterNamedTable: Ref OrdersTableName: a parameter or resource, only known at deploy time (parameter defaults are not used)'
+      'cannot resolve the name of table pr-5-orders/ParameterNamedTable: TableName {"Ref":"OrdersTableName"}: Ref OrdersTableName: a parameter or resource, only known at deploy time (parameter defaults are not used)'
     ])
   })
 

@@ -288,7 +288,14 @@ describe('a global table with replicas', () => {
 
   it('is imported as an AWS::DynamoDB::GlobalTable listing its replicas when the template matches (dry run)', async () => {
     proxy.calls.length = 0
-    const r = await run({ strategy: 'import', 'dry-run': 'true', tables: GLOBAL_TABLE })
+    const r = await run({
+      strategy: 'import',
+      'dry-run': 'true',
+      tables: GLOBAL_TABLE,
+      // The CDK bootstrap execution role, filled in for the stack's account, region and partition.
+      'role-arn':
+        'arn:${AWS::Partition}:iam::${AWS::AccountId}:role/cdk-hnb659fds-cfn-exec-role-${AWS::AccountId}-${AWS::Region}'
+    })
     expect([r.code, r.errors]).toEqual([0, []])
     expect(r.outputs.outcome).toBe('dry-run')
     expect(planOf(r)[GLOBAL_TABLE]).toMatchObject({ decision: 'import' })
@@ -299,7 +306,7 @@ describe('a global table with replicas', () => {
       template: {
         Resources: Record<string, { Type: string; Properties: { Replicas: { Region: string }[] } }>
       }
-      createChangeSetRequest: { ChangeSetType: string; StackName: string }
+      createChangeSetRequest: { ChangeSetType: string; StackName: string; RoleARN?: string }
     }
     expect(artifact.resourcesToImport).toEqual([
       {
@@ -312,7 +319,11 @@ describe('a global table with replicas', () => {
     expect(resource?.Type).toBe('AWS::DynamoDB::GlobalTable')
     // The template's order: us-west-2, then us-east-1.
     expect(resource?.Properties.Replicas.map(r => r.Region)).toEqual(['us-west-2', 'us-east-1'])
-    expect(artifact.createChangeSetRequest).toMatchObject({ ChangeSetType: 'IMPORT', StackName: 'pr-7-east' })
+    expect(artifact.createChangeSetRequest).toMatchObject({
+      ChangeSetType: 'IMPORT',
+      StackName: 'pr-7-east',
+      RoleARN: 'arn:aws:iam::123456789012:role/cdk-hnb659fds-cfn-exec-role-123456789012-us-east-1'
+    })
     // Nothing was created: a dry run makes no mutating call.
     expect(proxy.operations().filter(op => !isReadOnlyOperation(op))).toEqual([])
     expect(readdirSync(join(workspace, 'backups')).length).toBeGreaterThan(0)

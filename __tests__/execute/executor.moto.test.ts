@@ -122,5 +122,6 @@ describe('backup-restore round trip on moto (executePlan, deploy, restoreBackups
     // And the pre-deploy check right after the deploy finds nothing to do.
     const after = await runCheck(inputs, clients)
     expect(decisionOf(after, TABLE)).toBe('none')
-  })
+    // A whole round trip against moto takes 4-5 s on a quiet machine: jest's 5 s default is too tight.
+  }, 30_000)
 })

@@ -621,7 +621,7 @@ const rows: Row[] = [
     rule: 'global: an empty replicated table whose template differs → blocked, not deleted',
     finding: { spec: globalSpec(['us-east-1']), live: replicated(), hasData: false },
     decision: 'blocked',
-    reasons: [/cannot be deleted here/]
+    reasons: [/is empty but is not deleted because it is a replica of a global table/]
   },
   {
     rule: 'global: a replicated table declared as AWS::DynamoDB::Table → blocked',
