@@ -4,6 +4,9 @@
  * Sizes (env): BENCH_ITEMS (100000), BENCH_BIG_ITEMS (1000000; 0 skips the RSS-at-scale run),
  * BENCH_SHELL_ITEMS (500), BENCH_RATE_WCU (2000, well under dynalite's own ~4-6k/s here),
  * BENCH_RATE_ITEMS (10 × BENCH_RATE_WCU).
+ * The S3 part (export with its copy to S3, on moto's S3) runs in the same run; BENCH_S3=0 skips it.
+ * BENCH_ONLY=s3 runs the S3 part alone (with BENCH_ITEMS / BENCH_BIG_ITEMS; results.json is not
+ * written), e.g. `BENCH_ONLY=s3 BENCH_ITEMS=5000 BENCH_BIG_ITEMS=20000 npm run bench`.
  * dynalite runs in its own process and every measurement in a fresh child process (own peak RSS).
  * Prints a table and the targets with pass/fail, and writes bench/results.json.
  */
@@ -18,7 +21,9 @@ import {
   ScanCommand,
   type AttributeValue
 } from '@aws-sdk/client-dynamodb'
+import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3'
 import { startFaultProxy } from '../test-support/fault-proxy.js'
+import { startMoto } from '../test-support/moto.js'
 import { benchItem, itemSize } from './generate.js'
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url))
@@ -30,6 +35,8 @@ const SHELL = env('BENCH_SHELL_ITEMS', 500)
 const RATE = env('BENCH_RATE_WCU', 2000)
 const RATE_ITEMS = env('BENCH_RATE_ITEMS', 10 * RATE)
 const SEGMENTS = 4
+const WITH_S3 = process.env.BENCH_S3 !== '0'
+const ONLY = process.env.BENCH_ONLY ?? ''
 
 type Result = Record<string, unknown> & { items: number; seconds: number; peakRssMB?: number }
 interface Row {
@@ -182,6 +189,132 @@ function shell(cmd: 'backup' | 'restore', endpoint: string, table: string, file:
 const fmt = (n: number | null, digits = 0): string =>
   n === null || !Number.isFinite(n) ? '—' : n.toFixed(digits)
 
+/** A table with the bench items' keys (pk, sk: S), on demand. */
+function createBenchTable(ddb: DynamoDBClient, name: string): Promise<unknown> {
+  return ddb.send(
+    new CreateTableCommand({
+      TableName: name,
+      KeySchema: [
+        { AttributeName: 'pk', KeyType: 'HASH' },
+        { AttributeName: 'sk', KeyType: 'RANGE' }
+      ],
+      AttributeDefinitions: [
+        { AttributeName: 'pk', AttributeType: 'S' },
+        { AttributeName: 'sk', AttributeType: 'S' }
+      ],
+      BillingMode: 'PAY_PER_REQUEST'
+    })
+  )
+}
+
+interface S3Section {
+  ratio: number | null
+  targets: { target: string; value: string; pass: boolean | null }[]
+  /** Measured, without a target. */
+  also: string[]
+}
+
+/**
+ * Export with the copy to S3 (moto's S3 on a loopback port: the upload, the checksums and the
+ * read-back all happen, against a local server) against the export to disk alone, interleaved in
+ * this run; then peak RSS of the S3 export at N and BIG items (synthetic endpoint).
+ */
+async function s3Section(dbEndpoint: string, work: string, table: string): Promise<S3Section> {
+  const moto = await startMoto()
+  const s3 = new S3Client({
+    endpoint: moto.endpoint,
+    region: 'us-east-1',
+    forcePathStyle: true,
+    credentials: { accessKeyId: 'test', secretAccessKey: 'test' }
+  })
+  const targets: S3Section['targets'] = []
+  try {
+    await s3.send(new CreateBucketCommand({ Bucket: 'bench-backups' }))
+    const args = {
+      endpoint: dbEndpoint,
+      table,
+      segments: SEGMENTS,
+      s3Endpoint: moto.endpoint,
+      bucket: 'bench-backups'
+    }
+    const disk: Row[] = []
+    const toS3: Row[] = []
+    for (const round of [1, 2, 3]) {
+      disk.push(
+        row(
+          `our export → disk (${round}, beside S3)`,
+          await worker('ourExport', { ...args, dir: join(work, `s3-disk-${round}`) })
+        )
+      )
+      const r = await worker('ourExportS3', { ...args, dir: join(work, `s3-copy-${round}`) })
+      toS3.push(
+        row(`our export → disk + S3 copy, verified (${round})`, r, {
+          note: `${String(r.objects)} objects, ${String(r.s3Bytes)} bytes; verified ${JSON.stringify(r.verifiedBy)}`
+        })
+      )
+    }
+    const mean = (rs: Row[]): number => rs.reduce((a, r) => a + r.rate, 0) / rs.length
+    const ratio = mean(toS3) / mean(disk)
+    const also = [
+      `export with its S3 copy / export to disk (moto S3, same run): ${ratio.toFixed(2)} (${Math.round(mean(toS3))} vs ${Math.round(mean(disk))} items/s; upload, checksums and read-back included)`
+    ]
+    if (BIG > 0) {
+      const synth = await startServerProcess('synthetic-endpoint.ts')
+      try {
+        const peaks: Row[] = []
+        for (const n of [N, BIG]) {
+          const dir = join(work, `s3-synthetic-${n}`)
+          peaks.push(
+            row(
+              `our export → disk + S3 copy ${n} (synthetic)`,
+              await worker('ourExportS3', { ...args, endpoint: synth.endpoint, table: `synthetic-${n}`, dir })
+            )
+          )
+          await rm(dir, { recursive: true, force: true })
+        }
+        const [small, big] = peaks.map(p => p.peakRssMB ?? 0) as [number, number]
+        targets.push({
+          target: `peak RSS of the export with its S3 copy flat in N (${N} vs ${BIG})`,
+          value: `${small.toFixed(0)} MB vs ${big.toFixed(0)} MB`,
+          pass: big <= small * 1.15
+        })
+      } finally {
+        synth.stop()
+      }
+    }
+    return { ratio, targets, also }
+  } finally {
+    s3.destroy()
+    await moto.stop()
+  }
+}
+
+/** BENCH_ONLY=s3: the S3 part alone, at the sizes given; prints, writes no results.json. */
+async function s3Only(): Promise<void> {
+  const work = await mkdtemp(join(tmpdir(), 'ddb-bench-s3-'))
+  const db = await startServerProcess('dynalite-server.ts')
+  const ddb = new DynamoDBClient({
+    endpoint: db.endpoint,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'test', secretAccessKey: 'test' }
+  })
+  try {
+    await createBenchTable(ddb, 'src')
+    bundleWorker(join(work, 'worker'))
+    log(`Bench (S3 part only): ${N} items, RSS runs at ${N} and ${BIG || 'skipped'}; workers: ${workerKind}`)
+    await worker('rawWrite', { endpoint: db.endpoint, table: 'src', count: N, prebuild: true, inFlight: 16 })
+    const { targets, also } = await s3Section(db.endpoint, work, 'src')
+    console.log('\nTargets (S3 part only; bench/results.json not written)')
+    for (const t of targets)
+      console.log(`  ${t.pass === null ? 'SKIP' : t.pass ? 'PASS' : 'FAIL'}  ${t.target}: ${t.value}`)
+    for (const m of also) console.log(`  also  ${m}`)
+  } finally {
+    ddb.destroy()
+    db.stop()
+    await rm(work, { recursive: true, force: true })
+  }
+}
+
 async function main(): Promise<void> {
   const started = Date.now()
   const work = await mkdtemp(join(tmpdir(), 'ddb-bench-'))
@@ -191,21 +324,7 @@ async function main(): Promise<void> {
     region: 'us-east-1',
     credentials: { accessKeyId: 'test', secretAccessKey: 'test' }
   })
-  const create = (name: string): Promise<unknown> =>
-    ddb.send(
-      new CreateTableCommand({
-        TableName: name,
-        KeySchema: [
-          { AttributeName: 'pk', KeyType: 'HASH' },
-          { AttributeName: 'sk', KeyType: 'RANGE' }
-        ],
-        AttributeDefinitions: [
-          { AttributeName: 'pk', AttributeType: 'S' },
-          { AttributeName: 'sk', AttributeType: 'S' }
-        ],
-        BillingMode: 'PAY_PER_REQUEST'
-      })
-    )
+  const create = (name: string): Promise<unknown> => createBenchTable(ddb, name)
   bundleWorker(join(work, 'worker'))
   const avgSize = Math.round(
     Array.from({ length: 1000 }, (_, i) => itemSize(benchItem(i))).reduce((a, b) => a + b, 0) / 1000
@@ -292,6 +411,11 @@ async function main(): Promise<void> {
     const restoreRate = mean(restores)
     const exportRate = mean(exports)
     const rawScanRate = Math.max(mean(rawScans), mean(rawScansWire))
+    let s3: S3Section | null = null
+    if (WITH_S3) {
+      log(`[3b/7] export with its copy to S3 (moto) against the export to disk (interleaved, three rounds)`)
+      s3 = await s3Section(db.endpoint, work, 'src')
+    }
     log(
       `[4/7] baseline 2: the scripts' algorithm in-process (sequential scan into memory, sequential batches, no retry)`
     )
@@ -472,6 +596,8 @@ async function main(): Promise<void> {
           capped.restore.note.includes('equals')
       )
     } else add('peak RSS at 1M items', 'skipped (BENCH_BIG_ITEMS=0)', null)
+    for (const t of s3?.targets ?? []) add(t.target, t.value, t.pass)
+    alsoMeasured.push(...(s3?.also ?? []))
 
     // ── print ──
     const header = ['run', 'items', 'seconds', 'items/s', 'peak RSS MB', 'CPU µs/item', 'lost', 'note']
@@ -531,7 +657,8 @@ async function main(): Promise<void> {
         rateLimitedVsAllowed: rateOurs.rate / RATE,
         restoreVsShell: shellRestore === null ? null : restoreRate / shellRestore.rate,
         restoreVsSequential: restoreRate / seqRestore.rate,
-        exportVsSequentialBackup: exportRate / seqB.rate
+        exportVsSequentialBackup: exportRate / seqB.rate,
+        exportWithS3CopyVsExportToDisk: s3?.ratio ?? null
       },
       targets,
       totalSeconds: totalS
@@ -545,4 +672,4 @@ async function main(): Promise<void> {
   }
 }
 
-await main()
+await (ONLY === 's3' ? s3Only() : main())

@@ -6,13 +6,61 @@ import { runPhase, type PhaseResult } from './run/run-phase.js'
 import { blockedMessage, blockedWarnings, failsStep, planBlocks } from './plan/outcome.js'
 import { setOutputs } from './report/outputs.js'
 import { publish, readEarlierReport, runUrl } from './report/publish.js'
-import { systemClock, type Inputs, type Logger, type RunResult } from './types.js'
+import { systemClock, type Inputs, type Logger, type RunResult, type StopHooks } from './types.js'
 
 const logger: Logger = {
   info: message => core.info(message),
   warning: message => core.warning(message),
   debug: message => core.debug(message),
   notice: message => core.notice(message)
+}
+
+/** How long the undo of a stop may take: the runner kills the process 7.5 s after SIGINT on cancel. */
+const STOP_UNDO_MS = 6_000
+
+/**
+ * What to undo if the runner stops the action (a cancelled job: SIGINT, then SIGTERM): the write
+ * fences still up. On the first signal every registered undo runs (at most STOP_UNDO_MS), then the
+ * process exits. A SIGKILL leaves them; the next run that acts on the table removes them.
+ */
+function stopOnSignals(): StopHooks & { dispose(): void } {
+  const hooks = new Map<number, { name: string; undo: () => Promise<void> }>()
+  let next = 0
+  let stopping = false
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (stopping) return
+    stopping = true
+    const pending = [...hooks.values()]
+    core.warning(
+      `Stopped by ${signal}${pending.length > 0 ? `; undoing: ${pending.map(h => h.name).join(', ')}` : ''}.`
+    )
+    const undoAll = Promise.allSettled(
+      pending.map(h =>
+        h.undo().then(
+          () => core.info(`Undone: ${h.name}.`),
+          (err: unknown) => core.error(`Could not undo ${h.name}: ${errorMessage(err)}`)
+        )
+      )
+    )
+    const timeout = new Promise(resolve => setTimeout(resolve, STOP_UNDO_MS).unref())
+    void Promise.race([undoAll, timeout]).finally(() => {
+      core.setFailed(`Stopped by ${signal} before the run finished: see the log for what was done.`)
+      process.exit(1)
+    })
+  }
+  process.on('SIGINT', onSignal)
+  process.on('SIGTERM', onSignal)
+  return {
+    add(name, undo) {
+      const id = next++
+      hooks.set(id, { name, undo })
+      return () => hooks.delete(id)
+    },
+    dispose() {
+      process.off('SIGINT', onSignal)
+      process.off('SIGTERM', onSignal)
+    }
+  }
 }
 
 function failedResult(err: unknown): RunResult {
@@ -42,10 +90,12 @@ export async function run(): Promise<void> {
       awsRegion: process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION
     })
     const clients = createRunClientPool({ region: inputs.awsRegion })
+    const stop = stopOnSignals()
     try {
-      phase = await runPhase(inputs, { clients, logger, clock: systemClock })
+      phase = await runPhase(inputs, { clients, logger, clock: systemClock, onStop: stop })
       result = phase.result
     } finally {
+      stop.dispose()
       clients.destroy()
     }
     setOutputs(result)

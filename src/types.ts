@@ -322,6 +322,8 @@ export interface Policy {
   allowDataLoss: boolean
   /** Whether an on-demand backup is taken before destructive steps (for the reasons' wording). */
   awsBackup?: boolean
+  /** Whether `s3-bucket` is set (a verified copy in S3 before a delete). */
+  s3Bucket?: boolean
 }
 
 /** One node of the decision tree walked for a table; rendered as a mermaid flowchart. */
@@ -450,6 +452,15 @@ export interface Clock {
 export const systemClock: Clock = {
   now: () => Date.now(),
   sleep: ms => new Promise(resolve => setTimeout(resolve, ms))
+}
+
+/**
+ * What to undo when the process is told to stop (SIGINT/SIGTERM, e.g. a cancelled job) before the
+ * work that would undo it is reached: main.ts runs every hook still registered, then exits.
+ */
+export interface StopHooks {
+  /** Registers `undo`; the returned function unregisters it (call it once the undo is no longer owed). */
+  add(name: string, undo: () => Promise<void>): () => void
 }
 
 /** How long to wait for AWS to finish something, how often to look, and the clock to do it by. */

@@ -16,7 +16,8 @@ import { canonicalItem } from '../src/data/digest.js'
 import { sdkItemToWire } from '../src/data/dynamodb-json.js'
 import type { ExecuteDeps } from '../src/execute/execute-plan.js'
 import { checkTables } from '../src/run/check-tables.js'
-import type { CfnTemplate, Check, Decision, Inputs, Logger, Strategy } from '../src/types.js'
+import { CreateBucketCommand } from '@aws-sdk/client-s3'
+import type { CfnTemplate, Check, Decision, Inputs, Logger, S3Location, Strategy } from '../src/types.js'
 
 export const quietLogger: Logger = { info: () => {}, warning: () => {}, debug: () => {} }
 
@@ -52,6 +53,17 @@ export interface Workspace {
   templatePath: string
   backupDir: string
   remove(): void
+}
+
+/** The `s3-bucket` of the tests that back tables up: a bucket in moto (createBackupBucket) and a prefix. */
+export const BACKUP_BUCKET: S3Location = { bucket: 'orphan-guard-test-backups', prefix: 'copies' }
+
+/** Creates the tests' backup bucket in the emulator (again after a moto reset). */
+export async function createBackupBucket(
+  clients: AwsClients,
+  location: S3Location = BACKUP_BUCKET
+): Promise<void> {
+  await clients.s3.send(new CreateBucketCommand({ Bucket: location.bucket }))
 }
 
 /** A temp dir holding `template.json` and an empty backup dir. */

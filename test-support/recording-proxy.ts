@@ -125,6 +125,19 @@ export interface RecordingOptions {
   realDescribeStackResources?: boolean
   /** Tables to describe as replicas of a global table, by name (see GlobalTableStandIn). */
   globalTables?: Record<string, GlobalTableStandIn>
+  /**
+   * Called with each request before it is forwarded (with its body); may act on the emulator
+   * first (e.g. write an item, delete an object), or answer with an error instead of forwarding.
+   */
+  onRequest?: (call: RecordedCall, body: Buffer) => Promise<InjectedError | void> | InjectedError | void
+}
+
+/** An error answer in DynamoDB's JSON protocol, sent instead of forwarding the request. */
+export interface InjectedError {
+  status: number
+  /** `AccessDeniedException`, … */
+  type: string
+  message: string
 }
 
 /** DescribeTable of a stand-in global table: the answer with GlobalTableVersion and Replicas added. */
@@ -243,6 +256,18 @@ export async function startRecordingProxy(
       body: body.toString('utf8')
     }
     calls.push(call)
+    const injected = await options.onRequest?.(call, body)
+    if (injected) {
+      call.status = injected.status
+      call.endedAt = Date.now()
+      sendAwsJson(
+        res,
+        injected.status,
+        { __type: `com.amazonaws.dynamodb.v20120810#${injected.type}`, message: injected.message },
+        'recording-proxy'
+      )
+      return
+    }
     const global = call.target !== null ? globalTables[call.target] : undefined
     const replicaHere = global !== undefined && global.regions.includes(region) ? global : undefined
     if (call.operation === 'DynamoDB.DescribeGlobalTable') {

@@ -24,6 +24,8 @@ export interface BundleRun {
   errors: string[]
   /** The `::warning::` lines (annotations) the run printed. */
   warnings: string[]
+  /** The signal signalWhen sent (null when the pattern never matched). */
+  signalled: NodeJS.Signals | null
 }
 
 export interface BundleOptions {
@@ -37,6 +39,8 @@ export interface BundleOptions {
   workspace?: string
   env?: Record<string, string>
   timeoutMs?: number
+  /** Sends `signal` to the bundle the first time its stdout matches `pattern` (a kill mid-run). */
+  signalWhen?: { pattern: RegExp; signal: NodeJS.Signals }
 }
 
 /** Parses the GITHUB_OUTPUT file format that @actions/core writes (`name<<DELIM\nvalue\nDELIM`). */
@@ -106,7 +110,14 @@ export async function runBundle(opts: BundleOptions): Promise<BundleRun> {
   const child = spawn(BUNDLE_NODE, [BUNDLE], { env, cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] })
   let stdout = ''
   let stderr = ''
-  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()))
+  let signalled: NodeJS.Signals | null = null
+  child.stdout.on('data', (d: Buffer) => {
+    stdout += d.toString()
+    if (opts.signalWhen && signalled === null && opts.signalWhen.pattern.test(stdout)) {
+      signalled = opts.signalWhen.signal
+      child.kill(signalled)
+    }
+  })
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()))
   const code = await new Promise<number | null>((resolve, reject) => {
     const timer = setTimeout(() => {
@@ -125,7 +136,8 @@ export async function runBundle(opts: BundleOptions): Promise<BundleRun> {
     outputs: parseOutputFile(readFileSync(outputFile, 'utf8')),
     summary: readFileSync(summaryFile, 'utf8'),
     errors: stdout.split('\n').filter(l => l.startsWith('::error')),
-    warnings: stdout.split('\n').filter(l => l.startsWith('::warning'))
+    warnings: stdout.split('\n').filter(l => l.startsWith('::warning')),
+    signalled
   }
   rmSync(dir, { recursive: true, force: true })
   return run

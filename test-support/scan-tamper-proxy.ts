@@ -156,8 +156,11 @@ export async function startTamperProxy(opts: TamperOptions): Promise<TamperProxy
         delete headers['x-amz-crc32']
       }
     }
-    headers['content-length'] = String(payload.length)
-    delete headers['transfer-encoding']
+    // A HEAD answer has no body but tells the size of the object it describes (S3 HeadObject).
+    if (req.method !== 'HEAD') {
+      headers['content-length'] = String(payload.length)
+      delete headers['transfer-encoding']
+    }
     res.writeHead(out.status, headers)
     res.end(payload)
   }

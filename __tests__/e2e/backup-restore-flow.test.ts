@@ -146,7 +146,8 @@ describe('PR preview flow with strategy auto', () => {
       expect.stringContaining(`table/${TABLE}/backup/`)
     ])
     await expect(tableContent()).rejects.toThrow(/not found|ResourceNotFound|non-existent/i)
-  })
+    // The write fence waits (real clock) for the resource policy to take effect before the last scan.
+  }, 60_000)
 
   it('a second pre-deploy run right after finds nothing to do', async () => {
     const again = await run({ strategy: 'auto', comment: 'false' }, PR)

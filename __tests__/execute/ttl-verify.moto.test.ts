@@ -21,6 +21,8 @@ import {
   type TamperProxy
 } from '../../test-support/scan-tamper-proxy.js'
 import {
+  BACKUP_BUCKET,
+  createBackupBucket,
   decisionOf,
   deps,
   fakeTime,
@@ -54,6 +56,9 @@ afterAll(async () => {
 })
 beforeEach(async () => {
   await moto.reset()
+  const direct = testClients(moto.endpoint)
+  opened.push(direct)
+  await createBackupBucket(direct)
   ws = workspace(TEMPLATE)
 })
 afterEach(async () => {
@@ -100,7 +105,7 @@ describe('TTL-aware verification', () => {
     const { proxy, clients } = await through({
       expireFromScanPass: { pass: 2, attribute: 'expiresAt', before: NOW_S }
     })
-    const inputs = makeInputs(ws, { stackName: 'pr-7-db', strategy: 'auto' })
+    const inputs = makeInputs(ws, { stackName: 'pr-7-db', strategy: 'auto', s3Bucket: BACKUP_BUCKET })
     const check = await runCheck(inputs, clients)
     expect(check.inspection.findings[0]?.live?.ttl).toEqual({ enabled: true, attributeName: 'expiresAt' })
     expect(decisionOf(check, TABLE)).toBe('backup-restore')
@@ -151,7 +156,7 @@ describe('TTL-aware verification', () => {
     const { clients } = await through({
       expireFromScanPass: { pass: 2, attribute: 'expiresAt', before: NOW_S + 90_000 }
     })
-    const inputs = makeInputs(ws, { stackName: 'pr-7-db', strategy: 'auto' })
+    const inputs = makeInputs(ws, { stackName: 'pr-7-db', strategy: 'auto', s3Bucket: BACKUP_BUCKET })
     const { result } = await executePlan(await runCheck(inputs, clients), inputs, deps(clients))
     expect(result.outcome).toBe('failed')
     expect(result.stateNote).toMatch(

@@ -581,6 +581,39 @@ const rows: Row[] = [
     reasons: [/aws-backup is false, so its items are lost for good/]
   },
   {
+    rule: 'auto: backup-restore with neither aws-backup nor s3-bucket → blocked, naming both',
+    policy: { awsBackup: false, s3Bucket: false },
+    finding: { differences: sortKeyChange },
+    decision: 'blocked',
+    reasons: [
+      /no copy outside the runner \(aws-backup is false and s3-bucket is not set\)/,
+      /Set s3-bucket \(a verified copy in S3\) or aws-backup: true \(an on-demand backup\), then run again\.$/
+    ]
+  },
+  {
+    rule: 'backup-restore: neither aws-backup nor s3-bucket, data unknown → blocked',
+    policy: { strategy: 'backup-restore', awsBackup: false, s3Bucket: false },
+    finding: { hasData: null },
+    decision: 'blocked',
+    reasons: [/no copy outside the runner/]
+  },
+  {
+    rule: 'backup-restore: aws-backup false but s3-bucket set → backup-restore',
+    policy: { strategy: 'backup-restore', awsBackup: false, s3Bucket: true },
+    decision: 'backup-restore'
+  },
+  {
+    rule: 'backup-restore: no s3-bucket but aws-backup → backup-restore',
+    policy: { strategy: 'backup-restore', awsBackup: true, s3Bucket: false },
+    decision: 'backup-restore'
+  },
+  {
+    rule: 'backup-restore: an empty table needs no copy → backup-restore without aws-backup or s3-bucket',
+    policy: { strategy: 'backup-restore', awsBackup: false, s3Bucket: false },
+    finding: { hasData: false },
+    decision: 'backup-restore'
+  },
+  {
     rule: 'delete: protected stage → blocked even with allow-data-loss and an empty table',
     policy: { strategy: 'delete', allowDataLoss: true, ...PROD },
     finding: { hasData: false },

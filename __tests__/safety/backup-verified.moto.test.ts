@@ -22,6 +22,8 @@ import {
   type TamperProxy
 } from '../../test-support/scan-tamper-proxy.js'
 import {
+  BACKUP_BUCKET,
+  createBackupBucket,
   decisionOf,
   deps,
   forge,
@@ -60,6 +62,7 @@ afterAll(async () => {
 })
 beforeEach(async () => {
   await moto.reset()
+  await createBackupBucket(clientsAt(moto.endpoint))
   ws = workspace(TEMPLATE)
 })
 afterEach(async () => {
@@ -105,13 +108,16 @@ describe(RULE, () => {
     const { clients, rec, tamperer } = await recorded({ dropOneScanItem: true })
     await makeUnmanagedTable(clients.dynamodb, { tableName: TABLE, items: ITEMS })
     const before = await tableContent(clients, TABLE)
-    const inputs = makeInputs(ws, { stackName: STACK, strategy: 'auto' })
+    const inputs = makeInputs(ws, { stackName: STACK, strategy: 'auto', s3Bucket: BACKUP_BUCKET })
     const check = await runCheck(inputs, clients)
     expect(decisionOf(check, TABLE)).toBe('backup-restore')
 
     const { result } = await executePlan(check, inputs, deps(clients))
 
     expect(tamperer?.dropped).not.toBeNull()
+    // The write fence went up before the scan that found the difference, and came down again.
+    expect(rec.operations()).toContain('DynamoDB.PutResourcePolicy')
+    expect(rec.operations().at(-1)).toBe('DynamoDB.DeleteResourcePolicy')
     expect(result.outcome).toBe('failed')
     expect(rec.operations()).not.toContain('DynamoDB.DeleteTable')
     expect(rec.operations()).not.toContain('DynamoDB.UpdateTable')
@@ -142,8 +148,14 @@ describe(RULE, () => {
     expect(manifest.itemCount).toBe(30)
     const done = result.steps.filter(s => s.status === 'done').map(s => s.action)
     expect(result.steps.every(s => s.status === 'done')).toBe(true)
-    expect(done.slice(0, 3)).toEqual(['on-demand backup', 'export', 'verify export'])
-    expect(done.at(-1)).toBe('delete')
+    expect(done).toEqual([
+      'on-demand backup',
+      'export',
+      'check export',
+      'write fence',
+      'verify export',
+      'delete'
+    ])
     // The order on the wire: backup, then every Scan (export and verification), then the delete.
     const ops = rec.operations().slice(checkCalls)
     const del = ops.indexOf('DynamoDB.DeleteTable')

@@ -25,6 +25,8 @@ import {
 } from '../../test-support/orphans.js'
 import { startTamperProxy, type FailRule, type TamperProxy } from '../../test-support/scan-tamper-proxy.js'
 import {
+  BACKUP_BUCKET,
+  createBackupBucket,
   decisionOf,
   deps,
   makeInputs,
@@ -58,6 +60,7 @@ afterAll(async () => {
 })
 beforeEach(async () => {
   await moto.reset()
+  await createBackupBucket(clients)
   ws = workspace(TEMPLATE)
 })
 afterEach(async () => {
@@ -87,7 +90,7 @@ async function orphanCheck(
 ): Promise<{ inputs: Inputs; check: Check; before: string[] | null }> {
   await makeUnmanagedTable(clients.dynamodb, { tableName: TABLE, items: ITEMS })
   const before = await tableContent(clients, TABLE)
-  const inputs = makeInputs(ws, { stackName: STACK, strategy: 'auto', ...over })
+  const inputs = makeInputs(ws, { stackName: STACK, strategy: 'auto', s3Bucket: BACKUP_BUCKET, ...over })
   const check = await runCheck(inputs, clients)
   expect(decisionOf(check, TABLE)).toBe('backup-restore')
   return { inputs, check, before }
@@ -170,7 +173,12 @@ describe(RULE, () => {
     expect(manifests).toHaveLength(1)
     const manifestPath = join(ws.backupDir, TABLE, manifests[0] as string, 'manifest.json')
     expect(existsSync(manifestPath)).toBe(true)
-    expect(result.stateNote).toContain(`Its data is safe in export ${manifestPath}`)
+    expect(result.stateNote).toMatch(
+      new RegExp(
+        `Its data is safe in S3 copy s3://${BACKUP_BUCKET.bucket}/copies/pr-7/${TABLE}/\\d{8}T\\d{6}Z/manifest\\.json and export `
+      )
+    )
+    expect(result.stateNote).toContain(`export ${manifestPath}`)
     expect(result.stateNote).toMatch(/run again/)
     expect(result.stateNote).toMatch(/Done before the failure: .*export/)
     expectInSummary(result, inputs)
@@ -184,7 +192,9 @@ describe(RULE, () => {
 
     expect(result.outcome).toBe('failed')
     expect(await tableContent(clients, TABLE)).toEqual(before)
-    expect(result.stateNote).toMatch(/Its data is safe in export .*manifest\.json/)
+    expect(result.stateNote).toMatch(
+      /Its data is safe in S3 copy s3:\/\/.*manifest\.json and export .*manifest\.json/
+    )
     expect(result.stateNote).toMatch(/run again/)
     expectInSummary(result, inputs)
   })

@@ -32,13 +32,13 @@ function unavailable(table: string, err: unknown): BackupUnavailableError | null
     /not (yet )?(implemented|supported)/i.test(errorMessage(err))
   ) {
     return new BackupUnavailableError(
-      `On-demand backup of ${table} is not supported by this DynamoDB endpoint (${name || errorMessage(err)}); set aws-backup: false to rely on the exported backup alone`,
+      `On-demand backup of ${table} is not supported by this DynamoDB endpoint (${name || errorMessage(err)}); set aws-backup: false with s3-bucket set, to rely on the verified copy of the export in S3`,
       { cause: err }
     )
   }
   if (name === 'AccessDeniedException' || name === 'AccessDenied' || name === 'UnauthorizedOperation') {
     return new BackupUnavailableError(
-      `On-demand backup of ${table} was denied (${errorMessage(err)}): grant dynamodb:CreateBackup and dynamodb:DescribeBackup on the table, or set aws-backup: false`,
+      `On-demand backup of ${table} was denied (${errorMessage(err)}): grant dynamodb:CreateBackup and dynamodb:DescribeBackup on the table, or set aws-backup: false with s3-bucket set (a verified copy of the export in S3)`,
       { cause: err }
     )
   }

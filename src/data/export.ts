@@ -76,6 +76,11 @@ export interface ExportOptions {
   stage?: string | null
   /** The table's TTL attribute and the window its verification uses (data/ttl.ts); none when TTL is off. */
   ttl?: TtlWindow
+  /**
+   * Called once per data file, the moment it is complete on disk (closed, its sha256 known),
+   * while other segments are still being scanned: the S3 copy starts its upload there.
+   */
+  onDataFile?: (file: DataFileEntry, absPath: string) => void
 }
 
 const SEGMENT_BYTES = 512 * 1024 * 1024
@@ -379,7 +384,10 @@ export async function exportTable(ddb: Sender<DynamoDBClient>, opts: ExportOptio
         progress.add(page.items)
         if (page.items > 0) opts.onProgress?.({ items, bytes })
       } while (startKey !== undefined)
-      return file.writer === null ? null : await file.writer.close()
+      if (file.writer === null) return null
+      const entry = await file.writer.close()
+      opts.onDataFile?.(entry, file.writer.absPath)
+      return entry
     } catch (err) {
       await file.writer?.close().catch(() => undefined)
       throw err

@@ -1,16 +1,26 @@
 import { join } from 'node:path'
-import type { AwsClients } from '../aws/clients.js'
-import { onDemandBackupName } from '../data/backup-set.js'
+import type { S3Client } from '@aws-sdk/client-s3'
+import type { AwsClients, Sender } from '../aws/clients.js'
+import { s3Uri } from '../aws/s3.js'
+import { onDemandBackupName, s3ExportFolder } from '../data/backup-set.js'
 import { exportTable } from '../data/export.js'
 import { MANIFEST_FILE, type BackupManifest } from '../data/manifest.js'
+import { S3ExportCopy, type S3CopyResult } from '../data/s3-copy.js'
 import { assertWindowHolds, comparedParts, digestTable, ttlNote } from '../data/verify.js'
-import { ttlWindow } from '../data/ttl.js'
+import { ttlWindow, type TtlWindow } from '../data/ttl.js'
 import { errorMessage, OperationError } from '../errors.js'
-import type { Finding, Logger, Policy, WaitOptions } from '../types.js'
+import type { CallerIdentity, Finding, Logger, Policy, S3Location, StopHooks, WaitOptions } from '../types.js'
 import { keysText, type TargetKeys } from '../data/key-fit.js'
 import { checkExportOnDisk, targetKeysOf } from './export-check.js'
 import { assertMayTouch, assertSafeToDelete, SafetyRefusal } from './safety.js'
-import { timestamp, type StepLog } from './steps.js'
+import { callText, timestamp, type StepLog } from './steps.js'
+import {
+  FENCE_SID,
+  FENCED_ACTIONS,
+  lowerWriteFence,
+  raiseWriteFence,
+  type WriteFence
+} from './write-fence.js'
 import {
   deleteTable,
   listDeleteCalls,
@@ -26,6 +36,12 @@ export interface BackupDeleteInput {
   policy: Policy
   backupDir: string
   awsBackup: boolean
+  /** The `s3-bucket` input: where the copy outside the runner goes (null: only the on-demand backup). */
+  s3Bucket: S3Location | null
+  /** The S3 client of the bucket's region (the action's aws-region, where the bucket was checked). */
+  s3?: Sender<S3Client>
+  /** The run's credentials (their UserId is the one principal the write fence lets write). */
+  identity: CallerIdentity | null
   dryRun: boolean
   /** The credentials' account (resolves AWS::AccountId in the template's keys of an environment-agnostic stack). */
   account?: string
@@ -33,6 +49,8 @@ export interface BackupDeleteInput {
   steps: StepLog
   wait: WaitOptions
   record: BackupRecord
+  /** Registers what to undo if the process is told to stop (SIGINT/SIGTERM): the write fence. */
+  onStop?: StopHooks
 }
 
 /** Where the export of a table goes: `<backup-dir>/<table>/<UTC timestamp>/`. */
@@ -42,11 +60,20 @@ export function exportDir(backupDir: string, table: string, epochMs: number): st
 
 /**
  * backup-restore, pre-deploy phase, one table. In order, each step only after the one before
- * succeeded: on-demand backup (when aws-backup) until AVAILABLE; streamed export; the table
- * scanned again and equal to the export (count and content digest); the export read back from
- * disk (checksums, count, digest) with every item fitting the new table's keys; a last safety
- * check against AWS; then deletion protection off and DeleteTable. A failure before the delete
- * leaves the table untouched; backups are recorded the moment they exist.
+ * succeeded:
+ *  1. on-demand backup (when aws-backup) until AVAILABLE;
+ *  2. streamed export to disk, each data file uploaded to S3 as it is closed (with s3-bucket);
+ *  3. the export read back from disk (checksums, count, digest), every item fitting the new
+ *     table's keys;
+ *  4. the S3 copy completed (manifest last) and verified against the manifest;
+ *  5. the write fence (a resource policy denying item writes) put on the table;
+ *  6. the table scanned again: count and content digest equal to the export (so nothing was
+ *     written since the export began, and the fence holds what the copy holds);
+ *  7. the last safety check against AWS, the copy outside the runner confirmed;
+ *  8. deletion protection off and DeleteTable.
+ * A failure before the delete leaves the table untouched (the fence taken down again); backups
+ * are recorded the moment they are verified. So each table has its durable copy before it is
+ * deleted, and before the next table is touched.
  */
 export async function backupAndDelete(clients: AwsClients, input: BackupDeleteInput): Promise<void> {
   const { finding, steps } = input
@@ -58,6 +85,7 @@ export async function backupAndDelete(clients: AwsClients, input: BackupDeleteIn
   const ctx: OpContext = { table, steps, wait: input.wait }
   const protectionOn = finding.live?.deletionProtection === true
   const target = targetKeysOf(finding, input.stage, input.account)
+  const s3Folder = input.s3Bucket && s3ExportFolder(input.s3Bucket, input.stage, table, timestamp(at))
 
   if (input.dryRun) {
     if (input.awsBackup) listBackupCall(ctx, backupName)
@@ -66,8 +94,23 @@ export async function backupAndDelete(clients: AwsClients, input: BackupDeleteIn
       'export',
       `Scan (parallel segments, ConsistentRead) into ${join(dir, MANIFEST_FILE)}`
     )
-    steps.planned(table, 'verify export', 'Scan: item count and content digest must equal the export')
     steps.planned(table, 'check export', checkExportText(target))
+    if (input.s3Bucket && s3Folder) {
+      steps.planned(
+        table,
+        'durable copy',
+        `PutObject / multipart upload (SHA-256 checksums) of the data files, then manifest.json, to ${s3Uri(input.s3Bucket.bucket, s3Folder)}; read back and checked against the manifest`
+      )
+    }
+    steps.planned(
+      table,
+      'write fence',
+      callText('PutResourcePolicy', {
+        ResourceArn: finding.live?.arn ?? `<${table}>`,
+        Policy: `<deny ${FENCED_ACTIONS.join(', ')} to all but ${input.identity?.userId ?? 'this session'}>`
+      })
+    )
+    steps.planned(table, 'verify export', 'Scan: item count and content digest must equal the export')
     listDeleteCalls(ctx, protectionOn)
     return
   }
@@ -88,31 +131,138 @@ export async function backupAndDelete(clients: AwsClients, input: BackupDeleteIn
   const arn = input.awsBackup ? await takeOnDemandBackup(clients, ctx, input.record, backupName) : null
   const untouched = `The table ${table} is untouched (nothing was deleted).${arn ? ` The on-demand backup ${arn} is AVAILABLE.` : ''}`
 
-  const manifest = await exportVerified(clients, input, dir, untouched)
-  await assertExportReadable(manifest, dir, target, table, untouched)
-  steps.done(
-    table,
-    'check export',
-    `read back from disk: ${manifest.itemCount} items, checksums and digest match; ${checkExportText(target)}`
-  )
+  const copy =
+    input.s3Bucket && s3Folder
+      ? new S3ExportCopy(input.s3 ?? clients.s3, input.s3Bucket.bucket, s3Folder)
+      : null
+  // With TTL on, items may expire (and vanish) between the export and its verification: the window
+  // sets them apart on both sides, and the rest is compared item for item (data/ttl.ts).
+  const ttl = finding.live?.ttl
+  const window =
+    ttl?.enabled === true && ttl.attributeName ? ttlWindow(ttl.attributeName, input.wait.now()) : undefined
+  let manifest: BackupManifest
+  let s3: S3CopyResult | null
+  try {
+    manifest = await exportToDisk(clients, input, dir, untouched, copy, window)
+    await assertExportReadable(manifest, dir, target, table, untouched)
+    steps.done(
+      table,
+      'check export',
+      `read back from disk: ${manifest.itemCount} items, checksums and digest match; ${checkExportText(target)}`
+    )
+    s3 = copy ? await completeCopy(copy, manifest, dir, table, untouched) : null
+  } finally {
+    // Nothing uploads on after this table is done with (or given up).
+    await copy?.settle()
+  }
+  if (s3) {
+    steps.done(
+      table,
+      'durable copy',
+      `${s3.manifestUri}: ${s3.objects} objects, ${s3.bytes} bytes, checked against the manifest (${s3.verifiedBy.checksum} by S3's SHA-256 checksum, ${s3.verifiedBy.readBack} read back)`
+    )
+  }
 
-  // A verified, readable export is a backup from here on: reported even if the delete fails.
-  input.record.manifest(join(dir, MANIFEST_FILE))
-  await assertSafeToDelete(clients, {
-    tableName: table,
-    expectedStack: finding.spec.stack,
-    declaredByTemplate: finding.spec.properties !== null,
-    nestedPath: finding.spec.nestedPath,
-    policy: input.policy,
-    backupVerified: true
-  })
-  await deleteTable(clients, ctx, {
-    protectionOn,
-    protectionWhy: 'turned off after the backup was verified',
-    dataKeptIn: [arn ? `on-demand backup ${arn}` : null, `export ${join(dir, MANIFEST_FILE)}`]
-      .filter(Boolean)
-      .join(' and ')
-  })
+  const fence = await fenceTable(clients, input, untouched)
+  const removeHook = fence
+    ? input.onStop?.add(`write fence on ${table}`, () => lowerWriteFence(clients.dynamodb, fence, input.wait))
+    : undefined
+  try {
+    await verifyAgainstTable(clients, input, manifest, untouched, fence !== null, window)
+    // A verified, readable export is a backup from here on: reported even if the delete fails.
+    input.record.manifest(join(dir, MANIFEST_FILE))
+    await assertSafeToDelete(clients, {
+      tableName: table,
+      expectedStack: finding.spec.stack,
+      declaredByTemplate: finding.spec.properties !== null,
+      nestedPath: finding.spec.nestedPath,
+      policy: input.policy,
+      backupVerified: true,
+      ...(input.s3 ? { s3Client: input.s3 } : {}),
+      durableCopy: {
+        s3: s3 && { bucket: s3.bucket, manifestKey: s3.manifestKey, manifestBytes: s3.manifestBytes },
+        backupArn: arn
+      }
+    })
+    await deleteTable(clients, ctx, {
+      protectionOn,
+      protectionWhy: 'turned off after the backup was verified',
+      dataKeptIn: [
+        arn ? `on-demand backup ${arn}` : null,
+        s3 ? `S3 copy ${s3.manifestUri}` : null,
+        `export ${join(dir, MANIFEST_FILE)}`
+      ]
+        .filter(Boolean)
+        .join(' and ')
+    })
+  } catch (err) {
+    if (fence) await takeFenceDown(clients, input, fence, err)
+    throw err
+  } finally {
+    removeHook?.()
+  }
+}
+
+/**
+ * The write fence, or null (said in the step log, and as a warning) when it cannot be set: then
+ * the scan that follows is the only proof that nothing was written, and a write after that scan
+ * and before DeleteTable would be lost.
+ */
+async function fenceTable(
+  clients: AwsClients,
+  input: BackupDeleteInput,
+  untouched: string
+): Promise<WriteFence | null> {
+  const table = input.finding.tableName
+  const tableArn = input.finding.live?.arn
+  if (tableArn === undefined || tableArn === '') {
+    throw new OperationError(
+      `The ARN of ${table} is unknown, so no write fence can be set`,
+      `${untouched} Run again.`
+    )
+  }
+  const raised = await raiseWriteFence(
+    clients.dynamodb,
+    { table, tableArn, userId: input.identity?.userId ?? null },
+    input.wait
+  )
+  if (raised.fence === null) {
+    const message = `no write fence could be set (${raised.why}); a write that reaches the table after the scan below and before DeleteTable would be lost. Grant dynamodb:GetResourcePolicy, PutResourcePolicy and DeleteResourcePolicy on the table to fence it.`
+    input.steps.add({ table, action: 'write fence', status: 'skipped', detail: message })
+    input.logger.warning(`${table}: ${message}`)
+    return null
+  }
+  input.steps.done(
+    table,
+    'write fence',
+    `resource policy ${FENCE_SID} denies item writes to every principal but ${input.identity?.userId ?? 'any'}${raised.fence.previous !== null ? " (added to the table's own policy, which is put back as it was if the run stops before the delete)" : ''}; in effect after ${Math.round(raised.waitedMs / 1000)} s`
+  )
+  return raised.fence
+}
+
+/** The fence comes down after a failure before the delete; if it cannot, the error says so. */
+async function takeFenceDown(
+  clients: AwsClients,
+  input: BackupDeleteInput,
+  fence: WriteFence,
+  cause: unknown
+): Promise<void> {
+  const table = input.finding.tableName
+  try {
+    await lowerWriteFence(clients.dynamodb, fence, input.wait)
+    input.steps.done(
+      table,
+      'write fence removed',
+      'item writes are allowed again (the table was not deleted)'
+    )
+  } catch (err) {
+    const state = err instanceof OperationError ? err.state : errorMessage(err)
+    throw new OperationError(
+      errorMessage(cause),
+      `${cause instanceof OperationError ? `${cause.state} ` : ''}${state}`,
+      { cause }
+    )
+  }
 }
 
 function checkExportText(target: TargetKeys | null): string {
@@ -121,19 +271,16 @@ function checkExportText(target: TargetKeys | null): string {
     : `every item must fit the new table's keys: ${keysText(target)}`
 }
 
-/** Export, record it, and check that the table (scanned again) holds exactly what was exported. */
-async function exportVerified(
+/** The streamed export to disk; each data file goes to the S3 copy the moment it is complete. */
+async function exportToDisk(
   clients: AwsClients,
   input: BackupDeleteInput,
   dir: string,
-  untouched: string
+  untouched: string,
+  copy: S3ExportCopy | null,
+  window: TtlWindow | undefined
 ): Promise<BackupManifest> {
   const table = input.finding.tableName
-  // With TTL on, items may expire (and vanish) between the export and its verification: the window
-  // sets them apart on both sides, and the rest is compared item for item (data/ttl.ts).
-  const ttl = input.finding.live?.ttl
-  const window =
-    ttl?.enabled === true && ttl.attributeName ? ttlWindow(ttl.attributeName, input.wait.now()) : undefined
   let manifest
   try {
     manifest = await exportTable(clients.dynamodb, {
@@ -143,7 +290,8 @@ async function exportVerified(
       stage: input.stage,
       logger: input.logger,
       clock: input.wait,
-      ...(window ? { ttl: window } : {})
+      ...(window ? { ttl: window } : {}),
+      onDataFile: copy ? (file, absPath) => copy.addDataFile(file, absPath) : undefined
     })
   } catch (err) {
     throw new OperationError(
@@ -155,7 +303,42 @@ async function exportVerified(
     )
   }
   input.steps.done(table, 'export', `${manifest.itemCount} items into ${join(dir, MANIFEST_FILE)}`)
+  return manifest
+}
 
+/** The S3 copy completed (manifest last) and verified against the manifest. */
+async function completeCopy(
+  copy: S3ExportCopy,
+  manifest: BackupManifest,
+  dir: string,
+  table: string,
+  untouched: string
+): Promise<S3CopyResult> {
+  try {
+    return await copy.complete(manifest, dir)
+  } catch (err) {
+    throw new OperationError(
+      `The copy of the export of ${table} to ${s3Uri(copy.bucket, copy.folder)} failed: ${errorMessage(err)}`,
+      `${untouched} Its export on the runner is in ${dir}; without a verified copy outside the runner the table is not deleted. Check the bucket (s3:PutObject, s3:GetObject) and run again.`,
+      { cause: err }
+    )
+  }
+}
+
+/**
+ * The table, scanned again (after the write fence, when there is one), holds exactly what was
+ * exported: nothing was written since the export began, so the copy holds everything the delete
+ * drops. With TTL on, items that expire meanwhile are set apart on both sides (data/ttl.ts).
+ */
+async function verifyAgainstTable(
+  clients: AwsClients,
+  input: BackupDeleteInput,
+  manifest: BackupManifest,
+  untouched: string,
+  fenced: boolean,
+  window: TtlWindow | undefined
+): Promise<void> {
+  const table = input.finding.tableName
   const found = await digestTable(clients.dynamodb, {
     table,
     clock: input.wait,
@@ -187,14 +370,14 @@ async function exportVerified(
     )
   }
   const note = ttlNote(window, exported, found)
+  const how = fenced ? ' (scanned behind the write fence)' : ' (no write fence: this scan is the proof)'
   input.steps.done(
     table,
     'verify export',
     note && found.ttl
-      ? `${found.ttl.alive.itemCount} items alive past the TTL cutoff, content digest equal to the table's; ${note}`
-      : `${found.itemCount} items, content digest equal to the table's`
+      ? `${found.ttl.alive.itemCount} items alive past the TTL cutoff, content digest equal to the table's; ${note}${how}`
+      : `${found.itemCount} items, content digest equal to the table's${how}`
   )
-  return manifest
 }
 
 /**

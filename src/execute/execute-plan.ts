@@ -12,6 +12,7 @@ import type {
   PlanEntry,
   RunResult,
   StackState,
+  StopHooks,
   WaitOptions
 } from '../types.js'
 import { resolveName } from '../discover/resolve.js'
@@ -20,6 +21,7 @@ import { guardedDelete } from './delete.js'
 import { SafetyRefusal } from './safety.js'
 import { executeImports } from './import.js'
 import { callText, StepLog } from './steps.js'
+import { removeLeftoverFence } from './write-fence.js'
 import type { BackupRecord } from './table-ops.js'
 
 export interface ExecuteDeps {
@@ -27,6 +29,8 @@ export interface ExecuteDeps {
   clients: RegionalClients
   logger: Logger
   clock: Clock
+  /** What to undo if the process is told to stop mid-way (main.ts runs it on SIGINT/SIGTERM). */
+  onStop?: StopHooks
 }
 
 export interface Execution {
@@ -163,6 +167,35 @@ export async function executePlan(check: Check, inputs: Inputs, deps: ExecuteDep
     importArtifacts
   })
 
+  // 0. a write fence that an interrupted run left on a table this run does not back up (it is
+  // about to be imported, or left alone) would deny its writers for good: take it down first.
+  if (!inputs.dryRun) {
+    for (const entry of plan.entries.filter(e => e.exists && e.decision !== 'backup-restore')) {
+      const finding = findingOf(check, entry)
+      const arn = finding.live?.arn
+      if (!arn) continue
+      try {
+        if (
+          await removeLeftoverFence(
+            clients.forRegion(finding.region).dynamodb,
+            { name: entry.table, arn },
+            deps.clock
+          )
+        )
+          steps.done(
+            entry.table,
+            'write fence removed',
+            'an interrupted run had left it on the table; item writes are allowed again'
+          )
+      } catch (err) {
+        return finish(
+          'failed',
+          `${errorMessage(err)} ${err instanceof OperationError ? err.state : ''}`.trim()
+        )
+      }
+    }
+  }
+
   // 1. imports, one change set per stack
   for (const { stack: stackName, region, entries } of byStack(
     check,
@@ -237,7 +270,12 @@ export async function executePlan(check: Check, inputs: Inputs, deps: ExecuteDep
         stage: inputs.stage,
         backupDir: inputs.backupDir,
         ...(check.identity ? { account: check.identity.account } : {}),
-        logger
+        s3Bucket: inputs.s3Bucket,
+        // The bucket is in the action's region (checked at the start): its copies go through that region's client.
+        s3: clients.forRegion(clients.defaultRegion).s3,
+        identity: check.identity,
+        logger,
+        onStop: deps.onStop
       })
     }
     for (const entry of plan.entries.filter(e => e.decision === 'delete')) {

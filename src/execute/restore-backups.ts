@@ -2,6 +2,8 @@ import { existsSync, statSync } from 'node:fs'
 import { readdir, readFile } from 'node:fs/promises'
 import { basename, dirname, join } from 'node:path'
 import type { RegionalClients } from '../aws/clients.js'
+import { describeTableOrNull } from '../aws/dynamodb-read.js'
+import { removeLeftoverFence } from './write-fence.js'
 import { MANIFEST_FILE, readManifest, writeFileAtomic, type BackupManifest } from '../data/manifest.js'
 import { restoreTable } from '../data/restore.js'
 import { verifyTable } from '../data/verify.js'
@@ -126,6 +128,16 @@ export async function restoreBackups(
       // A table is restored in the region it was exported from (the manifest says which), where
       // the deploy re-created it; a legacy scan file goes to the action's region.
       const { dynamodb } = clients.forRegion(job.region ?? clients.defaultRegion)
+      // The table the deploy created may carry the write fence put on the table this run's
+      // pre-deploy step deleted (an endpoint may keep a resource policy across delete and
+      // re-create under the same name; moto does): writes to it would be denied. Take it down.
+      const targetArn = (await describeTableOrNull(dynamodb, table))?.TableArn
+      if (targetArn && (await removeLeftoverFence(dynamodb, { name: table, arn: targetArn }, input.clock)))
+        steps.done(
+          table,
+          'write fence removed',
+          'the new table carried the write fence of the table it replaces'
+        )
       const source = job.manifestPath ? { manifestPath: job.manifestPath } : { legacyFile: path }
       const report = await restoreTable(dynamodb, { ...source, table, logger, clock: input.clock })
       const resumed = report.resumed

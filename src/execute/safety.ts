@@ -7,7 +7,10 @@ import {
   regionOfArn,
   tableHoldsData
 } from '../aws/dynamodb-read.js'
-import type { AwsClients } from '../aws/clients.js'
+import { describeBackup } from '../aws/backup.js'
+import type { S3Client } from '@aws-sdk/client-s3'
+import type { AwsClients, Sender } from '../aws/clients.js'
+import { headObject, s3Uri } from '../aws/s3.js'
 import { errorMessage, OperationError } from '../errors.js'
 import { resolveOwner, StackReader } from '../inspect/owner.js'
 import { protectedReason } from '../plan/policy.js'
@@ -18,7 +21,8 @@ import type { Policy } from '../types.js'
  * plan, which may be minutes old): the run is not protected, no live stack owns the table (the
  * same ownership rule as the inspection, inspect/owner.ts, asked afresh), a table no template
  * declares is still empty (nothing says the deploy re-creates it), and — unless data loss is
- * allowed — the table is still empty or its backup was verified.
+ * allowed — the table is still empty, or its export was verified AND a copy of it outside the
+ * runner exists right now (the S3 copy's manifest, or the on-demand backup AVAILABLE).
  * Throws a SafetyRefusal (nothing was changed) when any rule would be broken.
  */
 export class SafetyRefusal extends OperationError {
@@ -38,6 +42,55 @@ export interface DeleteGuard {
   declaredByTemplate: boolean
   /** A verified backup (export matched the table, and the on-demand backup is AVAILABLE when asked for). */
   backupVerified: boolean
+  /**
+   * The copies outside the runner that were made and verified for this table; each is looked up
+   * again here. A table with data is deleted only when at least one is confirmed.
+   */
+  durableCopy?: DurableCopy
+  /** The S3 client of the copy's bucket (default: clients.s3). */
+  s3Client?: Sender<S3Client>
+}
+
+export interface DurableCopy {
+  /** The S3 copy, verified against its manifest: the manifest's object and its size. */
+  s3: { bucket: string; manifestKey: string; manifestBytes: number } | null
+  /** The on-demand backup taken of this table. */
+  backupArn: string | null
+}
+
+/** The copies of `table` that exist right now (by description), and why the others do not count. */
+async function confirmDurableCopy(
+  clients: AwsClients,
+  guard: DeleteGuard
+): Promise<{ confirmed: string[]; problems: string[] }> {
+  const { tableName, durableCopy: copy } = guard
+  const confirmed: string[] = []
+  const problems: string[] = []
+  if (copy?.s3) {
+    const { bucket, manifestKey, manifestBytes } = copy.s3
+    const uri = s3Uri(bucket, manifestKey)
+    try {
+      const head = await headObject(guard.s3Client ?? clients.s3, bucket, manifestKey)
+      if (head === null) problems.push(`${uri} does not exist`)
+      else if (head.bytes !== manifestBytes)
+        problems.push(`${uri} holds ${head.bytes} bytes, not ${manifestBytes}`)
+      else confirmed.push(`S3 copy ${uri}`)
+    } catch (err) {
+      problems.push(`${uri} cannot be read: ${errorMessage(err)}`)
+    }
+  }
+  if (copy?.backupArn) {
+    try {
+      const backup = await describeBackup(clients.dynamodb, copy.backupArn)
+      if (!backup.arn.includes(`:table/${tableName}/backup/`))
+        problems.push(`backup ${backup.arn} is not a backup of ${tableName}`)
+      else if (backup.status !== 'AVAILABLE') problems.push(`backup ${backup.arn} is ${backup.status}`)
+      else confirmed.push(`on-demand backup ${backup.arn}`)
+    } catch (err) {
+      problems.push(`backup ${copy.backupArn} cannot be described: ${errorMessage(err)}`)
+    }
+  }
+  return { confirmed, problems }
 }
 
 /**
@@ -122,9 +175,17 @@ export async function assertSafeToDelete(clients: AwsClients, guard: DeleteGuard
   const { tableName, policy } = guard
   if (!(await assertMayTouch(clients, guard))) return
   const dataMayGo = policy.strategy === 'delete' && policy.allowDataLoss
-  if (!guard.backupVerified && !dataMayGo && (await tableHoldsData(clients.dynamodb, tableName))) {
+  if (dataMayGo || !(await tableHoldsData(clients.dynamodb, tableName))) return
+  if (!guard.backupVerified) {
     throw new SafetyRefusal(
       `Refusing to delete ${tableName}: it holds data and no verified backup exists (strategy ${policy.strategy}, allow-data-loss ${policy.allowDataLoss}).`
+    )
+  }
+  // The export on the runner's disk dies with the runner: a copy outside it must exist now.
+  const { confirmed, problems } = await confirmDurableCopy(clients, guard)
+  if (confirmed.length === 0) {
+    throw new SafetyRefusal(
+      `Refusing to delete ${tableName}: it holds data and no copy outside the runner is verified${problems.length > 0 ? ` (${problems.join('; ')})` : ''}. Set s3-bucket (a verified copy in S3) or aws-backup: true (an on-demand backup), then run again.`
     )
   }
 }

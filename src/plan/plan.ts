@@ -314,7 +314,7 @@ class Walk {
    * can already tell that no item could be restored into the table the template defines.
    */
   backupRestore(why: string): Decision {
-    const { f } = this
+    const { f, policy } = this
     this.wording = 'restored'
     // Only the re-created wording knows what makes a restore fail (the in-place one has its own blocking).
     const restored = f.recreated?.restored ?? []
@@ -323,6 +323,12 @@ class Walk {
     if (fails.length > 0) {
       return this.blocked(
         `Table ${this.table} ${ownerPhrase(f)} and ${why}, so it would be re-created from the template, but its items could not be restored into that table: ${fails.map(d => d.message).join(' ')} Nothing is backed up or deleted.`
+      )
+    }
+    if (f.hasData !== false && policy.awsBackup === false && policy.s3Bucket === false) {
+      this.ask('Will a copy outside the runner exist (s3-bucket or aws-backup)?', 'no')
+      return this.blocked(
+        `Table ${this.table} ${ownerPhrase(f)} and ${why}, but it cannot be re-created here: its items would have no copy outside the runner (aws-backup is false and s3-bucket is not set), and the export on the runner's disk dies with the runner. Set s3-bucket (a verified copy in S3) or aws-backup: true (an on-demand backup), then run again.`
       )
     }
     const reasons = [

@@ -1,6 +1,6 @@
 /** Which runs are protected (stage or account), and the policy the plan applies. Pure. */
 import { minimatch } from 'minimatch'
-import type { CallerIdentity, Inputs, Policy } from '../types.js'
+import type { CallerIdentity, Inputs, Policy, S3Location } from '../types.js'
 
 /**
  * Whether `stage` matches one of the `protected-stages` glob patterns (whole-name, case-insensitive:
@@ -38,6 +38,7 @@ export function makePolicy(
   inputs: Pick<Inputs, 'stage' | 'strategy' | 'protectedStages' | 'allowDataLoss'> & {
     protectedAccounts?: string[]
     awsBackup?: boolean
+    s3Bucket?: S3Location | null
   },
   identity?: CallerIdentity | null
 ): Policy {
@@ -48,7 +49,8 @@ export function makePolicy(
     protectedStage: because !== null,
     ...(because !== null ? { protectedBecause: because } : {}),
     allowDataLoss: inputs.allowDataLoss,
-    ...(inputs.awsBackup === undefined ? {} : { awsBackup: inputs.awsBackup })
+    ...(inputs.awsBackup === undefined ? {} : { awsBackup: inputs.awsBackup }),
+    ...(inputs.s3Bucket === undefined ? {} : { s3Bucket: inputs.s3Bucket !== null })
   }
 }
 
