@@ -12,7 +12,7 @@ import { errorMessage, OperationError } from '../errors.js'
 import type { CallerIdentity, Finding, Logger, Policy, S3Location, StopHooks, WaitOptions } from '../types.js'
 import { keysText, type TargetKeys } from '../data/key-fit.js'
 import { checkExportOnDisk, targetKeysOf } from './export-check.js'
-import { assertMayTouch, assertSafeToDelete, SafetyRefusal } from './safety.js'
+import { assertMayTouch, assertSafeToDelete, guardOf, SafetyRefusal } from './safety.js'
 import { callText, timestamp, type StepLog } from './steps.js'
 import {
   FENCE_SID,
@@ -116,15 +116,7 @@ export async function backupAndDelete(clients: AwsClients, input: BackupDeleteIn
   }
 
   // Before the first call that changes anything (a backup included): not protected, not owned.
-  if (
-    !(await assertMayTouch(clients, {
-      tableName: table,
-      expectedStack: finding.spec.stack,
-      declaredByTemplate: finding.spec.properties !== null,
-      nestedPath: finding.spec.nestedPath,
-      policy: input.policy
-    }))
-  ) {
+  if (!(await assertMayTouch(clients, guardOf(finding, input.policy)))) {
     steps.skipped(table, 'backup-restore', 'the table is already gone: nothing to back up or delete')
     return
   }
@@ -172,11 +164,7 @@ export async function backupAndDelete(clients: AwsClients, input: BackupDeleteIn
     // A verified, readable export is a backup from here on: reported even if the delete fails.
     input.record.manifest(join(dir, MANIFEST_FILE))
     await assertSafeToDelete(clients, {
-      tableName: table,
-      expectedStack: finding.spec.stack,
-      declaredByTemplate: finding.spec.properties !== null,
-      nestedPath: finding.spec.nestedPath,
-      policy: input.policy,
+      ...guardOf(finding, input.policy),
       backupVerified: true,
       ...(input.s3 ? { s3Client: input.s3 } : {}),
       durableCopy: {

@@ -1,7 +1,7 @@
 import { onDemandBackupName } from '../data/backup-set.js'
 import type { AwsClients } from '../aws/clients.js'
 import type { Finding, Policy, WaitOptions } from '../types.js'
-import { assertMayTouch, assertSafeToDelete, SafetyRefusal } from './safety.js'
+import { assertMayTouch, assertSafeToDelete, guardOf, SafetyRefusal } from './safety.js'
 import type { StepLog } from './steps.js'
 import {
   deleteTable,
@@ -50,27 +50,12 @@ export async function guardedDelete(clients: AwsClients, input: GuardedDeleteInp
   }
 
   // Before the first call that changes anything (a backup included): not protected, not owned.
-  if (
-    !(await assertMayTouch(clients, {
-      tableName: table,
-      expectedStack: finding.spec.stack,
-      declaredByTemplate: finding.spec.properties !== null,
-      nestedPath: finding.spec.nestedPath,
-      policy
-    }))
-  ) {
+  if (!(await assertMayTouch(clients, guardOf(finding, policy)))) {
     steps.skipped(table, 'delete', 'the table is already gone')
     return
   }
   const arn = input.awsBackup ? await takeOnDemandBackup(clients, ctx, input.record, backupName) : null
-  await assertSafeToDelete(clients, {
-    tableName: table,
-    expectedStack: finding.spec.stack,
-    declaredByTemplate: finding.spec.properties !== null,
-    nestedPath: finding.spec.nestedPath,
-    policy,
-    backupVerified: false
-  })
+  await assertSafeToDelete(clients, { ...guardOf(finding, policy), backupVerified: false })
   await deleteTable(clients, ctx, {
     protectionOn,
     protectionWhy: 'turned off because allow-data-loss is true',

@@ -14,7 +14,7 @@ import { headObject, s3Uri } from '../aws/s3.js'
 import { errorMessage, OperationError } from '../errors.js'
 import { resolveOwner, StackReader } from '../inspect/owner.js'
 import { protectedReason } from '../plan/policy.js'
-import type { Policy } from '../types.js'
+import type { Finding, Policy } from '../types.js'
 
 /**
  * The last check before a table is deleted, made against AWS right then (not against the
@@ -91,6 +91,17 @@ async function confirmDurableCopy(
     }
   }
   return { confirmed, problems }
+}
+
+/** The guard of a planned table, from its finding: everything but whether its backup was verified. */
+export function guardOf(finding: Finding, policy: Policy): Omit<DeleteGuard, 'backupVerified'> {
+  return {
+    tableName: finding.tableName,
+    expectedStack: finding.spec.stack,
+    declaredByTemplate: finding.spec.properties !== null,
+    nestedPath: finding.spec.nestedPath,
+    policy
+  }
 }
 
 /**
