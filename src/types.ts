@@ -97,6 +97,11 @@ export interface StackSpec {
   account?: string
   /** The artifact's `environment` as the cloud assembly writes it (`aws://123456789012/us-east-1`, `aws://unknown-account/unknown-region`). */
   environment?: string
+  /**
+   * The CDK bootstrap assets bucket the cloud assembly names for this stack (where `cdk deploy` puts its
+   * template), with CDK's `${AWS::AccountId}` / `${AWS::Region}` placeholders as written.
+   */
+  assetsBucket?: string
 }
 
 /** A named table the deploy will create. */
@@ -134,6 +139,10 @@ export interface TableSpec {
   replicaRegions?: string[]
   /** Why the replica regions of a GlobalTable could not be resolved (then replicaRegions is absent). */
   replicaRegionsUnresolved?: string
+  /** Size of its top-level stack's synthesized template as compact JSON (what an import sends, give or take the tables). */
+  stackTemplateBytes?: number
+  /** Its top-level stack's CDK bootstrap assets bucket (StackSpec.assetsBucket), placeholders as written. */
+  assetsBucket?: string
 }
 
 export interface Discovery {
@@ -324,6 +333,8 @@ export interface Policy {
   awsBackup?: boolean
   /** Whether `s3-bucket` is set (a verified copy in S3 before a delete). */
   s3Bucket?: boolean
+  /** The `s3-bucket` input (`bucket/prefix`) and its region, where large import templates may go. */
+  templateBucket?: { name: string; region: string }
 }
 
 /** One node of the decision tree walked for a table; rendered as a mermaid flowchart. */

@@ -387,6 +387,46 @@ describe('the real-stacks cloud assembly (cdk synth of __fixtures__/cdk-app/bin/
     ).toBeUndefined()
   })
 
+  it("records each stack's CDK bootstrap assets bucket (placeholders kept) and its template's compact size", () => {
+    const { tables } = discover(realOpts({ account: '123456789012' }))
+    const byName = (name: string) => tables.find(t => t.tableName === name)
+    expect(byName('pr-7-orders')?.assetsBucket).toBe('cdk-hnb659fds-assets-123456789012-us-east-1')
+    expect(byName('pr-7-west-events')?.assetsBucket).toBe('cdk-hnb659fds-assets-123456789012-us-west-2')
+    expect(byName('pr-7-cache-123456789012-eu-central-1')?.assetsBucket).toBe(
+      'cdk-hnb659fds-assets-${AWS::AccountId}-${AWS::Region}'
+    )
+    // 77,792 bytes as cdk synth writes it (indented), 56,479 as the compact JSON an import sends.
+    expect(byName('pr-7-large-table')?.stackTemplateBytes).toBe(56_479)
+    expect(byName('pr-7-orders')?.stackTemplateBytes).toBeLessThan(51_200)
+  })
+
+  it("finds the bootstrap bucket in the stack's asset manifest when manifest.json has no template URL", () => {
+    const dir = path.join(scratch, 'assets-only')
+    writeJson('assets-only/manifest.json', {
+      artifacts: {
+        'app.assets': { type: 'cdk:asset-manifest', properties: { file: 'app.assets.json' } },
+        app: {
+          type: 'aws:cloudformation:stack',
+          environment: 'aws://111111111111/eu-west-1',
+          properties: { templateFile: 'app.template.json' },
+          dependencies: ['app.assets']
+        }
+      }
+    })
+    writeJson('assets-only/app.assets.json', {
+      files: {
+        abc: {
+          source: { path: 'app.template.json', packaging: 'file' },
+          destinations: { d: { bucketName: 'my-assets-111111111111-eu-west-1', objectKey: 'abc.json' } }
+        }
+      }
+    })
+    writeJson('assets-only/app.template.json', {
+      Resources: { T: { Type: 'AWS::DynamoDB::Table', Properties: { TableName: 't' } } }
+    })
+    expect(discover(opts({ template: dir })).tables[0]?.assetsBucket).toBe('my-assets-111111111111-eu-west-1')
+  })
+
   it('keeps the expression of a name that cannot be resolved, and says why', () => {
     const param = discover(realOpts({ account: '123456789012' })).tables.find(t => t.stack === 'pr-7-param')
     expect(param).toMatchObject({

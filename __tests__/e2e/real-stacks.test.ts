@@ -8,7 +8,9 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
 import { CreateTableCommand, DescribeTableCommand, ScanCommand } from '@aws-sdk/client-dynamodb'
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs'
+import { CreateStackCommand, DescribeStacksCommand } from '@aws-sdk/client-cloudformation'
+import { CreateBucketCommand, ListObjectsV2Command } from '@aws-sdk/client-s3'
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { startMoto, type MotoServer } from '../../test-support/moto.js'
@@ -27,6 +29,40 @@ const MOTO_ACCOUNT = '123456789012'
 const WEST_TABLE = 'pr-7-west-events'
 const CACHE_TABLE = `pr-7-cache-${MOTO_ACCOUNT}-us-east-1`
 const GLOBAL_TABLE = 'pr-7-global'
+const LARGE_TABLE = 'pr-7-large-table'
+const BOOTSTRAP_BUCKET = 'cdk-hnb659fds-assets-123456789012-us-east-1'
+
+/**
+ * The pr-7-large stack as deployed before its table was retained: the synthesized template (77,792
+ * bytes; 56 KB compact) without the table, whose name and ARN its functions' settings then hold as text.
+ */
+function largeStackWithoutTable(): string {
+  const template = JSON.parse(readFileSync(join(CDK_OUT, 'pr-7-large.template.json'), 'utf8')) as {
+    Resources: Record<string, unknown>
+  }
+  delete template.Resources.LargeTableDAC510D1
+  return JSON.stringify(template)
+    .replace(/\{"Ref":"LargeTableDAC510D1"\}/g, `"${LARGE_TABLE}"`)
+    .replace(
+      /\{"Fn::GetAtt":\["LargeTableDAC510D1","Arn"\]\}/g,
+      `"arn:aws:dynamodb:us-east-1:${MOTO_ACCOUNT}:table/${LARGE_TABLE}"`
+    )
+}
+
+/** The CDK bootstrap version parameter that every CDK template resolves (moto's SSM, through its JSON API). */
+async function putBootstrapVersion(endpoint: string): Promise<void> {
+  const res = await fetch(endpoint, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/x-amz-json-1.1',
+      'x-amz-target': 'AmazonSSM.PutParameter',
+      authorization:
+        'AWS4-HMAC-SHA256 Credential=testing/20260101/us-east-1/ssm/aws4_request, SignedHeaders=host, Signature=0'
+    },
+    body: JSON.stringify({ Name: '/cdk-bootstrap/hnb659fds/version', Value: '26', Type: 'String' })
+  })
+  if (!res.ok) throw new Error(`SSM PutParameter: HTTP ${res.status}`)
+}
 
 let moto: MotoServer
 let proxy: RecordingProxy
@@ -114,6 +150,25 @@ beforeAll(async () => {
       items: [{ pk: { S: 'g' }, sk: { S: '1' } }]
     })
   }
+  // The large stack is deployed (its template is far over 51,200 bytes); its table was retained and holds data.
+  await putBootstrapVersion(moto.endpoint)
+  const created = await east.cloudformation.send(
+    new CreateStackCommand({
+      StackName: 'pr-7-large',
+      TemplateBody: largeStackWithoutTable(),
+      Capabilities: ['CAPABILITY_IAM']
+    })
+  )
+  for (let i = 0; ; i++) {
+    const status = (await east.cloudformation.send(new DescribeStacksCommand({ StackName: created.StackId })))
+      .Stacks?.[0]?.StackStatus
+    if (status === 'CREATE_COMPLETE') break
+    if (i > 100 || !status?.endsWith('_IN_PROGRESS')) throw new Error(`pr-7-large is ${status}`)
+    await new Promise(resolve => setTimeout(resolve, 100))
+  }
+  await makeUnmanagedTable(east.dynamodb, { tableName: LARGE_TABLE, items: westItems.slice(0, 2) })
+  for (const bucket of [BOOTSTRAP_BUCKET, 'pr-7-copies'])
+    await east.s3.send(new CreateBucketCommand({ Bucket: bucket }))
 }, 120_000)
 
 afterAll(async () => {
@@ -327,5 +382,76 @@ describe('a global table with replicas', () => {
     // Nothing was created: a dry run makes no mutating call.
     expect(proxy.operations().filter(op => !isReadOnlyOperation(op))).toEqual([])
     expect(readdirSync(join(workspace, 'backups')).length).toBeGreaterThan(0)
+  }, 180_000)
+})
+
+describe('a stack whose import template is over 51,200 bytes', () => {
+  interface Artifact {
+    createChangeSetRequest: Record<string, unknown>
+    templateUploadedTo?: { s3: string; via: string; bytes: number }
+  }
+  const artifact = (): Artifact =>
+    JSON.parse(readFileSync(join(workspace, 'backups', 'import-pr-7-large.json'), 'utf8')) as Artifact
+
+  async function objectsUnder(bucket: string): Promise<string[]> {
+    const out = await east.s3.send(new ListObjectsV2Command({ Bucket: bucket }))
+    return (out.Contents ?? []).map(o => o.Key ?? '')
+  }
+
+  it('without s3-bucket: the import goes through the CDK bootstrap bucket the assembly names (dry run)', async () => {
+    proxy.calls.length = 0
+    const r = await run({ strategy: 'import', 'dry-run': 'true', tables: LARGE_TABLE })
+    expect([r.code, r.errors]).toEqual([0, []])
+    expect(planOf(r)[LARGE_TABLE]).toMatchObject({ decision: 'import' })
+    const { createChangeSetRequest: request, templateUploadedTo } = artifact()
+    expect(request.TemplateURL).toMatch(
+      new RegExp(
+        `^https://${BOOTSTRAP_BUCKET}\\.s3\\.us-east-1\\.amazonaws\\.com/dynamodb-orphan-guard/import-templates/pr-7/pr-7-large/orphan-guard-import-\\d{8}T\\d{9}Z\\.json$`
+      )
+    )
+    expect(request).not.toHaveProperty('TemplateBody')
+    expect(templateUploadedTo?.via).toBe('CDK bootstrap assets bucket')
+    expect(templateUploadedTo?.bytes).toBeGreaterThan(51_200)
+    // It says where the template would go, and a dry run writes nothing to S3.
+    expect(r.summary).toContain(
+      `s3://${BOOTSTRAP_BUCKET}/dynamodb-orphan-guard/import-templates/pr-7/pr-7-large/`
+    )
+    expect(proxy.operations().filter(op => !isReadOnlyOperation(op))).toEqual([])
+    expect(await objectsUnder(BOOTSTRAP_BUCKET)).toEqual([])
+  }, 180_000)
+
+  it('with s3-bucket: the import goes there, under its prefix (dry run)', async () => {
+    const r = await run({
+      strategy: 'import',
+      'dry-run': 'true',
+      tables: LARGE_TABLE,
+      's3-bucket': 'pr-7-copies/guard'
+    })
+    expect([r.code, r.errors]).toEqual([0, []])
+    expect(artifact().createChangeSetRequest.TemplateURL).toMatch(
+      /^https:\/\/pr-7-copies\.s3\.us-east-1\.amazonaws\.com\/guard\/cloudformation-import-templates\/pr-7\/pr-7-large\//
+    )
+    expect(artifact().templateUploadedTo?.via).toBe('s3-bucket')
+  }, 180_000)
+
+  it('with neither (a single template file names no bootstrap bucket): blocked, naming s3-bucket, no change set', async () => {
+    const file = join(workspace, 'pr-7-large.template.json')
+    writeFileSync(file, readFileSync(join(CDK_OUT, 'pr-7-large.template.json')))
+    proxy.calls.length = 0
+    const r = await run({
+      strategy: 'import',
+      template: file,
+      'stack-name': 'pr-7-large',
+      tables: LARGE_TABLE
+    })
+    expect(r.code).toBe(1)
+    expect(r.outputs.outcome).toBe('blocked')
+    expect(r.errors.join('\n')).toMatch(
+      /the template of stack pr-7-large is \d+ bytes, over the 51200 a TemplateBody may hold, and no S3 bucket in us-east-1 is known.*Set the s3-bucket input/
+    )
+    expect(
+      proxy.operations().filter(op => op.startsWith('CloudFormation.') && !isReadOnlyOperation(op))
+    ).toEqual([])
+    expect(proxy.operations()).not.toContain('CloudFormation.GetTemplate')
   }, 180_000)
 })

@@ -1,7 +1,6 @@
 import { describe, expect, it } from '@jest/globals'
 import {
   ImportRefusal,
-  TEMPLATE_BODY_LIMIT_BYTES,
   buildImportTemplate,
   canonicalJson,
   liveTableProperties,
@@ -9,6 +8,7 @@ import {
   requiredCapabilities
 } from '../../src/execute/import-template.js'
 import type { CfnTemplate, LiveTable } from '../../src/types.js'
+import { TEMPLATE_BODY_LIMIT_BYTES } from '../../src/aws/cloudformation-import.js'
 import { deployedTemplate, liveAuditTable, liveMainTable } from './import-builders.js'
 
 const main = {
@@ -318,25 +318,12 @@ describe('buildImportTemplate: rules', () => {
     expect(b).toBe(a)
   })
 
-  it(`refuses a body over ${TEMPLATE_BODY_LIMIT_BYTES} bytes (no S3 upload)`, () => {
+  it("builds a body of any size: where it goes (inline or S3) is template-store.ts's decision", () => {
     const big = deployedTemplate()
     big.Description = 'x'.repeat(TEMPLATE_BODY_LIMIT_BYTES)
-    expect(() => buildImportTemplate({ deployedTemplate: big, tables: [main] })).toThrow(ImportRefusal)
-    expect(() => buildImportTemplate({ deployedTemplate: big, tables: [main] })).toThrow(/51200/)
-  })
-
-  it('accepts a body of exactly the limit', () => {
-    const base = buildImportTemplate({
-      deployedTemplate: { ...deployedTemplate(), Description: '' },
-      tables: [main]
-    }).body
-    const exact = {
-      ...deployedTemplate(),
-      Description: 'x'.repeat(TEMPLATE_BODY_LIMIT_BYTES - Buffer.byteLength(base))
-    }
-    expect(Buffer.byteLength(buildImportTemplate({ deployedTemplate: exact, tables: [main] }).body)).toBe(
-      TEMPLATE_BODY_LIMIT_BYTES
-    )
+    const built = buildImportTemplate({ deployedTemplate: big, tables: [main] })
+    expect(Buffer.byteLength(built.body)).toBeGreaterThan(TEMPLATE_BODY_LIMIT_BYTES)
+    expect(built.body).toBe(canonicalJson(built.template))
   })
 
   it.each([

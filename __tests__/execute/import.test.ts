@@ -724,13 +724,15 @@ describe('refusals happen before any change set (outcome blocked)', () => {
     }
   )
 
-  it('a template over 51,200 bytes is refused after reading the deployed template, without CreateChangeSet', async () => {
+  it('a template over 51,200 bytes with no S3 bucket known is refused, naming s3-bucket, without CreateChangeSet', async () => {
     const big = deployedTemplate()
     big.Description = 'd'.repeat(52_000)
     givenDeployedTemplate(JSON.stringify(big))
     const result = await run()
     expect(result.outcome).toBe('blocked')
-    expect(result.reasons[0]).toMatch(/an inline TemplateBody may hold 51200/)
+    expect(result.reasons[0]).toMatch(
+      /more than the 51200 a TemplateBody may hold, .*Set the s3-bucket input/
+    )
     expectNoMutatingCall()
   })
 

@@ -731,6 +731,53 @@ const rows: Row[] = [
     reasons: [/also exists in us-west-2, where the template's global table puts a replica/]
   },
 
+  // an import template over 51,200 bytes needs an S3 bucket in the table's region (TemplateURL)
+  {
+    rule: 'large stack, no s3-bucket, no bootstrap bucket → blocked, naming s3-bucket',
+    finding: { spec: tableSpec({ stackTemplateBytes: 60_000 }) },
+    decision: 'blocked',
+    reasons: [
+      /would be imported .* over the 51200 a TemplateBody may hold, .*Set the s3-bucket input to a bucket in us-east-1/
+    ]
+  },
+  {
+    rule: 'large stack with the CDK bootstrap bucket named in the assembly → import',
+    finding: {
+      spec: tableSpec({
+        stackTemplateBytes: 60_000,
+        assetsBucket: 'cdk-hnb659fds-assets-${AWS::AccountId}-${AWS::Region}'
+      })
+    },
+    decision: 'import'
+  },
+  {
+    rule: "large stack with s3-bucket in the table's region → import",
+    policy: { templateBucket: { name: 'pr-backups/guard', region: 'us-east-1' } },
+    finding: { spec: tableSpec({ stackTemplateBytes: 60_000 }) },
+    decision: 'import'
+  },
+  {
+    rule: 'large stack with s3-bucket in another region only → blocked, saying so',
+    policy: { templateBucket: { name: 'pr-backups', region: 'eu-west-1' } },
+    finding: { spec: tableSpec({ stackTemplateBytes: 60_000 }) },
+    decision: 'blocked',
+    reasons: [/s3-bucket pr-backups is in eu-west-1/]
+  },
+  {
+    rule: 'large synthesized template but the stack does not exist yet (the import holds only the table) → import',
+    finding: {
+      spec: tableSpec({ stackTemplateBytes: 60_000 }),
+      stack: stackState({ exists: false, status: undefined })
+    },
+    decision: 'import'
+  },
+  {
+    rule: 'a stack template over 1,000,000 bytes → blocked, bucket or not',
+    finding: { spec: tableSpec({ stackTemplateBytes: 1_000_001, assetsBucket: 'b' }) },
+    decision: 'blocked',
+    reasons: [/over the 1000000 CloudFormation takes even through TemplateURL/]
+  },
+
   // accounts
   {
     rule: 'a stack for another account → blocked, never checked',

@@ -26,6 +26,14 @@ import type { WaitOptions } from '../types.js'
 import { asClient, type Sender } from './clients.js'
 import { listAllStackResources } from './cloudformation-read.js'
 
+/**
+ * CloudFormation's limits on a template in a change set request: a TemplateBody may hold 51,200 bytes;
+ * a template passed as TemplateURL (an S3 object) 1 MB, which the service enforces as 1,000,000 bytes.
+ * https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/cloudformation-limits.html
+ */
+export const TEMPLATE_BODY_LIMIT_BYTES = 51_200
+export const TEMPLATE_URL_LIMIT_BYTES = 1_000_000
+
 /** A wait ended without success: `kind` says whether CloudFormation reported failure or our time limit ran out. */
 export class CloudFormationWaitError extends Error {
   constructor(
@@ -61,7 +69,10 @@ export async function getDeployedTemplateBody(
 export interface ImportChangeSetParams {
   stackName: string
   changeSetName: string
-  templateBody: string
+  /** The template inline (at most TEMPLATE_BODY_LIMIT_BYTES) … */
+  templateBody?: string
+  /** … or the https:// URL of the S3 object that holds it (see execute/template-store.ts). */
+  templateUrl?: string
   resourcesToImport: ResourceToImport[]
   /** True when the change set creates the stack (no stack, or one in REVIEW_IN_PROGRESS). */
   newStack: boolean
@@ -86,7 +97,7 @@ export function importChangeSetInput(p: ImportChangeSetParams): CreateChangeSetC
     StackName: p.stackName,
     ChangeSetName: p.changeSetName,
     ChangeSetType: 'IMPORT',
-    TemplateBody: p.templateBody,
+    ...(p.templateUrl !== undefined ? { TemplateURL: p.templateUrl } : { TemplateBody: p.templateBody }),
     ResourcesToImport: p.resourcesToImport.map(r => ({
       ResourceType: r.ResourceType,
       LogicalResourceId: r.LogicalResourceId,

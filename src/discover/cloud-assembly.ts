@@ -50,6 +50,53 @@ export function parseEnvironment(environment: unknown): { account?: string; regi
   }
 }
 
+/** `s3://bucket/key` → `bucket` (placeholders kept); undefined for anything else. */
+function bucketOfS3Url(url: unknown): string | undefined {
+  if (typeof url !== 'string') return undefined
+  const match = /^s3:\/\/([^/]+)\//.exec(url)
+  return match?.[1]
+}
+
+/**
+ * The CDK bootstrap assets bucket of a stack artifact: from `stackTemplateAssetObjectUrl` (the default
+ * synthesizer writes `s3://cdk-<qualifier>-assets-<account>-<region>/<hash>.json`), else from the
+ * stack's asset manifest (`<stack>.assets.json`: the destination of the file asset whose source is the
+ * stack's template). Placeholders (`${AWS::AccountId}`, `${AWS::Region}`) are kept. Undefined when the
+ * assembly names none (legacy synthesizer, no bootstrap) or the asset manifest cannot be read.
+ */
+function assetsBucketOf(
+  artifacts: Record<string, unknown>,
+  properties: Record<string, unknown>,
+  dependencies: unknown,
+  assemblyDir: string,
+  templateFile: string
+): string | undefined {
+  const direct = bucketOfS3Url(properties.stackTemplateAssetObjectUrl)
+  if (direct) return direct
+  for (const dep of Array.isArray(dependencies) ? dependencies : []) {
+    const manifest = typeof dep === 'string' ? artifacts[dep] : undefined
+    if (!isRecord(manifest) || manifest.type !== 'cdk:asset-manifest' || !isRecord(manifest.properties))
+      continue
+    const file = manifest.properties.file
+    if (typeof file !== 'string') continue
+    let assets: unknown
+    try {
+      assets = JSON.parse(readFileSync(path.resolve(assemblyDir, file), 'utf8'))
+    } catch {
+      continue
+    }
+    const files = isRecord(assets) && isRecord(assets.files) ? Object.values(assets.files) : []
+    for (const asset of files) {
+      if (!isRecord(asset) || !isRecord(asset.source) || !isRecord(asset.destinations)) continue
+      if (asset.source.path !== path.basename(templateFile)) continue
+      for (const destination of Object.values(asset.destinations)) {
+        if (isRecord(destination) && typeof destination.bucketName === 'string') return destination.bucketName
+      }
+    }
+  }
+  return undefined
+}
+
 /**
  * Follows the nested stacks of `parent`: AWS::CloudFormation::Stack resources whose Metadata names their
  * template (`aws:asset:path`, relative to `baseDir`), recursively. Nested stacks without a local template
@@ -135,13 +182,21 @@ export function readCloudAssembly(dir: string): StacksRead {
           `the template of stack ${name} (artifact '${artifactId}' in ${manifestFile}) is missing`
         )
       }
+      const assetsBucket = assetsBucketOf(
+        artifacts,
+        properties,
+        artifact.dependencies,
+        assemblyDir,
+        templateFile
+      )
       const stack: StackSpec = {
         name,
         templateFile,
         template: readTemplateFile(templateFile),
         nestedPath: [],
         ...parseEnvironment(artifact.environment),
-        ...(typeof artifact.environment === 'string' ? { environment: artifact.environment } : {})
+        ...(typeof artifact.environment === 'string' ? { environment: artifact.environment } : {}),
+        ...(assetsBucket ? { assetsBucket } : {})
       }
       result.stacks.push(stack, ...readNestedStacks(stack, assemblyDir, result.notes))
     }

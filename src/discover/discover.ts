@@ -119,6 +119,18 @@ function replicaRegions(
   return { replicaRegions: regions }
 }
 
+const compactBytes = new WeakMap<object, number>()
+
+/** A template's size as compact JSON, once per template object. */
+function templateBytes(stack: StackSpec): number {
+  let bytes = compactBytes.get(stack.template)
+  if (bytes === undefined) {
+    bytes = Buffer.byteLength(JSON.stringify(stack.template), 'utf8')
+    compactBytes.set(stack.template, bytes)
+  }
+  return bytes
+}
+
 function tableSpec(
   stack: StackSpec,
   logicalId: string,
@@ -156,7 +168,9 @@ function tableSpec(
     templateFile: stack.templateFile,
     ...(env.region ? { region: env.region } : {}),
     ...(stack.account ? { account: stack.account } : {}),
-    ...(resource.Type === 'AWS::DynamoDB::GlobalTable' ? replicaRegions(properties.Replicas, ctx) : {})
+    ...(resource.Type === 'AWS::DynamoDB::GlobalTable' ? replicaRegions(properties.Replicas, ctx) : {}),
+    ...(stack.nestedPath.length === 0 ? { stackTemplateBytes: templateBytes(stack) } : {}),
+    ...(stack.assetsBucket ? { assetsBucket: stack.assetsBucket } : {})
   }
 }
 

@@ -219,6 +219,27 @@ function resolveValue(value: unknown, ctx: ResolveContext): ResolveResult {
 }
 
 /**
+ * A string with `${AWS::AccountId}`, `${AWS::Region}`, `${AWS::Partition}`, `${AWS::URLSuffix}` and
+ * `${AWS::StackName}` filled in as Fn::Sub fills them (the placeholders CDK writes into the cloud
+ * assembly's role ARNs and bucket names, and that the `role-arn` input may hold); unresolved, naming
+ * the placeholder, when one cannot be filled.
+ */
+export function fillPseudoParameters(
+  text: string,
+  env: { stackName: string; region: string; accountId?: string }
+): ResolveResult {
+  return resolveName(
+    { 'Fn::Sub': text },
+    {
+      stackName: env.stackName,
+      stage: '',
+      region: env.region,
+      ...(env.accountId ? { accountId: env.accountId } : {})
+    }
+  )
+}
+
+/**
  * Resolves a table name from its template value: string literals (`{stage}` filled in), `Fn::Join` and
  * `Fn::Sub` of resolvable parts, and the pseudo parameters the context knows. Anything else is unresolved,
  * with a reason naming the construct.

@@ -15,7 +15,7 @@ import type {
   StopHooks,
   WaitOptions
 } from '../types.js'
-import { resolveName } from '../discover/resolve.js'
+import { fillPseudoParameters } from '../discover/resolve.js'
 import { backupAndDelete } from './backup-delete.js'
 import { guardedDelete } from './delete.js'
 import { SafetyRefusal } from './safety.js'
@@ -111,15 +111,11 @@ export function roleArnFor(
   env: { stackName: string; region: string; account?: string }
 ): { roleArn?: string } | { refusal: string } {
   if (roleArn === null) return {}
-  const filled = resolveName(
-    { 'Fn::Sub': roleArn },
-    {
-      stackName: env.stackName,
-      stage: '',
-      region: env.region,
-      ...(env.account ? { accountId: env.account } : {})
-    }
-  )
+  const filled = fillPseudoParameters(roleArn, {
+    stackName: env.stackName,
+    region: env.region,
+    ...(env.account ? { accountId: env.account } : {})
+  })
   return 'name' in filled
     ? { roleArn: filled.name }
     : { refusal: `role-arn ${roleArn} cannot be filled in for stack ${env.stackName}: ${filled.unresolved}` }
@@ -210,8 +206,23 @@ export async function executePlan(check: Check, inputs: Inputs, deps: ExecuteDep
         `Stack ${stackName}: ${role.refusal}. Nothing was changed: no change set was created.`
       )
     }
+    const spec = findingOf(check, entries[0] as PlanEntry).spec
+    const assetsBucket = spec.assetsBucket
+      ? fillPseudoParameters(spec.assetsBucket, {
+          stackName,
+          region,
+          ...(account ? { accountId: account } : {})
+        })
+      : null
     const imported = await executeImports(clients.forRegion(region), {
       ...role,
+      region,
+      templateStores: {
+        s3Bucket: inputs.s3Bucket,
+        s3BucketRegion: inputs.awsRegion,
+        assetsBucket: assetsBucket !== null && 'name' in assetsBucket ? assetsBucket.name : null,
+        stage: inputs.stage
+      },
       stack: stackStateOf(check, stackName, region),
       stackName,
       tables: entries.map(e => findingOf(check, e)),

@@ -19,8 +19,6 @@ import type {
   TableResourceType
 } from '../types.js'
 
-/** Inline TemplateBody limit of CreateChangeSet; larger templates need TemplateURL (S3), which we do not upload. */
-export const TEMPLATE_BODY_LIMIT_BYTES = 51_200
 /** CloudFormation quota: resources per stack template. */
 export const MAX_RESOURCES_PER_STACK = 500
 export const TABLE_RESOURCE_TYPE = 'AWS::DynamoDB::Table'
@@ -253,7 +251,7 @@ export function canonicalJson(value: unknown): string {
  * The IMPORT change set's template and ResourcesToImport.
  * - existing stack: `deployedTemplate` unchanged plus the tables;
  * - new stack (`deployedTemplate` null, also a REVIEW_IN_PROGRESS stack, which has no resources): only the tables.
- * @throws ImportRefusal when the body exceeds 51,200 bytes, a logical id or table name is already in the deployed
+ * @throws ImportRefusal when a logical id or table name is already in the deployed
  *   template or given twice, or the stack would exceed 500 resources.
  */
 export function buildImportTemplate(input: {
@@ -319,13 +317,8 @@ export function buildImportTemplate(input: {
       `the import template would hold ${count} resources; CloudFormation allows ${MAX_RESOURCES_PER_STACK} per stack`
     )
   }
+  // Its size decides where it goes (inline, or an S3 object passed as TemplateURL): template-store.ts.
   const body = canonicalJson(template)
-  const bytes = Buffer.byteLength(body, 'utf8')
-  if (bytes > TEMPLATE_BODY_LIMIT_BYTES) {
-    throw new ImportRefusal(
-      `the import template is ${bytes} bytes; an inline TemplateBody may hold ${TEMPLATE_BODY_LIMIT_BYTES} (an S3 TemplateURL upload is not supported)`
-    )
-  }
   return { template, resourcesToImport, body }
 }
 

@@ -3,9 +3,10 @@
  * No data moves and nothing changes on the tables; the deploy that follows converges their configuration.
  *
  * Steps (executeImports runs them in this order; each stops the import by throwing an internal ImportStop):
- * refuse (nothing created) → buildTemplate → changeSetRequest (built once) → writeArtifact (also in dry-run) →
- * createAndWait (CreateChangeSet, CREATE_COMPLETE; a FAILED change set is never executed) → execute →
- * followImport (IMPORT_COMPLETE) → confirm (the stack lists every table).
+ * refuse (nothing created) → buildTemplate → placeOf (inline, or an S3 object for a template over 51,200 bytes) →
+ * changeSetRequest (built once) → writeArtifact (also in dry-run) → upload (S3 only, checked before CloudFormation
+ * gets the URL) → createAndWait (CreateChangeSet, CREATE_COMPLETE; a FAILED change set is never executed) →
+ * execute → followImport (IMPORT_COMPLETE) → confirm (the stack lists every table).
  */
 import { mkdir, writeFile } from 'node:fs/promises'
 import path from 'node:path'
@@ -13,8 +14,10 @@ import {
   CloudFormationServiceException,
   type CreateChangeSetCommandInput
 } from '@aws-sdk/client-cloudformation'
+import type { S3Client } from '@aws-sdk/client-s3'
 import {
   CloudFormationWaitError,
+  TEMPLATE_BODY_LIMIT_BYTES,
   confirmOwned,
   createImportChangeSet,
   executeChangeSet,
@@ -47,6 +50,13 @@ import {
 } from './import-template.js'
 import type { Sender } from '../aws/clients.js'
 import type { CloudFormationClient } from '@aws-sdk/client-cloudformation'
+import {
+  placeTemplate,
+  placeUri,
+  uploadTemplate,
+  type TemplatePlace,
+  type TemplateStores
+} from './template-store.js'
 
 /** What executeImports needs of a table; a Finding fits. */
 export interface ImportCandidate {
@@ -83,6 +93,10 @@ export interface ExecuteImportsInput {
   artifactDir: string
   /** CloudFormation execution role for the change set (RoleARN), placeholders already filled in. */
   roleArn?: string
+  /** Where a template too large to send inline may go (TemplateURL); without it such an import is refused. */
+  templateStores?: TemplateStores
+  /** The stack's region (the TemplateURL's bucket must be in it). */
+  region?: string
   logger: Logger
   clock: Clock
   limits?: Partial<ImportLimits>
@@ -99,7 +113,12 @@ export interface ImportTableResult {
 /** One AWS call the import makes (dry-run lists them instead of making the mutating ones). */
 export interface PlannedCall {
   command:
-    'CreateChangeSet' | 'DescribeChangeSet' | 'ExecuteChangeSet' | 'DescribeStacks' | 'ListStackResources'
+    | 'PutObject'
+    | 'CreateChangeSet'
+    | 'DescribeChangeSet'
+    | 'ExecuteChangeSet'
+    | 'DescribeStacks'
+    | 'ListStackResources'
   input: Record<string, unknown>
   note: string
 }
@@ -204,18 +223,23 @@ const untouched = (stackName: string): string =>
  * `blocked` (refused before any change set) or `failed` (with an OperationError whose `state` says what was left).
  */
 export async function executeImports(
-  clients: { cloudformation: Sender<CloudFormationClient> },
+  clients: { cloudformation: Sender<CloudFormationClient>; s3?: Sender<S3Client> },
   input: ExecuteImportsInput
 ): Promise<ImportResult> {
   const run = startRun(clients.cloudformation, input)
   try {
     refuse(run)
     const { deployed, built } = await buildTemplate(run)
-    const request = changeSetRequest(run, deployed, built)
-    await writeArtifact(run, built, request)
+    const changeSetName = changeSetNameAt(run.input.clock.now())
+    const place = placeOf(run, built, changeSetName)
+    const request = changeSetRequest(run, deployed, built, changeSetName, place)
+    await writeArtifact(run, built, request, place)
     const createCall = createChangeSetCall(run, request)
+    const uploadCall = place.kind === 's3' ? putObjectCall(place) : null
     if (input.dryRun) {
-      run.result.calls = [createCall, ...followingCalls(request)]
+      run.result.calls = [...(uploadCall ? [uploadCall] : []), createCall, ...followingCalls(request)]
+      const where =
+        place.kind === 's3' ? ` (its ${place.bytes}-byte template would go to ${placeUri(place)})` : ''
       return finish(
         run,
         'dry-run',
@@ -223,10 +247,11 @@ export async function executeImports(
           run,
           'planned',
           t =>
-            `would import ${t.tableName} into ${run.stackName} as ${t.spec.logicalId ?? '?'} (dry-run: nothing was changed)`
+            `would import ${t.tableName} into ${run.stackName} as ${t.spec.logicalId ?? '?'}${where} (dry-run: nothing was changed)`
         )
       )
     }
+    if (place.kind === 's3' && uploadCall) await upload(run, clients.s3, place, built.body, uploadCall)
     const changeSetId = await createAndWait(run, request, createCall)
     await execute(run, changeSetId, `${request.ChangeSetName}-execute`)
     await followImport(run, changeSetId)
@@ -388,18 +413,41 @@ async function buildTemplate(
 }
 
 /**
- * Step 3, no I/O: THE CreateChangeSet request, built once. The artifact records it, dry-run shows it and a real run
+ * Step 3a, no I/O: where the template goes: inline up to 51,200 bytes, else an S3 object in the stack's region
+ * (template-store.ts). @throws ImportStop blocked when it needs S3 and no bucket is known (or it is too large).
+ */
+function placeOf(run: ImportRun, built: ImportTemplate, changeSetName: string): TemplatePlace {
+  const bytes = Buffer.byteLength(built.body, 'utf8')
+  const stores: TemplateStores = run.input.templateStores ?? {
+    s3Bucket: null,
+    s3BucketRegion: '',
+    assetsBucket: null,
+    stage: ''
+  }
+  const place = placeTemplate(
+    bytes,
+    { stackName: run.stackName, region: run.input.region ?? stores.s3BucketRegion, changeSetName },
+    stores
+  )
+  if (place.kind === 'refused') throw blocked([place.reason])
+  return place
+}
+
+/**
+ * Step 3b, no I/O: THE CreateChangeSet request, built once. The artifact records it, dry-run shows it and a real run
  * sends this very object.
  */
 function changeSetRequest(
   run: ImportRun,
   deployed: CfnTemplate | null,
-  built: ImportTemplate
+  built: ImportTemplate,
+  changeSetName: string,
+  place: TemplatePlace
 ): CreateChangeSetCommandInput {
   return importChangeSetInput({
     stackName: run.stackName,
-    changeSetName: changeSetNameAt(run.input.clock.now()),
-    templateBody: built.body,
+    changeSetName,
+    ...(place.kind === 's3' ? { templateUrl: place.url } : { templateBody: built.body }),
     resourcesToImport: built.resourcesToImport,
     newStack: run.newStack,
     capabilities: deployed ? requiredCapabilities(deployed) : [],
@@ -416,15 +464,17 @@ function changeSetRequest(
 async function writeArtifact(
   run: ImportRun,
   built: ImportTemplate,
-  request: CreateChangeSetCommandInput
+  request: CreateChangeSetCommandInput,
+  place: TemplatePlace
 ): Promise<void> {
   const { artifactDir, logger } = run.input
   const file = artifactPath(artifactDir, run.stackName)
+  const uploadTo = place.kind === 's3' ? { s3: placeUri(place), via: place.via, bytes: place.bytes } : null
   try {
     await mkdir(artifactDir, { recursive: true })
     await writeFile(
       file,
-      `${JSON.stringify(artifact(run.stackName, run.newStack, built.resourcesToImport, built.template, request), null, 2)}\n`
+      `${JSON.stringify(artifact(run.stackName, run.newStack, built.resourcesToImport, built.template, request, uploadTo), null, 2)}\n`
     )
   } catch (err) {
     throw failed(
@@ -435,7 +485,46 @@ async function writeArtifact(
   }
   run.result.templatePath = file
   logger.info(
-    `import template for ${run.stackName} written to ${file} (${Buffer.byteLength(built.body)} bytes, ${built.resourcesToImport.length} table(s))`
+    `import template for ${run.stackName} written to ${file} (${Buffer.byteLength(built.body)} bytes, ${built.resourcesToImport.length} table(s))` +
+      (place.kind === 's3'
+        ? `; it is over ${TEMPLATE_BODY_LIMIT_BYTES} bytes, so it goes to ${placeUri(place)} (${place.via}) and CreateChangeSet gets its TemplateURL`
+        : '')
+  )
+}
+
+function putObjectCall(place: Extract<TemplatePlace, { kind: 's3' }>): PlannedCall {
+  return {
+    command: 'PutObject',
+    input: { Bucket: place.bucket, Key: place.key, ChecksumSHA256: '<SHA-256 of the import template>' },
+    note: `the ${place.bytes}-byte import template (over ${TEMPLATE_BODY_LIMIT_BYTES} bytes) into the ${place.via}, checked before CreateChangeSet gets its TemplateURL`
+  }
+}
+
+/**
+ * Step 5a: the template to S3, checked (checksum or read back) before CloudFormation gets its URL.
+ * @throws ImportStop failed (nothing was changed: no change set exists yet).
+ */
+async function upload(
+  run: ImportRun,
+  s3: Sender<S3Client> | undefined,
+  place: Extract<TemplatePlace, { kind: 's3' }>,
+  body: string,
+  call: PlannedCall
+): Promise<void> {
+  run.result.calls.push(call)
+  const where = placeUri(place)
+  try {
+    if (!s3) throw new Error('no S3 client was given for the upload')
+    await uploadTemplate(s3, place, body)
+  } catch (err) {
+    throw failed(
+      `uploading the import template of stack ${run.stackName} to ${where} failed: ${errorMessage(err)}`,
+      `Nothing was changed: no change set was created; ${untouched(run.stackName)}. The ${place.via} needs s3:PutObject and s3:GetObject on ${where} for these credentials (CloudFormation reads it with them too); fix the cause and re-run.`,
+      err
+    )
+  }
+  run.input.logger.info(
+    `import template of ${run.stackName} uploaded to ${where} and checked (${place.bytes} bytes)`
   )
 }
 
@@ -648,7 +737,8 @@ function artifact(
   newStack: boolean,
   resourcesToImport: ResourceToImport[],
   template: CfnTemplate,
-  createChangeSet: CreateChangeSetCommandInput
+  createChangeSet: CreateChangeSetCommandInput,
+  uploadTo: { s3: string; via: string; bytes: number } | null
 ): Record<string, unknown> {
   return {
     stack: stackName,
@@ -656,6 +746,7 @@ function artifact(
     newStack,
     resourcesToImport,
     template,
-    createChangeSetRequest: createChangeSet
+    createChangeSetRequest: createChangeSet,
+    ...(uploadTo ? { templateUploadedTo: uploadTo } : {})
   }
 }

@@ -22,7 +22,8 @@
  * `allow-data-loss` only unlocks the explicit `delete` strategy; `auto` never gives data up.
  */
 import { protectedReason } from './policy.js'
-import { isBusy, STUCK, stackRefusal } from './stack-state.js'
+import { TEMPLATE_BODY_LIMIT_BYTES, TEMPLATE_URL_LIMIT_BYTES } from '../aws/cloudformation-import.js'
+import { isBusy, isNewStack, STUCK, stackRefusal } from './stack-state.js'
 import {
   replicaNote,
   replicaOrphanBlocker,
@@ -97,6 +98,35 @@ function importBlocker(f: Finding): Blocker | null {
   const refusal = f.stack && !isBusy(f.stack.status) ? stackRefusal(f.stack, f.stack.name) : null
   if (refusal) return { reason: refusal, hint: 'Repair the stack, then run again.' }
   return notActive(f)
+}
+
+/**
+ * Why the import template of the table's stack cannot reach CloudFormation, or null. An existing stack's
+ * import template is its deployed template plus the tables, about the size of its synthesized one: over
+ * 51,200 bytes it must go through S3 (TemplateURL), to `s3-bucket` when it is in the table's region, else
+ * to the CDK bootstrap assets bucket the cloud assembly names. A new stack's holds only the tables.
+ * The import checks the exact size again.
+ */
+function templateStoreBlocker(f: Finding, policy: Policy): Blocker | null {
+  const bytes = f.spec.stackTemplateBytes
+  if (bytes === undefined || bytes <= TEMPLATE_BODY_LIMIT_BYTES) return null
+  if (f.stack === null || isNewStack(f.stack)) return null
+  const stack = f.spec.stack ?? 'its stack'
+  if (bytes > TEMPLATE_URL_LIMIT_BYTES) {
+    return {
+      reason: `the template of stack ${stack} is ${bytes} bytes, over the ${TEMPLATE_URL_LIMIT_BYTES} CloudFormation takes even through TemplateURL`,
+      hint: 'Split the stack, or import the table by hand.'
+    }
+  }
+  const s3Bucket = policy.templateBucket
+  if ((s3Bucket && s3Bucket.region === f.region) || f.spec.assetsBucket) return null
+  const elsewhere = s3Bucket
+    ? ` (s3-bucket ${s3Bucket.name} is in ${s3Bucket.region}; CloudFormation reads the template of a stack in ${f.region} from a bucket in ${f.region})`
+    : ''
+  return {
+    reason: `the template of stack ${stack} is ${bytes} bytes, over the ${TEMPLATE_BODY_LIMIT_BYTES} a TemplateBody may hold, and no S3 bucket in ${f.region} is known to pass the import template as TemplateURL${elsewhere}`,
+    hint: `Set the s3-bucket input to a bucket in ${f.region}, or synthesize with the CDK default synthesizer, whose cloud assembly names the bootstrap assets bucket of each stack (the deploy of a template this large needs that bucket too).`
+  }
 }
 
 /** A table that is not ACTIVE (UPDATING, ARCHIVED, INACCESSIBLE_ENCRYPTION_CREDENTIALS…) can be neither imported nor copied now. */
@@ -286,6 +316,13 @@ class Walk {
 
   importIt(): Decision {
     const { f } = this
+    const noStore = templateStoreBlocker(f, this.policy)
+    this.ask('Can the import template reach CloudFormation?', yesNo(noStore === null))
+    if (noStore) {
+      return this.blocked(
+        `Table ${this.table} would be imported into stack ${this.stackName}, but ${noStore.reason}. ${noStore.hint}`
+      )
+    }
     const reasons = [
       `Table ${this.table} ${ownerPhrase(f)} and ${dataPhrase(f.hasData)}: it is imported into stack ${this.stackName} as ${f.spec.logicalId ?? 'its resource'} with its live configuration; nothing is copied or deleted.`
     ]

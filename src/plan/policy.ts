@@ -39,6 +39,7 @@ export function makePolicy(
     protectedAccounts?: string[]
     awsBackup?: boolean
     s3Bucket?: S3Location | null
+    awsRegion?: string
   },
   identity?: CallerIdentity | null
 ): Policy {
@@ -50,7 +51,16 @@ export function makePolicy(
     ...(because !== null ? { protectedBecause: because } : {}),
     allowDataLoss: inputs.allowDataLoss,
     ...(inputs.awsBackup === undefined ? {} : { awsBackup: inputs.awsBackup }),
-    ...(inputs.s3Bucket === undefined ? {} : { s3Bucket: inputs.s3Bucket !== null })
+    ...(inputs.s3Bucket === undefined ? {} : { s3Bucket: inputs.s3Bucket !== null }),
+    ...(inputs.s3Bucket && inputs.awsRegion
+      ? {
+          templateBucket: {
+            name: [inputs.s3Bucket.bucket, inputs.s3Bucket.prefix].filter(p => p !== '').join('/'),
+            // The s3-bucket is checked to be in the action's region before anything else (backup-bucket.ts).
+            region: inputs.awsRegion
+          }
+        }
+      : {})
   }
 }
 
