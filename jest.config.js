@@ -3,7 +3,8 @@
  * - unit: pure code and aws-sdk-client-mock contract tests; no server, seconds.
  * - integration: tests named `*.moto.test.ts` or `*.dynalite.test.ts` start that emulator on a
  *   loopback port themselves (moto via python3, dynalite in-process).
- * - e2e: `__tests__/e2e/` runs the committed bundle (dist/index.js) against moto.
+ * - e2e: `__tests__/e2e/` runs the committed bundles (dist/index.js, dist/cli.js) against moto, on
+ *   the node in BUNDLE_NODE when set (npm run test:e2e:node24).
  * `npm test` runs all three; `npm run test:unit` (or `jest --selectProjects integration`) one of them.
  * A unit test in __tests__/unit checks that every test that starts an emulator is named so.
  */

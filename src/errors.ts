@@ -32,6 +32,23 @@ export class OperationError extends Error {
   }
 }
 
+/**
+ * The run was asked to stop (Ctrl-C in the CLI, a cancelled job) and stopped at a safe point:
+ * between two batches of a restore (its checkpoint written), between two pages of a scan, or before
+ * the next table. `state` says where things are and how to go on.
+ */
+export class Interrupted extends OperationError {
+  constructor(message: string, state: string) {
+    super(message, state)
+    this.name = 'Interrupted'
+  }
+}
+
+/** Throws Interrupted when `signal` was aborted. */
+export function stopIfInterrupted(signal: AbortSignal | undefined, message: string, state: string): void {
+  if (signal?.aborted === true) throw new Interrupted(message, state)
+}
+
 export function errorMessage(err: unknown): string {
   if (err instanceof Error) return err.message
   return String(err)

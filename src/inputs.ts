@@ -15,6 +15,11 @@ export interface InputDefinition {
   /** The values allowed, when the input is a choice. */
   choices?: readonly string[]
   description: string
+  /**
+   * Only the GitHub Action uses it (the PR comment). The CLI takes the same flag, so that one set of
+   * arguments serves both, and says that it ignores it.
+   */
+  actionOnly?: true
 }
 
 /**
@@ -27,8 +32,8 @@ export const PROTECTED_STAGES_DEFAULT = '{prod,live}*,*[-._]{prod,live}*'
 /**
  * Every input of the action, in one table: its default, its kind and the description action.yml
  * shows (word for word; a test checks that action.yml declares exactly these). Tests and local
- * runs don't apply action.yml defaults, so getInputs applies these itself; a CLI reads its flags
- * from here too.
+ * runs don't apply action.yml defaults, so getInputs applies these itself. The CLI's flags are
+ * these inputs, with the same names and defaults, and its --help is made from this table.
  */
 export const INPUTS = {
   stage: {
@@ -144,16 +149,19 @@ export const INPUTS = {
     default: '',
     actionDefault: '${{ github.token }}',
     type: 'string',
+    actionOnly: true,
     description: 'Token used for the sticky PR comment (needs `pull-requests: write`).'
   },
   comment: {
     default: 'true',
     type: 'boolean',
+    actionOnly: true,
     description: '`true` writes one sticky PR comment per stage (updated in place on later runs).'
   },
   'pr-number': {
     default: '',
     type: 'number',
+    actionOnly: true,
     description: 'Pull request to comment on when the event is not a pull request (e.g. `workflow_dispatch`).'
   }
 } as const satisfies Record<string, InputDefinition>

@@ -1,146 +1,94 @@
 import * as core from '@actions/core'
-import { createRunClientPool } from './run/clients.js'
-import { errorMessage, InputError, FileError, OperationError } from './errors.js'
+import { errorMessage, InputError, FileError } from './errors.js'
 import { getInputs } from './inputs.js'
-import { runPhase, type PhaseResult } from './run/run-phase.js'
-import { blockedMessage, blockedWarnings, failsStep, planBlocks } from './plan/outcome.js'
+import { runGuard, type GuardRun } from './run/run-guard.js'
+import { RunStop } from './run/stop.js'
 import { setOutputs } from './report/outputs.js'
-import { publish, readEarlierReport, runUrl } from './report/publish.js'
-import { systemClock, type Inputs, type Logger, type RunResult, type StopHooks } from './types.js'
+import { publish, runUrl } from './report/publish.js'
+import { systemClock, type Logger } from './types.js'
 
 const logger: Logger = {
   info: message => core.info(message),
   warning: message => core.warning(message),
   debug: message => core.debug(message),
-  notice: message => core.notice(message)
+  notice: message => core.notice(message),
+  group: (name, fn) => core.group(name, fn)
 }
 
-/** How long the undo of a stop may take: the runner kills the process 7.5 s after SIGINT on cancel. */
+/** How long a stopped run may take to end by itself: the runner kills the process 7.5 s after SIGINT. */
 const STOP_UNDO_MS = 6_000
 
 /**
- * What to undo if the runner stops the action (a cancelled job: SIGINT, then SIGTERM): the write
- * fences still up. On the first signal every registered undo runs (at most STOP_UNDO_MS), then the
- * process exits. A SIGKILL leaves them; the next run that acts on the table removes them.
+ * A cancelled job gets SIGINT, then SIGTERM 7.5 s later, then is killed. The first signal asks the
+ * run to stop at its next safe point (a restore writes its checkpoint, no further table starts,
+ * nothing is deleted) and runs every undo still owed (a write fence comes down). When the run has
+ * not ended by itself within STOP_UNDO_MS, the step fails and the process exits, before the runner
+ * kills it. A SIGKILL leaves the undos; the next run that acts on the table does them.
  */
-function stopOnSignals(): StopHooks & { dispose(): void } {
-  const hooks = new Map<number, { name: string; undo: () => Promise<void> }>()
-  let next = 0
-  let stopping = false
+function stopOnSignals(stop: RunStop, ended: Promise<void>): () => void {
+  let done = false
+  void ended.then(() => (done = true))
   const onSignal = (signal: NodeJS.Signals): void => {
-    if (stopping) return
-    stopping = true
-    const pending = [...hooks.values()]
-    core.warning(
-      `Stopped by ${signal}${pending.length > 0 ? `; undoing: ${pending.map(h => h.name).join(', ')}` : ''}.`
-    )
-    const undoAll = Promise.allSettled(
-      pending.map(h =>
-        h.undo().then(
-          () => core.info(`Undone: ${h.name}.`),
-          (err: unknown) => core.error(`Could not undo ${h.name}: ${errorMessage(err)}`)
-        )
-      )
-    )
-    const timeout = new Promise(resolve => setTimeout(resolve, STOP_UNDO_MS).unref())
-    void Promise.race([undoAll, timeout]).finally(() => {
+    if (stop.signal.aborted) return
+    const undone = stop.request(signal, logger)
+    const deadline = new Promise(resolve => setTimeout(resolve, STOP_UNDO_MS).unref())
+    void Promise.race([Promise.all([undone, ended]), deadline]).then(() => {
+      if (done) return
       core.setFailed(`Stopped by ${signal} before the run finished: see the log for what was done.`)
       process.exit(1)
     })
   }
   process.on('SIGINT', onSignal)
   process.on('SIGTERM', onSignal)
-  return {
-    add(name, undo) {
-      const id = next++
-      hooks.set(id, { name, undo })
-      return () => hooks.delete(id)
-    },
-    dispose() {
-      process.off('SIGINT', onSignal)
-      process.off('SIGTERM', onSignal)
-    }
-  }
-}
-
-function failedResult(err: unknown): RunResult {
-  return {
-    outcome: 'failed',
-    plan: null,
-    steps: [],
-    backupManifests: [],
-    backupArns: [],
-    restoredItems: 0,
-    stateNote: err instanceof OperationError ? err.state : undefined
+  return () => {
+    process.off('SIGINT', onSignal)
+    process.off('SIGTERM', onSignal)
   }
 }
 
 /**
- * The action: read inputs, run the phase, then report. The only place that calls setFailed.
- * Bad input fails before any AWS call; the summary is written in `finally` whenever inputs were valid.
+ * The action: read the inputs, run (run/run-guard.ts, the core the CLI shares), then set the
+ * outputs, fail the step when the run fails, and report. The only place that calls setFailed.
+ * Bad input fails before any AWS call and reports nothing; the summary is written in `finally`
+ * whenever the inputs were valid.
  */
 export async function run(): Promise<void> {
-  let inputs: Inputs | undefined
-  let phase: PhaseResult | undefined
-  let result: RunResult | undefined
+  let guard: GuardRun | undefined
+  let end: () => void = () => undefined
+  const ended = new Promise<void>(resolve => (end = resolve))
+  const stop = new RunStop()
+  const dispose = stopOnSignals(stop, ended)
   try {
-    inputs = getInputs(name => core.getInput(name), {
+    const inputs = getInputs(name => core.getInput(name), {
       workspace: process.env.GITHUB_WORKSPACE,
       cwd: process.cwd(),
       awsRegion: process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION
     })
-    const clients = createRunClientPool({ region: inputs.awsRegion })
-    const stop = stopOnSignals()
-    try {
-      phase = await runPhase(inputs, { clients, logger, clock: systemClock, onStop: stop })
-      result = phase.result
-    } finally {
-      stop.dispose()
-      clients.destroy()
-    }
-    setOutputs(result)
-    if (failsStep(result.outcome, inputs, result.plan)) {
-      core.setFailed(
-        result.outcome === 'blocked' && result.plan && planBlocks(result.plan)
-          ? blockedMessage(result.plan)
-          : `Outcome ${result.outcome}: ${result.stateNote ?? 'see the job summary.'}`
-      )
-    } else if (result.outcome === 'blocked') {
-      // Report and dry-run do not fail on a plan: each blocked table is a warning annotation instead.
-      const lines = result.plan ? blockedWarnings(result.plan) : []
-      for (const line of lines) core.warning(line)
-      if (lines.length === 0) core.warning(`Outcome blocked: ${result.stateNote ?? 'see the job summary.'}`)
-    }
+    guard = await runGuard(inputs, {
+      logger,
+      clock: systemClock,
+      stop,
+      debugAwsCalls: core.isDebug(),
+      runUrl: runUrl()
+    })
+    setOutputs(guard.result)
+    if (guard.failure !== null) core.setFailed(guard.failure)
+    if (guard.error instanceof Error && guard.error.stack) core.debug(guard.error.stack)
   } catch (err) {
-    if (inputs && !(err instanceof InputError) && !(err instanceof FileError)) {
-      result = failedResult(err)
-      setOutputs(result)
-    }
+    // Bad input or an unreadable file (InputError, FileError): nothing was called on AWS.
     core.setFailed(errorMessage(err))
     if (err instanceof Error && err.stack && !(err instanceof InputError || err instanceof FileError)) {
       core.debug(err.stack)
     }
   } finally {
-    if (inputs && result) {
+    const done = guard
+    if (done) {
       // Reporting never fails the step: any error here is a warning.
-      await publish(
-        inputs,
-        {
-          stage: inputs.stage,
-          strategy: inputs.strategy,
-          phase: inputs.phase,
-          dryRun: inputs.dryRun,
-          region: inputs.awsRegion,
-          result,
-          unresolved: phase?.unresolved,
-          discoveryNotes: phase?.notes,
-          warnings: phase?.warnings,
-          importArtifacts: phase?.importArtifacts,
-          runUrl: runUrl(),
-          earlierReport: await readEarlierReport(inputs)
-        },
-        logger
-      ).catch((err: unknown) => core.warning(`Could not write the report: ${errorMessage(err)}`))
+      await core
+        .group('Report', () => publish(done.inputs, done.report, logger))
+        .catch((err: unknown) => core.warning(`Could not write the report: ${errorMessage(err)}`))
     }
+    dispose()
+    end()
   }
 }

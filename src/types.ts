@@ -446,6 +446,48 @@ export interface Logger {
   debug(message: string): void
   /** A notice annotation in the run's summary (falls back to info where there is none). */
   notice?(message: string): void
+  /**
+   * Runs `fn` as one stage of the log (discover, inspect, plan, one table's execution, report): a
+   * collapsible `core.group` in Actions, a heading in the CLI. Groups do not nest. Absent: `fn` runs
+   * without one (see inGroup).
+   */
+  group?<T>(name: string, fn: () => Promise<T>): Promise<T>
+  /**
+   * Where the progress of long copies (export, restore, verification scans) goes: the CLI draws bars
+   * from it on a terminal. Absent: data/progress.ts logs one line every few seconds through `info`.
+   */
+  progress?: ProgressSink
+}
+
+/** Runs `fn` as a stage of the log when the logger has groups, else just runs it. */
+export function inGroup<T>(logger: Logger, name: string, fn: () => Promise<T>): Promise<T> {
+  return logger.group ? logger.group(name, fn) : fn()
+}
+
+/** One copy in progress: what it is, how far it got, how fast and how long it still takes. */
+export interface ProgressUpdate {
+  task: 'export' | 'restore' | 'verify'
+  table: string
+  /** What a log line or a bar calls it, e.g. `Restore pr-5-orders`. */
+  label: string
+  /** Items done, counting those an earlier run did (a resumed restore starts above 0). */
+  done: number
+  /** Items in all, null when unknown (an export knows only DynamoDB's estimate, if any). */
+  total: number | null
+  elapsedMs: number
+  /** Items per second since this run started the copy. */
+  rate: number
+  /** Milliseconds left at the current rate, null when unknown. */
+  etaMs: number | null
+  /** `done` and `stopped` (a failure or an interruption) are the last update of a copy. */
+  state: 'running' | 'done' | 'stopped'
+}
+
+/** Takes progress updates: log lines in Actions, bars redrawn in place on a terminal. */
+export interface ProgressSink {
+  /** Least time between two updates of a running copy (the last one always comes). */
+  readonly intervalMs: number
+  update(progress: ProgressUpdate): void
 }
 
 // ───────────────────────────── collaborators ─────────────────────────────

@@ -243,3 +243,21 @@ export async function makeUnmanagedTable(
   )
   await putItems(ddb, opts.tableName, opts.items ?? [])
 }
+
+/**
+ * The orphans the committed fixture assembly (__fixtures__/cdk-out-pr-5) collides with: its main
+ * table retained from the deleted database stack, holding `items`, and its api cache table made
+ * by hand, empty.
+ */
+export async function makeFixtureOrphans(clients: AwsClients, items: Item[] = sampleItems(3)): Promise<void> {
+  await makeRetainedOrphan(clients, {
+    stackName: 'pr-5-aws-boilerplate-database',
+    tableName: 'pr-5-main-table',
+    logicalId: 'MainTable74195DAB',
+    items
+  })
+  await makeUnmanagedTable(clients.dynamodb, {
+    tableName: 'pr-5-api-cache',
+    keys: { partition: { name: 'key', type: 'S' } }
+  })
+}

@@ -142,3 +142,113 @@ export async function runBundle(opts: BundleOptions): Promise<BundleRun> {
   rmSync(dir, { recursive: true, force: true })
   return run
 }
+
+/** The committed CLI bundle (package.json's bin). */
+export const CLI = join(REPO_ROOT, 'dist', 'cli.js')
+
+export interface CliOptions {
+  args: string[]
+  /** AWS endpoint (moto, or a proxy in front of it); omitted: no AWS_ENDPOINT_URL at all. */
+  awsEndpoint?: string
+  cwd?: string
+  /** Added to (or, with undefined, removed from) the environment cliEnv makes. */
+  env?: Record<string, string | undefined>
+  timeoutMs?: number
+}
+
+export interface CliRun {
+  code: number | null
+  signal: NodeJS.Signals | null
+  stdout: string
+  stderr: string
+}
+
+/**
+ * The environment of someone running the CLI on a laptop or in another CI: test credentials and
+ * region, the emulator endpoint, nothing of GitHub Actions (no GITHUB_* or INPUT_* variables).
+ */
+export function cliEnv(opts: Pick<CliOptions, 'awsEndpoint' | 'env'>, home: string): Record<string, string> {
+  const env: Record<string, string | undefined> = {
+    PATH: process.env.PATH ?? '',
+    HOME: home,
+    AWS_REGION: 'us-east-1',
+    AWS_ACCESS_KEY_ID: 'testing',
+    AWS_SECRET_ACCESS_KEY: 'testing',
+    AWS_EC2_METADATA_DISABLED: 'true',
+    // Keep ~/.aws of whoever runs the tests out of it.
+    AWS_CONFIG_FILE: join(home, 'no-aws-config'),
+    AWS_SHARED_CREDENTIALS_FILE: join(home, 'no-aws-credentials'),
+    ...(opts.awsEndpoint !== undefined ? { AWS_ENDPOINT_URL: opts.awsEndpoint } : {}),
+    ...opts.env
+  }
+  return Object.fromEntries(Object.entries(env).filter((e): e is [string, string] => e[1] !== undefined))
+}
+
+/** A started CLI: its output so far, Ctrl-C, and how it ended. */
+export interface StartedCli {
+  output: () => { stdout: string; stderr: string }
+  interrupt: () => void
+  done: Promise<CliRun>
+}
+
+/**
+ * Starts `command args` in the CLI's environment, in a HOME of its own (removed at the end),
+ * collecting stdout and stderr; killed after the timeout.
+ */
+function spawnCli(opts: CliOptions, command: string, args: string[], extraEnv = {}): StartedCli {
+  const home = mkdtempSync(join(tmpdir(), 'orphan-guard-cli-home-'))
+  const child = spawn(command, args, {
+    env: { ...cliEnv(opts, home), ...extraEnv },
+    cwd: opts.cwd ?? home,
+    stdio: ['ignore', 'pipe', 'pipe']
+  })
+  let stdout = ''
+  let stderr = ''
+  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()))
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()))
+  const done = new Promise<CliRun>((resolve, reject) => {
+    child.on('error', err => reject(new Error(`cannot start ${command}: ${err.message}`)))
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL')
+      reject(new Error(`CLI run timed out; stdout:\n${stdout}\nstderr:\n${stderr}`))
+    }, opts.timeoutMs ?? 60_000)
+    child.on('close', (code, signal) => {
+      clearTimeout(timer)
+      rmSync(home, { recursive: true, force: true })
+      resolve({ code, signal, stdout, stderr })
+    })
+  })
+  return { output: () => ({ stdout, stderr }), interrupt: () => child.kill('SIGINT'), done }
+}
+
+/** Starts dist/cli.js with BUNDLE_NODE (stdin closed, stdout and stderr piped: not a terminal). */
+export function startCli(opts: CliOptions): StartedCli {
+  return spawnCli(opts, BUNDLE_NODE, [CLI, ...opts.args])
+}
+
+export function runCli(opts: CliOptions): Promise<CliRun> {
+  return startCli(opts).done
+}
+
+function shellQuote(word: string): string {
+  return `'${word.replace(/'/g, `'\\''`)}'`
+}
+
+/**
+ * Runs dist/cli.js on a pseudo-terminal made by `script` (util-linux; BSD `script` on macOS):
+ * stdin, stdout and stderr are then a TTY, as in an interactive shell. Returns everything the
+ * terminal received, escape sequences included, in its stdout (the CLI's stdout and stderr
+ * interleaved, as a terminal shows them).
+ */
+export function runCliInTerminal(opts: CliOptions & { columns?: number }): Promise<CliRun> {
+  const command = [
+    `stty cols ${opts.columns ?? 100} rows 40 2>/dev/null;`,
+    'exec',
+    ...[BUNDLE_NODE, CLI, ...opts.args].map(shellQuote)
+  ].join(' ')
+  const args =
+    process.platform === 'darwin'
+      ? ['-q', '/dev/null', 'sh', '-c', command]
+      : ['--quiet', '--return', '--command', command, '/dev/null']
+  return spawnCli(opts, 'script', args, { TERM: opts.env?.TERM ?? 'xterm-256color' }).done
+}

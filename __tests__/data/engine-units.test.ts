@@ -8,7 +8,8 @@ import { WireFormatError, sdkItemToWire, wireItemToSdk, type WireItem } from '..
 import { backoffDelay, classifyError } from '../../src/data/retry.js'
 import { AimdWindow } from '../../src/data/restore.js'
 import { keyProblem } from '../../src/data/key-fit.js'
-import { Progress, formatDuration } from '../../src/data/progress.js'
+import { Progress, formatDuration, progressLine } from '../../src/data/progress.js'
+import type { Logger, ProgressUpdate } from '../../src/types.js'
 import { DataFileWriter, chooseSegments, exportTable } from '../../src/data/export.js'
 import { mockClient } from 'aws-sdk-client-mock'
 import { DescribeTableCommand, DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb'
@@ -500,6 +501,73 @@ describe('progress lines', () => {
     [3_725_000, '1h02m']
   ])('formatDuration(%i) = %s', (ms, text) => {
     expect(formatDuration(ms)).toBe(text)
+  })
+
+  test("the logger's own sink gets structured updates at its pace, and the lines go away", () => {
+    let now = 0
+    const lines: string[] = []
+    const updates: ProgressUpdate[] = []
+    const logger: Logger = {
+      ...silentLogger(lines),
+      progress: { intervalMs: 100, update: u => updates.push(u) }
+    }
+    const p = new Progress({
+      label: 'Verify t',
+      task: 'verify',
+      table: 't',
+      logger,
+      now: () => now,
+      total: 40
+    })
+    now = 50
+    p.add(10)
+    now = 100
+    p.add(10)
+    now = 150
+    p.add(10)
+    now = 200
+    p.finish()
+    p.finish()
+    expect(lines).toEqual([])
+    expect(updates.map(u => [u.task, u.table, u.done, u.total, u.state])).toEqual([
+      ['verify', 't', 20, 40, 'running'],
+      ['verify', 't', 30, 40, 'done']
+    ])
+    expect(updates[0]).toMatchObject({ label: 'Verify t', elapsedMs: 100, rate: 200, etaMs: 100 })
+  })
+
+  test('a copy that stops says so in its last line, and nothing comes after it', () => {
+    let now = 0
+    const lines: string[] = []
+    const p = new Progress({
+      label: 'Export t',
+      logger: silentLogger(lines),
+      now: () => now,
+      intervalMs: 1000
+    })
+    now = 2000
+    p.add(30)
+    p.finish('stopped')
+    now = 9000
+    p.add(5)
+    p.finish()
+    expect(lines).toEqual([
+      'Export t: 30 items, 15 items/s',
+      'Export t: 30 items, 15 items/s — stopped after 2s'
+    ])
+    expect(
+      progressLine({
+        task: 'export',
+        table: 't',
+        label: 'Export t',
+        done: 1,
+        total: null,
+        elapsedMs: 0,
+        rate: 0,
+        etaMs: null,
+        state: 'running'
+      })
+    ).toBe('Export t: 1 items, 0 items/s')
   })
 })
 

@@ -4,8 +4,11 @@ import { readFile } from 'node:fs/promises'
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb'
 import { exportTable } from '../../src/data/export.js'
 import { restoreTable } from '../../src/data/restore.js'
+import { Interrupted } from '../../src/errors.js'
+import type { Logger, ProgressUpdate } from '../../src/types.js'
 import { verifyTable } from '../../src/data/verify.js'
 import type { Checkpoint } from '../../src/data/checkpoint.js'
+import type { BackupManifest } from '../../src/data/manifest.js'
 import { startDynalite, type RunningDynalite } from '../../test-support/dynalite.js'
 import {
   client,
@@ -51,8 +54,12 @@ async function readJson<T>(path: string): Promise<T | null> {
   }
 }
 
-test('a restore killed with SIGKILL mid-way, started again, completes without redoing finished work and reports resumed', async () => {
-  const dir = join(tmp.dir, 'backup')
+/** The source table exported into `tmp/<name>`, and an empty target table `target` with its keys. */
+async function exportAndTarget(
+  name: string,
+  target: string
+): Promise<{ dir: string; manifest: BackupManifest }> {
+  const dir = join(tmp.dir, name)
   const manifest = await exportTable(ddb, {
     table: 'source',
     dir,
@@ -61,7 +68,12 @@ test('a restore killed with SIGKILL mid-way, started again, completes without re
     logger: silentLogger(),
     clock: noWait
   })
-  await createTable(ddb, 'target', PK, SK)
+  await createTable(ddb, target, PK, SK)
+  return { dir, manifest }
+}
+
+test('a restore killed with SIGKILL mid-way, started again, completes without redoing finished work and reports resumed', async () => {
+  const { dir, manifest } = await exportAndTarget('backup', 'target')
   const manifestPath = join(dir, 'manifest.json')
   const checkpointPath = join(dir, 'restore-checkpoint.json')
 
@@ -131,3 +143,77 @@ test('a restore killed with SIGKILL mid-way, started again, completes without re
   const again = await restoreTable(ddb, { manifestPath, table: 'target', logger: silentLogger() })
   expect(again).toMatchObject({ resumed: true, itemsWritten: 0, itemsSkipped: ITEMS })
 }, 60_000)
+
+test('an AbortSignal stops the restore after the batches in flight: Interrupted, a checkpoint of exactly what is written, and the next run resumes', async () => {
+  const { dir, manifest } = await exportAndTarget('backup-abort', 'target-abort')
+  const manifestPath = join(dir, 'manifest.json')
+  const stop = new AbortController()
+  const updates: ProgressUpdate[] = []
+  // Ctrl-C once 300 items are confirmed (the sink sees every batch: interval 0).
+  const logger: Logger = {
+    ...silentLogger(),
+    progress: {
+      intervalMs: 0,
+      update: p => {
+        updates.push(p)
+        if (p.done >= 300) stop.abort()
+      }
+    }
+  }
+
+  const stopped = restoreTable(ddb, {
+    manifestPath,
+    table: 'target-abort',
+    logger,
+    clock: noWait,
+    signal: stop.signal
+  })
+  await expect(stopped).rejects.toThrow(Interrupted)
+  await expect(stopped).rejects.toThrow(/Restore into target-abort interrupted/)
+  const checkpoint = await readJson<Checkpoint>(join(dir, 'restore-checkpoint.json'))
+  expect(checkpoint?.complete).toBe(false)
+  expect(checkpoint?.itemsDone).toBeGreaterThanOrEqual(300)
+  expect(checkpoint?.itemsDone).toBeLessThan(ITEMS)
+  // Clean: every batch sent was confirmed and counted before the checkpoint was written.
+  expect((await scanAll(ddb, 'target-abort')).length).toBe(checkpoint?.itemsDone)
+  expect(updates.at(-1)?.state).toBe('stopped')
+
+  const report = await restoreTable(ddb, {
+    manifestPath,
+    table: 'target-abort',
+    logger: silentLogger(),
+    clock: noWait
+  })
+  expect(report).toMatchObject({
+    resumed: true,
+    itemsSkipped: checkpoint?.itemsDone,
+    itemsWritten: ITEMS - (checkpoint?.itemsDone ?? 0)
+  })
+  await verifyTable(ddb, {
+    table: 'target-abort',
+    expected: { itemCount: manifest.itemCount, contentDigest: manifest.contentDigest.value },
+    logger: silentLogger()
+  })
+}, 60_000)
+
+test('an export stopped by its signal throws Interrupted between pages and writes no manifest', async () => {
+  const dir = join(tmp.dir, 'export-abort')
+  const stop = new AbortController()
+  const logger: Logger = {
+    ...silentLogger(),
+    progress: { intervalMs: 0, update: p => void (p.done >= 100 && stop.abort()) }
+  }
+  const exported = exportTable(ddb, {
+    table: 'source',
+    dir,
+    region: 'us-east-1',
+    segments: 2,
+    pageItems: 10,
+    logger,
+    clock: noWait,
+    signal: stop.signal
+  })
+  await expect(exported).rejects.toThrow(Interrupted)
+  await expect(exported).rejects.toThrow(/Export of source interrupted/)
+  expect(await readJson(join(dir, 'manifest.json'))).toBeNull()
+})

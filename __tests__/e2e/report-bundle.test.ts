@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
 import { join } from 'node:path'
 import { startMoto, type MotoServer } from '../../test-support/moto.js'
 import { testClients, destroyClients } from '../../test-support/aws-clients.js'
-import { makeRetainedOrphan, makeUnmanagedTable, sampleItems } from '../../test-support/orphans.js'
+import { makeFixtureOrphans } from '../../test-support/orphans.js'
 import { startGitHubApi, type GitHubApi } from '../../test-support/github-api.js'
 import {
   isReadOnlyOperation,
@@ -31,18 +31,9 @@ beforeAll(async () => {
   proxy = await startRecordingProxy(moto.endpoint)
   github = await startGitHubApi()
   clients = testClients(moto.endpoint)
-  // A real retained orphan: the database stack was deleted, its main table (RETAIN) stayed with data.
-  await makeRetainedOrphan(clients, {
-    stackName: 'pr-5-aws-boilerplate-database',
-    tableName: 'pr-5-main-table',
-    logicalId: 'MainTable74195DAB',
-    items: sampleItems(3)
-  })
-  // Someone made the api cache table by hand; it is empty.
-  await makeUnmanagedTable(clients.dynamodb, {
-    tableName: 'pr-5-api-cache',
-    keys: { partition: { name: 'key', type: 'S' } }
-  })
+  // A real retained orphan (the database stack was deleted, its main table stayed with data), and
+  // the api cache table someone made by hand, empty.
+  await makeFixtureOrphans(clients)
   github.seed(PR, 150)
 }, 120_000)
 
@@ -129,6 +120,28 @@ describe('the bundle in report mode', () => {
       hasData: null,
       decision: 'none'
     })
+  })
+
+  it('logs each stage of the run in a group of its own', () => {
+    const groups = first.stdout.split('\n').filter(l => l.startsWith('::group::'))
+    expect(groups).toEqual(['::group::Discover', '::group::Inspect', '::group::Plan', '::group::Report'])
+    expect(first.stdout.split('\n').filter(l => l === '::endgroup::')).toHaveLength(4)
+  })
+
+  it('with RUNNER_DEBUG=1 logs every AWS call (operation, table, duration) and no item data', async () => {
+    proxy.calls.length = 0
+    const r = await runBundle({
+      inputs: { template: CDK_OUT, stage: 'pr-5', strategy: 'report', comment: 'false' },
+      awsEndpoint: proxy.endpoint,
+      env: { RUNNER_DEBUG: '1' }
+    })
+    expect(r.code).toBe(0)
+    const calls = r.stdout.split('\n').filter(l => l.startsWith('::debug::AWS '))
+    expect(calls).toContainEqual(
+      expect.stringMatching(/^::debug::AWS DynamoDB\.Scan table=pr-5-main-table: \d+ ms$/)
+    )
+    expect(calls).toHaveLength(proxy.calls.length)
+    expect(r.stdout).not.toMatch(/item-\d/)
   })
 
   it('writes a job summary with a table per stack and the decision path', () => {

@@ -2,6 +2,7 @@ import { describe, expect, it } from '@jest/globals'
 import { readFileSync } from 'node:fs'
 import { parse } from 'yaml'
 import { INPUT_DEFAULTS, INPUTS, type InputDefinition } from '../../src/inputs.js'
+import { helpText } from '../../src/cli/flags.js'
 
 interface ActionYml {
   runs: { using: string; main: string }
@@ -81,6 +82,17 @@ describe('action.yml', () => {
         'restored-items'
       ].sort()
     )
+  })
+})
+
+describe("the CLI's --help (flags are the same inputs)", () => {
+  const help = helpText().replace(/\s+/g, ' ')
+
+  it('shows every input of action.yml as a flag, with its description word for word', () => {
+    for (const [name, input] of Object.entries(action.inputs)) {
+      expect([name, help.includes(`--${name}`)]).toEqual([name, true])
+      expect([name, help.includes(input.description.replace(/\s+/g, ' '))]).toEqual([name, true])
+    }
   })
 })
 

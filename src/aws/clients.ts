@@ -164,3 +164,19 @@ export class ClientPool implements RegionalClients {
     this.made.clear()
   }
 }
+
+/**
+ * The region the SDK's own configuration finds without a call: AWS_REGION, else the region of the
+ * profile in use (AWS_PROFILE, ~/.aws/config, AWS_CONFIG_FILE). Undefined when there is none.
+ */
+export async function configuredRegion(): Promise<string | undefined> {
+  const sts = new STSClient({})
+  try {
+    const region = await sts.config.region()
+    return region === '' ? undefined : region
+  } catch {
+    return undefined
+  } finally {
+    sts.destroy()
+  }
+}

@@ -20,7 +20,7 @@ import {
   type DynamoDBClient,
   type TableDescription
 } from '@aws-sdk/client-dynamodb'
-import { OperationError, errorMessage } from '../errors.js'
+import { Interrupted, OperationError, errorMessage, stopIfInterrupted } from '../errors.js'
 import { systemClock, type Clock, type Logger } from '../types.js'
 import { ContentDigest, DIGEST_ALGORITHM } from './digest.js'
 import { ExpiringItems, type TtlWindow } from './ttl.js'
@@ -81,6 +81,8 @@ export interface ExportOptions {
    * while other segments are still being scanned: the S3 copy starts its upload there.
    */
   onDataFile?: (file: DataFileEntry, absPath: string) => void
+  /** Stops the export at the next page (Interrupted; no manifest is written, nothing else changes). */
+  signal?: AbortSignal
 }
 
 const SEGMENT_BYTES = 512 * 1024 * 1024
@@ -322,6 +324,8 @@ export async function exportTable(ddb: Sender<DynamoDBClient>, opts: ExportOptio
   // ItemCount is an estimate (refreshed ~6 h; 0 on emulators): only a hint for the ETA.
   const progress = new Progress({
     label: `Export ${opts.table}`,
+    task: 'export',
+    table: opts.table,
     logger: opts.logger,
     now,
     total: (table.ItemCount ?? 0) > 0 ? table.ItemCount : null,
@@ -374,6 +378,7 @@ export async function exportTable(ddb: Sender<DynamoDBClient>, opts: ExportOptio
     let startKey: Record<string, AttributeValue> | undefined
     try {
       do {
+        stopIfInterrupted(opts.signal, `Export of ${opts.table} interrupted`, '')
         await file.writer?.ready()
         const page = await scanPageInto(segment, startKey, writerFor)
         startKey = page.lastEvaluatedKey
@@ -413,11 +418,12 @@ export async function exportTable(ddb: Sender<DynamoDBClient>, opts: ExportOptio
   )
   if (failure !== null) {
     const reason = (failure as { reason: unknown }).reason
-    throw new OperationError(
-      `Export of ${opts.table} failed: ${errorMessage(reason)}`,
-      `no manifest was written; the partial files in ${dataDir} are not a backup`,
-      { cause: reason }
-    )
+    progress.finish('stopped')
+    const state = `no manifest was written; the partial files in ${dataDir} are not a backup`
+    if (reason instanceof Interrupted) throw new Interrupted(reason.message, state)
+    throw new OperationError(`Export of ${opts.table} failed: ${errorMessage(reason)}`, state, {
+      cause: reason
+    })
   }
   const dataFiles = files.filter((f): f is DataFileEntry => f !== null && f !== undefined)
   progress.finish()

@@ -22,7 +22,7 @@ import {
   type TableDescription,
   type WriteRequest
 } from '@aws-sdk/client-dynamodb'
-import { FileError, OperationError, errorMessage } from '../errors.js'
+import { FileError, Interrupted, OperationError, errorMessage } from '../errors.js'
 import { systemClock, type Clock, type Sleep, type Logger } from '../types.js'
 import { CHECKPOINT_FORMAT, readCheckpoint, writeCheckpoint, type Checkpoint } from './checkpoint.js'
 import { ContentDigest, DIGEST_ALGORITHM } from './digest.js'
@@ -69,6 +69,11 @@ export interface RestoreOptions {
   /** Default: restore-checkpoint.json next to the manifest, or `<legacy file>.restore-checkpoint.json`. */
   checkpointPath?: string
   progressIntervalMs?: number
+  /**
+   * Stops the copy at the next batch (Ctrl-C, a cancelled job): the batches in flight complete, the
+   * checkpoint is written and Interrupted is thrown; a later run resumes from the checkpoint.
+   */
+  signal?: AbortSignal
 }
 
 export interface RestoreReport {
@@ -454,6 +459,8 @@ export async function restoreTable(
   const maxAttempts = opts.maxAttempts ?? 12
   const progress = new Progress({
     label: `Restore ${table}`,
+    task: 'restore',
+    table,
     logger: opts.logger,
     now: clock,
     total: source.itemCount,
@@ -564,6 +571,12 @@ export async function restoreTable(
 
   const inFlight = new Set<Promise<void>>()
   let failure: unknown = null
+  let interrupted = false
+  /** Whether to stop sending: a batch failed, or the run was asked to stop. */
+  const stopping = (): boolean => {
+    if (opts.signal?.aborted === true) interrupted = true
+    return failure !== null || interrupted
+  }
   const launch = (b: Batch): void => {
     launched.push(b)
     batches++
@@ -588,7 +601,7 @@ export async function restoreTable(
       const flush = async (): Promise<void> => {
         if (batch === null) return
         while (inFlight.size >= window.size && failure === null) await Promise.race(inFlight)
-        if (failure !== null) return
+        if (stopping()) return
         launch(batch)
         batch = null
         keysInBatch = new Set()
@@ -598,30 +611,36 @@ export async function restoreTable(
           const key = entry.key
           // Two puts of one key in one request are refused by DynamoDB: start a new batch.
           if (batch !== null && keysInBatch.has(key)) await flush()
-          if (failure !== null) break outer
+          if (stopping()) break outer
           batch ??= { fileIndex: fi, file, endOffset: offset, entries: [], done: false }
           batch.entries.push(entry)
           keysInBatch.add(key)
           offset++
           batch.endOffset = offset
           if (batch.entries.length === BATCH_SIZE) await flush()
-          if (failure !== null) break outer
+          if (stopping()) break outer
         }
       }
       await flush()
-      if (failure !== null) break
+      if (stopping()) break
       // A file with nothing left to send still moves the mark past it.
       if (launched.length === 0) position = { fileIndex: fi + 1, offset: 0 }
     }
     await Promise.all(inFlight)
-    if (failure === null && launched.length === 0) position = { fileIndex: source.files.length, offset: 0 }
+    if (failure === null && !interrupted && launched.length === 0)
+      position = { fileIndex: source.files.length, offset: 0 }
   } catch (err) {
     failure ??= err
     await Promise.allSettled(inFlight)
   }
-  if (failure !== null) {
+  if (failure !== null || interrupted) {
     await saveCheckpoint(false)
-    throw failure instanceof Error ? failure : new Error(errorMessage(failure))
+    progress.finish('stopped')
+    if (failure !== null) throw failure instanceof Error ? failure : new Error(errorMessage(failure))
+    throw new Interrupted(
+      `Restore into ${table} interrupted`,
+      `${itemsDone} of ${source.itemCount} items are confirmed written (checkpoint ${source.checkpointPath}); run phase restore again to resume from there`
+    )
   }
   await saveCheckpoint(true)
   progress.finish()

@@ -5,11 +5,12 @@
  * compared item for item.
  */
 import type { AttributeValue } from '@aws-sdk/client-dynamodb'
-import { OperationError } from '../errors.js'
+import { OperationError, stopIfInterrupted } from '../errors.js'
 import { systemClock, type Clock, type Logger } from '../types.js'
 import { ContentDigest, DIGEST_ALGORITHM } from './digest.js'
 import { scanSegmentPage } from './raw-scan.js'
 import { DEFAULT_SEGMENTS } from './export.js'
+import { Progress } from './progress.js'
 import { withRetries } from './retry.js'
 import { ExpiringItems, windowHolds, type TtlSplit, type TtlWindow } from './ttl.js'
 import type { Sender } from '../aws/clients.js'
@@ -23,20 +24,47 @@ export interface TableContent {
   ttl?: TtlSplit
 }
 
+export interface DigestOptions {
+  table: string
+  segments?: number
+  clock?: Clock
+  random?: () => number
+  /** Progress of the scan (a verification scan can take as long as the copy it checks). */
+  progress?: { logger: Logger; label: string; total: number | null; intervalMs?: number }
+  /** Stops the scan at the next page (Interrupted); a scan changes nothing, so it can run again. */
+  signal?: AbortSignal
+  /** The TTL window that sets expiring items apart (data/ttl.ts); none when TTL is off. */
+  ttl?: TtlWindow
+}
+
 /** Count and content digest of a table, by parallel consistent Scan (memory flat). */
-export async function digestTable(
-  ddb: Sender<DynamoDBClient>,
-  opts: { table: string; segments?: number; clock?: Clock; random?: () => number; ttl?: TtlWindow }
-): Promise<TableContent> {
+export async function digestTable(ddb: Sender<DynamoDBClient>, opts: DigestOptions): Promise<TableContent> {
   const window = opts.ttl
   const segments = opts.segments ?? DEFAULT_SEGMENTS
-  const retry = { sleep: (opts.clock ?? systemClock).sleep, random: opts.random ?? Math.random }
-  const digests = await Promise.all(
+  const clock = opts.clock ?? systemClock
+  const retry = { sleep: clock.sleep, random: opts.random ?? Math.random }
+  const progress =
+    opts.progress &&
+    new Progress({
+      label: opts.progress.label,
+      task: 'verify',
+      table: opts.table,
+      logger: opts.progress.logger,
+      now: clock.now,
+      total: opts.progress.total,
+      intervalMs: opts.progress.intervalMs
+    })
+  const scans = Promise.all(
     Array.from({ length: segments }, async (_, segment) => {
       const d = new ContentDigest()
       const expiring = window ? new ExpiringItems(window) : null
       let startKey: Record<string, AttributeValue> | undefined
       do {
+        stopIfInterrupted(
+          opts.signal,
+          `The scan of ${opts.table} was interrupted`,
+          'a scan changes nothing: run again to scan the table again'
+        )
         const page = await withRetries(
           () =>
             scanSegmentPage(ddb, { table: opts.table, segment, segments, startKey }, page => {
@@ -52,11 +80,17 @@ export async function digestTable(
         )
         d.merge(page.result.digest)
         if (expiring && page.result.expiring) expiring.merge(page.result.expiring)
+        progress?.add(page.result.digest.count)
         startKey = page.lastEvaluatedKey
       } while (startKey !== undefined)
       return { digest: d, expiring }
     })
   )
+  const digests = await scans.catch((err: unknown) => {
+    progress?.finish('stopped')
+    throw err
+  })
+  progress?.finish()
   const total = new ContentDigest()
   const expiring = window ? new ExpiringItems(window) : null
   for (const d of digests) {
@@ -146,12 +180,23 @@ export async function verifyTable(
     random?: () => number
     /** The backup's TTL window and split (its manifest's `ttl`): the restored table is split by the same window. */
     ttl?: TtlWindow & TtlSplit
+    progressIntervalMs?: number
+    signal?: AbortSignal
   }
 ): Promise<TableContent & { ttlNote: string | null }> {
   const window = opts.ttl
     ? { attribute: opts.ttl.attribute, startedAt: opts.ttl.startedAt, cutoff: opts.ttl.cutoff }
     : undefined
-  const found = await digestTable(ddb, { ...opts, ttl: window })
+  const found = await digestTable(ddb, {
+    ...opts,
+    ttl: window,
+    progress: {
+      logger: opts.logger,
+      label: `Verify ${opts.table}`,
+      total: opts.expected.itemCount,
+      intervalMs: opts.progressIntervalMs
+    }
+  })
   assertWindowHolds(window, (opts.clock ?? systemClock).now(), `Verification of ${opts.table}`)
   const expected: CopySide = { ...opts.expected, ...(opts.ttl ? { ttl: opts.ttl } : {}) }
   const differences = copyDifferences(expected, found, { expected: 'backup', found: 'table' })

@@ -8,7 +8,7 @@ import { MANIFEST_FILE, type BackupManifest } from '../data/manifest.js'
 import { S3ExportCopy, type S3CopyResult } from '../data/s3-copy.js'
 import { assertWindowHolds, comparedParts, digestTable, ttlNote } from '../data/verify.js'
 import { ttlWindow, type TtlWindow } from '../data/ttl.js'
-import { errorMessage, OperationError } from '../errors.js'
+import { errorMessage, Interrupted, OperationError, stopIfInterrupted } from '../errors.js'
 import type { CallerIdentity, Finding, Logger, Policy, S3Location, StopHooks, WaitOptions } from '../types.js'
 import { keysText, type TargetKeys } from '../data/key-fit.js'
 import { checkExportOnDisk, targetKeysOf } from './export-check.js'
@@ -51,6 +51,8 @@ export interface BackupDeleteInput {
   record: BackupRecord
   /** Registers what to undo if the process is told to stop (SIGINT/SIGTERM): the write fence. */
   onStop?: StopHooks
+  /** Stops the export or its verification at the next page, and never deletes after a stop. */
+  signal?: AbortSignal
 }
 
 /** Where the export of a table goes: `<backup-dir>/<table>/<UTC timestamp>/`. */
@@ -155,12 +157,14 @@ export async function backupAndDelete(clients: AwsClients, input: BackupDeleteIn
     )
   }
 
+  stopIfInterrupted(input.signal, `Interrupted before fencing ${table}`, `${untouched} Run again.`)
   const fence = await fenceTable(clients, input, untouched)
   const removeHook = fence
     ? input.onStop?.add(`write fence on ${table}`, () => lowerWriteFence(clients.dynamodb, fence, input.wait))
     : undefined
   try {
     await verifyAgainstTable(clients, input, manifest, untouched, fence !== null, window)
+    stopIfInterrupted(input.signal, `Interrupted before deleting ${table}`, `${untouched} Run again.`)
     // A verified, readable export is a backup from here on: reported even if the delete fails.
     input.record.manifest(join(dir, MANIFEST_FILE))
     await assertSafeToDelete(clients, {
@@ -279,9 +283,11 @@ async function exportToDisk(
       logger: input.logger,
       clock: input.wait,
       ...(window ? { ttl: window } : {}),
-      onDataFile: copy ? (file, absPath) => copy.addDataFile(file, absPath) : undefined
+      onDataFile: copy ? (file, absPath) => copy.addDataFile(file, absPath) : undefined,
+      signal: input.signal
     })
   } catch (err) {
+    if (err instanceof Interrupted) throw new Interrupted(err.message, `${untouched} Run again.`)
     throw new OperationError(
       `Export of ${table} failed: ${errorMessage(err)}`,
       `${untouched} Fix the cause and run again.`,
@@ -330,8 +336,11 @@ async function verifyAgainstTable(
   const found = await digestTable(clients.dynamodb, {
     table,
     clock: input.wait,
-    ...(window ? { ttl: window } : {})
+    ...(window ? { ttl: window } : {}),
+    signal: input.signal,
+    progress: { logger: input.logger, label: `Verify the export of ${table}`, total: manifest.itemCount }
   }).catch((err: unknown) => {
+    if (err instanceof Interrupted) throw new Interrupted(err.message, `${untouched} Run again.`)
     throw new OperationError(
       `Verifying the export of ${table} failed: ${errorMessage(err)}`,
       `${untouched} Run again.`,

@@ -1,7 +1,8 @@
 import { readFile } from 'node:fs/promises'
 import type { RegionalClients } from '../aws/clients.js'
-import { errorMessage, OperationError } from '../errors.js'
+import { errorMessage, Interrupted, OperationError } from '../errors.js'
 import { actionable, outcomeWithoutExecution, planBlocks } from '../plan/outcome.js'
+import { inGroup } from '../types.js'
 import type {
   Check,
   Clock,
@@ -29,8 +30,13 @@ export interface ExecuteDeps {
   clients: RegionalClients
   logger: Logger
   clock: Clock
-  /** What to undo if the process is told to stop mid-way (main.ts runs it on SIGINT/SIGTERM). */
+  /** What to undo if the process is told to stop mid-way (run/stop.ts runs it on SIGINT/SIGTERM). */
   onStop?: StopHooks
+  /**
+   * Asks the run to stop (Ctrl-C in the CLI, a cancelled job): no further table is started, and a
+   * copy in progress stops at its next safe point (see Interrupted).
+   */
+  signal?: AbortSignal
 }
 
 export interface Execution {
@@ -192,11 +198,22 @@ export async function executePlan(check: Check, inputs: Inputs, deps: ExecuteDep
     }
   }
 
+  /** Stops before the next table or stack when the run was asked to stop. */
+  const interruptedBefore = (what: string): Execution | null =>
+    deps.signal?.aborted === true
+      ? finish(
+          'failed',
+          `Interrupted before ${what}: nothing was done to it, and nothing after it.${doneSoFar(steps)} Run again to go on.`
+        )
+      : null
+
   // 1. imports, one change set per stack
   for (const { stack: stackName, region, entries } of byStack(
     check,
     plan.entries.filter(e => e.decision === 'import')
   )) {
+    const stop = interruptedBefore(`the import into stack ${stackName}`)
+    if (stop) return stop
     const account = findingOf(check, entries[0] as PlanEntry).spec.account ?? check.identity?.account
     const role = roleArnFor(inputs.roleArn, { stackName, region, ...(account ? { account } : {}) })
     if ('refusal' in role) {
@@ -214,33 +231,36 @@ export async function executePlan(check: Check, inputs: Inputs, deps: ExecuteDep
           ...(account ? { accountId: account } : {})
         })
       : null
-    const imported = await executeImports(clients.forRegion(region), {
-      ...role,
-      region,
-      templateStores: {
-        s3Bucket: inputs.s3Bucket,
-        s3BucketRegion: inputs.awsRegion,
-        assetsBucket: assetsBucket !== null && 'name' in assetsBucket ? assetsBucket.name : null,
-        stage: inputs.stage
-      },
-      stack: stackStateOf(check, stackName, region),
-      stackName,
-      tables: entries.map(e => findingOf(check, e)),
-      dryRun: inputs.dryRun,
-      artifactDir: inputs.backupDir,
-      logger,
-      clock: deps.clock
-    })
-    for (const step of imported.steps) steps.add(step)
-    if (inputs.dryRun) {
-      const tables = entries.map(e => e.table).join(', ')
-      for (const call of imported.calls) {
-        const { TemplateBody, ...input } = call.input
-        const shown =
-          TemplateBody === undefined ? input : { ...input, TemplateBody: '<the import template below>' }
-        steps.planned(tables, call.command, `${callText(call.command, shown)}: ${call.note}`)
+    const imported = await inGroup(logger, `Import into stack ${stackName}`, async () => {
+      const done = await executeImports(clients.forRegion(region), {
+        ...role,
+        region,
+        templateStores: {
+          s3Bucket: inputs.s3Bucket,
+          s3BucketRegion: inputs.awsRegion,
+          assetsBucket: assetsBucket !== null && 'name' in assetsBucket ? assetsBucket.name : null,
+          stage: inputs.stage
+        },
+        stack: stackStateOf(check, stackName, region),
+        stackName,
+        tables: entries.map(e => findingOf(check, e)),
+        dryRun: inputs.dryRun,
+        artifactDir: inputs.backupDir,
+        logger,
+        clock: deps.clock
+      })
+      for (const step of done.steps) steps.add(step)
+      if (inputs.dryRun) {
+        const tables = entries.map(e => e.table).join(', ')
+        for (const call of done.calls) {
+          const { TemplateBody, ...input } = call.input
+          const shown =
+            TemplateBody === undefined ? input : { ...input, TemplateBody: '<the import template below>' }
+          steps.planned(tables, call.command, `${callText(call.command, shown)}: ${call.note}`)
+        }
       }
-    }
+      return done
+    })
     if (imported.templatePath) {
       const artifact = await readImportArtifact(stackName, imported.templatePath)
       if (artifact) importArtifacts.push(artifact)
@@ -274,32 +294,45 @@ export async function executePlan(check: Check, inputs: Inputs, deps: ExecuteDep
   try {
     for (const entry of plan.entries.filter(e => e.decision === 'backup-restore')) {
       current = entry.table
+      const stop = interruptedBefore(`table ${entry.table}`)
+      if (stop) return stop
       const finding = findingOf(check, entry)
-      await backupAndDelete(clients.forRegion(finding.region), {
-        ...common,
-        finding,
-        stage: inputs.stage,
-        backupDir: inputs.backupDir,
-        ...(check.identity ? { account: check.identity.account } : {}),
-        s3Bucket: inputs.s3Bucket,
-        // The bucket is in the action's region (checked at the start): its copies go through that region's client.
-        s3: clients.forRegion(clients.defaultRegion).s3,
-        identity: check.identity,
-        logger,
-        onStop: deps.onStop
-      })
+      await inGroup(logger, `Back up and delete ${entry.table}`, () =>
+        backupAndDelete(clients.forRegion(finding.region), {
+          ...common,
+          finding,
+          stage: inputs.stage,
+          backupDir: inputs.backupDir,
+          ...(check.identity ? { account: check.identity.account } : {}),
+          s3Bucket: inputs.s3Bucket,
+          // The bucket is in the action's region (checked at the start): its copies go through that region's client.
+          s3: clients.forRegion(clients.defaultRegion).s3,
+          identity: check.identity,
+          logger,
+          onStop: deps.onStop,
+          signal: deps.signal
+        })
+      )
     }
     for (const entry of plan.entries.filter(e => e.decision === 'delete')) {
       current = entry.table
+      const stop = interruptedBefore(`table ${entry.table}`)
+      if (stop) return stop
       const finding = findingOf(check, entry)
-      await guardedDelete(clients.forRegion(finding.region), { ...common, finding })
+      await inGroup(logger, `Delete ${entry.table}`, () =>
+        guardedDelete(clients.forRegion(finding.region), { ...common, finding })
+      )
     }
   } catch (err) {
     const state =
       err instanceof OperationError
         ? err.state
         : `An unexpected error stopped the run at ${current}; the steps listed as done are all that happened to it.`
-    steps.failed(current, err instanceof SafetyRefusal ? 'refused' : 'stopped', errorMessage(err))
+    steps.failed(
+      current,
+      err instanceof SafetyRefusal ? 'refused' : err instanceof Interrupted ? 'interrupted' : 'stopped',
+      errorMessage(err)
+    )
     // A safety refusal changed nothing for its table: the run is blocked, not failed.
     return finish(
       err instanceof SafetyRefusal ? 'blocked' : 'failed',

@@ -7,8 +7,8 @@ import { removeLeftoverFence } from './write-fence.js'
 import { MANIFEST_FILE, readManifest, writeFileAtomic, type BackupManifest } from '../data/manifest.js'
 import { restoreTable } from '../data/restore.js'
 import { verifyTable } from '../data/verify.js'
-import { errorMessage, InputError, OperationError } from '../errors.js'
-import type { Clock, Logger, RunResult } from '../types.js'
+import { errorMessage, InputError, Interrupted, OperationError } from '../errors.js'
+import { inGroup, type Clock, type Logger, type RunResult } from '../types.js'
 import { StepLog } from './steps.js'
 
 /** Written next to a manifest once its restore is verified, so a re-run does not restore twice. */
@@ -74,6 +74,8 @@ export interface RestoreBackupsInput {
   dryRun: boolean
   logger: Logger
   clock: Clock
+  /** Stops the copy at its next batch, checkpoint written (a later run resumes); no next table starts. */
+  signal?: AbortSignal
 }
 
 /**
@@ -125,53 +127,65 @@ export async function restoreBackups(
       continue
     }
     try {
-      // A table is restored in the region it was exported from (the manifest says which), where
-      // the deploy re-created it; a legacy scan file goes to the action's region.
-      const { dynamodb } = clients.forRegion(job.region ?? clients.defaultRegion)
-      // The table the deploy created may carry the write fence put on the table this run's
-      // pre-deploy step deleted (an endpoint may keep a resource policy across delete and
-      // re-create under the same name; moto does): writes to it would be denied. Take it down.
-      const targetArn = (await describeTableOrNull(dynamodb, table))?.TableArn
-      if (targetArn && (await removeLeftoverFence(dynamodb, { name: table, arn: targetArn }, input.clock)))
+      if (input.signal?.aborted === true)
+        throw new Interrupted(`Interrupted before restoring ${table}`, 'nothing was written into it')
+      await inGroup(logger, `Restore ${table}`, async () => {
+        // A table is restored in the region it was exported from (the manifest says which), where
+        // the deploy re-created it; a legacy scan file goes to the action's region.
+        const { dynamodb } = clients.forRegion(job.region ?? clients.defaultRegion)
+        // The table the deploy created may carry the write fence put on the table this run's
+        // pre-deploy step deleted (an endpoint may keep a resource policy across delete and
+        // re-create under the same name; moto does): writes to it would be denied. Take it down.
+        const targetArn = (await describeTableOrNull(dynamodb, table))?.TableArn
+        if (targetArn && (await removeLeftoverFence(dynamodb, { name: table, arn: targetArn }, input.clock)))
+          steps.done(
+            table,
+            'write fence removed',
+            'the new table carried the write fence of the table it replaces'
+          )
+        const source = job.manifestPath ? { manifestPath: job.manifestPath } : { legacyFile: path }
+        const report = await restoreTable(dynamodb, {
+          ...source,
+          table,
+          logger,
+          clock: input.clock,
+          signal: input.signal
+        })
+        const resumed = report.resumed
+          ? ` (resumed: ${report.itemsSkipped} were already written by an earlier run)`
+          : ''
+        steps.done(table, 'restore', `${report.itemsTotal} items from ${path}${resumed}`)
+        // With TTL on, the restored table is split by the export's window: items may expire again.
+        const ttl = job.manifestPath ? (await readManifest(job.manifestPath)).ttl : undefined
+        const verified = await verifyTable(dynamodb, {
+          table,
+          expected: report.expected,
+          logger,
+          clock: input.clock,
+          signal: input.signal,
+          ...(ttl ? { ttl } : {})
+        })
         steps.done(
           table,
-          'write fence removed',
-          'the new table carried the write fence of the table it replaces'
+          'verify',
+          verified.ttlNote
+            ? `${verified.ttl?.alive.itemCount ?? 0} items alive past the TTL cutoff, content digest equal to the backup's; ${verified.ttlNote}`
+            : `${report.expected.itemCount} items, content digest equal to the backup's`
         )
-      const source = job.manifestPath ? { manifestPath: job.manifestPath } : { legacyFile: path }
-      const report = await restoreTable(dynamodb, { ...source, table, logger, clock: input.clock })
-      const resumed = report.resumed
-        ? ` (resumed: ${report.itemsSkipped} were already written by an earlier run)`
-        : ''
-      steps.done(table, 'restore', `${report.itemsTotal} items from ${path}${resumed}`)
-      // With TTL on, the restored table is split by the export's window: items may expire again.
-      const ttl = job.manifestPath ? (await readManifest(job.manifestPath)).ttl : undefined
-      const verified = await verifyTable(dynamodb, {
-        table,
-        expected: report.expected,
-        logger,
-        clock: input.clock,
-        ...(ttl ? { ttl } : {})
+        if (job.manifestPath) {
+          await writeFileAtomic(
+            join(dirname(job.manifestPath), RESTORED_MARKER),
+            `${JSON.stringify({ table, restoredAt: new Date(input.clock.now()).toISOString(), items: report.itemsTotal }, null, 2)}\n`
+          )
+        }
+        result.restoredItems += report.itemsTotal
       })
-      steps.done(
-        table,
-        'verify',
-        verified.ttlNote
-          ? `${verified.ttl?.alive.itemCount ?? 0} items alive past the TTL cutoff, content digest equal to the backup's; ${verified.ttlNote}`
-          : `${report.expected.itemCount} items, content digest equal to the backup's`
-      )
-      if (job.manifestPath) {
-        await writeFileAtomic(
-          join(dirname(job.manifestPath), RESTORED_MARKER),
-          `${JSON.stringify({ table, restoredAt: new Date(input.clock.now()).toISOString(), items: report.itemsTotal }, null, 2)}\n`
-        )
-      }
-      result.restoredItems += report.itemsTotal
     } catch (err) {
       const state = err instanceof OperationError ? err.state : ''
-      steps.failed(table, 'restore', errorMessage(err))
+      steps.failed(table, err instanceof Interrupted ? 'interrupted' : 'restore', errorMessage(err))
       const rest = jobs.slice(index + 1).map(j => j.table)
-      for (const other of rest) steps.skipped(other, 'restore', `not started: ${table} failed first`)
+      const why = err instanceof Interrupted ? 'the run was interrupted' : `${table} failed first`
+      for (const other of rest) steps.skipped(other, 'restore', `not started: ${why}`)
       const notStarted = rest.length > 0 ? ` Not restored yet: ${rest.join(', ')}.` : ''
       return {
         ...result,

@@ -46,6 +46,11 @@ export interface RenderOptions {
   maxTables?: number
   /** A line added at the end, e.g. why sections were left out. */
   footnote?: string
+  /**
+   * How each table's decision path is drawn: a mermaid flowchart (GitHub draws it; the default) or
+   * a numbered list of questions and answers (the CLI's terminal report).
+   */
+  decisionPaths?: 'mermaid' | 'list'
 }
 
 // ───────────────────────────── escaping ─────────────────────────────
@@ -440,12 +445,24 @@ export function renderDecisionFlowchart(entry: PlanEntry): string {
   return lines.join('\n')
 }
 
-function decisionPathDetails(entries: PlanEntry[]): string[] {
+/** The decision path walked for one table as a numbered list: each question, then the answer taken. */
+function decisionPathList(entry: PlanEntry): string {
+  return entry.path
+    .map((step, i) => `${i + 1}. ${escapeProse(step.question)} → ${escapeProse(step.answer)}`)
+    .join('\n')
+}
+
+function decisionPathDetails(entries: PlanEntry[], style: RenderOptions['decisionPaths']): string[] {
   const withPath = entries.filter(e => e.path.length > 0)
   if (withPath.length === 0) return []
   const body: string[] = []
   for (const e of withPath)
-    body.push(`**${codeSpan(e.table)}** → ${DECISION_LABEL[e.decision]}`, '', renderDecisionFlowchart(e), '')
+    body.push(
+      `**${codeSpan(e.table)}** → ${DECISION_LABEL[e.decision]}`,
+      '',
+      style === 'list' ? decisionPathList(e) : renderDecisionFlowchart(e),
+      ''
+    )
   return details(`Decision paths (${plural(withPath.length, 'table')})`, body)
 }
 
@@ -549,7 +566,7 @@ export function renderReport(ctx: ReportContext, options: RenderOptions = {}): s
 
   if (withDetails) {
     lines.push(...differencesDetails(shown))
-    lines.push(...decisionPathDetails(shown))
+    lines.push(...decisionPathDetails(shown, options.decisionPaths))
     lines.push(...unresolvedDetails(ctx.unresolved ?? []))
     lines.push(...importDetails(ctx.importArtifacts ?? []))
     lines.push(...earlierReportDetails(ctx.earlierReport))

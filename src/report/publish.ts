@@ -1,9 +1,7 @@
 /**
- * The report's two destinations: the job summary (always) and the sticky PR comment (when there is
- * a pull request and a token). Failures here are warnings, never failures of the step.
+ * The report's two destinations in Actions: the job summary (always) and the sticky PR comment
+ * (when there is a pull request and a token). Failures here are warnings, never failures of the step.
  */
-import { readFile, writeFile } from 'node:fs/promises'
-import { join } from 'node:path'
 import * as github from '@actions/github'
 import { errorMessage } from '../errors.js'
 import type { Inputs, Logger } from '../types.js'
@@ -18,31 +16,12 @@ export function runUrl(): string | undefined {
   return repo && runId ? `${serverUrl}/${repo}/actions/runs/${runId}` : undefined
 }
 
-/** Where the pre-deploy report is kept for the restore phase's comment (the whole story in one place). */
-function earlierReportPath(inputs: Inputs): string {
-  return join(inputs.backupDir, `pre-deploy-report-${inputs.stage}.md`)
-}
-
-export async function readEarlierReport(inputs: Inputs): Promise<string | undefined> {
-  if (inputs.phase !== 'restore') return undefined
-  try {
-    return await readFile(earlierReportPath(inputs), 'utf8')
-  } catch {
-    return undefined
-  }
-}
-
-/** Summary and sticky PR comment. Their failures are warnings, never failures of the step. */
+/**
+ * Summary and sticky PR comment. Their failures are warnings, never failures of the step. (The
+ * pre-deploy report is kept for the restore phase by the run itself: report/earlier-report.ts.)
+ */
 export async function publish(inputs: Inputs, report: ReportContext, logger: Logger): Promise<void> {
-  const markdown = renderReport(report)
-  await writeSummary(markdown)
-  if (inputs.phase === 'pre-deploy' && report.result.backupManifests.length > 0) {
-    try {
-      await writeFile(earlierReportPath(inputs), markdown)
-    } catch (err) {
-      logger.warning(`Could not keep the report for the restore step: ${errorMessage(err)}`)
-    }
-  }
+  await writeSummary(renderReport(report))
   if (!inputs.comment) return
   if (inputs.githubToken === '') {
     logger.info('No github-token: PR comment skipped.')

@@ -6,7 +6,15 @@ import { planTables } from '../plan/plan.js'
 import { isProtectedStage, makePolicy } from '../plan/policy.js'
 import { checkWarnings } from '../plan/warnings.js'
 import type { RegionalClients } from '../aws/clients.js'
-import type { Check, Discovery, Inputs, Logger, UnresolvedTable } from '../types.js'
+import {
+  inGroup,
+  type Check,
+  type Discovery,
+  type Inputs,
+  type Logger,
+  type PlanEntry,
+  type UnresolvedTable
+} from '../types.js'
 
 /** The tables of the deploy whose names could not be resolved, with the template expression. */
 export function unresolvedTables(discovery: Discovery): UnresolvedTable[] {
@@ -20,55 +28,78 @@ export function unresolvedTables(discovery: Discovery): UnresolvedTable[] {
     }))
 }
 
+/** One log line per planned table: its decision and why, in the words of the plan. */
+function decisionLine(e: PlanEntry): string {
+  const facts = [
+    e.exists ? (e.orphan ? 'orphaned' : 'exists') : 'does not exist',
+    e.exists && e.owner !== null ? `owner ${e.owner}` : null,
+    e.hasData === null ? null : e.hasData ? 'has data' : 'empty',
+    e.differences.length > 0 ? `${e.differences.length} difference(s)` : null
+  ].filter(f => f !== null)
+  const reasons = e.reasons.length > 0 ? `: ${e.reasons.join(' ')}` : ''
+  return `${e.table} (${facts.join(', ')}) → ${e.decision}${reasons}`
+}
+
 /**
- * inputs → discover → inspect → compare → plan. Reads files and makes read-only AWS calls only;
- * bad input throws before the first AWS call. The credentials' identity is read once, after the
- * files and before the table names are resolved (an environment-agnostic stack deploys into the
- * credentials' account). Each table is inspected in its own region, with that region's clients.
+ * inputs → discover → inspect → compare → plan, each stage a group of the log. Reads files and
+ * makes read-only AWS calls only; bad input throws before the first AWS call. The credentials'
+ * identity is read once, after the files and before the table names are resolved (an
+ * environment-agnostic stack deploys into the credentials' account). Each table is inspected in
+ * its own region, with that region's clients.
  */
 export async function checkTables(inputs: Inputs, clients: RegionalClients, logger: Logger): Promise<Check> {
-  const deployment = readDeployment({
-    template: inputs.template,
-    stage: inputs.stage,
-    stackName: inputs.stackName,
-    tables: inputs.tables
+  const { discovery, identity, problem } = await inGroup(logger, 'Discover', async () => {
+    const deployment = readDeployment({
+      template: inputs.template,
+      stage: inputs.stage,
+      stackName: inputs.stackName,
+      tables: inputs.tables
+    })
+
+    const caller = await readCallerIdentity(clients.forRegion(clients.defaultRegion).sts)
+    if (caller.identity) logger.debug(`Credentials: ${caller.identity.arn}`)
+
+    const found = discoverTables(deployment, {
+      template: inputs.template,
+      stage: inputs.stage,
+      tables: inputs.tables,
+      region: inputs.awsRegion,
+      ...(caller.identity ? { account: caller.identity.account } : {}),
+      ...(caller.problem ? { accountUnknown: caller.problem } : {})
+    })
+    for (const note of found.notes) logger.info(note)
+    const named = found.tables.filter(t => t.tableName !== null).length
+    logger.info(`Checking ${named} named table(s) in ${stackCount(found)} (${found.source}).`)
+    return { discovery: found, ...caller }
   })
 
-  const { identity, problem } = await readCallerIdentity(clients.forRegion(clients.defaultRegion).sts)
-  if (identity) logger.debug(`Credentials: ${identity.arn}`)
+  const inspection = await inGroup(logger, 'Inspect', () =>
+    inspect(clients, discovery, {
+      identity,
+      ...(problem ? { identityProblem: problem } : {}),
+      logger
+    })
+  )
 
-  const discovery = discoverTables(deployment, {
-    template: inputs.template,
-    stage: inputs.stage,
-    tables: inputs.tables,
-    region: inputs.awsRegion,
-    ...(identity ? { account: identity.account } : {}),
-    ...(problem ? { accountUnknown: problem } : {})
+  return inGroup(logger, 'Plan', async () => {
+    const findings = inspection.findings.map(f => withDifferences(f, inputs.stage, identity?.account))
+    const policy = makePolicy(inputs, identity)
+    if (policy.protectedBecause && !isProtectedStage(inputs.stage, inputs.protectedStages))
+      logger.info(`Protected run: ${policy.protectedBecause}; no table is deleted.`)
+    const plan = planTables(findings, policy, inspection.stacks, unresolvedTables(discovery))
+    for (const entry of plan.entries) logger.info(decisionLine(entry))
+    for (const note of plan.notes) logger.info(note)
+    const check: Check = {
+      discovery,
+      inspection: { ...inspection, findings },
+      plan,
+      identity,
+      ...(problem ? { identityProblem: problem } : {})
+    }
+    // "This check may be wrong": an annotation each (and a line in the report's first section).
+    for (const warning of checkWarnings(check)) logger.warning(warning)
+    return check
   })
-  for (const note of discovery.notes) logger.info(note)
-  const named = discovery.tables.filter(t => t.tableName !== null).length
-  logger.info(`Checking ${named} named table(s) in ${stackCount(discovery)} (${discovery.source}).`)
-
-  const inspection = await inspect(clients, discovery, {
-    identity,
-    ...(problem ? { identityProblem: problem } : {}),
-    logger
-  })
-  const findings = inspection.findings.map(f => withDifferences(f, inputs.stage, identity?.account))
-  const policy = makePolicy(inputs, identity)
-  if (policy.protectedBecause && !isProtectedStage(inputs.stage, inputs.protectedStages))
-    logger.info(`Protected run: ${policy.protectedBecause}; no table is deleted.`)
-  const plan = planTables(findings, policy, inspection.stacks, unresolvedTables(discovery))
-  const check: Check = {
-    discovery,
-    inspection: { ...inspection, findings },
-    plan,
-    identity,
-    ...(problem ? { identityProblem: problem } : {})
-  }
-  // "This check may be wrong": an annotation each (and a line in the report's first section).
-  for (const warning of checkWarnings(check)) logger.warning(warning)
-  return check
 }
 
 /** "3 stacks (1 top-level, 2 nested)": what was read, nested stacks counted apart. */

@@ -75,7 +75,8 @@ async function restorePhase(inputs: Inputs, deps: ExecuteDeps): Promise<PhaseRes
     tables,
     dryRun: inputs.dryRun || inputs.strategy === 'report',
     logger: deps.logger,
-    clock: deps.clock
+    clock: deps.clock,
+    signal: deps.signal
   })
   return { result, unresolved: [], notes: [], warnings: [], importArtifacts: [] }
 }

@@ -1,0 +1,106 @@
+/**
+ * runCli in-process, without AWS: bad command lines and bad input end with exit code 2 and a
+ * message naming the flag, with no AWS call; --json maps every output to a JSON value.
+ * (The CLI against moto, as a process, is in __tests__/e2e/cli.test.ts.)
+ */
+import { describe, expect, it } from '@jest/globals'
+import { EXIT, jsonOutputs, runCli, type CliIo } from '../../src/cli/cli.js'
+import type { AwsClients } from '../../src/aws/clients.js'
+import type { RunResult } from '../../src/types.js'
+
+function io(env: NodeJS.ProcessEnv = { AWS_REGION: 'us-east-1' }): CliIo & {
+  out: () => string
+  err: () => string
+  calls: () => number
+} {
+  let out = ''
+  let err = ''
+  let calls = 0
+  const client = {
+    send: async () => {
+      calls++
+      throw new Error('no AWS in this test')
+    },
+    destroy: () => undefined
+  }
+  return {
+    stdout: { write: (s: string) => void (out += s) },
+    stderr: { write: (s: string) => void (err += s) },
+    env,
+    cwd: '/nonexistent-workspace',
+    createClients: () => {
+      const clients = { dynamodb: client, cloudformation: client, s3: client, sts: client }
+      return {
+        defaultRegion: 'us-east-1',
+        forRegion: () => clients as unknown as AwsClients,
+        destroy: () => undefined
+      }
+    },
+    out: () => out,
+    err: () => err,
+    calls: () => calls
+  }
+}
+
+describe('exit code 2, naming the flag, and no AWS call', () => {
+  it.each([
+    [['--stage', 'pr-5', '--dryrun'], 'error: --dryrun: unknown flag; did you mean --dry-run?'],
+    [['--stage', 'pr 5'], "error: --stage: 'pr 5' is not a valid stage"],
+    [['--strategy', 'report'], 'error: --stage: is required (e.g. pr-5)'],
+    [['--stage', 'pr-5', '--pr-number', 'x'], "error: --pr-number: 'x' is not a pull request number"],
+    [['--stage', 'pr-5', '--tables', 'a b'], "error: --tables: 'a b' is not a valid DynamoDB table name"],
+    [
+      ['--stage', 'pr-5', '--aws-region', 'moon-1'],
+      "error: --aws-region: 'moon-1' is not an AWS region name"
+    ],
+    [['--stage', 'pr-5'], 'error: --template: no such file or directory: /nonexistent-workspace/cdk.out']
+  ])('%j', async (argv, message) => {
+    const cli = io()
+    expect(await runCli(argv, cli)).toBe(EXIT.usage)
+    expect(cli.err()).toContain(message)
+    expect(cli.out()).toBe('')
+    expect(cli.calls()).toBe(0)
+  })
+})
+
+describe('help, version, flags only the action uses', () => {
+  it('--help and -h print the help on stdout, exit 0, and touch nothing', async () => {
+    for (const flag of ['--help', '-h']) {
+      const cli = io()
+      expect(await runCli([flag, '--stage', 'pr 5'], cli)).toBe(EXIT.ok)
+      expect(cli.out()).toMatch(/^Usage: dynamodb-orphan-guard --stage <stage> \[flags\]/)
+      expect(cli.calls()).toBe(0)
+    }
+  })
+
+  it('says that it ignores --github-token, --comment and --pr-number', async () => {
+    const cli = io()
+    await runCli(['--stage', 'pr-5', '--no-comment', '--template', '/nonexistent'], cli)
+    expect(cli.err()).toContain(
+      'warning: --comment is used by the GitHub Action only (the PR comment): the CLI ignores it.'
+    )
+  })
+})
+
+describe('--json', () => {
+  const result: RunResult = {
+    outcome: 'restored',
+    plan: null,
+    steps: [],
+    backupManifests: ['/b/t/manifest.json'],
+    backupArns: [],
+    restoredItems: 42
+  }
+
+  it('has every output of the action, JSON where the output is JSON', () => {
+    expect(jsonOutputs(result)).toEqual({
+      'has-orphans': false,
+      orphans: [],
+      plan: [],
+      outcome: 'restored',
+      'backup-manifests': ['/b/t/manifest.json'],
+      'backup-arns': [],
+      'restored-items': 42
+    })
+  })
+})

@@ -1,0 +1,221 @@
+/**
+ * The run both entries make (run/run-guard.ts), on moto with the run's real clients: the stages of
+ * the log as groups, the progress of every copy (export, restore and their verification scans)
+ * as structured updates, the debug line per AWS call when asked for, and a stop asked for between
+ * tables that leaves the next table untouched.
+ */
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from '@jest/globals'
+import { runGuard, type GuardDeps } from '../../src/run/run-guard.js'
+import { createRunClientPool } from '../../src/run/clients.js'
+import { RunStop } from '../../src/run/stop.js'
+import { startMoto, type MotoServer } from '../../test-support/moto.js'
+import { makeUnmanagedTable, sampleItems, tableTemplate } from '../../test-support/orphans.js'
+import {
+  fakeTime,
+  makeInputs,
+  tableContent,
+  workspace,
+  type Workspace
+} from '../../test-support/execution.js'
+import { destroyClients, testClients } from '../../test-support/aws-clients.js'
+import type { Inputs, Logger, ProgressUpdate } from '../../src/types.js'
+import type { AwsClients } from '../../src/aws/clients.js'
+
+const TABLE = 'pr-7-orders'
+const STACK = 'pr-7-db'
+/** Partition key only: the live table's sort key is a blocking difference → backup-restore. */
+const TEMPLATE = tableTemplate({ tableName: TABLE, keys: { partition: { name: 'pk', type: 'S' } } })
+const ITEMS = sampleItems(40)
+
+let moto: MotoServer
+let ws: Workspace
+let seed: AwsClients
+
+interface Recorded {
+  logger: Logger
+  groups: string[]
+  /** Every line, with the group it was logged in. */
+  lines: Array<[group: string | null, line: string]>
+  debug: string[]
+  progress: ProgressUpdate[]
+}
+
+function recorder(): Recorded {
+  const rec: Recorded = {
+    groups: [],
+    lines: [],
+    debug: [],
+    progress: [],
+    logger: undefined as unknown as Logger
+  }
+  let current: string | null = null
+  rec.logger = {
+    info: line => rec.lines.push([current, line]),
+    warning: line => rec.lines.push([current, line]),
+    debug: line => rec.debug.push(line),
+    group: async (name, fn) => {
+      expect(current).toBeNull() // groups never nest (GitHub cannot show nested groups)
+      rec.groups.push(name)
+      current = name
+      try {
+        return await fn()
+      } finally {
+        current = null
+      }
+    },
+    progress: { intervalMs: 0, update: p => rec.progress.push(p) }
+  }
+  return rec
+}
+
+function deps(rec: Recorded, extra: Partial<GuardDeps> = {}): GuardDeps {
+  return {
+    logger: rec.logger,
+    clock: fakeTime(),
+    createClients: opts => createRunClientPool({ ...opts, endpoint: moto.endpoint }),
+    ...extra
+  }
+}
+
+beforeAll(async () => {
+  process.env.AWS_ACCESS_KEY_ID ??= 'testing'
+  process.env.AWS_SECRET_ACCESS_KEY ??= 'testing'
+  moto = await startMoto()
+  seed = testClients(moto.endpoint)
+})
+afterAll(async () => {
+  destroyClients(seed)
+  await moto?.stop()
+})
+beforeEach(async () => {
+  await moto.reset()
+  ws = workspace(TEMPLATE)
+  await makeUnmanagedTable(seed.dynamodb, { tableName: TABLE, items: ITEMS })
+})
+afterEach(() => ws.remove())
+
+function inputs(over: Partial<Inputs> = {}): Inputs {
+  // aws-backup: a copy outside the runner, without which no table with data is deleted.
+  return makeInputs(ws, { strategy: 'auto', awsBackup: true, ...over, stackName: STACK })
+}
+
+describe('a backup-restore run, then its restore', () => {
+  it('logs each stage and each table in a group of its own, and reports every copy as progress', async () => {
+    const pre = recorder()
+    const run = await runGuard(inputs(), deps(pre))
+    expect([run.result.outcome, run.failure]).toEqual(['resolved', null])
+    expect(pre.groups).toEqual(['Discover', 'Inspect', 'Plan', `Back up and delete ${TABLE}`])
+    expect(pre.lines).toContainEqual([
+      'Plan',
+      expect.stringMatching(/^pr-7-orders \(orphaned, .*\) → backup-restore/)
+    ])
+    expect(pre.lines).toContainEqual([
+      `Back up and delete ${TABLE}`,
+      expect.stringContaining(`${TABLE}: delete done`)
+    ])
+    const ended = pre.progress.filter(p => p.state !== 'running')
+    expect(ended.map(p => [p.task, p.label, p.done, p.state])).toEqual([
+      ['export', `Export ${TABLE}`, 40, 'done'],
+      ['verify', `Verify the export of ${TABLE}`, 40, 'done']
+    ])
+    expect(pre.debug.filter(l => l.startsWith('AWS '))).toEqual([])
+
+    // The deploy creates the table the template describes; then the restore phase.
+    await makeUnmanagedTable(seed.dynamodb, {
+      tableName: TABLE,
+      keys: { partition: { name: 'pk', type: 'S' } }
+    })
+    const post = recorder()
+    const restored = await runGuard(inputs({ phase: 'restore' }), deps(post))
+    expect([restored.result.outcome, restored.result.restoredItems]).toEqual(['restored', 40])
+    expect(post.groups).toEqual([`Restore ${TABLE}`])
+    expect(
+      post.progress.filter(p => p.state !== 'running').map(p => [p.task, p.done, p.total, p.state])
+    ).toEqual([
+      ['restore', 40, 40, 'done'],
+      ['verify', 40, 40, 'done']
+    ])
+    // The pre-deploy report was kept for the restore's report.
+    expect(restored.report.earlierReport).toContain(TABLE)
+  })
+
+  it('with debugAwsCalls, one debug line per AWS call: operation, table, duration', async () => {
+    const rec = recorder()
+    await runGuard(inputs({ strategy: 'report' }), deps(rec, { debugAwsCalls: true }))
+    const calls = rec.debug.filter(l => l.startsWith('AWS '))
+    expect(calls).toContainEqual(expect.stringMatching(/^AWS STS\.GetCallerIdentity: \d+ ms$/))
+    expect(calls).toContainEqual(
+      expect.stringMatching(/^AWS DynamoDB\.DescribeTable table=pr-7-orders: \d+ ms$/)
+    )
+    expect(calls).toContainEqual(expect.stringMatching(/^AWS CloudFormation\.DescribeStacks stack=pr-7-db: /))
+    expect(calls.join('\n')).not.toContain('item-')
+  })
+})
+
+describe('a stop asked for (Ctrl-C, a cancelled job)', () => {
+  it('before a table is touched: nothing is done to it, the run fails and says where things are', async () => {
+    const rec = recorder()
+    const stop = new RunStop()
+    await stop.request('a test', rec.logger)
+    const run = await runGuard(inputs(), deps(rec, { stop }))
+    expect(run.result.outcome).toBe('failed')
+    expect(run.failure).toMatch(/Interrupted before table pr-7-orders: nothing was done to it/)
+    expect(rec.groups).toEqual(['Discover', 'Inspect', 'Plan'])
+    expect(await tableContent(seed, TABLE)).toHaveLength(40)
+  })
+})
+
+describe('a stop asked for while a table is being backed up', () => {
+  it('after its export is verified: the table is not deleted, and the run says so', async () => {
+    const stop = new RunStop()
+    const rec = recorder()
+    const sink = rec.logger.progress!
+    rec.logger.progress = {
+      intervalMs: 0,
+      update: p => {
+        sink.update(p)
+        if (p.task === 'verify' && p.state === 'done') void stop.request('a test', rec.logger)
+      }
+    }
+    const run = await runGuard(inputs(), deps(rec, { stop }))
+    expect(run.result.outcome).toBe('failed')
+    expect(run.failure).toMatch(
+      /Interrupted before deleting pr-7-orders The table pr-7-orders is untouched \(nothing was deleted\)/
+    )
+    expect(run.result.backupManifests).toEqual([])
+    expect(await tableContent(seed, TABLE)).toHaveLength(40)
+  })
+
+  it('during its export: the run stops, and the table is not deleted', async () => {
+    const stop = new RunStop()
+    const rec = recorder()
+    rec.logger.progress = {
+      intervalMs: 0,
+      update: p => {
+        if (p.task === 'export' && p.done > 0) void stop.request('a test', rec.logger)
+      }
+    }
+    const run = await runGuard(inputs(), deps(rec, { stop }))
+    expect(run.result.outcome).toBe('failed')
+    // A small table's export may be done before the stop is seen: then the next stop point holds.
+    expect(run.failure).toMatch(
+      /(Export of pr-7-orders interrupted|The scan of pr-7-orders was interrupted|Interrupted before fencing pr-7-orders)/
+    )
+    expect(await tableContent(seed, TABLE)).toHaveLength(40)
+  })
+})
+
+describe('whether a run fails', () => {
+  it('a blocked plan fails with the tables and their reasons', async () => {
+    const run = await runGuard(inputs({ strategy: 'delete' }), deps(recorder()))
+    expect(run.result.outcome).toBe('blocked')
+    expect(run.failure).toMatch(
+      /^1 table\(s\) blocked; nothing was changed\. The deploy would fail on them:\n- pr-7-orders \(us-east-1\): /
+    )
+  })
+
+  it('report mode never fails on a plan', async () => {
+    const run = await runGuard(inputs({ strategy: 'report' }), deps(recorder()))
+    expect([run.result.outcome, run.failure]).toEqual(['dry-run', null])
+  })
+})
