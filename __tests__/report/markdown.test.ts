@@ -223,6 +223,65 @@ describe('renderReport tables: one table per stack, sorted, tables-only mode und
   })
 })
 
+describe('renderReport regions and accounts', () => {
+  const text = renderReport(
+    context({
+      result: result({
+        outcome: 'blocked',
+        entries: [
+          entry({ table: 'pr-7-orders', stack: 'pr-7-app', region: 'us-east-1' }),
+          entry({
+            table: 'pr-7-orders',
+            stack: 'pr-7-app',
+            region: 'us-west-2',
+            exists: true,
+            owner: 'unmanaged',
+            orphan: true
+          }),
+          entry({
+            table: 'pr-7-foreign',
+            stack: 'pr-7-other-account',
+            region: 'us-east-1',
+            notCheckable: 'stack pr-7-other-account is for account 999999999999',
+            decision: 'blocked',
+            reasons: ['Table pr-7-foreign cannot be checked with these credentials.']
+          })
+        ]
+      })
+    })
+  )
+
+  it("names every region of the plan in the facts line, and each stack's region in its heading", () => {
+    expect(text).toContain('· regions `us-east-1`, `us-west-2`')
+    expect(text.split('\n').filter(l => l.startsWith('### Stack'))).toEqual([
+      '### Stack `pr-7-app` · `us-east-1`',
+      '### Stack `pr-7-app` · `us-west-2`',
+      '### Stack `pr-7-other-account` · `us-east-1`'
+    ])
+  })
+
+  it('shows a table that could not be checked with these credentials as "not checked", not as missing', () => {
+    expect(text).toContain('| `pr-7-foreign` | not checked | — | — | — | 🛑 blocked |')
+  })
+
+  it('a plan in one region (or without regions) shows the one region', () => {
+    expect(renderReport(context())).toContain('· region `eu-west-1`')
+  })
+
+  it('the headline counts unresolved names when they block', () => {
+    const blocked = context({
+      result: {
+        ...result({ outcome: 'blocked' }),
+        plan: {
+          ...result().plan!,
+          unresolved: [{ logicalId: 'ParamTable', stack: 'pr-7-param', reason: 'Ref TableSuffix' }]
+        }
+      }
+    })
+    expect(firstLine(renderReport(blocked))).toBe('## 🛑 Blocked: 1 table name could not be resolved')
+  })
+})
+
 describe('renderReport escaping: table cells stay one cell and show text literally', () => {
   it.each([
     ['a pipe', 'a|b', 'a\\|b'],
