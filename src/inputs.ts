@@ -16,8 +16,8 @@ export interface InputDefinition {
   choices?: readonly string[]
   description: string
   /**
-   * Only the GitHub Action uses it (the PR comment). The CLI takes the same flag, so that one set of
-   * arguments serves both, and says that it ignores it.
+   * Only the GitHub Action uses it (the PR comment, the workflow artifact). The CLI takes the same
+   * flag, so that one set of arguments serves both, checks it, and says that it ignores it.
    */
   actionOnly?: true
 }
@@ -107,12 +107,14 @@ export const INPUTS = {
   'upload-artifact': {
     default: 'false',
     type: 'boolean',
+    actionOnly: true,
     description:
       '`true` uploads the files this run wrote to `backup-dir` (exports, manifests, import templates) as a workflow artifact, which everyone with read access to the repository can download (anyone signed in to GitHub, for a public repository).'
   },
   'artifact-retention-days': {
     default: '7',
     type: 'number',
+    actionOnly: true,
     description:
       'Days GitHub keeps the artifact of `upload-artifact` (1-90; the repository may set a lower maximum).'
   },

@@ -76,9 +76,7 @@ describe('help, version, flags only the action uses', () => {
   it('says that it ignores --github-token, --comment and --pr-number', async () => {
     const cli = io()
     await runCli(['--stage', 'pr-5', '--no-comment', '--template', '/nonexistent'], cli)
-    expect(cli.err()).toContain(
-      'warning: --comment is used by the GitHub Action only (the PR comment): the CLI ignores it.'
-    )
+    expect(cli.err()).toContain('warning: --comment is used by the GitHub Action only: the CLI ignores it.')
   })
 })
 

@@ -7,7 +7,7 @@
 import { configuredRegion } from '../aws/clients.js'
 import { TOOL_NAME, TOOL_VERSION } from '../data/manifest.js'
 import { errorMessage, FileError, InputError } from '../errors.js'
-import { getInputs } from '../inputs.js'
+import { getInputs, INPUTS, type InputDefinition } from '../inputs.js'
 import { renderReport } from '../report/markdown.js'
 import { buildOutputsWithNotes } from '../report/outputs.js'
 import { runGuard, type GuardDeps, type GuardRun } from '../run/run-guard.js'
@@ -65,7 +65,12 @@ function usageFailure(io: CliIo, err: unknown, color: boolean): number {
 async function inputsOf(args: ParsedArgs, io: CliIo): Promise<Inputs> {
   const region =
     args.inputs['aws-region'] || io.env.AWS_REGION || io.env.AWS_DEFAULT_REGION || (await configuredRegion())
-  return getInputs(name => args.inputs[name] ?? '', { cwd: io.cwd, awsRegion: region })
+  const env = { cwd: io.cwd, awsRegion: region }
+  // Every flag is checked as the action checks its input (a bad --pr-number is still exit 2)…
+  getInputs(name => args.inputs[name] ?? '', env)
+  // …but the inputs only the action uses (PR comment, artifact) keep their defaults in the run.
+  const table = INPUTS as Record<string, InputDefinition>
+  return getInputs(name => (table[name]?.actionOnly === true ? '' : (args.inputs[name] ?? '')), env)
 }
 
 /** Runs the CLI with `argv` (without node and the script); resolves to the exit code. */
@@ -101,7 +106,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     progressIntervalMs: args.options.progressIntervalMs
   })
   for (const name of args.ignored)
-    logger.warning(`--${name} is used by the GitHub Action only (the PR comment): the CLI ignores it.`)
+    logger.warning(`--${name} is used by the GitHub Action only: the CLI ignores it.`)
   if (args.options.profile !== undefined) io.env.AWS_PROFILE = args.options.profile
 
   let inputs: Inputs

@@ -60,7 +60,7 @@ export interface ParsedArgs {
   /** Raw input values by input name, as getInputs reads them ('' or absent = the default). */
   inputs: Record<string, string>
   options: CliOptions
-  /** Action-only inputs that were given (the CLI says it ignores them). */
+  /** Action-only inputs that were given (the CLI checks them, says it ignores them, and runs with their defaults). */
   ignored: string[]
 }
 
