@@ -53,3 +53,18 @@ export function errorMessage(err: unknown): string {
   if (err instanceof Error) return err.message
   return String(err)
 }
+
+/**
+ * A name that comes from outside (an attribute, a table, an index) inside a message: a CommonMark
+ * code span whose fence is longer than any backtick run in the name (padded when the name starts
+ * or ends with one), so a report shows the name as it is and no markdown in it takes effect. Line
+ * breaks become spaces; an empty name shows as `""`.
+ */
+export function code(text: string): string {
+  const oneLine = text.replace(/\r\n|\r|\n/g, ' ')
+  if (oneLine === '') return '""'
+  const longestRun = (oneLine.match(/`+/g) ?? []).reduce((max, run) => Math.max(max, run.length), 0)
+  const fence = '`'.repeat(longestRun + 1)
+  const pad = oneLine.startsWith('`') || oneLine.endsWith('`') ? ' ' : ''
+  return `${fence}${pad}${oneLine}${pad}${fence}`
+}

@@ -69,7 +69,8 @@ export async function run(): Promise<void> {
       clock: systemClock,
       stop,
       debugAwsCalls: core.isDebug(),
-      runUrl: runUrl()
+      runUrl: runUrl(),
+      ...(process.env.GITHUB_WORKSPACE ? { workspace: process.env.GITHUB_WORKSPACE } : {})
     })
     setOutputs(guard.result)
     if (guard.failure !== null) core.setFailed(guard.failure)

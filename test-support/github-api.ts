@@ -1,6 +1,12 @@
 /**
- * A loopback stand-in for the part of the GitHub REST API the sticky PR comment uses:
- * list (paginated exactly like GitHub, with a `Link` header), create and update issue comments.
+ * A loopback stand-in for the part of the GitHub API the sticky PR comment uses: list (paginated
+ * exactly like GitHub, with a `Link` header), create and update issue comments, and learning the
+ * token's identity. Every token has an identity: an installation token (`ghs_…`: GITHUB_TOKEN,
+ * github-actions[bot], unless `identify` says otherwise) answers 403 "Resource not accessible by
+ * integration" on GET /user and its bot's login on the GraphQL `viewer`; a personal access token
+ * (`ghp_…`, `github_pat_…`) answers GET /user with its user. A comment is stored as written by the
+ * token's identity, and only its author may edit it (others get 403, as GitHub answers a token
+ * that may not edit that comment).
  * Point a real Octokit at it with `getOctokit(token, { baseUrl: api.url })`.
  */
 import http from 'node:http'
@@ -29,6 +35,19 @@ export interface RecordedRequest {
   body: unknown
 }
 
+/** Who a token is. */
+export interface TokenOwner {
+  login: string
+  id: number
+  type: 'Bot' | 'User'
+  /** installation: GITHUB_TOKEN or a GitHub App's token; user: a personal access token. */
+  kind: 'installation' | 'user'
+  /** What the GraphQL viewer answers (default: login); GraphQL may spell a bot without `[bot]`. */
+  viewerLogin?: string
+  /** GraphQL answers with an error instead (default false). */
+  viewerFails?: boolean
+}
+
 export interface FailureOptions {
   /** Only requests with these methods fail (default: all). */
   methods?: string[]
@@ -45,11 +64,16 @@ export interface GitHubApi {
   addComment(issue: number, body: string, user?: { login: string; type: 'Bot' | 'User' }): StoredComment
   /** Answer every later request (or those of `methods`) with this status and GitHub's body for it; null heals. */
   failWith(status: number | null, options?: FailureOptions): void
+  /** Says who a token is (see the module comment for the defaults). */
+  identify(token: string, owner: TokenOwner): void
   stop(): Promise<void>
 }
 
 /** The login and type GITHUB_TOKEN's comments carry. */
 export const ACTIONS_BOT = { login: 'github-actions[bot]', id: 41898282, type: 'Bot' as const }
+
+/** The user a personal access token belongs to, unless `identify` says otherwise. */
+export const PAT_OWNER = { login: 'release-bot-user', id: 7000, type: 'User' as const }
 
 const DEFAULT_PER_PAGE = 30
 const MAX_PER_PAGE = 100
@@ -79,6 +103,16 @@ export async function startGitHubApi(): Promise<GitHubApi> {
   let tick = 0
   let failure: { status: number; methods?: string[] } | null = null
   let baseUrl = ''
+  const owners = new Map<string, TokenOwner>()
+
+  /** The identity behind an Authorization header (`token X` or `bearer X`). */
+  function ownerOf(authorization: string): TokenOwner {
+    const token = authorization.replace(/^(token|bearer)\s+/i, '')
+    const known = owners.get(token)
+    if (known) return known
+    if (/^(ghp_|github_pat_)/.test(token)) return { ...PAT_OWNER, kind: 'user' }
+    return { ...ACTIONS_BOT, kind: 'installation' }
+  }
 
   /** A deterministic clock: every stored change is one second after the previous one. */
   const now = (): string => new Date(Date.UTC(2026, 0, 1) + tick++ * 1000).toISOString()
@@ -171,6 +205,25 @@ export async function startGitHubApi(): Promise<GitHubApi> {
       return
     }
 
+    const caller = ownerOf(req.headers.authorization ?? '')
+    if (url.pathname === '/user' && method === 'GET') {
+      if (caller.kind === 'installation') {
+        send(res, 403, {
+          message: 'Resource not accessible by integration',
+          documentation_url: 'https://docs.github.com/rest/users/users#get-the-authenticated-user',
+          status: '403'
+        })
+      } else send(res, 200, { login: caller.login, id: caller.id, type: caller.type })
+      return
+    }
+    if (url.pathname === '/graphql' && method === 'POST') {
+      const query = (body as { query?: unknown } | undefined)?.query
+      if (caller.viewerFails || typeof query !== 'string' || !/\bviewer\s*\{\s*login\s*\}/.test(query)) {
+        send(res, 200, { errors: [{ message: 'Something went wrong while executing your query.' }] })
+      } else send(res, 200, { data: { viewer: { login: caller.viewerLogin ?? caller.login } } })
+      return
+    }
+
     const list = /^\/repos\/([^/]+)\/([^/]+)\/issues\/(\d+)\/comments$/.exec(url.pathname)
     const one = /^\/repos\/([^/]+)\/([^/]+)\/issues\/comments\/(\d+)$/.exec(url.pathname)
     const bodyText = (body as { body?: unknown } | undefined)?.body
@@ -208,7 +261,8 @@ export async function startGitHubApi(): Promise<GitHubApi> {
       }
     }
     if (list && method === 'POST') {
-      send(res, 201, store(Number(list[3]), bodyText as string, { ...ACTIONS_BOT }, list[1], list[2]))
+      const author = { login: caller.login, id: caller.id, type: caller.type }
+      send(res, 201, store(Number(list[3]), bodyText as string, author, list[1], list[2]))
       return
     }
     if (one && method === 'PATCH') {
@@ -216,6 +270,10 @@ export async function startGitHubApi(): Promise<GitHubApi> {
       const comment = [...byIssue.values()].flat().find(c => c.id === id)
       if (!comment) {
         send(res, 404, errorBody(404))
+        return
+      }
+      if (comment.user.login !== caller.login || comment.user.type !== caller.type) {
+        send(res, 403, errorBody(403))
         return
       }
       comment.body = bodyText as string
@@ -255,6 +313,9 @@ export async function startGitHubApi(): Promise<GitHubApi> {
       }),
     failWith(status, options = {}) {
       failure = status === null ? null : { status, methods: options.methods }
+    },
+    identify(token, owner) {
+      owners.set(token, owner)
     },
     stop: () =>
       new Promise<void>((resolve, reject) => {

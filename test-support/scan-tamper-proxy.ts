@@ -24,7 +24,8 @@ export interface FailRule {
   status: number
   /** Error type, e.g. `InternalServerError` or `ValidationException`. */
   type: string
-  message?: string
+  /** The error's message; a function gets the request's JSON (to quote from it, as DynamoDB may). */
+  message?: string | ((request: unknown) => string)
   /** Let this many matching requests through before failing (default 0). */
   after?: number
   /** Fail at most this many times (default: every matching request). */
@@ -84,7 +85,10 @@ export async function startTamperProxy(opts: TamperOptions): Promise<TamperProxy
         proxy.failures[i] = failed + 1
         const error = {
           __type: `com.amazonaws.dynamodb.v20120810#${rule.type}`,
-          message: rule.message ?? `${op} failed (scan-tamper-proxy)`
+          message:
+            typeof rule.message === 'function'
+              ? rule.message(JSON.parse(body.toString('utf8')) as unknown)
+              : (rule.message ?? `${op} failed (scan-tamper-proxy)`)
         }
         sendAwsJson(res, rule.status, error, 'scan-tamper-proxy')
         return

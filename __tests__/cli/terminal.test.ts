@@ -179,7 +179,7 @@ describe('the report on a terminal', () => {
       'Keys | differ',
       '1. Does the table exist? → yes',
       '2. Do its keys match? → no',
-      '    "Resources": {}'
+      'Stack pr-5-db: import template /tmp/t.json'
     ])
       expect([fact, text.includes(fact)]).toEqual([fact, true])
     expect(text).not.toMatch(/```|<\/?details>|<summary>|\*\*|&lt;|&amp;|\\\||^#+ |\[!CAUTION\]/m)

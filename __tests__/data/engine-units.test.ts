@@ -7,7 +7,7 @@ import { ContentDigest, canonicalItem, canonicalItemText, normalizeNumber } from
 import { WireFormatError, sdkItemToWire, wireItemToSdk, type WireItem } from '../../src/data/dynamodb-json.js'
 import { backoffDelay, classifyError } from '../../src/data/retry.js'
 import { AimdWindow } from '../../src/data/restore.js'
-import { keyProblem } from '../../src/data/key-fit.js'
+import { itemRef, keyHash, keyProblem, withoutItemValues } from '../../src/data/key-fit.js'
 import { Progress, formatDuration, progressLine } from '../../src/data/progress.js'
 import type { Logger, ProgressUpdate } from '../../src/types.js'
 import { DataFileWriter, chooseSegments, exportTable } from '../../src/data/export.js'
@@ -371,17 +371,26 @@ describe('DynamoDB JSON ⇄ SDK values', () => {
     })
   })
   test.each([
-    ['two types in one value', { a: { S: 'x', N: '1' } }, 'Item.a: attribute value must have exactly one of'],
-    ['unknown type', { a: { X: 'x' } }, 'Item.a: attribute value must have exactly one of'],
-    ['N as a JSON number', { a: { N: 1 } }, 'Item.a: N must be a string'],
-    ['B that is not base64', { a: { B: 'not base64!' } }, 'Item.a: binary value is not base64 text'],
     [
-      'nested bad value with its path',
-      { a: { M: { b: { L: [{ S: 'ok' }, { BOOL: 'yes' }] } } } },
-      'Item.a.b[1]: BOOL must be true or false'
+      'two types in one value',
+      { a: { S: 'x', N: '1' } },
+      'Item.`a`: attribute value must have exactly one of'
     ],
-    ['NULL false', { a: { NULL: false } }, 'Item.a: NULL must be true'],
-    ['SS with a number', { a: { SS: ['x', 1] } }, 'Item.a: SS must be an array of strings']
+    ['unknown type', { a: { X: 'x' } }, 'Item.`a`: attribute value must have exactly one of'],
+    ['N as a JSON number', { a: { N: 1 } }, 'Item.`a`: N must be a string'],
+    ['B that is not base64', { a: { B: 'not base64!' } }, 'Item.`a`: binary value is not base64 text'],
+    [
+      'nested bad value with its path (map keys are data: not shown)',
+      { a: { M: { 'alice@e.example': { L: [{ S: 'ok' }, { BOOL: 'yes' }] } } } },
+      'Item.`a`.*[1]: BOOL must be true or false'
+    ],
+    ['NULL false', { a: { NULL: false } }, 'Item.`a`: NULL must be true'],
+    ['SS with a number', { a: { SS: ['x', 1] } }, 'Item.`a`: SS must be an array of strings'],
+    [
+      'a value object with data for keys: only type-like keys are shown',
+      { a: { 'alice@e.example': 'x', S: 'y' } },
+      'found […, S]'
+    ]
   ])('refuses %s', (_name, item, message) => {
     expect(() => wireItemToSdk(item)).toThrow(WireFormatError)
     expect(() => wireItemToSdk(item)).toThrow(message)
@@ -395,9 +404,9 @@ describe('keyProblem: does an item fit the target key schema', () => {
   ]
   test.each<[string, WireItem, string | null]>([
     ['fits', { pk: { S: 'a' }, sk: { N: '1' } }, null],
-    ['missing range key', { pk: { S: 'a' } }, 'key attribute "sk" is missing'],
-    ['wrong type', { pk: { N: '1' }, sk: { N: '1' } }, 'key attribute "pk" has type N, the table wants S'],
-    ['empty string key', { pk: { S: '' }, sk: { N: '1' } }, 'key attribute "pk" is empty']
+    ['missing range key', { pk: { S: 'a' } }, 'key attribute `sk` is missing'],
+    ['wrong type', { pk: { N: '1' }, sk: { N: '1' } }, 'key attribute `pk` has type N, the table wants S'],
+    ['empty string key', { pk: { S: '' }, sk: { N: '1' } }, 'key attribute `pk` is empty']
   ])('%s', (_name, item, expected) => {
     expect(keyProblem(item, keys)).toBe(expected)
   })
@@ -641,5 +650,53 @@ describe('legacy reader: streams {"Items":[...]} without holding the file', () =
     const file = join(dir, 'bad.json')
     await writeFile(file, text)
     await expect(readAll(file)).rejects.toThrow(message)
+  })
+})
+
+describe('messages name an item by place and salted key hash, never by its values', () => {
+  const keys: KeyAttribute[] = [
+    { name: 'email', type: 'HASH', attributeType: 'S' },
+    { name: 'n', type: 'RANGE', attributeType: 'N' }
+  ]
+  const item: WireItem = { email: { S: 'alice@e.example' }, n: { N: '7' }, note: { S: 'ab' } }
+
+  test('keyHash: 12 hex digits, the same for the same key and salt, other for another salt or key', () => {
+    const hash = keyHash(item, keys, 'salt-1')
+    expect(hash).toMatch(/^[0-9a-f]{12}$/)
+    expect(keyHash({ ...item, note: { S: 'other' } }, keys, 'salt-1')).toBe(hash)
+    expect(keyHash(item, keys, 'salt-2')).not.toBe(hash)
+    expect(keyHash({ ...item, n: { N: '8' } }, keys, 'salt-1')).not.toBe(hash)
+  })
+
+  test('itemRef names file, line and hash', () => {
+    expect(itemRef('data/segment-0-of-4.json.gz', 17, 'abcdef012345')).toBe(
+      'the item at data/segment-0-of-4.json.gz line 17 (key hash abcdef012345)'
+    )
+    expect(itemRef('f', -1, 'abcdef012345')).toBe('the item at f (line unknown) (key hash abcdef012345)')
+  })
+
+  test.each([
+    [
+      'a value DynamoDB quotes',
+      'ValidationException: The parameter cannot be converted to a numeric value: alice@e.example',
+      'ValidationException: The parameter cannot be converted to a numeric value: ‹value›'
+    ],
+    ['a short key value, standing alone', 'bad key 7 here', 'bad key ‹value› here'],
+    ['a short key value inside a word: still taken out (key values always)', 'gsi7pk', 'gsi‹value›pk'],
+    ['a short other value only where it stands alone', 'value ab in abc', 'value ‹value› in abc'],
+    ['no value: unchanged', 'Number overflow', 'Number overflow']
+  ])('withoutItemValues: %s', (_case, message, expected) => {
+    expect(withoutItemValues(message, item, keys)).toBe(expected)
+  })
+
+  test('a line that is not JSON is refused without quoting it (V8 would quote the text it failed on)', () => {
+    let message = ''
+    try {
+      parseLine('f.json.gz', 3, 'secret-value-here')
+    } catch (err) {
+      message = (err as Error).message
+    }
+    expect(message).toMatch(/^f\.json\.gz: line 3: not valid JSON/)
+    expect(message).not.toContain('secret')
   })
 })

@@ -18,6 +18,9 @@ import {
   type Item
 } from '../../test-support/orphans.js'
 import { startGitHubApi, type GitHubApi } from '../../test-support/github-api.js'
+import { startArtifactService, type ArtifactService } from '../../test-support/artifact-service.js'
+import { readManifest } from '../../src/data/manifest.js'
+import { relative, dirname } from 'node:path'
 import { runBundle, type BundleRun } from '../../test-support/run-bundle.js'
 import { canonicalItem } from '../../src/data/digest.js'
 import { sdkItemToWire } from '../../src/data/dynamodb-json.js'
@@ -65,6 +68,7 @@ const items: Item[] = Array.from({ length: 60 }, (_, i) => ({
 
 let moto: MotoServer
 let github: GitHubApi
+let artifacts: ArtifactService
 let clients: AwsClients
 let workspace: string
 
@@ -91,7 +95,9 @@ function run(inputs: Record<string, string>, pullRequest?: number): Promise<Bund
     awsEndpoint: moto.endpoint,
     githubApiUrl: github.url,
     pullRequest,
-    workspace
+    workspace,
+    // The runner's artifact service: every run could upload; only upload-artifact: true does.
+    env: { ACTIONS_RUNTIME_TOKEN: artifacts.runtimeToken, ACTIONS_RESULTS_URL: `${artifacts.url}/` }
   })
 }
 
@@ -102,6 +108,7 @@ function ourComments(): { id: number; body: string }[] {
 beforeAll(async () => {
   moto = await startMoto()
   github = await startGitHubApi()
+  artifacts = await startArtifactService()
   clients = testClients(moto.endpoint)
   workspace = mkdtempSync(join(tmpdir(), 'orphan-guard-flow-'))
   const infra = join(workspace, 'infra')
@@ -120,6 +127,7 @@ beforeAll(async () => {
 afterAll(async () => {
   destroyClients(clients)
   await github?.stop()
+  await artifacts?.stop()
   await moto?.stop()
 })
 
@@ -146,6 +154,9 @@ describe('PR preview flow with strategy auto', () => {
       expect.stringContaining(`table/${TABLE}/backup/`)
     ])
     await expect(tableContent()).rejects.toThrow(/not found|ResourceNotFound|non-existent/i)
+    // upload-artifact defaults to false: the table data stays on the runner (and in AWS).
+    expect(artifacts.requests).toEqual([])
+    expect(preDeploy.summary).toContain('on the runner only (`upload-artifact` is off)')
     // The write fence waits (real clock) for the resource policy to take effect before the last scan.
   }, 60_000)
 
@@ -211,7 +222,7 @@ describe('a key-schema change whose items would not fit the new keys', () => {
     const r = await run({ template: 'infra/profiles.template.json', 'stack-name': stack, comment: 'false' })
     expect(r.code).not.toBe(0)
     expect(r.outputs.outcome).toBe('blocked')
-    expect(r.errors.join('\n')).toMatch(/2 of 2 items do not fit the new table's keys \(userId \(S\)\)/)
+    expect(r.errors.join('\n')).toMatch(/2 of 2 items do not fit the new table's keys \(`userId` \(S\)\)/)
     const left = await clients.dynamodb.send(new ScanCommand({ TableName: table }))
     expect(left.Count).toBe(2)
   })
@@ -243,6 +254,51 @@ describe("an old backup from today's scripts (`aws dynamodb scan` output)", () =
     const back = await clients.dynamodb.send(new ScanCommand({ TableName: table }))
     expect(back.Items?.map(i => canonicalItem(sdkItemToWire(i))).sort()).toEqual(
       scanOutput.Items.map(i => canonicalItem(i as never)).sort()
+    )
+  })
+})
+
+describe('upload-artifact: true', () => {
+  it("uploads this run's export (manifest and data files) and nothing else from backup-dir, stored, with the retention asked for", async () => {
+    const table = 'pr-9-events'
+    const stack = 'pr-9-events-stack'
+    await makeRetainedOrphan(clients, { stackName: stack, tableName: table, items: items.slice(0, 5) })
+    const lsi = tableTemplate({
+      tableName: table,
+      deletionPolicy: 'Retain',
+      properties: template.Resources?.OrdersTableA1B2C3D4?.Properties ?? {}
+    })
+    writeFileSync(
+      join(workspace, 'infra', 'events.template.json'),
+      JSON.stringify(lsi).replaceAll(TABLE, table)
+    )
+    // Not the run's: another file in backup-dir, and the first flow's backups.
+    mkdirSync(join(workspace, 'backups'), { recursive: true })
+    writeFileSync(join(workspace, 'backups', '.env'), 'SECRET=do-not-upload')
+    const r = await run({
+      template: 'infra/events.template.json',
+      'stack-name': stack,
+      'upload-artifact': 'true',
+      'artifact-retention-days': '3',
+      comment: 'false'
+    })
+    expect([r.code, r.errors]).toEqual([0, []])
+    expect(r.outputs.outcome).toBe('resolved')
+    const [manifestPath] = JSON.parse(r.outputs['backup-manifests']!) as string[]
+    const manifest = await readManifest(manifestPath!)
+    const backups = join(workspace, 'backups')
+    const own = [manifestPath!, ...manifest.dataFiles.map(f => join(dirname(manifestPath!), f.path))].map(f =>
+      relative(backups, f)
+    )
+    const uploaded = artifacts.artifacts.at(-1)!
+    expect(uploaded.name).toMatch(/^dynamodb-orphan-guard-pr-9-\d+$/)
+    const entries = artifacts.entries(uploaded.name)
+    expect(entries.map(e => e.name).sort()).toEqual(own.sort())
+    expect(entries.every(e => e.method === 0)).toBe(true)
+    const days = (Date.parse(String(uploaded.create.expires_at)) - Date.now()) / 86_400_000
+    expect(Math.round(days)).toBe(3)
+    expect(r.summary).toContain(
+      `in the workflow artifact [\`${uploaded.name}\`](https://github.com/acme/app/actions/runs/4242/artifacts/${uploaded.id}) (kept 3 days)`
     )
   })
 })

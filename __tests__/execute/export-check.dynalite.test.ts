@@ -6,7 +6,7 @@ import { gunzipSync, gzipSync } from 'node:zlib'
 import { exportTable } from '../../src/data/export.js'
 import type { WireItem } from '../../src/data/dynamodb-json.js'
 import type { BackupManifest } from '../../src/data/manifest.js'
-import { itemMisfit, type TargetKeys } from '../../src/data/key-fit.js'
+import { itemMisfit, keyHash, type TargetKeys } from '../../src/data/key-fit.js'
 import { checkExportOnDisk } from '../../src/execute/export-check.js'
 import { startDynalite, type RunningDynalite } from '../../test-support/dynalite.js'
 import { destroyClients, testClients } from '../../test-support/aws-clients.js'
@@ -30,17 +30,17 @@ describe('itemMisfit: can the item be written into the table the deploy creates?
       null
     ],
     ['index keys may be absent (sparse index)', { pk: { S: 'a' }, sk: { S: '1' } }, null],
-    ['a missing primary key attribute does not fit', { pk: { S: 'a' } }, /key attribute "sk" is missing/],
-    ['a primary key of the wrong type does not fit', { pk: { N: '1' }, sk: { S: '1' } }, /"pk" has type N/],
+    ['a missing primary key attribute does not fit', { pk: { S: 'a' } }, /key attribute `sk` is missing/],
+    ['a primary key of the wrong type does not fit', { pk: { N: '1' }, sk: { S: '1' } }, /`pk` has type N/],
     [
       'an LSI key of the wrong type does not fit',
       { pk: { S: 'a' }, sk: { S: '1' }, createdAt: { S: '2025-01-01' } },
-      /index key attribute "createdAt" has type S, the new table wants N/
+      /index key attribute `createdAt` has type S, the new table wants N/
     ],
     [
       'an empty GSI key string does not fit',
       { pk: { S: 'a' }, sk: { S: '1' }, email: { S: '' } },
-      /"email" is empty/
+      /`email` is empty/
     ]
   ])('%s', (_rule, item, problem) => {
     const misfit = itemMisfit(item, target)
@@ -86,7 +86,19 @@ describe('checkExportOnDisk: the export read back from disk, as the restore will
   it('an intact export matches its manifest and counts the items that would not fit', async () => {
     const check = await checkExportOnDisk(manifest, dir, target)
     expect(check).toMatchObject({ items: 3, misfits: 1, problems: [] })
-    expect(check.firstMisfit).toMatch(/pk="b".*"createdAt" has type S/)
+    // Named by file, line and a key hash salted with the manifest's salt; never by its key values.
+    const hash = keyHash(
+      { pk: { S: 'b' }, sk: { S: '2' } },
+      manifest.table.keySchema,
+      manifest.keyHashSalt ?? ''
+    )
+    expect(manifest.keyHashSalt).toMatch(/^[0-9a-f]{32}$/)
+    expect(check.firstMisfit).toMatch(
+      new RegExp(
+        `^the item at data/segment-0-of-1\\.json\\.gz line \\d \\(key hash ${hash}\\): index key attribute \`createdAt\` has type S`
+      )
+    )
+    expect(check.firstMisfit).not.toMatch(/"b"|'b'|=b|yesterday/)
   })
 
   it('a data file changed on disk is found (checksum, count and digest)', async () => {

@@ -227,6 +227,7 @@ describe('an import template over 51,200 bytes', () => {
       'PutObject',
       'CreateChangeSet',
       'DescribeChangeSet',
+      'DeleteChangeSet',
       'ExecuteChangeSet',
       'DescribeStacks',
       'ListStackResources'

@@ -10,6 +10,7 @@ import {
   CloudFormationClient,
   CloudFormationServiceException,
   CreateChangeSetCommand,
+  DeleteChangeSetCommand,
   DescribeChangeSetCommand,
   DescribeStackEventsCommand,
   DescribeStacksCommand,
@@ -518,10 +519,18 @@ describe('a FAILED change set is reported and never executed', () => {
     givenDeployedTemplate()
     givenChangeSetCreated()
     givenChangeSetStatuses({ Status: 'CREATE_IN_PROGRESS' }, { Status: 'FAILED', StatusReason: reason })
+    cfn.on(DeleteChangeSetCommand).resolves({})
 
     const result = await run()
 
     expect(cfn).not.toHaveReceivedCommand(ExecuteChangeSetCommand)
+    expect(cfn.commandCalls(DeleteChangeSetCommand).map(c => c.args[0].input)).toEqual([
+      { ChangeSetName: CHANGE_SET_ARN }
+    ])
+    expect(result.error?.state).toContain(
+      'The FAILED change set was deleted (set keep-failed-change-sets: true to keep it for the console).'
+    )
+    expect(result.calls.map(c => c.command)).toEqual(['CreateChangeSet', 'DeleteChangeSet'])
     expect(result.outcome).toBe('failed')
     expect(result.changeSetId).toBe(CHANGE_SET_ARN)
     expect(result.error).toBeInstanceOf(OperationError)
@@ -532,6 +541,42 @@ describe('a FAILED change set is reported and never executed', () => {
     expect(result.error?.state).toContain(`CloudFormation said: ${reason}`)
     expect(result.stateNote).toBe(result.error?.state)
     expect(result.tables[0]?.status).toBe('failed')
+  })
+
+  it('keep-failed-change-sets: true keeps the FAILED change set, and the report says where to read it', async () => {
+    givenDeployedTemplate()
+    givenChangeSetCreated()
+    givenChangeSetStatuses({ Status: 'FAILED', StatusReason: 'no changes' })
+
+    const result = await run({ keepFailedChangeSets: true })
+
+    expect(cfn).not.toHaveReceivedCommand(DeleteChangeSetCommand)
+    expect(cfn).not.toHaveReceivedCommand(ExecuteChangeSetCommand)
+    expect(result.error?.state).toContain(
+      `The FAILED change set ${CHANGE_SET_ARN} was kept (keep-failed-change-sets: true): read it in the CloudFormation console, then delete it.`
+    )
+  })
+
+  it('a DeleteChangeSet that fails is said (with the permission), never turns the failure into something else', async () => {
+    givenDeployedTemplate()
+    givenChangeSetCreated()
+    givenChangeSetStatuses({ Status: 'FAILED', StatusReason: 'no changes' })
+    cfn.on(DeleteChangeSetCommand).rejects(
+      new CloudFormationServiceException({
+        name: 'AccessDenied',
+        $fault: 'client',
+        $metadata: { httpStatusCode: 403 },
+        message: 'not authorized to perform: cloudformation:DeleteChangeSet'
+      })
+    )
+
+    const result = await run()
+
+    expect(result.outcome).toBe('failed')
+    expect(result.error?.message).toBe(`change set ${CHANGE_SET_ARN} failed: no changes`)
+    expect(result.error?.state).toContain(
+      `The FAILED change set ${CHANGE_SET_ARN} could not be deleted (not authorized to perform: cloudformation:DeleteChangeSet; DeleteChangeSet needs cloudformation:DeleteChangeSet): delete it by hand.`
+    )
   })
 
   it('a change set that never reaches CREATE_COMPLETE times out on the injected clock and is not executed', async () => {
@@ -547,6 +592,8 @@ describe('a FAILED change set is reported and never executed', () => {
     expect(result.error?.message).toContain(
       'did not reach CREATE_COMPLETE in time (last status CREATE_IN_PROGRESS)'
     )
+    // Not FAILED: still being created, so it is not deleted.
+    expect(cfn).not.toHaveReceivedCommand(DeleteChangeSetCommand)
     expect(time.sleeps.reduce((a, b) => a + b, 0)).toBeLessThanOrEqual(20_000)
   })
 
@@ -759,6 +806,7 @@ describe('dry-run', () => {
     expect(result.calls.map(c => c.command)).toEqual([
       'CreateChangeSet',
       'DescribeChangeSet',
+      'DeleteChangeSet',
       'ExecuteChangeSet',
       'DescribeStacks',
       'ListStackResources'

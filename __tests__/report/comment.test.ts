@@ -4,9 +4,10 @@ import {
   commentFailureMessage,
   findStickyComment,
   resolvePrNumber,
+  tokenIdentity,
   upsertStickyComment
 } from '../../src/report/comment.js'
-import type { EventContext, GitHubClient, IssueComment } from '../../src/report/comment.js'
+import type { EventContext, GitHubClient, IssueComment, TokenIdentity } from '../../src/report/comment.js'
 import { commentMarker } from '../../src/report/markdown.js'
 import type { Logger } from '../../src/types.js'
 import { startGitHubApi } from '../../test-support/github-api.js'
@@ -63,7 +64,15 @@ describe('upsertStickyComment against the GitHub API stand-in', () => {
     const comments = api.comments(issue)
     expect(comments).toHaveLength(1)
     expect(comments[0]).toMatchObject({ id: first.id, body: `${marker}\nsecond report` })
-    expect(api.requests.map(r => r.method)).toEqual(['GET', 'POST', 'GET', 'PATCH'])
+    // The first run has no marked comment to choose from, so it does not ask who the token is.
+    expect(api.requests.map(r => `${r.method} ${r.path}`)).toEqual([
+      `GET /repos/o/r/issues/${issue}/comments`,
+      `POST /repos/o/r/issues/${issue}/comments`,
+      `GET /repos/o/r/issues/${issue}/comments`,
+      'GET /user',
+      'POST /graphql',
+      `PATCH /repos/o/r/issues/comments/${first.id}`
+    ])
     expect(api.requests[0]).toMatchObject({
       query: { per_page: '100' },
       authorization: 'token ghs_test-token'
@@ -79,7 +88,13 @@ describe('upsertStickyComment against the GitHub API stand-in', () => {
 
     const updated = await upsert('second report')
     expect(updated).toMatchObject({ action: 'updated', id: created.id })
-    expect(api.requests.map(r => `${r.method} ${r.query.page ?? '1'}`)).toEqual(['GET 1', 'GET 2', 'PATCH 1'])
+    expect(api.requests.map(r => `${r.method} ${r.path.split('/').at(-1)} ${r.query.page ?? '1'}`)).toEqual([
+      'GET comments 1',
+      'GET comments 2',
+      'GET user 1',
+      'POST graphql 1',
+      `PATCH ${created.id} 1`
+    ])
     expect(api.comments(issue)).toHaveLength(151)
     expect(api.comments(issue).filter(c => c.body.includes(marker))).toHaveLength(1)
   })
@@ -94,12 +109,113 @@ describe('upsertStickyComment against the GitHub API stand-in', () => {
     ])
   })
 
-  it("prefers the bot's comment over a human comment that quotes the marker", async () => {
+  it("updates the bot's own comment, never a human comment that quotes the marker (even a newer one)", async () => {
     const bots = api.addComment(issue, `${marker}\nold report`)
     api.addComment(issue, `copied: ${marker}`, { login: 'someone', type: 'User' })
     const result = await upsert('new report')
     expect(result).toMatchObject({ action: 'updated', id: bots.id })
     expect(api.comments(issue).find(c => c.user.login === 'someone')?.body).toBe(`copied: ${marker}`)
+  })
+
+  it("a user's comment with the marker, posted before the first run: the action creates its own and never edits the user's", async () => {
+    const planted = api.addComment(issue, `${marker}\n[pay here](https://e.example)`, {
+      login: 'mallory',
+      type: 'User'
+    })
+    const first = await upsert('first report')
+    const second = await upsert('second report')
+
+    expect(first.action).toBe('created')
+    expect(second).toMatchObject({ action: 'updated', id: first.id })
+    expect(api.requests.filter(r => r.method === 'PATCH').map(r => r.path)).toEqual([
+      `/repos/o/r/issues/comments/${first.id}`
+    ])
+    const comments = api.comments(issue)
+    expect(comments.find(c => c.id === planted.id)?.body).toBe(`${marker}\n[pay here](https://e.example)`)
+    expect(comments.find(c => c.id === first.id)).toMatchObject({
+      body: `${marker}\nsecond report`,
+      user: { login: 'github-actions[bot]', type: 'Bot' }
+    })
+    expect(logger.infos.some(l => /Left alone: 1 comment\(s\) .* by others \(mallory\)/.test(l))).toBe(true)
+    expect(logger.warnings).toEqual([])
+  })
+
+  it('a personal access token: GET /user names its user; only that user’s marked comment is updated, not the bot’s', async () => {
+    const pat = getOctokit('ghp_personal', { baseUrl: api.url })
+    const bots = api.addComment(issue, `${marker}\nby GITHUB_TOKEN`)
+    const result = await upsertStickyComment(pat, {
+      owner: 'o',
+      repo: 'r',
+      issueNumber: issue,
+      marker,
+      body: `${marker}\nby the PAT`,
+      logger
+    })
+    expect(result.action).toBe('created')
+    const again = await upsertStickyComment(pat, {
+      owner: 'o',
+      repo: 'r',
+      issueNumber: issue,
+      marker,
+      body: `${marker}\nby the PAT again`,
+      logger
+    })
+    expect(again).toMatchObject({ action: 'updated', id: result.id })
+    expect(api.comments(issue).find(c => c.id === bots.id)?.body).toBe(`${marker}\nby GITHUB_TOKEN`)
+    expect(api.requests.filter(r => r.path === '/graphql')).toEqual([])
+  })
+
+  it('a GitHub App token: the GraphQL viewer names its bot (with or without [bot]); GITHUB_TOKEN’s comment is not its own', async () => {
+    api.identify('ghs_app', {
+      login: 'deploy-app[bot]',
+      id: 9000,
+      type: 'Bot',
+      kind: 'installation',
+      viewerLogin: 'deploy-app'
+    })
+    const app = getOctokit('ghs_app', { baseUrl: api.url })
+    const actions = api.addComment(issue, `${marker}\nby GITHUB_TOKEN`)
+    const request = (body: string) => ({ owner: 'o', repo: 'r', issueNumber: issue, marker, body, logger })
+
+    const first = await upsertStickyComment(app, request(`${marker}\napp 1`))
+    const second = await upsertStickyComment(app, request(`${marker}\napp 2`))
+
+    expect(first.action).toBe('created')
+    expect(second).toMatchObject({ action: 'updated', id: first.id })
+    expect(api.comments(issue).find(c => c.id === actions.id)?.body).toBe(`${marker}\nby GITHUB_TOKEN`)
+    expect(api.comments(issue).find(c => c.id === first.id)?.user.login).toBe('deploy-app[bot]')
+  })
+
+  it('a 403 on the edit says GitHub refused to edit that comment (not a missing permission) and writes a new one', async () => {
+    // An App token whose identity cannot be learnt is taken for GITHUB_TOKEN; GitHub then refuses
+    // to let it edit github-actions[bot]'s comment.
+    api.identify('ghs_mystery', {
+      login: 'other-app[bot]',
+      id: 9100,
+      type: 'Bot',
+      kind: 'installation',
+      viewerFails: true
+    })
+    const mystery = getOctokit('ghs_mystery', { baseUrl: api.url })
+    const actions = api.addComment(issue, `${marker}\nby GITHUB_TOKEN`)
+
+    const result = await upsertStickyComment(mystery, {
+      owner: 'o',
+      repo: 'r',
+      issueNumber: issue,
+      marker,
+      body: `${marker}\nreport`,
+      logger
+    })
+
+    expect(result.action).toBe('created')
+    expect(logger.warnings).toHaveLength(1)
+    expect(logger.warnings[0]).toMatch(
+      /GitHub refused to edit it \(HTTP 403: .*\): it is not a comment this token may edit/
+    )
+    expect(logger.warnings[0]).toContain('assumed: GITHUB_TOKEN')
+    expect(logger.warnings[0]).not.toContain('pull-requests: write')
+    expect(api.comments(issue).find(c => c.id === actions.id)?.body).toBe(`${marker}\nby GITHUB_TOKEN`)
   })
 
   it('turns a 403 on create into a warning naming pull-requests: write, without throwing', async () => {
@@ -108,6 +224,7 @@ describe('upsertStickyComment against the GitHub API stand-in', () => {
     expect(result).toEqual({ action: 'skipped' })
     expect(logger.warnings).toHaveLength(1)
     expect(logger.warnings[0]).toContain('HTTP 403: Resource not accessible by integration')
+    expect(logger.warnings[0]).toContain('The token has no permission to comment here')
     expect(logger.warnings[0]).toContain('`permissions: pull-requests: write`')
     expect(logger.warnings[0]).toContain('forks only get a read-only GITHUB_TOKEN')
     expect(api.comments(issue)).toHaveLength(0)
@@ -132,7 +249,7 @@ describe('upsertStickyComment against the GitHub API stand-in', () => {
     api.failWith(404, { methods: ['PATCH'] })
     const result = await upsert('new report')
     expect(result.action).toBe('created')
-    expect(api.requests.map(r => r.method)).toEqual(['GET', 'PATCH', 'POST'])
+    expect(api.requests.map(r => r.method)).toEqual(['GET', 'GET', 'POST', 'PATCH', 'POST'])
     expect(logger.warnings).toEqual([])
   })
 
@@ -192,7 +309,7 @@ describe('the GitHub API stand-in paginates like GitHub', () => {
   })
 })
 
-describe('findStickyComment', () => {
+describe('findStickyComment: the marker AND the token’s own identity', () => {
   const c = (
     id: number,
     body: string,
@@ -206,27 +323,67 @@ describe('findStickyComment', () => {
     created_at: new Date(Date.UTC(2026, 0, 1, 0, 0, at)).toISOString(),
     html_url: `u${id}`
   })
+  const actions: TokenIdentity = { login: 'github-actions[bot]', bot: true, source: 'GraphQL viewer' }
+  const pat: TokenIdentity = { login: 'alice', bot: false, source: 'GET /user' }
+  const app: TokenIdentity = { login: 'deploy-app', bot: true, source: 'GraphQL viewer' }
 
   it.each([
-    ['no comment holds the marker', [c(1, 'hello', 'Bot', 1)], undefined, undefined],
-    ['the only match', [c(1, 'hello', 'User', 1), c(2, `${marker}\nx`, 'Bot', 2)], undefined, 2],
+    ['nothing when no comment holds the marker', [c(1, 'hello', 'Bot', 1)], actions, undefined],
+    ['the only own match', [c(1, 'hello', 'User', 1), c(2, `${marker}\nx`, 'Bot', 2)], actions, 2],
     [
-      'the newest of several bot matches',
+      'the newest of several own matches',
       [c(1, marker, 'Bot', 1), c(2, marker, 'Bot', 3), c(3, marker, 'Bot', 2)],
-      undefined,
+      actions,
       2
     ],
+    ['never a human comment, however new', [c(1, marker, 'User', 2, 'mallory')], actions, undefined],
     [
-      'a bot match over a newer human one',
-      [c(1, marker, 'Bot', 1), c(2, marker, 'User', 2, 'alice')],
-      undefined,
-      1
+      'never a human whose login is the bot name without [bot]',
+      [c(1, marker, 'User', 1, 'github-actions')],
+      actions,
+      undefined
     ],
-    ['a human match when no bot wrote one (PAT)', [c(1, marker, 'User', 1, 'alice')], undefined, 1],
-    ['the named author over bots', [c(1, marker, 'User', 1, 'me'), c(2, marker, 'Bot', 2)], 'me', 1],
-    ['a null body', [{ ...c(1, '', 'Bot', 1), body: null }], undefined, undefined]
-  ])('picks %s', (_name, comments, author, expectedId) => {
-    expect(findStickyComment(comments, marker, author)?.id).toBe(expectedId)
+    ["a PAT: its user's comment", [c(1, marker, 'User', 1, 'alice'), c(2, marker, 'Bot', 2)], pat, 1],
+    ["a PAT: never the bot's", [c(2, marker, 'Bot', 2)], pat, undefined],
+    ['a PAT: logins compare without case', [c(1, marker, 'User', 1, 'Alice')], pat, 1],
+    ['an App: its bot, spelt with [bot] by REST', [c(1, marker, 'Bot', 1, 'deploy-app[bot]')], app, 1],
+    ["an App: never GITHUB_TOKEN's bot", [c(1, marker, 'Bot', 1)], app, undefined],
+    ['a null body', [{ ...c(1, '', 'Bot', 1), body: null }], actions, undefined]
+  ] as const)('picks %s', (_name, comments, identity, expectedId) => {
+    expect(findStickyComment([...comments], marker, identity)?.id).toBe(expectedId)
+  })
+})
+
+describe('tokenIdentity', () => {
+  let api: GitHubApi
+  beforeAll(async () => {
+    api = await startGitHubApi()
+  })
+  afterAll(() => api.stop())
+  const quiet = recordingLogger()
+
+  it.each([
+    [
+      'GITHUB_TOKEN (GET /user 403, GraphQL viewer)',
+      'ghs_actions',
+      { login: 'github-actions[bot]', bot: true, source: 'GraphQL viewer' }
+    ],
+    [
+      'a personal access token (GET /user)',
+      'ghp_mine',
+      { login: 'release-bot-user', bot: false, source: 'GET /user' }
+    ]
+  ])('%s', async (_case, token, expected) => {
+    expect(await tokenIdentity(getOctokit(token, { baseUrl: api.url }), quiet)).toEqual(expected)
+  })
+
+  it('an installation token whose viewer cannot be read is taken for GITHUB_TOKEN, and says so', async () => {
+    api.identify('ghs_x', { login: 'x[bot]', id: 1, type: 'Bot', kind: 'installation', viewerFails: true })
+    expect(await tokenIdentity(getOctokit('ghs_x', { baseUrl: api.url }), quiet)).toEqual({
+      login: 'github-actions[bot]',
+      bot: true,
+      source: 'assumed: GITHUB_TOKEN'
+    })
   })
 })
 

@@ -326,7 +326,7 @@ describe('renderReport escaping: table cells stay one cell and show text literal
       })
     )
     expect(text).toContain(
-      '| `Tags` | ⚠️ dangerous | `team=a\\|b` | `line1 line2` | Tag \\`team\\` differs \\|<br>see &lt;docs&gt; |'
+      '| `Tags` | ⚠️ dangerous | `team=a\\|b` | `line1 line2` | Tag `team` differs \\| see &lt;docs&gt; |'
     )
   })
 
@@ -493,8 +493,10 @@ describe('renderReport sections', () => {
     expect(text).toContain(
       '| `DynTable` | `pr-5-database` | `{"Fn::GetAtt":["Other","Name"]}` | Fn::GetAtt: resource attributes are only known after deploy |'
     )
-    // A body holding ``` gets a longer fence, so it cannot close the block early.
-    expect(text).toContain('````json\n{"Resources":{"Body":"has ``` inside"}}\n````')
+    // The template is a file: named, never pasted (it can hold anything the stack's authors wrote).
+    expect(text).toContain('**Stack `pr-5-database`**: import template `backups/pr-5-database.import.json`')
+    expect(text).toContain('The import templates are files, on the runner only (`upload-artifact` is off).')
+    expect(text).not.toContain('has ``` inside')
   })
 
   it('links the workflow run, refusing non-http links', () => {

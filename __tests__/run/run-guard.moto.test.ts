@@ -5,6 +5,7 @@
  * tables that leaves the next table untouched.
  */
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from '@jest/globals'
+import { renderReport } from '../../src/report/markdown.js'
 import { runGuard, type GuardDeps } from '../../src/run/run-guard.js'
 import { createRunClientPool } from '../../src/run/clients.js'
 import { RunStop } from '../../src/run/stop.js'
@@ -135,8 +136,10 @@ describe('a backup-restore run, then its restore', () => {
       ['restore', 40, 40, 'done'],
       ['verify', 40, 40, 'done']
     ])
-    // The pre-deploy report was kept for the restore's report.
-    expect(restored.report.earlierReport).toContain(TABLE)
+    // The pre-deploy report was kept (its data) for the restore's report.
+    expect(restored.report.earlierReport?.phase).toBe('pre-deploy')
+    expect(renderReport(restored.report)).toContain('Before the deploy (pre-deploy step)')
+    expect(restored.report.earlierReport?.result.plan?.entries.map(e => e.table)).toEqual([TABLE])
   })
 
   it('with debugAwsCalls, one debug line per AWS call: operation, table, duration', async () => {

@@ -13,7 +13,7 @@ import type { AwsClients } from '../../src/aws/clients.js'
 import { executePlan } from '../../src/execute/execute-plan.js'
 import { restoreBackups } from '../../src/execute/restore-backups.js'
 import { systemClock, type Check } from '../../src/types.js'
-import { renderReport } from '../../src/report/markdown.js'
+import { escapeProse, renderReport } from '../../src/report/markdown.js'
 import type { Inputs, RunResult } from '../../src/types.js'
 import { destroyClients, oneRegion, testClients } from '../../test-support/aws-clients.js'
 import { startMoto, type MotoServer } from '../../test-support/moto.js'
@@ -108,7 +108,8 @@ function expectInSummary(result: RunResult, inputs: Inputs): void {
   })
   expect(result.stateNote).toBeTruthy()
   expect(markdown).toContain('Where things stand and how to go on')
-  expect(markdown).toContain(`> ${result.stateNote ?? ''}`)
+  // Shown as written (outside text in it neutralised, see report/markdown.ts escapeProse).
+  expect(markdown).toContain(`> ${escapeProse(result.stateNote ?? '')}`)
 }
 
 /** sha256 of every file under a backup folder, by relative path. */

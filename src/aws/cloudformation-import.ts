@@ -10,6 +10,7 @@
  */
 import {
   CloudFormationClient,
+  DeleteChangeSetCommand,
   DescribeChangeSetCommand,
   DescribeStacksCommand,
   ExecuteChangeSetCommand,
@@ -168,6 +169,15 @@ export async function waitForChangeSet(
     }
     await poll.sleep(poll.pollMs)
   }
+}
+
+/**
+ * Deletes a change set by ARN (one that ended FAILED: it can never be executed, and it stays in the
+ * stack's change set list until deleted). For a change set that created its stack, the stack stays
+ * in REVIEW_IN_PROGRESS without resources.
+ */
+export async function deleteChangeSet(cfn: Sender<CloudFormationClient>, changeSetId: string): Promise<void> {
+  await cfn.send(new DeleteChangeSetCommand({ ChangeSetName: changeSetId }))
 }
 
 /** Executes a change set that reached CREATE_COMPLETE. */

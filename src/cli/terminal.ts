@@ -73,7 +73,10 @@ const ENTITIES: Record<string, string> = {
   '&lt;': '<',
   '&gt;': '>',
   '&quot;': '"',
-  '&#39;': "'"
+  '&#39;': "'",
+  // The report puts a zero-width space after @, # and www (and in ://) so GitHub links nothing
+  // from outside text; a terminal links nothing anyway.
+  '&#8203;': ''
 }
 
 /** Words that mean the same everywhere in the report, and their colour in a table cell. */
@@ -129,7 +132,7 @@ export function renderInline(text: string, style: TerminalStyle, inCell = false)
       i += link[0].length
       continue
     }
-    const entity = /^&(amp|lt|gt|quot|#39);/.exec(rest)
+    const entity = /^&(amp|lt|gt|quot|#39|#8203);/.exec(rest)
     if (entity) {
       out += ENTITIES[entity[0]]
       i += entity[0].length

@@ -6,6 +6,7 @@
  * format and `aws dynamodb scan` output) carries binary as base64 text, so the only conversion
  * done here is bytes ⇄ base64. Numbers stay strings: a 38-digit N is never turned into a JS number.
  */
+import { code } from '../errors.js'
 import type { AttributeValue } from '@aws-sdk/client-dynamodb'
 
 /** One attribute value in DynamoDB JSON (binary as base64). */
@@ -69,7 +70,11 @@ export function sdkItemToWire(item: SdkItem): WireItem {
   return out ?? (item as WireItem)
 }
 
-/** A malformed value found while reading a backup; `path` is the attribute path inside the item. */
+/**
+ * A malformed value found while reading a backup; `path` is the attribute path inside the item:
+ * the top-level attribute's name, then `.*` for each map key below it (a map's keys are the item's
+ * data, never shown) and `[i]` for list positions.
+ */
 export class WireFormatError extends Error {
   constructor(
     readonly path: string,
@@ -78,6 +83,16 @@ export class WireFormatError extends Error {
     super(`${path}: ${message}`)
     this.name = 'WireFormatError'
   }
+}
+
+/** The keys found where a type key was expected: type-like ones shown, anything else (data) not. */
+function typeKeys(keys: string[]): string {
+  return `[${keys.map(k => (/^[A-Z]{1,4}$/.test(k) ? k : '…')).join(', ')}]`
+}
+
+/** The path of attribute `name` below `path`: the top-level name in a code span, map keys hidden. */
+function attributePath(path: string, name: string): string {
+  return path === 'Item' ? `Item.${code(name)}` : `${path}.*`
 }
 
 function base64ToBytes(s: unknown, path: string): Uint8Array {
@@ -101,7 +116,7 @@ function valueFromWire(v: unknown, path: string): AttributeValue {
   if (keys.length !== 1 || type === undefined || !TYPE_KEYS.has(type)) {
     throw new WireFormatError(
       path,
-      `attribute value must have exactly one of ${[...TYPE_KEYS].join(', ')}; found ${JSON.stringify(keys)}`
+      `attribute value must have exactly one of ${[...TYPE_KEYS].join(', ')}; found ${typeKeys(keys)}`
     )
   }
   const x = (v as Record<string, unknown>)[type]
@@ -137,7 +152,7 @@ export function wireItemToSdk(item: unknown, path = 'Item'): SdkItem {
   if (item === null || typeof item !== 'object' || Array.isArray(item))
     throw new WireFormatError(path, 'must be an object of attributes')
   const out: SdkItem = {}
-  for (const [k, v] of Object.entries(item)) out[k] = valueFromWire(v, `${path}.${k}`)
+  for (const [k, v] of Object.entries(item)) out[k] = valueFromWire(v, attributePath(path, k))
   return out
 }
 
@@ -158,7 +173,7 @@ function checkValue(v: unknown, path: () => string): void {
   if (n !== 1 || type === undefined || !TYPE_KEYS.has(type)) {
     throw new WireFormatError(
       path(),
-      `attribute value must have exactly one of ${[...TYPE_KEYS].join(', ')}; found ${JSON.stringify(Object.keys(v))}`
+      `attribute value must have exactly one of ${[...TYPE_KEYS].join(', ')}; found ${typeKeys(Object.keys(v))}`
     )
   }
   const x = (v as Record<string, unknown>)[type]
@@ -195,5 +210,5 @@ function checkValue(v: unknown, path: () => string): void {
 export function checkWireItem(item: unknown, path = 'Item'): asserts item is WireItem {
   if (item === null || typeof item !== 'object' || Array.isArray(item))
     throw new WireFormatError(path, 'must be an object of attributes')
-  for (const k in item) checkValue((item as Record<string, unknown>)[k], () => `${path}.${k}`)
+  for (const k in item) checkValue((item as Record<string, unknown>)[k], () => attributePath(path, k))
 }

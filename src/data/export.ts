@@ -38,6 +38,7 @@ import {
   type DataFileEntry,
   type KeyAttribute
 } from './manifest.js'
+import { newKeyHashSalt } from './key-fit.js'
 import { Progress } from './progress.js'
 import { withRetries } from './retry.js'
 import type { Sender } from '../aws/clients.js'
@@ -83,6 +84,8 @@ export interface ExportOptions {
   onDataFile?: (file: DataFileEntry, absPath: string) => void
   /** Stops the export at the next page (Interrupted; no manifest is written, nothing else changes). */
   signal?: AbortSignal
+  /** The manifest's keyHashSalt (default: a new random one). */
+  keyHashSalt?: string
 }
 
 const SEGMENT_BYTES = 512 * 1024 * 1024
@@ -452,6 +455,7 @@ export async function exportTable(ddb: Sender<DynamoDBClient>, opts: ExportOptio
     dataFiles,
     contentDigest: { algorithm: DIGEST_ALGORITHM, value: digest.hex() },
     ...(expiring && opts.ttl ? { ttl: { ...opts.ttl, ...expiring.split(digest) } } : {}),
+    keyHashSalt: opts.keyHashSalt ?? newKeyHashSalt(),
     startedAt,
     finishedAt: new Date(now()).toISOString()
   }

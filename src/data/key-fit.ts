@@ -3,8 +3,10 @@
  * (the backup into the target table) and the executor's check before a delete (the export into
  * the table the deploy will create).
  */
+import { createHmac, randomBytes } from 'node:crypto'
+import { code } from '../errors.js'
 import type { ScalarAttrType } from '../types.js'
-import type { SdkItem, WireItem } from './dynamodb-json.js'
+import type { WireItem } from './dynamodb-json.js'
 import type { KeyAttribute } from './manifest.js'
 
 /** The keys of the table the deploy will create: its primary key, and every index key's type. */
@@ -14,34 +16,90 @@ export interface TargetKeys {
   keyTypes: Record<string, ScalarAttrType>
 }
 
-export function describeKey(item: SdkItem | WireItem, keys: KeyAttribute[]): string {
+/**
+ * Item key values never appear in a message, a log line or a report: they can be personal data or
+ * anything an application's user typed. An item is named by its place (file and line) and by a
+ * short hash of its key, salted so that nobody can guess a key from the hash: with the backup's
+ * `keyHashSalt` (manifest.json) one can recompute it, as `keyHash` does; without the backup not.
+ */
+let runSalt: string | undefined
+
+/** A salt for sources without one of their own (legacy scan files, older manifests): one per run. */
+export function runKeyHashSalt(): string {
+  runSalt ??= randomBytes(16).toString('hex')
+  return runSalt
+}
+
+/** A new salt for a backup's manifest. */
+export function newKeyHashSalt(): string {
+  return randomBytes(16).toString('hex')
+}
+
+/**
+ * 12 hex digits of HMAC-SHA256(salt, the key's canonical JSON: `[[name, type, value], …]` in
+ * key-schema order, the value as DynamoDB JSON writes it, missing parts as null).
+ */
+export function keyHash(item: WireItem, keys: KeyAttribute[], salt: string): string {
   const parts = keys.map(k => {
     const v = item[k.name] as Record<string, unknown> | undefined
-    const raw = v?.[k.attributeType]
-    const text =
-      raw instanceof Uint8Array
-        ? Buffer.from(raw).toString('base64')
-        : typeof raw === 'string'
-          ? raw
-          : undefined
-    return `${k.name}=${text === undefined ? '(missing)' : JSON.stringify(text)}`
+    const type = v ? (Object.keys(v)[0] ?? null) : null
+    const value = type !== null ? (v?.[type] ?? null) : null
+    return [k.name, type, typeof value === 'string' ? value : null]
   })
-  return `{${parts.join(', ')}}`
+  return createHmac('sha256', salt).update(JSON.stringify(parts)).digest('hex').slice(0, 12)
+}
+
+/** How messages name an item: `the item at FILE line N (key hash HASH)`; never its values. */
+export function itemRef(file: string, line: number, hash: string): string {
+  return `the item at ${file} ${line > 0 ? `line ${line}` : '(line unknown)'} (key hash ${hash})`
 }
 
 export function schemaText(keys: KeyAttribute[]): string {
-  return keys.map(k => `${k.name} ${k.type} ${k.attributeType}`).join(', ')
+  return keys.map(k => `${code(k.name)} ${k.type} ${k.attributeType}`).join(', ')
+}
+
+/** Every scalar value an item holds (strings, numbers, binary as base64), at any depth. */
+function itemValues(value: unknown, out: string[]): string[] {
+  if (typeof value === 'string') out.push(value)
+  else if (Array.isArray(value)) for (const v of value) itemValues(v, out)
+  else if (value !== null && typeof value === 'object')
+    for (const v of Object.values(value)) itemValues(v, out)
+  return out
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
+}
+
+/**
+ * An AWS message about one item with every value of that item taken out: DynamoDB's messages can
+ * quote a value ("The parameter cannot be converted to a numeric value: 12abc"). Values of 4 or
+ * more characters go wherever they appear; shorter ones where they stand alone (so that `1` does
+ * not garble `gsi1pk`); key values, however short, always.
+ */
+export function withoutItemValues(message: string, item: WireItem, keys: KeyAttribute[]): string {
+  const keyValues = new Set(keys.flatMap(k => itemValues(item[k.name], [])))
+  const values = [...new Set(itemValues(item, []))].filter(v => v !== '').sort((a, b) => b.length - a.length)
+  let out = message
+  for (const v of values) {
+    const pattern =
+      v.length >= 4 || keyValues.has(v)
+        ? new RegExp(escapeRegExp(v), 'g')
+        : new RegExp(`(?<![A-Za-z0-9])${escapeRegExp(v)}(?![A-Za-z0-9])`, 'g')
+    out = out.replace(pattern, '‹value›')
+  }
+  return out
 }
 
 /** Why an item cannot go into a table with these keys, or null when it can. */
 export function keyProblem(item: WireItem, keys: KeyAttribute[]): string | null {
   for (const k of keys) {
     const v = item[k.name] as Record<string, unknown> | undefined
-    if (v === undefined) return `key attribute "${k.name}" is missing`
+    if (v === undefined) return `key attribute ${code(k.name)} is missing`
     const type = Object.keys(v)[0]
     if (type !== k.attributeType)
-      return `key attribute "${k.name}" has type ${type}, the table wants ${k.attributeType}`
-    if (k.attributeType !== 'N' && v[type] === '') return `key attribute "${k.name}" is empty`
+      return `key attribute ${code(k.name)} has type ${type}, the table wants ${k.attributeType}`
+    if (k.attributeType !== 'N' && v[type] === '') return `key attribute ${code(k.name)} is empty`
   }
   return null
 }
@@ -49,7 +107,7 @@ export function keyProblem(item: WireItem, keys: KeyAttribute[]): string | null 
 export function keysText(target: TargetKeys): string {
   const primary = target.primary.map(k => k.name)
   const index = Object.keys(target.keyTypes).filter(n => !primary.includes(n))
-  const text = (n: string): string => `${n} (${target.keyTypes[n]})`
+  const text = (n: string): string => `${code(n)} (${target.keyTypes[n]})`
   return `${primary.map(text).join(', ')}${index.length > 0 ? `; index keys ${index.map(text).join(', ')}` : ''}`
 }
 
@@ -67,8 +125,8 @@ export function itemMisfit(item: WireItem, target: TargetKeys): string | null {
     if (value === undefined) continue
     const actual = Object.keys(value)[0]
     if (actual !== type)
-      return `index key attribute "${name}" has type ${actual}, the new table wants ${type}`
-    if (type !== 'N' && value[type] === '') return `index key attribute "${name}" is empty`
+      return `index key attribute ${code(name)} has type ${actual}, the new table wants ${type}`
+    if (type !== 'N' && value[type] === '') return `index key attribute ${code(name)} is empty`
   }
   return null
 }

@@ -66,6 +66,11 @@ export interface BackupManifest {
    * A restore verifies against `alive` with the same window. Absent when TTL is off.
    */
   ttl?: TtlWindow & TtlSplit
+  /**
+   * Salt of the key hashes that name this backup's items in messages (data/key-fit.ts keyHash);
+   * random per export. Absent in manifests written before it existed.
+   */
+  keyHashSalt?: string
   startedAt: string
   finishedAt: string
 }

@@ -101,6 +101,15 @@ async function* textChunks(
   }
 }
 
+/**
+ * Where JSON.parse stopped, without its message: V8 quotes the text it failed on (`Unexpected
+ * token 's', "secret…" is not valid JSON`), which is the item's data.
+ */
+function jsonErrorPlace(err: unknown): string {
+  const at = /at position (\d+)/.exec(errorMessage(err))
+  return at ? ` (at character ${at[1]})` : ''
+}
+
 const NEWLINE = 10
 /** Items per group yielded by readDataFile (one BatchWriteItem holds 25). */
 const YIELD_ITEMS = 25
@@ -110,7 +119,7 @@ export function parseLine(path: string, line: number, text: string): SourceItem 
   try {
     v = JSON.parse(text)
   } catch (err) {
-    throw new FileError(path, `line ${line}: not valid JSON (${errorMessage(err)})`)
+    throw new FileError(path, `line ${line}: not valid JSON${jsonErrorPlace(err)}`)
   }
   const item = (v as { Item?: unknown } | null)?.Item
   if (item === null || typeof item !== 'object' || Array.isArray(item)) {
@@ -295,7 +304,7 @@ export async function* readLegacyFile(
               } catch (err) {
                 throw new FileError(
                   path,
-                  `line ${itemStartLine}: Items[${index}] is not valid JSON (${errorMessage(err)})`
+                  `line ${itemStartLine}: Items[${index}] is not valid JSON${jsonErrorPlace(err)}`
                 )
               }
               out.push({ line: itemStartLine, item: item as WireItem, text: json })

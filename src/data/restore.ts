@@ -28,7 +28,7 @@ import { CHECKPOINT_FORMAT, readCheckpoint, writeCheckpoint, type Checkpoint } f
 import { ContentDigest, DIGEST_ALGORITHM } from './digest.js'
 import { WireFormatError, checkWireItem, sdkItemToWire, type WireItem } from './dynamodb-json.js'
 import { keyAttributes } from './export.js'
-import { describeKey, keyProblem, schemaText } from './key-fit.js'
+import { itemRef, keyHash, keyProblem, runKeyHashSalt, schemaText, withoutItemValues } from './key-fit.js'
 import { tableHoldsData } from '../aws/dynamodb-read.js'
 import { readManifest, type DataFileEntry, type KeyAttribute } from './manifest.js'
 import { Progress } from './progress.js'
@@ -116,6 +116,8 @@ interface Source {
   /** Our manifest's entries (sha256 per file) and key schema; absent for a legacy file. */
   manifestFiles?: DataFileEntry[]
   backupKeys?: KeyAttribute[]
+  /** Salt of the key hashes that name items in messages: the manifest's, else one for this run. */
+  keyHashSalt: string
 }
 
 const BATCH_SIZE = 25
@@ -154,7 +156,8 @@ async function loadSource(opts: RestoreOptions): Promise<Source> {
       read: (file, skip) => readDataFile(file.path, { skipLines: skip }),
       entries: (file, skip, keys) => dataFileEntries(file.path, skip, keys),
       manifestFiles: m.dataFiles,
-      backupKeys: m.table.keySchema
+      backupKeys: m.table.keySchema,
+      keyHashSalt: m.keyHashSalt ?? runKeyHashSalt()
     }
   }
   const legacy = resolve(opts.legacyFile as string)
@@ -170,7 +173,8 @@ async function loadSource(opts: RestoreOptions): Promise<Source> {
     entries: async function* (file, skip, keys) {
       for await (const chunk of readLegacyFile(file.path, { skipItems: skip }))
         yield chunk.map(({ line, item, text }) => ({ line, text, key: keyText(item, keys) }))
-    }
+    },
+    keyHashSalt: runKeyHashSalt()
   }
 }
 
@@ -207,9 +211,10 @@ async function precheck(source: Source, keys: KeyAttribute[], table: string): Pr
         const problem = keyProblem(item, keys)
         if (problem !== null) {
           const backup = backupKeys !== null ? `; the backup's key schema is ${schemaText(backupKeys)}` : ''
+          const hash = keyHash(item, backupKeys ?? keys, source.keyHashSalt)
           throw new FileError(
             f.path,
-            `line ${line}: item ${describeKey(item, backupKeys ?? keys)} cannot go into ${table}: ${problem} (target key schema: ${schemaText(keys)}${backup})`
+            `line ${line}: the item (key hash ${hash}) cannot go into ${table}: ${problem} (target key schema: ${schemaText(keys)}${backup})`
           )
         }
         digest?.add(item)
@@ -363,6 +368,11 @@ export class AimdWindow {
   }
 }
 
+/** An AWS message about a batch, with the values of every item of the batch taken out. */
+function withoutBatchValues(message: string, entries: Entry[], keys: KeyAttribute[]): string {
+  return entries.reduce((text, e) => withoutItemValues(text, JSON.parse(e.text) as WireItem, keys), message)
+}
+
 export async function restoreTable(
   ddb: Sender<DynamoDBClient>,
   opts: RestoreOptions
@@ -498,15 +508,21 @@ export async function restoreTable(
         await withRetries(() => send([e]), retry)
       } catch (itemErr) {
         if (classifyError(itemErr) !== 'fatal') continue
+        const item = JSON.parse(e.text) as WireItem
+        const named = itemRef(
+          b.file.display,
+          e.line,
+          keyHash(item, source.backupKeys ?? keys, source.keyHashSalt)
+        )
         throw new OperationError(
-          `Restore into ${table} stopped: item ${describeKey(JSON.parse(e.text) as WireItem, keys)} (${b.file.display} line ${e.line}) was refused: ${errorMessage(itemErr)}`,
+          `Restore into ${table} stopped: ${named} was refused: ${withoutBatchValues(withoutItemValues(errorMessage(itemErr), item, keys), entries, keys)}`,
           `${itemsDone} items are confirmed written (checkpoint ${source.checkpointPath}); fix or remove that item and run the restore again to resume`,
           { cause: itemErr }
         )
       }
     }
     throw new OperationError(
-      `Restore into ${table} stopped: a batch from ${b.file.display} was refused (${errorMessage(err)}) but no single item of it is`,
+      `Restore into ${table} stopped: a batch from ${b.file.display} was refused (${withoutBatchValues(errorMessage(err), entries, keys)}) but no single item of it is`,
       `checkpoint ${source.checkpointPath}; run again to resume`,
       { cause: err }
     )
@@ -546,7 +562,7 @@ export async function restoreTable(
         if (kind === 'fatal') {
           if ((err as { name?: string }).name === 'ValidationException') await isolate(b, pending, err)
           throw new OperationError(
-            `Restore into ${table} stopped: BatchWriteItem failed: ${errorMessage(err)}`,
+            `Restore into ${table} stopped: BatchWriteItem failed: ${withoutBatchValues(errorMessage(err), pending, keys)}`,
             `${itemsDone} items are confirmed written (checkpoint ${source.checkpointPath}); run the restore again to resume`,
             { cause: err }
           )

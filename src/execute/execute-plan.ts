@@ -246,6 +246,7 @@ export async function executePlan(check: Check, inputs: Inputs, deps: ExecuteDep
         tables: entries.map(e => findingOf(check, e)),
         dryRun: inputs.dryRun,
         artifactDir: inputs.backupDir,
+        keepFailedChangeSets: inputs.keepFailedChangeSets,
         logger,
         clock: deps.clock
       })
@@ -255,7 +256,9 @@ export async function executePlan(check: Check, inputs: Inputs, deps: ExecuteDep
         for (const call of done.calls) {
           const { TemplateBody, ...input } = call.input
           const shown =
-            TemplateBody === undefined ? input : { ...input, TemplateBody: '<the import template below>' }
+            TemplateBody === undefined
+              ? input
+              : { ...input, TemplateBody: '<the import template file (Import templates, below)>' }
           steps.planned(tables, call.command, `${callText(call.command, shown)}: ${call.note}`)
         }
       }

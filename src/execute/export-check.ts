@@ -2,7 +2,7 @@ import { join } from 'node:path'
 import { ContentDigest } from '../data/digest.js'
 import type { BackupManifest, KeyAttribute } from '../data/manifest.js'
 import { readDataFile, sha256File } from '../data/readers.js'
-import { describeKey, itemMisfit, type TargetKeys } from '../data/key-fit.js'
+import { itemMisfit, itemRef, keyHash, runKeyHashSalt, type TargetKeys } from '../data/key-fit.js'
 import { templateTableConfig } from '../compare/template-config.js'
 import { templateContextOf } from '../compare/differences.js'
 import type { Finding } from '../types.js'
@@ -26,6 +26,7 @@ export function targetKeysOf(finding: Finding, stage: string, account?: string):
 export interface ExportCheck {
   items: number
   misfits: number
+  /** The first item that does not fit, named by file, line and key hash (never its key values), and why. */
   firstMisfit: string | null
   /** What is wrong with the files themselves (checksums, count, digest); empty when they match. */
   problems: string[]
@@ -43,19 +44,20 @@ export async function checkExportOnDisk(
 ): Promise<ExportCheck> {
   const digest = new ContentDigest()
   const result: ExportCheck = { items: 0, misfits: 0, firstMisfit: null, problems: [] }
+  const salt = manifest.keyHashSalt ?? runKeyHashSalt()
   for (const file of manifest.dataFiles) {
     const path = join(dir, file.path)
     const { sha256 } = await sha256File(path)
     if (sha256 !== file.sha256)
       result.problems.push(`${file.path}: sha256 ${sha256} differs from the manifest's`)
     for await (const batch of readDataFile(path)) {
-      for (const { item } of batch) {
+      for (const { item, line } of batch) {
         result.items++
         digest.add(item)
         const misfit = target === null ? null : itemMisfit(item, target)
         if (misfit === null) continue
         result.misfits++
-        result.firstMisfit ??= `${describeKey(item, target?.primary ?? [])}: ${misfit}`
+        result.firstMisfit ??= `${itemRef(file.path, line, keyHash(item, manifest.table.keySchema, salt))}: ${misfit}`
       }
     }
   }

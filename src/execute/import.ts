@@ -20,6 +20,7 @@ import {
   TEMPLATE_BODY_LIMIT_BYTES,
   confirmOwned,
   createImportChangeSet,
+  deleteChangeSet,
   executeChangeSet,
   getDeployedTemplateBody,
   importChangeSetInput,
@@ -97,6 +98,8 @@ export interface ExecuteImportsInput {
   templateStores?: TemplateStores
   /** The stack's region (the TemplateURL's bucket must be in it). */
   region?: string
+  /** Keep a change set that ended FAILED (keep-failed-change-sets); by default it is deleted. */
+  keepFailedChangeSets?: boolean
   logger: Logger
   clock: Clock
   limits?: Partial<ImportLimits>
@@ -116,6 +119,7 @@ export interface PlannedCall {
     | 'PutObject'
     | 'CreateChangeSet'
     | 'DescribeChangeSet'
+    | 'DeleteChangeSet'
     | 'ExecuteChangeSet'
     | 'DescribeStacks'
     | 'ListStackResources'
@@ -237,7 +241,11 @@ export async function executeImports(
     const createCall = createChangeSetCall(run, request)
     const uploadCall = place.kind === 's3' ? putObjectCall(place) : null
     if (input.dryRun) {
-      run.result.calls = [...(uploadCall ? [uploadCall] : []), createCall, ...followingCalls(request)]
+      run.result.calls = [
+        ...(uploadCall ? [uploadCall] : []),
+        createCall,
+        ...followingCalls(request, input.keepFailedChangeSets === true)
+      ]
       const where =
         place.kind === 's3' ? ` (its ${place.bytes}-byte template would go to ${placeUri(place)})` : ''
       return finish(
@@ -539,12 +547,17 @@ function createChangeSetCall(run: ImportRun, request: CreateChangeSetCommandInpu
 }
 
 /** Dry-run: the calls a real run makes after CreateChangeSet, in order. */
-function followingCalls(request: CreateChangeSetCommandInput): PlannedCall[] {
-  return [
+function followingCalls(request: CreateChangeSetCommandInput, keepFailed: boolean): PlannedCall[] {
+  const calls: PlannedCall[] = [
     {
       command: 'DescribeChangeSet',
       input: { ChangeSetName: '<Id returned by CreateChangeSet>' },
       note: 'poll until CREATE_COMPLETE; a FAILED change set is reported and never executed'
+    },
+    {
+      command: 'DeleteChangeSet',
+      input: { ChangeSetName: '<Id returned by CreateChangeSet>' },
+      note: 'only when the change set ends FAILED (keep-failed-change-sets: true keeps it)'
     },
     {
       command: 'ExecuteChangeSet',
@@ -565,6 +578,7 @@ function followingCalls(request: CreateChangeSetCommandInput): PlannedCall[] {
       note: 'confirm the stack owns every imported table'
     }
   ]
+  return keepFailed ? calls.filter(c => c.command !== 'DeleteChangeSet') : calls
 }
 
 function pollFor(run: ImportRun, maxWaitMs: number): WaitOptions {
@@ -615,19 +629,46 @@ async function createAndWait(
       )
     }
     const reason = err.reason ?? err.status
-    throw err.kind === 'timeout'
-      ? failed(
-          `change set ${changeSetId} did not reach CREATE_COMPLETE in time (last status ${err.status})`,
-          `${notExecuted} Check the change set in the CloudFormation console, delete it and re-run.`,
-          err
-        )
-      : failed(
-          `change set ${changeSetId} failed: ${reason}`,
-          `${notExecuted} CloudFormation said: ${reason}. Fix the cause and re-run.`,
-          err
-        )
+    if (err.kind === 'timeout') {
+      throw failed(
+        `change set ${changeSetId} did not reach CREATE_COMPLETE in time (last status ${err.status})`,
+        `${notExecuted} Check the change set in the CloudFormation console, delete it and re-run.`,
+        err
+      )
+    }
+    const cleanup = err.status === 'FAILED' ? await removeFailedChangeSet(run, changeSetId) : ''
+    throw failed(
+      `change set ${changeSetId} failed: ${reason}`,
+      `${notExecuted} CloudFormation said: ${reason}. ${cleanup}Fix the cause and re-run.`,
+      err
+    )
   }
   return changeSetId
+}
+
+/**
+ * A FAILED change set can never be executed: it is deleted (DeleteChangeSet), as the AWS deploy
+ * action does, unless keep-failed-change-sets keeps it for the console. Returns the sentence the
+ * report adds; a failed delete is said, never thrown (the import failed either way).
+ */
+async function removeFailedChangeSet(run: ImportRun, changeSetId: string): Promise<string> {
+  const { logger, keepFailedChangeSets } = run.input
+  if (keepFailedChangeSets) {
+    return `The FAILED change set ${changeSetId} was kept (keep-failed-change-sets: true): read it in the CloudFormation console, then delete it. `
+  }
+  run.result.calls.push({
+    command: 'DeleteChangeSet',
+    input: { ChangeSetName: changeSetId },
+    note: 'the change set ended FAILED'
+  })
+  try {
+    await deleteChangeSet(run.cfn, changeSetId)
+    logger.info(`deleted the FAILED change set ${changeSetId}`)
+    return `The FAILED change set was deleted (set keep-failed-change-sets: true to keep it for the console). `
+  } catch (err) {
+    logger.warning(`could not delete the FAILED change set ${changeSetId}: ${errorMessage(err)}`)
+    return `The FAILED change set ${changeSetId} could not be deleted (${errorMessage(err)}; DeleteChangeSet needs cloudformation:DeleteChangeSet): delete it by hand. `
+  }
 }
 
 /**

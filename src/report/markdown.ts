@@ -2,6 +2,7 @@
  * The report as GitHub-flavoured markdown, rendered by pure functions (no I/O, no @actions imports):
  * the same text goes to the job summary and, size-limited, to the sticky PR comment.
  */
+import { code } from '../errors.js'
 import type {
   Decision,
   Difference,
@@ -36,7 +37,22 @@ export interface ReportContext {
   runUrl?: string
   importArtifacts?: ImportArtifact[]
   /** The pre-deploy report of the same stage, shown collapsed in the restore phase's report (the whole story in one comment). */
-  earlierReport?: string
+  earlierReport?: ReportContext
+  /** GITHUB_WORKSPACE: files are named relative to it. */
+  workspace?: string
+  /** The workflow artifact this run uploaded its files to (upload-artifact), if it did. */
+  artifact?: UploadedArtifact
+  /** AWS account ids to mask in the PR comment besides those inside ARNs (the credentials' account, protected-accounts). */
+  accountIds?: string[]
+}
+
+/** A workflow artifact this run uploaded. */
+export interface UploadedArtifact {
+  name: string
+  /** Link to it on the run's page, when known. */
+  url?: string
+  files: number
+  retentionDays: number
 }
 
 export interface RenderOptions {
@@ -57,34 +73,99 @@ export interface RenderOptions {
 
 const NEWLINES = /\r\n|\r|\n/g
 
-/** Inline text: markdown punctuation and HTML are shown literally. */
-export function escapeText(text: string): string {
+/**
+ * Outside text (table, stack and attribute names, AWS messages, template values, anything read
+ * from a table or a file) is rendered so that nothing in it takes effect on GitHub: no link,
+ * image, mention, HTML, heading, list, emphasis or autolink can come from it.
+ *
+ * - HTML: `&`, `<`, `>` become entities (no tag, comment or entity of its own survives).
+ * - Markdown punctuation that opens something (emphasis, links and images, code, strikethrough,
+ *   headings, math, tables) is backslash-escaped; a list marker or indentation at the start too.
+ * - GitHub links text after rendering (mentions `@user`, references `#12`, URLs `http(s)://…`,
+ *   `ftp://…` and `www.…`, e-mail addresses): a backslash does not stop that, so a zero-width
+ *   space (`&#8203;`) goes after `@`, `#` and `www`, and inside those schemes' `://` (an `s3://`
+ *   URI, which GitHub does not link, stays as it is, to be copied).
+ */
+const ZWSP = '&#8203;'
+
+function neutralise(text: string): string {
+  return (
+    text
+      .replace(/&/g, '&amp;')
+      .replace(/</g, '&lt;')
+      .replace(/>/g, '&gt;')
+      .replace(/[\\`*[\]~#$|]/g, '\\$&')
+      // `_` inside a word (ROLLBACK_COMPLETE, an_attribute) opens no emphasis; elsewhere it may.
+      .replace(/(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])/g, '\\_')
+      .replace(/@/g, `@${ZWSP}`)
+      .replace(/\\#/g, `\\#${ZWSP}`)
+      .replace(/(https?|ftp):\/\//gi, `$1:${ZWSP}//`)
+      .replace(/\b(www)\./gi, `$1${ZWSP}.`)
+  )
+}
+
+/** What would start a block (a list, an indented code block) at the start of a line. */
+function neutraliseStart(text: string): string {
   return text
-    .replace(/[\\`*_[\]~]/g, '\\$&')
-    .replace(/&/g, '&amp;')
-    .replace(/</g, '&lt;')
-    .replace(/>/g, '&gt;')
+    .replace(/^\s+/, '')
+    .replace(/^([-+=])/, '\\$1')
+    .replace(/^(\d{1,9})([.)])/, '$1\\$2')
 }
 
-/** Prose written by this action (reasons, notes, step details): inline code kept, HTML neutralised, one line. */
-function escapeProse(text: string): string {
-  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(NEWLINES, ' ')
+/** Outside text in inline markdown: shown literally, on one line, linking nothing (see neutralise). */
+export function escapeText(text: string): string {
+  return neutraliseStart(neutralise(text.replace(NEWLINES, ' ')))
 }
 
-/** Text inside a GFM table cell: literal text, `|` escaped, line breaks as `<br>`. */
+/**
+ * Prose: a message written by this action that names outside things, keeping the code spans it
+ * wrote (`code()` in errors.ts: a fence longer than any backtick run inside) and neutralising
+ * everything else, outside text included. Backticks that open no complete code span are literal.
+ * One line.
+ */
+export function escapeProse(text: string): string {
+  const oneLine = text.replace(NEWLINES, ' ')
+  let out = ''
+  let plain = ''
+  let i = 0
+  while (i < oneLine.length) {
+    if (oneLine[i] !== '`') {
+      plain += oneLine[i]
+      i++
+      continue
+    }
+    const run = /^`+/.exec(oneLine.slice(i))?.[0] ?? '`'
+    // CommonMark: the span ends at the next backtick run of exactly the same length.
+    const closer = new RegExp(`(?<!\`)${run}(?!\`)`, 'g')
+    closer.lastIndex = i + run.length
+    const end = closer.exec(oneLine)
+    if (!end) {
+      plain += run
+      i += run.length
+      continue
+    }
+    out += neutralise(plain) + oneLine.slice(i, end.index + run.length)
+    plain = ''
+    i = end.index + run.length
+  }
+  return neutraliseStart(out + neutralise(plain))
+}
+
+/** Outside text inside a GFM table cell: literal, `|` escaped, line breaks as `<br>`. */
 export function escapeCell(text: string): string {
-  return escapeText(text).replace(/\|/g, '\\|').replace(NEWLINES, '<br>')
+  return text
+    .split(NEWLINES)
+    .map(line => neutralise(line))
+    .join('<br>')
+}
+
+/** Prose inside a GFM table cell: escapeProse, with `|` escaped inside its code spans too. */
+function proseCell(text: string): string {
+  return escapeProse(text).replace(/(?<!\\)\|/g, '\\|')
 }
 
 /** A code span that survives any backticks in `text` (CommonMark: a longer fence, padded when needed). */
-export function codeSpan(text: string): string {
-  const oneLine = text.replace(NEWLINES, ' ')
-  if (oneLine === '') return '""'
-  const longestRun = (oneLine.match(/`+/g) ?? []).reduce((max, run) => Math.max(max, run.length), 0)
-  const fence = '`'.repeat(longestRun + 1)
-  const pad = oneLine.startsWith('`') || oneLine.endsWith('`') ? ' ' : ''
-  return `${fence}${pad}${oneLine}${pad}${fence}`
-}
+export const codeSpan = code
 
 /** A code span inside a table cell: GFM needs `\|` even within code spans. */
 function codeCell(text: string): string {
@@ -315,7 +396,7 @@ function stepsSection(ctx: ReportContext, steps: ExecutionStep[], hidden: number
         STEP_STATUS[s.status],
         s.table ? codeCell(s.table) : '—',
         escapeCell(s.action),
-        escapeProse(s.detail).replace(/\|/g, '\\|') || '—'
+        proseCell(s.detail) || '—'
       ])
     ),
     ''
@@ -398,7 +479,7 @@ function differencesDetails(entries: PlanEntry[]): string[] {
           SEVERITY_LABEL[d.severity],
           d.live === '' ? '—' : codeCell(d.live),
           d.template === '' ? '—' : codeCell(d.template),
-          escapeCell(d.message)
+          proseCell(d.message)
         ])
       ),
       ''
@@ -480,7 +561,7 @@ function unresolvedDetails(unresolved: UnresolvedTable[]): string[] {
         codeCell(u.logicalId),
         codeCell(u.stack),
         u.expression ? codeCell(u.expression) : '—',
-        escapeCell(u.reason)
+        proseCell(u.reason)
       ])
     ),
     ''
@@ -494,25 +575,48 @@ function fenced(content: string, language: string): string[] {
   return [`${fence}${language}`, content.replace(/\n$/, ''), fence]
 }
 
-function importDetails(artifacts: ImportArtifact[]): string[] {
+/** A file as the report names it: relative to the workspace when it is inside it. */
+function filePath(file: string, workspace: string | undefined): string {
+  if (workspace && file.startsWith(`${workspace.replace(/\/+$/, '')}/`))
+    return file.slice(workspace.replace(/\/+$/, '').length + 1)
+  return file
+}
+
+/** Where the files of this run can be had: the runner's disk, and the artifact when uploaded. */
+function whereFilesAre(ctx: ReportContext): string {
+  const a = ctx.artifact
+  if (!a) return 'on the runner only (`upload-artifact` is off)'
+  const name = codeSpan(a.name)
+  const url = safeUrl(a.url)
+  return `on the runner and in the workflow artifact ${url ? `[${name}](${url})` : name} (kept ${plural(a.retentionDays, 'day')})`
+}
+
+/**
+ * The import of each stack: where its template file is and which tables it imports. The template
+ * itself (the deployed stack's, with the tables added) is never pasted here: it can hold anything
+ * the stack's authors put in it, and the file has it all.
+ */
+function importDetails(ctx: ReportContext): string[] {
+  const artifacts = ctx.importArtifacts ?? []
   if (artifacts.length === 0) return []
-  const body: string[] = []
+  const body: string[] = [`The import templates are files, ${whereFilesAre(ctx)}.`, '']
   for (const a of [...artifacts].sort((x, y) => compare(x.stack, y.stack))) {
-    const language = a.templateBody.trimStart().startsWith('{') ? 'json' : 'yaml'
     body.push(
-      `**Stack ${codeSpan(a.stack)}**: template written to ${codeSpan(a.templatePath)}`,
+      `**Stack ${codeSpan(a.stack)}**: import template ${codeSpan(filePath(a.templatePath, ctx.workspace))}`,
       '',
       'Resources to import:',
       '',
       ...fenced(JSON.stringify(a.resourcesToImport, null, 2) ?? 'null', 'json'),
-      '',
-      'Template:',
-      '',
-      ...fenced(a.templateBody, language),
       ''
     )
   }
   return details(`Import templates (${plural(artifacts.length, 'stack')})`, body)
+}
+
+/** Where this run's backups are, when it took any. */
+function artifactLine(ctx: ReportContext): string[] {
+  if (ctx.result.backupManifests.length === 0) return []
+  return [`The export files are ${whereFilesAre(ctx)}.`, '']
 }
 
 // ───────────────────────────── report ─────────────────────────────
@@ -562,13 +666,14 @@ export function renderReport(ctx: ReportContext, options: RenderOptions = {}): s
   const steps = result.steps.filter(s => visible.has(s.table) || !planned.has(s.table))
   lines.push(...stepsSection(ctx, steps, result.steps.length - steps.length))
   lines.push(...backupsSection(ctx, options.maxTables))
+  lines.push(...artifactLine(ctx))
   lines.push(...restoreSection(ctx))
 
   if (withDetails) {
     lines.push(...differencesDetails(shown))
     lines.push(...decisionPathDetails(shown, options.decisionPaths))
     lines.push(...unresolvedDetails(ctx.unresolved ?? []))
-    lines.push(...importDetails(ctx.importArtifacts ?? []))
+    lines.push(...importDetails(ctx))
     lines.push(...earlierReportDetails(ctx.earlierReport))
   } else if ((ctx.unresolved?.length ?? 0) > 0) {
     lines.push(`_${plural(ctx.unresolved?.length ?? 0, 'table')} with an unresolved name not checked._`, '')
@@ -577,10 +682,16 @@ export function renderReport(ctx: ReportContext, options: RenderOptions = {}): s
   return `${lines.join('\n').replace(/\n+$/, '')}\n`
 }
 
-/** The pre-deploy report, collapsed, with its headings demoted so they nest under this report. */
-function earlierReportDetails(earlier: string | undefined): string[] {
-  if (earlier === undefined || earlier.trim() === '') return []
-  const demoted = earlier.trim().replace(/^(#{1,5}) /gm, '$1## ')
+/**
+ * The pre-deploy report, collapsed, with its headings demoted so they nest under this report. It
+ * is rendered here from the pre-deploy step's report data, like any report: nothing read from the
+ * file reaches the comment unescaped.
+ */
+function earlierReportDetails(earlier: ReportContext | undefined): string[] {
+  if (earlier === undefined) return []
+  const demoted = renderReport({ ...earlier, earlierReport: undefined })
+    .trim()
+    .replace(/^(#{1,5}) /gm, '$1## ')
   return [
     '<details>',
     '<summary>Before the deploy (pre-deploy step)</summary>',
@@ -614,7 +725,7 @@ export function renderComment(
   marker = commentMarker(ctx.stage),
   limit = COMMENT_LIMIT
 ): string {
-  const compose = (body: string): string => `${marker}\n${body}`
+  const compose = (body: string): string => `${marker}\n${maskAccountIds(body, ctx.accountIds ?? [])}`
   const full = compose(renderReport(ctx))
   if (full.length <= limit) return full
 
@@ -635,6 +746,27 @@ export function renderComment(
   const fitted = render(lo)
   if (fitted.length <= limit) return fitted
   return cutAtLine(fitted, limit, `\n\n_… cut to fit GitHub's comment size limit: see ${seeSummary(ctx)}._\n`)
+}
+
+/** What an account id becomes in the PR comment: as long as one, and obviously not one. */
+export const MASKED_ACCOUNT = 'XXXXXXXXXXXX'
+
+/**
+ * AWS account ids are shown in the job summary (readable by those who can read the run) but not
+ * in the PR comment, which may be public: the account field of every ARN, and the given ids
+ * (the credentials' account, protected-accounts) wherever they stand alone. Same length, so
+ * nothing else moves.
+ */
+export function maskAccountIds(text: string, accountIds: readonly string[]): string {
+  let out = text.replace(
+    /(arn:[A-Za-z0-9-]+:[A-Za-z0-9-]*:[A-Za-z0-9-]*:)(\d{12})(?=:)/g,
+    `$1${MASKED_ACCOUNT}`
+  )
+  for (const id of new Set(accountIds)) {
+    if (!/^\d{12}$/.test(id)) continue
+    out = out.replace(new RegExp(`(?<!\\d)${id}(?!\\d)`, 'g'), MASKED_ACCOUNT)
+  }
+  return out
 }
 
 /** Cut `text` at the last line break that leaves room for `tail`. */

@@ -23,6 +23,8 @@ export interface GuardDeps {
   debugAwsCalls?: boolean
   /** Link to the workflow run, for the report (Actions only). */
   runUrl?: string
+  /** GITHUB_WORKSPACE: the report names files relative to it. */
+  workspace?: string
   /** Makes the run's clients, one set per region (default createRunClientPool; tests point them at an emulator). */
   createClients?: (opts: RunClientOptions) => RegionalClients & { destroy(): void }
 }
@@ -112,7 +114,22 @@ export async function runGuard(inputs: Inputs, deps: GuardDeps): Promise<GuardRu
     warnings: phase?.warnings,
     importArtifacts: phase?.importArtifacts,
     ...(deps.runUrl !== undefined ? { runUrl: deps.runUrl } : {}),
-    earlierReport: await readEarlierReport(inputs)
+    earlierReport: await readEarlierReport(inputs, logger),
+    ...(deps.workspace !== undefined ? { workspace: deps.workspace } : {}),
+    ...(phase?.artifact
+      ? {
+          artifact: {
+            name: phase.artifact.name,
+            ...(deps.runUrl !== undefined && phase.artifact.id !== null
+              ? { url: `${deps.runUrl}/artifacts/${phase.artifact.id}` }
+              : {}),
+            files: phase.artifact.files,
+            retentionDays: phase.artifact.retentionDays
+          }
+        }
+      : {}),
+    // Masked in the PR comment: the credentials' account and the protected ones.
+    accountIds: [...(phase?.identity ? [phase.identity.account] : []), ...inputs.protectedAccounts]
   }
   await keepReportForRestore(inputs, report, logger)
   return { inputs, result, report, failure, ...(error !== undefined ? { error } : {}) }

@@ -3,12 +3,12 @@ import { InputError } from '../errors.js'
 import { assertBackupBucket } from '../execute/backup-bucket.js'
 import { discoverTables, readDeployment } from '../discover/discover.js'
 import { readCallerIdentity } from '../inspect/identity.js'
-import { uploadBackupArtifact } from '../execute/artifact.js'
+import { uploadRunArtifact, type ArtifactUpload } from '../execute/artifact.js'
 import { executePlan, type ExecuteDeps } from '../execute/execute-plan.js'
 import { isLegacyFile, restoreBackups } from '../execute/restore-backups.js'
 import { checkTables } from './check-tables.js'
 import { checkWarnings } from '../plan/warnings.js'
-import type { ImportArtifact, Inputs, RunResult, UnresolvedTable } from '../types.js'
+import type { CallerIdentity, ImportArtifact, Inputs, RunResult, UnresolvedTable } from '../types.js'
 
 export interface PhaseResult {
   result: RunResult
@@ -17,20 +17,40 @@ export interface PhaseResult {
   /** What makes the check uncertain (plan/warnings.ts): already logged as annotations, shown first in the report. */
   warnings: string[]
   importArtifacts: ImportArtifact[]
+  /** The workflow artifact of this run's files (upload-artifact), when one was uploaded. */
+  artifact?: ArtifactUpload | null
+  /** The credentials' identity, when the phase read it. */
+  identity?: CallerIdentity | null
 }
 
 async function preDeployPhase(inputs: Inputs, deps: ExecuteDeps): Promise<PhaseResult> {
   const check = await checkTables(inputs, deps.clients, deps.logger)
   const unresolved = check.plan.unresolved ?? []
   const { result, importArtifacts } = await executePlan(check, inputs, deps)
-  if (result.backupManifests.length > 0)
-    await uploadBackupArtifact(inputs.backupDir, inputs.stage, deps.logger)
+  let artifact: ArtifactUpload | null = null
+  if (inputs.uploadArtifact) {
+    artifact = await uploadRunArtifact({
+      backupDir: inputs.backupDir,
+      stage: inputs.stage,
+      manifests: result.backupManifests,
+      importTemplates: importArtifacts.map(a => a.templatePath),
+      retentionDays: inputs.artifactRetentionDays,
+      logger: deps.logger,
+      now: deps.clock.now()
+    })
+  } else if (result.backupManifests.length > 0) {
+    deps.logger.info(
+      `upload-artifact is off: the exports stay in ${inputs.backupDir} on this runner only, for the restore step of this job${inputs.awsBackup ? ' (and in the on-demand backups)' : ''}.`
+    )
+  }
   return {
     result,
     unresolved,
     notes: [...check.discovery.notes, ...check.plan.notes],
     warnings: checkWarnings(check),
-    importArtifacts
+    importArtifacts,
+    artifact,
+    identity: check.identity
   }
 }
 
