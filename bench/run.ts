@@ -14,19 +14,22 @@ import { spawn, spawnSync } from 'node:child_process'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { cpus, loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
-import {
-  CreateTableCommand,
-  DynamoDBClient,
-  ScanCommand,
-  type AttributeValue
-} from '@aws-sdk/client-dynamodb'
+import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb'
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3'
 import { startFaultProxy } from '../test-support/fault-proxy.js'
 import { startMoto } from '../test-support/moto.js'
 import { benchItem, itemSize } from './generate.js'
+import {
+  bundleWorker,
+  countItems,
+  log,
+  ROOT,
+  startServerProcess,
+  worker,
+  workerKind,
+  type Result
+} from './harness.js'
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url))
 const env = (name: string, dflt: number): number =>
   process.env[name] !== undefined && process.env[name] !== '' ? Number(process.env[name]) : dflt
 const N = env('BENCH_ITEMS', 100_000)
@@ -38,7 +41,6 @@ const SEGMENTS = 4
 const WITH_S3 = process.env.BENCH_S3 !== '0'
 const ONLY = process.env.BENCH_ONLY ?? ''
 
-type Result = Record<string, unknown> & { items: number; seconds: number; peakRssMB?: number }
 interface Row {
   name: string
   items: number
@@ -52,7 +54,6 @@ interface Row {
   digest?: string
 }
 const rows: Row[] = []
-const log = (m: string): void => void process.stderr.write(`${m}\n`)
 
 function row(name: string, r: Result, extra: { lost?: number | null; note?: string } = {}): Row {
   const out: Row = {
@@ -71,97 +72,6 @@ function row(name: string, r: Result, extra: { lost?: number | null; note?: stri
     `  → ${name}: ${out.items} items in ${out.seconds.toFixed(2)} s = ${Math.round(out.rate)} items/s${out.peakRssMB !== null ? `, peak RSS ${out.peakRssMB.toFixed(0)} MB` : ''}`
   )
   return out
-}
-
-/** How workers are started: the ncc bundle (as the action ships) or, failing that, through tsx. */
-let workerCommand: string[] = ['--no-warnings', '--import', './scripts/register-ts.mjs', 'bench/worker.ts']
-let workerKind = 'tsx (TypeScript loader in the process)'
-
-/**
- * Bundles bench/worker.ts with ncc, the bundler the action ships with, so peak RSS is that of the
- * shipped code (the tsx loader adds its own memory on top). Falls back to tsx when ncc fails.
- */
-function bundleWorker(dir: string): void {
-  const out = spawnSync(
-    process.execPath,
-    [
-      join(ROOT, 'node_modules', '@vercel', 'ncc', 'dist', 'ncc', 'cli.js'),
-      'build',
-      'bench/worker.ts',
-      '-o',
-      dir,
-      '--target',
-      'es2022',
-      '-q',
-      '-t'
-    ],
-    { cwd: ROOT, encoding: 'utf8' }
-  )
-  if (out.status === 0) {
-    workerCommand = ['--no-warnings', join(dir, 'index.js')]
-    workerKind = 'ncc bundle (as the action ships)'
-  } else
-    log(`  ncc bundle failed, workers run through tsx: ${(out.stderr || out.stdout).split('\n')[0] ?? ''}`)
-}
-
-function worker(task: string, args: Record<string, unknown>, nodeFlags: string[] = []): Promise<Result> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...nodeFlags, ...workerCommand, task, JSON.stringify(args)], {
-      cwd: ROOT,
-      stdio: ['ignore', 'pipe', 'inherit']
-    })
-    let out = ''
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()))
-    child.on('error', reject)
-    child.on('exit', code => {
-      const last = out.trim().split('\n').pop() ?? ''
-      if (code !== 0) reject(new Error(`bench worker ${task} exited with ${code}: ${out}`))
-      else resolve(JSON.parse(last) as Result)
-    })
-  })
-}
-
-/** Starts bench/<script> in its own process; it prints {"endpoint"} and stops when stdin closes. */
-async function startServerProcess(script: string): Promise<{ endpoint: string; stop: () => void }> {
-  const child = spawn(
-    process.execPath,
-    ['--no-warnings', '--import', './scripts/register-ts.mjs', `bench/${script}`],
-    { cwd: ROOT, stdio: ['pipe', 'pipe', 'inherit'] }
-  )
-  const endpoint = await new Promise<string>((resolve, reject) => {
-    let out = ''
-    child.stdout.on('data', (d: Buffer) => {
-      out += d.toString()
-      if (out.includes('\n'))
-        resolve((JSON.parse(out.split('\n')[0] as string) as { endpoint: string }).endpoint)
-    })
-    child.on('exit', code => reject(new Error(`${script} exited with ${code}`)))
-  })
-  return { endpoint, stop: () => void child.stdin.end() }
-}
-
-async function countItems(ddb: DynamoDBClient, table: string): Promise<number> {
-  const counts = await Promise.all(
-    Array.from({ length: SEGMENTS }, async (_, Segment) => {
-      let n = 0
-      let ExclusiveStartKey: Record<string, AttributeValue> | undefined
-      do {
-        const page = await ddb.send(
-          new ScanCommand({
-            TableName: table,
-            Segment,
-            TotalSegments: SEGMENTS,
-            Select: 'COUNT',
-            ExclusiveStartKey
-          })
-        )
-        n += page.Count ?? 0
-        ExclusiveStartKey = page.LastEvaluatedKey
-      } while (ExclusiveStartKey !== undefined)
-      return n
-    })
-  )
-  return counts.reduce((a, b) => a + b, 0)
 }
 
 function awsCliAvailable(): boolean {

@@ -6,6 +6,7 @@ import { readFile, writeFile } from 'node:fs/promises'
 import {
   BatchWriteItemCommand,
   DynamoDBClient,
+  type BatchWriteItemCommandOutput,
   ScanCommand,
   type AttributeValue,
   type WriteRequest
@@ -15,6 +16,7 @@ import { exportTable } from '../src/data/export.js'
 import { S3ExportCopy } from '../src/data/s3-copy.js'
 import { scanSegmentPage } from '../src/data/raw-scan.js'
 import { restoreTable } from '../src/data/restore.js'
+import { BODY_TEXT } from '../src/data/wire-middleware.js'
 import { verifyTable } from '../src/data/verify.js'
 import { createRunClients } from '../src/run/clients.js'
 import type { Logger } from '../src/types.js'
@@ -211,8 +213,39 @@ async function ourRestore(a: Args): Promise<Record<string, unknown>> {
     seconds: s,
     retries: report.retries,
     peakConcurrency: report.peakConcurrency,
+    skipped: report.itemsSkipped,
+    resumed: report.resumed,
     verified
   }
+}
+
+/**
+ * Our restore, killed with SIGKILL (no cleanup, no last checkpoint) by itself the moment the
+ * items that BatchWriteItem confirmed reach `killAt`: what a cancelled job or a lost runner does.
+ * Never returns; the parent reads the table and the checkpoint.
+ */
+async function restoreKilledAt(a: Args): Promise<Record<string, unknown>> {
+  const ddb = client(a.endpoint)
+  const killAt = Number(a.killAt)
+  let confirmed = 0
+  const counting = {
+    send: (async (command: unknown) => {
+      const out: BatchWriteItemCommandOutput = await ddb.send(command as BatchWriteItemCommand)
+      if (command instanceof BatchWriteItemCommand) {
+        const body = (command.input as { [BODY_TEXT]?: string })[BODY_TEXT] ?? ''
+        const items = body.split('{"PutRequest":').length - 1
+        const unprocessed = out.UnprocessedItems?.[a.table]?.length ?? 0
+        confirmed += items - unprocessed
+        if (confirmed >= killAt) {
+          process.stdout.write(`${JSON.stringify({ killedAfter: confirmed })}\n`)
+          process.kill(process.pid, 'SIGKILL')
+        }
+      }
+      return out
+    }) as typeof ddb.send
+  }
+  await restoreTable(counting, { manifestPath: String(a.manifestPath), table: a.table, logger })
+  throw new Error(`the restore ended before ${killAt} items were confirmed (${confirmed})`)
 }
 
 /** Baseline 2, backup: sequential Scan into memory, then one {"Items":[...]} file. */
@@ -267,6 +300,7 @@ const tasks: Record<string, (a: Args) => Promise<Record<string, unknown>>> = {
   ourExport,
   ourExportS3,
   ourRestore,
+  restoreKilledAt,
   seqBackup,
   seqRestore
 }
