@@ -12,7 +12,12 @@
  *    UnprocessedItems and retryable errors are re-sent with full-jitter exponential backoff;
  *    a non-retryable error (ValidationException) is narrowed down to the item and stops the
  *    restore naming its key, file and line.
- * 3. A checkpoint next to the backup records the low-water mark (see checkpoint.ts).
+ * 3. A checkpoint next to the backup records the low-water mark (see checkpoint.ts) at least every
+ *    CHECKPOINT_EVERY_ITEMS items and every second, and no batch starts more than
+ *    MAX_BATCHES_AHEAD batches past the mark: a restore killed at any point writes at most a few
+ *    thousand items a second time when it resumes.
+ * 4. With `verify`, the table is scanned after the writes and must hold exactly the backup's items
+ *    (count and content digest); only then does the checkpoint say `verified`.
  */
 import { dirname, join, resolve } from 'node:path'
 import {
@@ -24,7 +29,15 @@ import {
 } from '@aws-sdk/client-dynamodb'
 import { FileError, Interrupted, OperationError, errorMessage } from '../errors.js'
 import { systemClock, type Clock, type Sleep, type Logger } from '../types.js'
-import { CHECKPOINT_FORMAT, readCheckpoint, writeCheckpoint, type Checkpoint } from './checkpoint.js'
+import {
+  CHECKPOINT_FORMAT,
+  readCheckpoint,
+  sameInstance,
+  writeCheckpoint,
+  type Checkpoint,
+  type CheckpointState,
+  type TargetInstance
+} from './checkpoint.js'
 import { ContentDigest, DIGEST_ALGORITHM } from './digest.js'
 import { WireFormatError, checkWireItem, sdkItemToWire, type WireItem } from './dynamodb-json.js'
 import { keyAttributes } from './export.js'
@@ -43,6 +56,7 @@ import {
   type SourceItem
 } from './readers.js'
 import { backoffDelay, classifyError, withRetries } from './retry.js'
+import { verifyTable } from './verify.js'
 import type { Sender } from '../aws/clients.js'
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb'
 
@@ -64,8 +78,15 @@ export interface RestoreOptions {
   initialConcurrency?: number
   /** Engine-level attempts per batch without any progress before giving up (default 12). */
   maxAttempts?: number
-  /** Minimum time between checkpoint writes (default 1000 ms). */
+  /** Longest time between checkpoint writes while items complete (default 1000 ms). */
   checkpointIntervalMs?: number
+  /** A checkpoint is written at least every this many items (default CHECKPOINT_EVERY_ITEMS). */
+  checkpointEveryItems?: number
+  /**
+   * After the writes, scan the table and require exactly the backup's items (count and content
+   * digest) before the checkpoint says `verified`. Without it the restore ends at `written`.
+   */
+  verify?: boolean
   /** Default: restore-checkpoint.json next to the manifest, or `<legacy file>.restore-checkpoint.json`. */
   checkpointPath?: string
   progressIntervalMs?: number
@@ -93,6 +114,18 @@ export interface RestoreReport {
   checkpointPath: string
   /** What verifyTable should find afterwards (for a merge: what was restored, not the table). */
   expected: { itemCount: number; contentDigest: string; algorithm: string }
+  /** The table instance written into (what the checkpoint is bound to). */
+  target: TargetInstance
+  /** `verified` only when this run or an earlier one verified the table after the writes. */
+  state: Exclude<CheckpointState, 'writing'>
+}
+
+/** The target already holds items and no checkpoint of this backup for this table instance says why. */
+export class TargetHoldsDataError extends OperationError {
+  constructor(message: string) {
+    super(message, 'nothing was written')
+    this.name = 'TargetHoldsDataError'
+  }
 }
 
 interface SourceFile {
@@ -121,6 +154,13 @@ interface Source {
 }
 
 const BATCH_SIZE = 25
+/** A checkpoint at least every this many items (and every checkpointIntervalMs). */
+export const CHECKPOINT_EVERY_ITEMS = 1000
+/**
+ * Batches started but not yet behind the low-water mark (in flight, or done after one still in
+ * flight): the most items a resume can write twice beyond the last checkpoint's position.
+ */
+export const MAX_BATCHES_AHEAD = 40
 
 /** Our data file's lines as entries: scanned when compact (the usual case), parsed otherwise. */
 async function* dataFileEntries(path: string, skip: number, keys: KeyAttribute[]): AsyncGenerator<Entry[]> {
@@ -392,14 +432,26 @@ export async function restoreTable(
     )
   }
   const keys = keyAttributes(target)
+  const instance: TargetInstance = {
+    arn: target.TableArn ?? '',
+    createdAt: target.CreationDateTime instanceof Date ? target.CreationDateTime.toISOString() : ''
+  }
   opts.logger.info(`Checking ${source.display} before writing anything into ${table}`)
   await precheck(source, keys, table)
 
+  // The full check (it follows LastEvaluatedKey): an empty target voids any checkpoint that says
+  // items were written, since they are not there (the table was emptied or is another instance).
+  const holdsData = await withRetries(() => tableHoldsData(ddb, table), retry)
   const saved = await readCheckpoint(source.checkpointPath)
-  const checkpoint: Checkpoint | null =
-    saved !== null && saved.table === table && saved.sourceId === source.id ? saved : null
+  const ours =
+    saved !== null &&
+    saved.table === table &&
+    saved.sourceId === source.id &&
+    sameInstance(saved.target, instance)
+  const checkpoint: Checkpoint | null = ours && (holdsData || saved.itemsDone === 0) ? saved : null
   const expected = { itemCount: source.itemCount, contentDigest: source.digest, algorithm: DIGEST_ALGORITHM }
   const stats = { unprocessedItems: 0, throttled: 0, transient: 0, sdkRetries: 0 }
+  let finalState: Exclude<CheckpointState, 'writing'> = 'written'
   const report = (
     written: number,
     skipped: number,
@@ -419,51 +471,65 @@ export async function restoreTable(
     peakConcurrency: peak,
     durationMs: clock() - started,
     checkpointPath: source.checkpointPath,
-    expected
+    expected,
+    target: instance,
+    state: finalState
   })
 
-  if (checkpoint?.complete === true) {
+  if (checkpoint?.state === 'verified') {
     opts.logger.info(
-      `${source.checkpointPath} says this backup was already fully restored into ${table}; nothing to do`
+      `${source.checkpointPath} says this backup was already restored into this instance of ${table} and verified; nothing to do`
     )
+    finalState = 'verified'
     return report(0, source.itemCount, 0, 0, 0)
   }
-  if (checkpoint === null && opts.merge !== true) {
-    if (await withRetries(() => tableHoldsData(ddb, table), retry)) {
-      throw new OperationError(
-        `Restore target table ${table} already holds items: refusing to mix them with the backup (pass merge to write into it anyway)`,
-        'nothing was written'
-      )
-    }
+  if (checkpoint === null && holdsData && opts.merge !== true) {
+    const other =
+      saved !== null && saved.table === table && !sameInstance(saved.target, instance)
+        ? ` (the checkpoint ${source.checkpointPath} is of another instance of ${table}, created ${saved.target.createdAt}; this one was created ${instance.createdAt})`
+        : ''
+    throw new TargetHoldsDataError(
+      `Restore target table ${table} already holds items: refusing to mix them with the backup${other}`
+    )
   }
 
   let position = { fileIndex: checkpoint?.fileIndex ?? 0, offset: checkpoint?.offset ?? 0 }
   const skipped = checkpoint?.itemsDone ?? 0
   let itemsDone = skipped
-  if (checkpoint !== null)
+  if (checkpoint?.state === 'written')
+    opts.logger.info(
+      `Every item of ${source.display} was written into ${table} by an earlier run; only the verification is left`
+    )
+  else if (checkpoint !== null)
     opts.logger.info(
       `Resuming the restore into ${table}: ${skipped} of ${source.itemCount} items were written by an earlier run`
     )
   else opts.logger.info(`Restoring ${source.itemCount} items into ${table}`)
 
-  // Checkpoint writes are serialised (one tmp file) and rate-limited by the injected clock.
+  // Checkpoint writes are serialised (one tmp file), at least every checkpointEveryItems items and
+  // every checkpointIntervalMs (by the injected clock).
   let lastCheckpointAt = clock()
+  let lastCheckpointItems = itemsDone
   let checkpointChain: Promise<void> = Promise.resolve()
-  const saveCheckpoint = (complete: boolean): Promise<void> => {
+  const saveCheckpoint = (state: CheckpointState): Promise<void> => {
     const snapshot: Checkpoint = {
       format: CHECKPOINT_FORMAT,
       table,
+      target: instance,
       sourceId: source.id,
       fileIndex: position.fileIndex,
       offset: position.offset,
       itemsDone,
-      complete,
+      state,
       updatedAt: new Date(clock()).toISOString()
     }
     lastCheckpointAt = clock()
+    lastCheckpointItems = itemsDone
     checkpointChain = checkpointChain.then(() => writeCheckpoint(source.checkpointPath, snapshot))
     return checkpointChain
   }
+  const everyItems = opts.checkpointEveryItems ?? CHECKPOINT_EVERY_ITEMS
+  const everyMs = opts.checkpointIntervalMs ?? 1000
 
   const window = new AimdWindow(opts.initialConcurrency ?? 4, opts.concurrency ?? 16)
   const maxAttempts = opts.maxAttempts ?? 12
@@ -492,7 +558,8 @@ export async function restoreTable(
       position = { fileIndex: head.fileIndex, offset: head.endOffset }
       itemsDone += head.entries.length
     }
-    if (clock() - lastCheckpointAt >= (opts.checkpointIntervalMs ?? 1000)) await saveCheckpoint(false)
+    if (itemsDone - lastCheckpointItems >= everyItems || clock() - lastCheckpointAt >= everyMs)
+      await saveCheckpoint('writing')
   }
 
   const send = async (entries: Entry[]): Promise<{ unprocessed: WriteRequest[]; attempts: number }> => {
@@ -610,13 +677,17 @@ export async function restoreTable(
 
   try {
     outer: for (let fi = position.fileIndex; fi < source.files.length; fi++) {
+      if (checkpoint?.state === 'written') break
       const file = source.files[fi] as SourceFile
       let offset = fi === position.fileIndex ? position.offset : 0
       let batch: Batch | null = null
       let keysInBatch = new Set<string>()
       const flush = async (): Promise<void> => {
         if (batch === null) return
-        while (inFlight.size >= window.size && failure === null) await Promise.race(inFlight)
+        // The window bounds the requests in flight; MAX_BATCHES_AHEAD bounds how far the batches
+        // started may run ahead of the low-water mark (one slow batch holds the mark back).
+        while ((inFlight.size >= window.size || launched.length >= MAX_BATCHES_AHEAD) && failure === null)
+          await Promise.race(inFlight)
         if (stopping()) return
         launch(batch)
         batch = null
@@ -650,7 +721,7 @@ export async function restoreTable(
     await Promise.allSettled(inFlight)
   }
   if (failure !== null || interrupted) {
-    await saveCheckpoint(false)
+    await saveCheckpoint('writing')
     progress.finish('stopped')
     if (failure !== null) throw failure instanceof Error ? failure : new Error(errorMessage(failure))
     throw new Interrupted(
@@ -658,7 +729,16 @@ export async function restoreTable(
       `${itemsDone} of ${source.itemCount} items are confirmed written (checkpoint ${source.checkpointPath}); run phase restore again to resume from there`
     )
   }
-  await saveCheckpoint(true)
-  progress.finish()
+  if (checkpoint?.state !== 'written') {
+    position = { fileIndex: source.files.length, offset: 0 }
+    await saveCheckpoint('written')
+    progress.finish()
+  }
+  if (opts.verify === true) {
+    // Throws on any difference; the checkpoint stays `written`, so running again verifies again.
+    await verifyTable(ddb, { table, expected, logger: opts.logger, clock: opts.clock, random })
+    await saveCheckpoint('verified')
+    finalState = 'verified'
+  }
   return report(written, skipped, batches, requests, window.peak)
 }
