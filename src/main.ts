@@ -2,6 +2,7 @@ import * as core from '@actions/core'
 import { errorMessage, InputError, FileError } from './errors.js'
 import { getInputs } from './inputs.js'
 import { runGuard, type GuardRun } from './run/run-guard.js'
+import { currentRunId } from './run/run-record.js'
 import { RunStop } from './run/stop.js'
 import { setOutputs } from './report/outputs.js'
 import { publish, runUrl } from './report/publish.js'
@@ -70,7 +71,8 @@ export async function run(): Promise<void> {
       stop,
       debugAwsCalls: core.isDebug(),
       runUrl: runUrl(),
-      ...(process.env.GITHUB_WORKSPACE ? { workspace: process.env.GITHUB_WORKSPACE } : {})
+      ...(process.env.GITHUB_WORKSPACE ? { workspace: process.env.GITHUB_WORKSPACE } : {}),
+      runId: currentRunId(process.env)
     })
     setOutputs(guard.result)
     if (guard.failure !== null) core.setFailed(guard.failure)

@@ -428,6 +428,20 @@ export interface ExecutionStep {
   detail: string
 }
 
+/** Where a restore loads a backup from: this run's export, the S3 copy, or the on-demand backup. */
+export type RestoreSource = 's3' | 'backup-dir' | 'aws-backup'
+
+/** A table whose data the action took away and has not put back yet (the `pending-restores` output). */
+export interface PendingRestore {
+  table: string
+  /** Where the restore phase will load it from. */
+  source: RestoreSource
+  /** The S3 URI of the manifest, the manifest's path in backup-dir, or the on-demand backup's ARN. */
+  backup: string
+  /** When the backup was taken, ISO 8601. */
+  takenAt: string
+}
+
 export interface RunResult {
   outcome: Outcome
   plan: Plan | null
@@ -435,6 +449,16 @@ export interface RunResult {
   backupManifests: string[]
   backupArns: string[]
   restoredItems: number
+  /**
+   * Restores still owed after this run, found in AWS (undefined when the run stopped before it
+   * could look). The `restore-needed` and `pending-restores` outputs.
+   */
+  pendingRestores?: PendingRestore[]
+  /**
+   * What the search for owed restores found besides them: backups of another stage, region or
+   * account (never loaded), damaged manifests, leftover temporary tables, calls that failed.
+   */
+  restoreNotes?: string[]
   /** What state things were left in and how to go on (set on failure/blocked). */
   stateNote?: string
 }

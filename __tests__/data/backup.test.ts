@@ -63,7 +63,15 @@ describe('createOnDemandBackup', () => {
       { table: 'pr-5-main-table', backupName: 'orphan-guard pr-5/main' },
       { ...t, pollMs: 2000 }
     )
-    expect(b).toEqual({ arn: ARN, name: 'n', status: 'AVAILABLE', sizeBytes: 1234 })
+    expect(b).toEqual({
+      arn: ARN,
+      name: 'n',
+      status: 'AVAILABLE',
+      sizeBytes: 1234,
+      createdAt: '1970-01-01T00:00:00.000Z',
+      // DescribeBackup's SourceTableDetails (absent in this answer).
+      source: { tableName: null, tableArn: null, tableCreatedAt: null }
+    })
     expect(t.slept).toEqual([2000])
     // Backup names allow [a-zA-Z0-9_.-] only.
     expect(ddbMock.commandCalls(CreateBackupCommand)[0]?.args[0].input).toEqual({

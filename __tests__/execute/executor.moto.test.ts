@@ -5,12 +5,10 @@
  * phase finds the restore already done.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
-import { existsSync } from 'node:fs'
-import { join } from 'node:path'
 import type { AwsClients } from '../../src/aws/clients.js'
 import { systemClock } from '../../src/types.js'
 import { executePlan } from '../../src/execute/execute-plan.js'
-import { RESTORED_MARKER, restoreBackups } from '../../src/execute/restore-backups.js'
+import { restoreBackups } from '../../src/execute/restore-backups.js'
 import { destroyClients, oneRegion, testClients } from '../../test-support/aws-clients.js'
 import { startMoto, type MotoServer } from '../../test-support/moto.js'
 import {
@@ -93,7 +91,10 @@ describe('backup-restore round trip on moto (executePlan, deploy, restoreBackups
 
     const restoreInput = {
       backupDir: ws.backupDir,
-      tables: [TABLE],
+      stage: 'pr-11',
+      s3Bucket: null,
+      tables: [{ name: TABLE, region: 'us-east-1' }],
+      localManifests: pre.backupManifests,
       dryRun: false,
       logger: quietLogger,
       clock: systemClock
@@ -107,10 +108,10 @@ describe('backup-restore round trip on moto (executePlan, deploy, restoreBackups
     expect(restored.steps.map(s => `${s.action}:${s.status}`)).toEqual([
       'write fence removed:done',
       'restore:done',
-      'verify:done'
+      'verify:done',
+      'record restore:done'
     ])
     expect(await tableContent(clients, TABLE)).toEqual(before)
-    expect(existsSync(join(manifest, '..', RESTORED_MARKER))).toBe(true)
 
     const again = await restoreBackups(oneRegion(clients), restoreInput)
     expect(again.outcome).toBe('nothing-to-do')
@@ -120,7 +121,9 @@ describe('backup-restore round trip on moto (executePlan, deploy, restoreBackups
         table: TABLE,
         action: 'restore',
         status: 'skipped',
-        detail: expect.stringMatching(/^already restored and verified at /)
+        detail: expect.stringMatching(
+          /^already restored and verified \(tag dynamodb-orphan-guard:restored-from=pr-11\//
+        )
       })
     ])
     expect(await tableContent(clients, TABLE)).toEqual(before)

@@ -1,21 +1,25 @@
 /**
- * restore phase: findNewestBackups over real exports (dynalite), and restoreBackups's dry-run,
- * nothing-to-do and restore paths.
+ * phase restore on dynalite (no on-demand backups, no S3 here: only this run's exports in
+ * backup-dir): only a restore that is owed is loaded, exactly that backup, verified and recorded on
+ * the table; anything else in the folder is left alone.
  */
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from '@jest/globals'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { DeleteTableCommand } from '@aws-sdk/client-dynamodb'
 import type { AwsClients } from '../../src/aws/clients.js'
-import { systemClock } from '../../src/types.js'
-import { exportDir } from '../../src/execute/backup-delete.js'
-import { findNewestBackups, restoreBackups } from '../../src/execute/restore-backups.js'
+import { describeTableOrNull, listAllTags } from '../../src/aws/dynamodb-read.js'
+import { waitForTable } from '../../src/aws/dynamodb-write.js'
+import { RESTORED_TAG } from '../../src/data/backup-set.js'
 import { exportTable } from '../../src/data/export.js'
+import { exportDir } from '../../src/execute/backup-delete.js'
+import { restoreBackups, type RestoreBackupsInput } from '../../src/execute/restore-backups.js'
+import { systemClock } from '../../src/types.js'
 import { destroyClients, oneRegion, testClients } from '../../test-support/aws-clients.js'
 import { startDynalite, type RunningDynalite } from '../../test-support/dynalite.js'
-import { makeUnmanagedTable, sampleItems } from '../../test-support/orphans.js'
 import { quietLogger, tableContent } from '../../test-support/execution.js'
-import { DeleteTableCommand } from '@aws-sdk/client-dynamodb'
+import { makeUnmanagedTable, sampleItems } from '../../test-support/orphans.js'
 
 let dynalite: RunningDynalite
 let clients: AwsClients
@@ -23,12 +27,11 @@ let backupDir: string
 
 const HOUR = 3_600_000
 const T = Date.parse('2025-03-04T05:06:07.000Z')
+const STAGE = 'pr-3'
 
 beforeAll(async () => {
   dynalite = await startDynalite()
   clients = testClients(dynalite.endpoint)
-  await makeUnmanagedTable(clients.dynamodb, { tableName: 'orders', items: sampleItems(7) })
-  await makeUnmanagedTable(clients.dynamodb, { tableName: 'users', items: sampleItems(3) })
 })
 afterAll(async () => {
   if (clients) destroyClients(clients)
@@ -40,121 +43,163 @@ beforeEach(() => {
 afterEach(() => rmSync(backupDir, { recursive: true, force: true }))
 
 /** A real export of `table` at time `at`, in the layout backupAndDelete writes; returns its manifest path. */
-async function exportAt(table: string, at: number): Promise<string> {
+async function exportAt(table: string, at: number, stage = STAGE): Promise<string> {
   const dir = exportDir(backupDir, table, at)
   await exportTable(clients.dynamodb, {
     table,
     dir,
     region: 'us-east-1',
+    stage,
     logger: quietLogger,
     clock: { now: () => at, sleep: async () => undefined }
   })
   return join(dir, 'manifest.json')
 }
 
-describe('findNewestBackups', () => {
-  it('finds the newest backup of each table, sorted by table name', async () => {
-    await exportAt('orders', T)
-    const newestOrders = await exportAt('orders', T + 2 * HOUR)
-    await exportAt('orders', T + HOUR)
-    const users = await exportAt('users', T)
+/** The table deleted and created again empty (what the pre-deploy step and the deploy do). */
+async function recreate(table: string): Promise<void> {
+  await clients.dynamodb.send(new DeleteTableCommand({ TableName: table }))
+  await waitForTable(clients.dynamodb, table, 'GONE', { ...systemClock, maxWaitMs: 10_000, pollMs: 50 })
+  await makeUnmanagedTable(clients.dynamodb, { tableName: table })
+}
 
-    const found = await findNewestBackups(backupDir, null)
-
-    expect(found.map(f => [f.table, f.manifestPath])).toEqual([
-      ['orders', newestOrders],
-      ['users', users]
-    ])
-    expect(found[0]?.manifest.itemCount).toBe(7)
-    expect(found[0]?.manifest.finishedAt).toBe(new Date(T + 2 * HOUR).toISOString())
-  })
-
-  it('keeps only the tables asked for', async () => {
-    await exportAt('orders', T)
-    const users = await exportAt('users', T)
-
-    expect((await findNewestBackups(backupDir, ['users'])).map(f => f.manifestPath)).toEqual([users])
-    expect(await findNewestBackups(backupDir, ['payments'])).toEqual([])
-    expect(await findNewestBackups(backupDir, [])).toEqual([])
-  })
-
-  it('takes a manifest given directly (the file or its folder), even when a newer one exists', async () => {
-    const older = await exportAt('orders', T)
-    await exportAt('orders', T + HOUR)
-
-    expect((await findNewestBackups(older, null)).map(f => f.manifestPath)).toEqual([older])
-    expect((await findNewestBackups(join(older, '..'), null)).map(f => f.manifestPath)).toEqual([
-      join(older, '..', 'manifest.json')
-    ])
-  })
-
-  it('finds nothing in a missing or empty folder, and ignores an unfinished export (no manifest)', async () => {
-    expect(await findNewestBackups(join(backupDir, 'missing'), null)).toEqual([])
-    expect(await findNewestBackups(backupDir, null)).toEqual([])
-    const manifest = await exportAt('orders', T)
-    rmSync(manifest)
-    expect(await findNewestBackups(backupDir, null)).toEqual([])
-  })
-})
+function input(over: Partial<RestoreBackupsInput>): RestoreBackupsInput {
+  return {
+    backupDir,
+    stage: STAGE,
+    s3Bucket: null,
+    tables: [],
+    localManifests: [],
+    dryRun: false,
+    logger: quietLogger,
+    clock: { ...systemClock, now: () => T + 5 * HOUR },
+    ...over
+  }
+}
 
 describe('restoreBackups', () => {
   it('without backups: nothing to do', async () => {
-    const result = await restoreBackups(oneRegion(clients), {
-      backupDir,
-      tables: null,
-      dryRun: false,
-      logger: quietLogger,
-      clock: { ...systemClock, now: () => T }
-    })
+    await makeUnmanagedTable(clients.dynamodb, { tableName: 'empty', items: [] })
+    const result = await restoreBackups(
+      oneRegion(clients),
+      input({ tables: [{ name: 'empty', region: 'us-east-1' }] })
+    )
     expect(result).toMatchObject({
       outcome: 'nothing-to-do',
       steps: [],
       restoredItems: 0,
-      backupManifests: []
+      backupManifests: [],
+      pendingRestores: [],
+      restoreNotes: []
     })
   })
 
-  it('dry-run plans the restore of the newest backup and writes nothing', async () => {
-    await exportAt('orders', T)
-    const newest = await exportAt('orders', T + HOUR)
-    const before = await tableContent(clients, 'orders')
+  it('dry-run plans the restore of this run’s export, names the calls and writes nothing', async () => {
+    await makeUnmanagedTable(clients.dynamodb, { tableName: 'orders', items: sampleItems(7) })
+    const manifest = await exportAt('orders', T)
+    await recreate('orders')
 
-    const result = await restoreBackups(oneRegion(clients), {
-      backupDir,
-      tables: ['orders'],
-      dryRun: true,
-      logger: quietLogger,
-      clock: { ...systemClock, now: () => T }
-    })
+    const result = await restoreBackups(
+      oneRegion(clients),
+      input({ tables: [{ name: 'orders', region: 'us-east-1' }], localManifests: [manifest], dryRun: true })
+    )
 
     expect(result.outcome).toBe('dry-run')
-    expect(result.backupManifests).toEqual([newest])
-    expect(result.steps).toEqual([
-      expect.objectContaining({
-        table: 'orders',
-        action: 'restore',
-        status: 'planned',
-        detail: expect.stringContaining(newest)
-      })
+    expect(result.steps.map(s => [s.action, s.status])).toEqual([
+      ['restore', 'planned'],
+      ['verify', 'planned'],
+      ['record restore', 'planned']
     ])
-    expect(await tableContent(clients, 'orders')).toEqual(before)
+    expect(result.steps[0]?.detail).toContain(manifest)
+    expect(result.steps[2]?.detail).toContain(
+      `TagResource ${RESTORED_TAG}=${STAGE}/20250304T050607Z on orders`
+    )
+    expect(result.pendingRestores).toEqual([
+      { table: 'orders', source: 'backup-dir', backup: manifest, takenAt: '2025-03-04T05:06:07.000Z' }
+    ])
+    expect(await tableContent(clients, 'orders')).toEqual([])
   })
 
-  it('restores the newest backup into the empty table and verifies it', async () => {
-    const manifest = await exportAt('users', T)
+  it('restores this run’s export into the new table, verifies it and records it on the table; the next run has nothing to do', async () => {
+    await makeUnmanagedTable(clients.dynamodb, { tableName: 'users', items: sampleItems(3) })
     const before = await tableContent(clients, 'users')
-    await clients.dynamodb.send(new DeleteTableCommand({ TableName: 'users' }))
-    await makeUnmanagedTable(clients.dynamodb, { tableName: 'users' })
+    const manifest = await exportAt('users', T)
+    await recreate('users')
 
-    const result = await restoreBackups(oneRegion(clients), {
-      backupDir,
-      tables: ['users'],
-      dryRun: false,
-      logger: quietLogger,
-      clock: { ...systemClock, now: () => T }
+    const result = await restoreBackups(
+      oneRegion(clients),
+      input({ tables: [{ name: 'users', region: 'us-east-1' }], localManifests: [manifest] })
+    )
+
+    expect(result).toMatchObject({
+      outcome: 'restored',
+      restoredItems: 3,
+      backupManifests: [manifest],
+      pendingRestores: []
     })
-
-    expect(result).toMatchObject({ outcome: 'restored', restoredItems: 3, backupManifests: [manifest] })
+    expect(result.steps.map(s => `${s.action}:${s.status}`)).toEqual([
+      'restore:done',
+      'verify:done',
+      'record restore:done'
+    ])
     expect(await tableContent(clients, 'users')).toEqual(before)
+    const arn = (await describeTableOrNull(clients.dynamodb, 'users'))?.TableArn as string
+    expect((await listAllTags(clients.dynamodb, arn))[RESTORED_TAG]).toBe(`${STAGE}/20250304T050607Z`)
+
+    const again = await restoreBackups(
+      oneRegion(clients),
+      input({ tables: [{ name: 'users', region: 'us-east-1' }], localManifests: [manifest] })
+    )
+    expect(again).toMatchObject({ outcome: 'nothing-to-do', restoredItems: 0, pendingRestores: [] })
+    expect(again.steps).toEqual([
+      expect.objectContaining({
+        table: 'users',
+        action: 'restore',
+        status: 'skipped',
+        detail: expect.stringMatching(/^already restored and verified \(tag /)
+      })
+    ])
+  })
+
+  it('loads nothing this run did not export: an older export in backup-dir, or one of another stage, is left alone', async () => {
+    await makeUnmanagedTable(clients.dynamodb, { tableName: 'stale', items: sampleItems(4) })
+    const older = await exportAt('stale', T - HOUR)
+    const otherStage = await exportAt('stale', T, 'pr-4')
+    await recreate('stale')
+
+    const notListed = await restoreBackups(
+      oneRegion(clients),
+      input({ tables: [{ name: 'stale', region: 'us-east-1' }] })
+    )
+    expect(notListed).toMatchObject({ outcome: 'nothing-to-do', restoredItems: 0 })
+    const foreign = await restoreBackups(
+      oneRegion(clients),
+      input({ tables: [{ name: 'stale', region: 'us-east-1' }], localManifests: [otherStage] })
+    )
+    expect(foreign).toMatchObject({ outcome: 'nothing-to-do', restoredItems: 0 })
+    expect(foreign.restoreNotes).toEqual([`stale: ${otherStage} is a backup of stage pr-4: not loaded`])
+    expect(await tableContent(clients, 'stale')).toEqual([])
+    expect(older).toContain('stale')
+  })
+
+  it('a backup of a table that still exists is not owed (nothing was deleted), and nothing is written into it', async () => {
+    await makeUnmanagedTable(clients.dynamodb, { tableName: 'kept', items: sampleItems(2) })
+    const before = await tableContent(clients, 'kept')
+    const manifest = await exportAt('kept', Date.now())
+
+    const result = await restoreBackups(
+      oneRegion(clients),
+      input({ tables: [{ name: 'kept', region: 'us-east-1' }], localManifests: [manifest] })
+    )
+
+    expect(result.outcome).toBe('nothing-to-do')
+    expect(result.steps).toEqual([
+      expect.objectContaining({
+        action: 'restore',
+        status: 'skipped',
+        detail: expect.stringMatching(/the table it was taken of still exists/)
+      })
+    ])
+    expect(await tableContent(clients, 'kept')).toEqual(before)
   })
 })

@@ -136,7 +136,10 @@ describe('TTL-aware verification', () => {
     const after = await through({ expireFromScanPass: { pass: 1, attribute: 'expiresAt', before: NOW_S } })
     const restored = await restoreBackups(oneRegion(after.clients), {
       backupDir: ws.backupDir,
-      tables: [TABLE],
+      stage: inputs.stage,
+      s3Bucket: null,
+      localManifests: result.backupManifests,
+      tables: [{ name: TABLE, region: 'us-east-1' }],
       dryRun: false,
       logger: deps(after.clients).logger,
       clock: deps(after.clients).clock

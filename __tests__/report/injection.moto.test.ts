@@ -141,6 +141,13 @@ function expectClean(ctx: ReportContext): void {
 
 const results: Record<string, ReportContext> = {}
 
+/** The export the pre-deploy run left in backup-dir (the restore step's own, as its run record would say). */
+function exports(): string[] {
+  return readdirSync(join(ws.backupDir, TABLE)).map(stamp =>
+    join(ws.backupDir, TABLE, stamp, 'manifest.json')
+  )
+}
+
 describe('pre-deploy: the export key check and the differences', () => {
   it('backup-restore refuses the delete naming the first misfit by file, line and key hash', async () => {
     const inputs = makeInputs(ws, { stage: 'pr-5', stackName: STACK, strategy: 'auto', awsBackup: true })
@@ -175,7 +182,10 @@ describe('restore: the pre-check and an item DynamoDB refuses', () => {
     expect(readdirSync(join(ws.backupDir, TABLE))).toHaveLength(1)
     const result = await restoreBackups(oneRegion(clients), {
       backupDir: ws.backupDir,
-      tables: [TABLE],
+      stage: 'pr-5',
+      s3Bucket: null,
+      localManifests: exports(),
+      tables: [{ name: TABLE, region: 'us-east-1' }],
       dryRun: false,
       logger,
       clock: fakeTime()
@@ -214,7 +224,10 @@ describe('restore: the pre-check and an item DynamoDB refuses', () => {
     try {
       const result = await restoreBackups(oneRegion(viaProxy), {
         backupDir: ws.backupDir,
-        tables: [TABLE],
+        stage: 'pr-5',
+        s3Bucket: null,
+        localManifests: exports(),
+        tables: [{ name: TABLE, region: 'us-east-1' }],
         dryRun: false,
         logger,
         clock: fakeTime()

@@ -507,6 +507,69 @@ describe('renderReport sections', () => {
   })
 })
 
+describe('renderReport: restores still owed, plainly, run after run', () => {
+  const owed = [
+    {
+      table: 'pr-5-users',
+      source: 'aws-backup' as const,
+      backup: 'arn:aws:dynamodb:eu-west-1:1:table/pr-5-users/backup/01',
+      takenAt: '2025-03-04T05:06:09.000Z'
+    },
+    {
+      table: 'pr-5-orders',
+      source: 's3' as const,
+      backup: 's3://copies/pr-5/pr-5-orders/20250304T050607Z/manifest.json',
+      takenAt: '2025-03-04T05:06:07.123Z'
+    }
+  ]
+
+  it('a run with nothing else to do says in its headline that tables owe a restore, and lists them first', () => {
+    const text = renderReport(context({ result: result({ entries: [cleanEntry], pendingRestores: owed }) }))
+    expect(firstLine(text)).toBe(
+      '## ♻️ 2 tables still owe a restore: the restore step loads them after the deploy'
+    )
+    expect(block(text, '| Table | From | Backup | Taken |')).toBe(
+      [
+        '| Table | From | Backup | Taken |',
+        '| --- | --- | --- | --- |',
+        '| `pr-5-orders` | S3 copy | `s3://copies/pr-5/pr-5-orders/20250304T050607Z/manifest.json` | 2025-03-04T05:06:07.123Z |',
+        '| `pr-5-users` | on-demand backup | `arn:aws:dynamodb:eu-west-1:1:table/pr-5-users/backup/01` | 2025-03-04T05:06:09.000Z |'
+      ].join('\n')
+    )
+    expect(text).toContain("restore-needed == 'true'")
+    // Before the tables of the plan.
+    expect(text.indexOf('still owe a restore')).toBeLessThan(text.indexOf('### Stack'))
+  })
+
+  it('adds the owed restores to the headline of any other outcome', () => {
+    const text = renderReport(
+      context({
+        result: result({ outcome: 'resolved', entries: [backupEntry], pendingRestores: owed.slice(0, 1) })
+      })
+    )
+    expect(firstLine(text)).toMatch(/^## 🔧 Resolved: .* · ♻️ 1 table still owes a restore$/)
+  })
+
+  it('says nothing about restores when none is owed, and lists what was found and not used', () => {
+    const text = renderReport(
+      context({
+        result: result({
+          entries: [cleanEntry],
+          pendingRestores: [],
+          restoreNotes: [
+            'pr-5-orders: s3://copies/pr-5/pr-5-orders/20250101T000000Z/manifest.json is a backup in region us-west-2: not loaded'
+          ]
+        })
+      })
+    )
+    expect(text).not.toContain('owe a restore')
+    expect(block(text, '### Backup notes')).toBe('### Backup notes')
+    expect(text).toContain(
+      '- pr-5-orders: s3://copies/pr-5/pr-5-orders/20250101T000000Z/manifest.json is a backup in region us-west-2: not loaded'
+    )
+  })
+})
+
 describe('renderDecisionFlowchart: the path taken as a mermaid flowchart', () => {
   it('renders a blocked decision: each question a diamond, answers on thick edges, the decision highlighted red', () => {
     expect(renderDecisionFlowchart(blockedEntry)).toBe(

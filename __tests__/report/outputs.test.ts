@@ -33,7 +33,9 @@ describe('buildOutputs', () => {
       'outcome',
       'backup-manifests',
       'backup-arns',
-      'restored-items'
+      'restored-items',
+      'restore-needed',
+      'pending-restores'
     ])
     expect(outputs).toMatchObject({
       'has-orphans': 'true',
@@ -71,8 +73,36 @@ describe('buildOutputs', () => {
       outcome: 'failed',
       'backup-manifests': '[]',
       'backup-arns': '[]',
-      'restored-items': '0'
+      'restored-items': '0',
+      'restore-needed': 'false',
+      'pending-restores': '[]'
     })
+  })
+
+  it('says which restores are owed: restore-needed and one pending-restores object per table, keys in order', () => {
+    const owed = buildOutputs(
+      result({
+        pendingRestores: [
+          {
+            takenAt: '2025-03-04T05:06:07.123Z',
+            backup: 's3://copies/pr-5/pr-5-orders/20250304T050607Z/manifest.json',
+            source: 's3',
+            table: 'pr-5-orders'
+          },
+          {
+            table: 'pr-5-users',
+            source: 'aws-backup',
+            backup: 'arn:aws:dynamodb:eu-west-1:1:table/pr-5-users/backup/01',
+            takenAt: '2025-03-04T05:06:09.000Z'
+          }
+        ]
+      })
+    )
+    expect(owed['restore-needed']).toBe('true')
+    expect(owed['pending-restores']).toBe(
+      '[{"table":"pr-5-orders","source":"s3","backup":"s3://copies/pr-5/pr-5-orders/20250304T050607Z/manifest.json","takenAt":"2025-03-04T05:06:07.123Z"},' +
+        '{"table":"pr-5-users","source":"aws-backup","backup":"arn:aws:dynamodb:eu-west-1:1:table/pr-5-users/backup/01","takenAt":"2025-03-04T05:06:09.000Z"}]'
+    )
   })
 
   it('gives restored items as an integer string', () => {
@@ -124,7 +154,7 @@ describe('setOutputs', () => {
       (name, value) => set.set(name, value),
       message => warnings.push(message)
     )
-    expect([...set.keys()]).toHaveLength(7)
+    expect([...set.keys()]).toHaveLength(9)
     expect(Buffer.byteLength(set.get('plan')!)).toBeLessThanOrEqual(1_000_000)
     expect((JSON.parse(set.get('plan')!) as unknown[]).length).toBe(1500)
     expect(warnings).toEqual([

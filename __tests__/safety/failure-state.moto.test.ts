@@ -220,7 +220,10 @@ describe(RULE, () => {
     const restoreInputs: Inputs = { ...inputs, phase: 'restore' }
     const failed = await restoreBackups(oneRegion(broken), {
       backupDir: ws.backupDir,
-      tables: [TABLE],
+      stage: inputs.stage,
+      s3Bucket: null,
+      tables: [{ name: TABLE, region: 'us-east-1' }],
+      localManifests: pre.result.backupManifests,
       dryRun: false,
       logger: quietLogger,
       clock: systemClock
@@ -231,7 +234,7 @@ describe(RULE, () => {
     const partial = await tableContent(clients, TABLE)
     expect(partial?.length).toBeLessThan(ITEMS.length)
     expect(failed.stateNote).toMatch(
-      /The backup .*manifest\.json is intact; running phase: restore again resumes from its checkpoint/
+      /The backups are untouched: running phase restore again resumes each unfinished restore from its checkpoint/
     )
     expectInSummary(failed, restoreInputs)
     // The backup files are untouched (a checkpoint may have been added next to them).
@@ -241,7 +244,10 @@ describe(RULE, () => {
     // Going on as the note says: the restore completes and the table equals the original.
     const again = await restoreBackups(oneRegion(clients), {
       backupDir: ws.backupDir,
-      tables: [TABLE],
+      stage: inputs.stage,
+      s3Bucket: null,
+      tables: [{ name: TABLE, region: 'us-east-1' }],
+      localManifests: pre.result.backupManifests,
       dryRun: false,
       logger: quietLogger,
       clock: systemClock

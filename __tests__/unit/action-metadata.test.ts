@@ -78,7 +78,9 @@ describe('action.yml', () => {
         'has-orphans',
         'orphans',
         'outcome',
+        'pending-restores',
         'plan',
+        'restore-needed',
         'restored-items'
       ].sort()
     )

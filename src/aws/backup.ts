@@ -2,7 +2,13 @@
  * On-demand DynamoDB backups (CreateBackup / DescribeBackup), with a waiter until AVAILABLE.
  * The SDK has no backup waiter, so this polls with the injected clock.
  */
-import { CreateBackupCommand, DescribeBackupCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb'
+import {
+  CreateBackupCommand,
+  DescribeBackupCommand,
+  ListBackupsCommand,
+  RestoreTableFromBackupCommand,
+  type DynamoDBClient
+} from '@aws-sdk/client-dynamodb'
 import { OperationError, errorMessage } from '../errors.js'
 import type { WaitOptions } from '../types.js'
 import type { Sender } from './clients.js'
@@ -12,6 +18,14 @@ export interface OnDemandBackup {
   name: string
   status: string
   sizeBytes: number | null
+  /** BackupCreationDateTime, ISO 8601 (null when not given). */
+  createdAt?: string | null
+  /** DescribeBackup's SourceTableDetails: the table instance the backup was taken of. */
+  source?: { tableName: string | null; tableArn: string | null; tableCreatedAt: string | null }
+}
+
+function iso(value: Date | undefined): string | null {
+  return value instanceof Date && !Number.isNaN(value.getTime()) ? value.toISOString() : null
 }
 
 /** The endpoint cannot make on-demand backups (no permission, or an emulator without them). */
@@ -53,12 +67,72 @@ export async function describeBackup(ddb: Sender<DynamoDBClient>, arn: string): 
       `DescribeBackup ${arn} returned no backup details`,
       'the backup may exist; check it in the console'
     )
+  const source = out.BackupDescription?.SourceTableDetails
   return {
     arn: d.BackupArn,
     name: d.BackupName ?? '',
     status: d.BackupStatus ?? 'UNKNOWN',
-    sizeBytes: d.BackupSizeBytes ?? null
+    sizeBytes: d.BackupSizeBytes ?? null,
+    createdAt: iso(d.BackupCreationDateTime),
+    source: {
+      tableName: source?.TableName ?? null,
+      tableArn: source?.TableArn ?? null,
+      tableCreatedAt: iso(source?.TableCreationDateTime)
+    }
   }
+}
+
+export interface BackupSummary {
+  arn: string
+  name: string
+  tableName: string
+  tableArn: string | null
+  /** BackupCreationDateTime, ISO 8601. */
+  createdAt: string | null
+  status: string
+}
+
+/**
+ * Every on-demand (USER) backup of a table, all pages. ListBackups still lists a table's backups
+ * after the table is deleted, which is how a later run finds what the action took.
+ */
+export async function listTableBackups(
+  ddb: Sender<DynamoDBClient>,
+  tableName: string
+): Promise<BackupSummary[]> {
+  const found: BackupSummary[] = []
+  let start: string | undefined
+  do {
+    const out = await ddb.send(
+      new ListBackupsCommand({ TableName: tableName, BackupType: 'USER', ExclusiveStartBackupArn: start })
+    )
+    for (const b of out.BackupSummaries ?? []) {
+      if (b.BackupArn === undefined) continue
+      found.push({
+        arn: b.BackupArn,
+        name: b.BackupName ?? '',
+        tableName: b.TableName ?? tableName,
+        tableArn: b.TableArn ?? null,
+        createdAt: iso(b.BackupCreationDateTime),
+        status: b.BackupStatus ?? 'UNKNOWN'
+      })
+    }
+    start = out.LastEvaluatedBackupArn
+  } while (start !== undefined)
+  return found
+}
+
+/**
+ * RestoreTableFromBackup into a new table `targetTable` (the service creates it with the backup's
+ * keys, indexes and items). Returns at once; wait for the table to be ACTIVE.
+ */
+export async function restoreTableFromBackup(
+  ddb: Sender<DynamoDBClient>,
+  opts: { backupArn: string; targetTable: string }
+): Promise<void> {
+  await ddb.send(
+    new RestoreTableFromBackupCommand({ BackupArn: opts.backupArn, TargetTableName: opts.targetTable })
+  )
 }
 
 export interface CreateBackupOptions {

@@ -1,5 +1,6 @@
 import {
   DeleteTableCommand,
+  TagResourceCommand,
   UpdateTableCommand,
   waitUntilTableExists,
   waitUntilTableNotExists,
@@ -23,6 +24,20 @@ export async function turnOffDeletionProtection(
 ): Promise<void> {
   await ddb.send(new UpdateTableCommand({ TableName: tableName, DeletionProtectionEnabled: false }))
   await waitForTable(ddb, tableName, 'ACTIVE', wait)
+}
+
+/** TagResource: adds (or replaces) these tags on a table. */
+export async function tagTable(
+  ddb: Sender<DynamoDBClient>,
+  tableArn: string,
+  tags: Record<string, string>
+): Promise<void> {
+  await ddb.send(
+    new TagResourceCommand({
+      ResourceArn: tableArn,
+      Tags: Object.entries(tags).map(([Key, Value]) => ({ Key, Value }))
+    })
+  )
 }
 
 /** DeleteTable, then waits until DescribeTable says it is gone (DynamoDB deletes asynchronously). */

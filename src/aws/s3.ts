@@ -14,8 +14,10 @@
  * stores) are verified by reading the object back and hashing it.
  */
 import { createHash } from 'node:crypto'
+import { createWriteStream } from 'node:fs'
 import { open, stat } from 'node:fs/promises'
-import type { Readable } from 'node:stream'
+import { Transform, type Readable } from 'node:stream'
+import { pipeline } from 'node:stream/promises'
 import {
   AbortMultipartUploadCommand,
   CompleteMultipartUploadCommand,
@@ -290,11 +292,48 @@ export async function objectSha256(
   return { sha256: hash.digest('hex'), bytes }
 }
 
+/**
+ * Downloads an object into a file (created or replaced), streamed (memory: a chunk), and returns
+ * the SHA-256 (hex) and size of the bytes written.
+ */
+export async function downloadObject(
+  s3: Sender<S3Client>,
+  source: { bucket: string; key: string },
+  path: string
+): Promise<{ sha256: string; bytes: number }> {
+  const hash = createHash('sha256')
+  let bytes = 0
+  const tap = new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      hash.update(chunk)
+      bytes += chunk.length
+      done(null, chunk)
+    }
+  })
+  await pipeline(await readObject(s3, source.bucket, source.key), tap, createWriteStream(path))
+  return { sha256: hash.digest('hex'), bytes }
+}
+
 /** A small object (a manifest) read whole. */
 export async function getObjectBytes(s3: Sender<S3Client>, bucket: string, key: string): Promise<Buffer> {
   const chunks: Buffer[] = []
   for await (const chunk of await readObject(s3, bucket, key)) chunks.push(chunk as Buffer)
   return Buffer.concat(chunks)
+}
+
+/** A small object read whole; null when there is no such object (404). */
+export async function getObjectBytesOrNull(
+  s3: Sender<S3Client>,
+  bucket: string,
+  key: string
+): Promise<Buffer | null> {
+  try {
+    return await getObjectBytes(s3, bucket, key)
+  } catch (err) {
+    if ((err as SdkError).$metadata?.httpStatusCode === 404 || (err as SdkError).name === 'NoSuchKey')
+      return null
+    throw err
+  }
 }
 
 /** How an object compares with what was uploaded. */

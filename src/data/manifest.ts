@@ -104,6 +104,11 @@ export async function readManifest(path: string): Promise<BackupManifest> {
   } catch (err) {
     throw new FileError(path, `cannot read the backup manifest (${errorMessage(err)})`)
   }
+  return parseManifest(text, path)
+}
+
+/** A manifest's text checked for the fields a restore relies on; `path` (a file or an S3 URI) names it in errors. */
+export function parseManifest(text: string, path: string): BackupManifest {
   let m: unknown
   try {
     m = JSON.parse(text)
@@ -124,5 +129,6 @@ export async function readManifest(path: string): Promise<BackupManifest> {
   if (typeof r.itemCount !== 'number') invalid(path, 'itemCount is missing')
   if (typeof r.contentDigest?.value !== 'string') invalid(path, 'contentDigest is missing')
   if (!Array.isArray(r.table?.keySchema)) invalid(path, 'table.keySchema is missing')
+  if (typeof r.table.name !== 'string') invalid(path, 'table.name is missing')
   return r as BackupManifest
 }

@@ -56,6 +56,7 @@ import {
   type SourceItem
 } from './readers.js'
 import { backoffDelay, classifyError, withRetries } from './retry.js'
+import type { TtlSplit, TtlWindow } from './ttl.js'
 import { verifyTable } from './verify.js'
 import type { Sender } from '../aws/clients.js'
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb'
@@ -118,6 +119,18 @@ export interface RestoreReport {
   target: TargetInstance
   /** `verified` only when this run or an earlier one verified the table after the writes. */
   state: Exclude<CheckpointState, 'writing'>
+  /** The checkpoint said verified before this call: an earlier run finished this restore. */
+  alreadyVerified: boolean
+  /** With TTL on: what the verification compared and set apart (null without TTL, or not verified here). */
+  verifyNote: string | null
+}
+
+/** An item of a sound backup does not fit the target's keys (any copy of the backup has it too). */
+export class ItemDoesNotFitError extends FileError {
+  constructor(file: string, message: string) {
+    super(file, message)
+    this.name = 'ItemDoesNotFitError'
+  }
 }
 
 /** The target already holds items and no checkpoint of this backup for this table instance says why. */
@@ -151,6 +164,8 @@ interface Source {
   backupKeys?: KeyAttribute[]
   /** Salt of the key hashes that name items in messages: the manifest's, else one for this run. */
   keyHashSalt: string
+  /** The export's TTL window and split: the restored table is verified by the same window. */
+  ttl?: TtlWindow & TtlSplit
 }
 
 const BATCH_SIZE = 25
@@ -197,7 +212,8 @@ async function loadSource(opts: RestoreOptions): Promise<Source> {
       entries: (file, skip, keys) => dataFileEntries(file.path, skip, keys),
       manifestFiles: m.dataFiles,
       backupKeys: m.table.keySchema,
-      keyHashSalt: m.keyHashSalt ?? runKeyHashSalt()
+      keyHashSalt: m.keyHashSalt ?? runKeyHashSalt(),
+      ...(m.ttl ? { ttl: m.ttl } : {})
     }
   }
   const legacy = resolve(opts.legacyFile as string)
@@ -252,7 +268,7 @@ async function precheck(source: Source, keys: KeyAttribute[], table: string): Pr
         if (problem !== null) {
           const backup = backupKeys !== null ? `; the backup's key schema is ${schemaText(backupKeys)}` : ''
           const hash = keyHash(item, backupKeys ?? keys, source.keyHashSalt)
-          throw new FileError(
+          throw new ItemDoesNotFitError(
             f.path,
             `line ${line}: the item (key hash ${hash}) cannot go into ${table}: ${problem} (target key schema: ${schemaText(keys)}${backup})`
           )
@@ -452,6 +468,7 @@ export async function restoreTable(
   const expected = { itemCount: source.itemCount, contentDigest: source.digest, algorithm: DIGEST_ALGORITHM }
   const stats = { unprocessedItems: 0, throttled: 0, transient: 0, sdkRetries: 0 }
   let finalState: Exclude<CheckpointState, 'writing'> = 'written'
+  let verifyNote: string | null = null
   const report = (
     written: number,
     skipped: number,
@@ -473,7 +490,9 @@ export async function restoreTable(
     checkpointPath: source.checkpointPath,
     expected,
     target: instance,
-    state: finalState
+    state: finalState,
+    alreadyVerified: checkpoint?.state === 'verified',
+    verifyNote
   })
 
   if (checkpoint?.state === 'verified') {
@@ -736,7 +755,18 @@ export async function restoreTable(
   }
   if (opts.verify === true) {
     // Throws on any difference; the checkpoint stays `written`, so running again verifies again.
-    await verifyTable(ddb, { table, expected, logger: opts.logger, clock: opts.clock, random })
+    const verified = await verifyTable(ddb, {
+      table,
+      expected,
+      logger: opts.logger,
+      clock: opts.clock,
+      random,
+      signal: opts.signal,
+      ...(source.ttl ? { ttl: source.ttl } : {})
+    })
+    verifyNote = verified.ttlNote
+      ? `${verified.ttl?.alive.itemCount ?? 0} items alive past the TTL cutoff, content digest equal to the backup's; ${verified.ttlNote}`
+      : null
     await saveCheckpoint('verified')
     finalState = 'verified'
   }

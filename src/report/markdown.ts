@@ -13,6 +13,7 @@ import type {
   Owner,
   Phase,
   PlanEntry,
+  RestoreSource,
   RunResult,
   Strategy,
   UnresolvedTable
@@ -328,7 +329,12 @@ export function renderHeadline(ctx: ReportContext): string {
         : '❌ Failed: see where things stand below'
     }
   }
-  return byOutcome[result.outcome]()
+  const owed = result.pendingRestores?.length ?? 0
+  if (owed === 0) return byOutcome[result.outcome]()
+  const owes = `${plural(owed, 'table')} still ${owed === 1 ? 'owes' : 'owe'} a restore`
+  if (result.outcome === 'nothing-to-do')
+    return `♻️ ${owes}: ${ctx.phase === 'restore' ? 'see below' : `the restore step loads ${owed === 1 ? 'it' : 'them'} after the deploy`}`
+  return `${byOutcome[result.outcome]()} · ♻️ ${owes}`
 }
 
 // ───────────────────────────── sections ─────────────────────────────
@@ -426,6 +432,41 @@ function warningsSection(warnings: string[]): string[] {
     ...warnings.map(w => `> - ${escapeProse(w)}`),
     ''
   ]
+}
+
+const SOURCE_LABEL: Record<RestoreSource, string> = {
+  'backup-dir': "this run's export",
+  s3: 'S3 copy',
+  'aws-backup': 'on-demand backup'
+}
+
+/**
+ * The restores still owed, plainly and near the top: every run says it until the restore happened
+ * (each run finds them in AWS again), so a later sticky comment never hides them.
+ */
+function owedSection(ctx: ReportContext, max: number | undefined): string[] {
+  const pending = [...(ctx.result.pendingRestores ?? [])].sort((a, b) => compare(a.table, b.table))
+  if (pending.length === 0) return []
+  const { shown, hidden } = capped(pending, max)
+  const n = pending.length
+  const next =
+    ctx.phase === 'restore'
+      ? 'Run `phase: restore` again once the cause above is fixed: it resumes.'
+      : "The restore step (`phase: restore` after the deploy, `if: steps.<id>.outputs.restore-needed == 'true'`) loads exactly these backups; until it has, every run of this stage lists them here."
+  const lines = [
+    `### ♻️ ${plural(n, 'table')} still ${n === 1 ? 'owes' : 'owe'} a restore`,
+    '',
+    `This action deleted ${n === 1 ? 'this table' : 'these tables'} after backing ${n === 1 ? 'it' : 'them'} up, and the data is not back yet. ${next}`,
+    '',
+    ...mdTable(
+      ['Table', 'From', 'Backup', 'Taken'],
+      shown.map(p => [codeCell(p.table), SOURCE_LABEL[p.source], codeCell(p.backup), escapeCell(p.takenAt)])
+    ),
+    ''
+  ]
+  if (hidden > 0)
+    lines.push(`_… ${plural(hidden, 'more table')} not shown here: see ${seeSummary(ctx)}._`, '')
+  return lines
 }
 
 function capped<T>(items: T[], max: number | undefined): { shown: T[]; hidden: number } {
@@ -648,6 +689,7 @@ export function renderReport(ctx: ReportContext, options: RenderOptions = {}): s
   ]
   lines.push(...stateNoteSection(ctx))
   lines.push(...warningsSection(ctx.warnings ?? []))
+  lines.push(...owedSection(ctx, options.maxTables))
 
   if (result.plan === null) {
     // The restore phase loads backups and makes no plan; any other phase without one stopped early.
@@ -660,6 +702,7 @@ export function renderReport(ctx: ReportContext, options: RenderOptions = {}): s
   lines.push(
     ...bulletList('Notes', [...(result.plan?.notes ?? []), ...(ctx.discoveryNotes ?? [])], escapeProse)
   )
+  lines.push(...bulletList('Backup notes', result.restoreNotes ?? [], escapeProse))
 
   const planned = new Set(all.map(e => e.table))
   const visible = new Set(shown.map(e => e.table))

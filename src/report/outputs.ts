@@ -1,5 +1,5 @@
 import * as core from '@actions/core'
-import type { Difference, PlanEntry, RunResult } from '../types.js'
+import type { Difference, PendingRestore, PlanEntry, RunResult } from '../types.js'
 
 /** GitHub caps one step output at 1 MB; stay below it in UTF-8 bytes. */
 export const OUTPUT_LIMIT_BYTES = 1_000_000
@@ -18,6 +18,11 @@ export interface PlanOutputEntry {
   differences: Array<Difference | Pick<Difference, 'property' | 'severity'>>
   decision: PlanEntry['decision']
   reasons: string[]
+}
+
+/** One object of the `pending-restores` output; the key order is part of the contract (action.yml). */
+export function pendingRestoreOutput(p: PendingRestore): PendingRestore {
+  return { table: p.table, source: p.source, backup: p.backup, takenAt: p.takenAt }
 }
 
 export interface BuiltOutputs {
@@ -99,6 +104,7 @@ export function buildOutputsWithNotes(result: RunResult, limit = OUTPUT_LIMIT_BY
     .map(e => e.table)
     .sort()
   const plan = planOutput(entries, limit)
+  const pending = result.pendingRestores ?? []
   const outputs: Record<string, string> = {
     'has-orphans': String(orphans.length > 0),
     orphans: JSON.stringify(orphans),
@@ -106,7 +112,9 @@ export function buildOutputsWithNotes(result: RunResult, limit = OUTPUT_LIMIT_BY
     outcome: result.outcome,
     'backup-manifests': JSON.stringify(result.backupManifests),
     'backup-arns': JSON.stringify(result.backupArns),
-    'restored-items': String(Math.trunc(result.restoredItems))
+    'restored-items': String(Math.trunc(result.restoredItems)),
+    'restore-needed': String(pending.length > 0),
+    'pending-restores': JSON.stringify(pending.map(pendingRestoreOutput))
   }
   return plan.trimmed ? { outputs, trimmed: plan.trimmed } : { outputs }
 }

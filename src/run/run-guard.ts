@@ -25,6 +25,8 @@ export interface GuardDeps {
   runUrl?: string
   /** GITHUB_WORKSPACE: the report names files relative to it. */
   workspace?: string
+  /** This workflow run (run-record.ts currentRunId): ties a restore step to its pre-deploy step. */
+  runId?: string
   /** Makes the run's clients, one set per region (default createRunClientPool; tests point them at an emulator). */
   createClients?: (opts: RunClientOptions) => RegionalClients & { destroy(): void }
 }
@@ -89,6 +91,7 @@ export async function runGuard(inputs: Inputs, deps: GuardDeps): Promise<GuardRu
       clients,
       logger,
       clock: deps.clock,
+      runId: deps.runId ?? '',
       ...(deps.stop ? { onStop: deps.stop, signal: deps.stop.signal } : {})
     })
     result = phase.result

@@ -3,12 +3,30 @@ import { InputError } from '../errors.js'
 import { assertBackupBucket } from '../execute/backup-bucket.js'
 import { discoverTables, readDeployment } from '../discover/discover.js'
 import { readCallerIdentity } from '../inspect/identity.js'
+import { accountRefusal } from '../inspect/inspect.js'
+import { readManifest } from '../data/manifest.js'
 import { uploadRunArtifact, type ArtifactUpload } from '../execute/artifact.js'
 import { executePlan, type ExecuteDeps } from '../execute/execute-plan.js'
-import { isLegacyFile, restoreBackups } from '../execute/restore-backups.js'
+import { isLegacyFile, restoreBackups, restoreLegacyFile } from '../execute/restore-backups.js'
+import { errorMessage } from '../errors.js'
+import { findRestoreStates, pendingRestore, restoreNotes, type StageTable } from '../inspect/owed-restores.js'
 import { checkTables } from './check-tables.js'
 import { checkWarnings } from '../plan/warnings.js'
-import type { CallerIdentity, ImportArtifact, Inputs, RunResult, UnresolvedTable } from '../types.js'
+import { readRunRecord, writeRunRecord } from './run-record.js'
+import type {
+  CallerIdentity,
+  Check,
+  ImportArtifact,
+  Inputs,
+  RunResult,
+  TableSpec,
+  UnresolvedTable
+} from '../types.js'
+
+export interface PhaseDeps extends ExecuteDeps {
+  /** This workflow run (run-record.ts currentRunId): ties the restore step to its pre-deploy step ('' outside Actions). */
+  runId: string
+}
 
 export interface PhaseResult {
   result: RunResult
@@ -23,10 +41,21 @@ export interface PhaseResult {
   identity?: CallerIdentity | null
 }
 
-async function preDeployPhase(inputs: Inputs, deps: ExecuteDeps): Promise<PhaseResult> {
+async function preDeployPhase(inputs: Inputs, deps: PhaseDeps): Promise<PhaseResult> {
   const check = await checkTables(inputs, deps.clients, deps.logger)
   const unresolved = check.plan.unresolved ?? []
-  const { result, importArtifacts } = await executePlan(check, inputs, deps)
+  const executed = await executePlan(check, inputs, deps)
+  const { importArtifacts } = executed
+  const result = { ...executed.result, ...(await owedAfterPreDeploy(check, inputs, deps, executed.result)) }
+  if (result.backupManifests.length > 0) {
+    await writeRunRecord(inputs.backupDir, {
+      stage: inputs.stage,
+      runId: deps.runId,
+      manifests: result.backupManifests
+    }).catch((err: unknown) =>
+      deps.logger.warning(`Could not leave the run record for the restore step: ${errorMessage(err)}`)
+    )
+  }
   let artifact: ArtifactUpload | null = null
   if (inputs.uploadArtifact) {
     artifact = await uploadRunArtifact({
@@ -54,18 +83,76 @@ async function preDeployPhase(inputs: Inputs, deps: ExecuteDeps): Promise<PhaseR
   }
 }
 
+/** The named tables of a discovery, each in the region the deploy creates it in. */
+function named(tables: TableSpec[], defaultRegion: string): StageTable[] {
+  return tables.flatMap(t =>
+    t.tableName === null ? [] : [{ name: t.tableName, region: t.region ?? defaultRegion }]
+  )
+}
+
 /**
- * The tables of this stage the restore phase may load: the `tables` input, else the template's
- * (names resolved as the pre-deploy step resolved them: with the credentials' account).
+ * After the pre-deploy work (also after a failure, also in a dry run): which tables of the stage
+ * still owe a restore, found in AWS, this run's exports included. A failed lookup is a note, never
+ * a failure of the run: the deploy does not depend on it.
  */
-async function stageTables(inputs: Inputs, deps: ExecuteDeps): Promise<string[] | null> {
-  if (inputs.tables.length > 0) return inputs.tables
-  if (!existsSync(inputs.template)) return null
+async function owedAfterPreDeploy(
+  check: Check,
+  inputs: Inputs,
+  deps: PhaseDeps,
+  result: RunResult
+): Promise<Pick<RunResult, 'pendingRestores' | 'restoreNotes'>> {
+  try {
+    const states = await findRestoreStates(deps.clients, {
+      stage: inputs.stage,
+      account: check.identity?.account ?? null,
+      s3Bucket: inputs.s3Bucket,
+      // The tables the check looked at: one of a stack for another account is never looked at.
+      tables: check.inspection.findings
+        .filter(f => !f.notCheckable)
+        .map(f => ({ name: f.tableName, region: f.region })),
+      localManifests: result.backupManifests
+    })
+    const pendingRestores = states.flatMap(s => pendingRestore(s) ?? [])
+    const notes = restoreNotes(states)
+    for (const note of notes) deps.logger.warning(note)
+    for (const p of pendingRestores)
+      deps.logger.notice?.(
+        `${p.table} still owes a restore from ${p.backup} (taken ${p.takenAt}): phase restore after the deploy loads it.`
+      )
+    return { pendingRestores, restoreNotes: notes }
+  } catch (err) {
+    const note = `Owed restores could not be looked up: ${errorMessage(err)}`
+    deps.logger.warning(note)
+    return { restoreNotes: [note] }
+  }
+}
+
+/**
+ * The tables of this stage the restore phase may load, each in its region: the template's (names
+ * resolved as the pre-deploy step resolved them: with the credentials' account), restricted to the
+ * `tables` input when given; a table whose stack is for another account is left out, as the
+ * pre-deploy step leaves it alone. Without a template, the `tables` input, each in the region of
+ * this run's export of it (else the action's region). Null when neither says.
+ */
+async function stageTables(
+  inputs: Inputs,
+  deps: ExecuteDeps,
+  localManifests: string[]
+): Promise<StageTable[] | null> {
+  if (!existsSync(inputs.template)) {
+    if (inputs.tables.length === 0) return null
+    const regions = new Map<string, string>()
+    for (const path of localManifests) {
+      const manifest = await readManifest(path).catch(() => null)
+      if (manifest) regions.set(manifest.table.name, manifest.table.region)
+    }
+    return inputs.tables.map(name => ({ name, region: regions.get(name) ?? inputs.awsRegion }))
+  }
   const deployment = readDeployment({
     template: inputs.template,
     stage: inputs.stage,
     stackName: inputs.stackName,
-    tables: []
+    tables: inputs.tables
   })
   const { identity, problem } = await readCallerIdentity(
     deps.clients.forRegion(deps.clients.defaultRegion).sts
@@ -73,16 +160,30 @@ async function stageTables(inputs: Inputs, deps: ExecuteDeps): Promise<string[] 
   const discovery = discoverTables(deployment, {
     template: inputs.template,
     stage: inputs.stage,
-    tables: [],
+    tables: inputs.tables,
     region: inputs.awsRegion,
     ...(identity ? { account: identity.account } : {}),
     ...(problem ? { accountUnknown: problem } : {})
   })
-  return discovery.tables.flatMap(t => (t.tableName === null ? [] : [t.tableName]))
+  const checkable = discovery.tables.filter(t => accountRefusal(t, identity, problem) === null)
+  return named(checkable, inputs.awsRegion)
 }
 
-async function restorePhase(inputs: Inputs, deps: ExecuteDeps): Promise<PhaseResult> {
-  const tables = isLegacyFile(inputs.backupDir) ? inputs.tables : await stageTables(inputs, deps)
+async function restorePhase(inputs: Inputs, deps: PhaseDeps): Promise<PhaseResult> {
+  const dryRun = inputs.dryRun || inputs.strategy === 'report'
+  if (isLegacyFile(inputs.backupDir)) {
+    const result = await restoreLegacyFile(deps.clients.forRegion(deps.clients.defaultRegion), {
+      file: inputs.backupDir,
+      tables: inputs.tables,
+      dryRun,
+      logger: deps.logger,
+      clock: deps.clock,
+      signal: deps.signal
+    })
+    return { result, unresolved: [], notes: [], warnings: [], importArtifacts: [] }
+  }
+  const localManifests = await readRunRecord(inputs.backupDir, inputs.stage, deps.runId)
+  const tables = await stageTables(inputs, deps, localManifests)
   if (tables === null) {
     // Restoring "whatever is in the folder" could load another stage's or a stale backup.
     throw new InputError(
@@ -92,8 +193,11 @@ async function restorePhase(inputs: Inputs, deps: ExecuteDeps): Promise<PhaseRes
   }
   const result = await restoreBackups(deps.clients, {
     backupDir: inputs.backupDir,
+    stage: inputs.stage,
+    s3Bucket: inputs.s3Bucket,
     tables,
-    dryRun: inputs.dryRun || inputs.strategy === 'report',
+    localManifests,
+    dryRun,
     logger: deps.logger,
     clock: deps.clock,
     signal: deps.signal
@@ -102,7 +206,7 @@ async function restorePhase(inputs: Inputs, deps: ExecuteDeps): Promise<PhaseRes
 }
 
 /** Runs the phase the inputs ask for. */
-export async function runPhase(inputs: Inputs, deps: ExecuteDeps): Promise<PhaseResult> {
+export async function runPhase(inputs: Inputs, deps: PhaseDeps): Promise<PhaseResult> {
   // The bucket first: a copy that cannot be written must not be found out after a table is gone.
   if (inputs.s3Bucket !== null) {
     const home = deps.clients.forRegion(deps.clients.defaultRegion)

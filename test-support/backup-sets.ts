@@ -1,0 +1,111 @@
+/**
+ * Backup sets as the pre-deploy step leaves them (data/backup-set.ts), made directly against an
+ * emulator so that the owed-restore and restore tests can put exactly the sets they need in place:
+ * the export in backup-dir, its copy in S3 (data files, then the manifest, as the S3 copy writes
+ * them), and the on-demand backup named after the same timestamp.
+ */
+import { readFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { DeleteTableCommand } from '@aws-sdk/client-dynamodb'
+import type { AwsClients } from '../src/aws/clients.js'
+import { createOnDemandBackup } from '../src/aws/backup.js'
+import { waitForTable } from '../src/aws/dynamodb-write.js'
+import { putObject, s3Uri, uploadFile } from '../src/aws/s3.js'
+import {
+  backupTimestamp,
+  onDemandBackupName,
+  s3ExportFolder,
+  type BackupPurpose
+} from '../src/data/backup-set.js'
+import { exportTable } from '../src/data/export.js'
+import { MANIFEST_FILE, type BackupManifest } from '../src/data/manifest.js'
+import { systemClock, type Logger, type S3Location } from '../src/types.js'
+
+const quiet: Logger = { info: () => {}, warning: () => {}, debug: () => {} }
+
+export interface BackupSetMade {
+  timestamp: string
+  /** The export in backup-dir. */
+  manifestPath: string
+  manifest: BackupManifest
+  /** `s3://…/manifest.json` of the S3 copy (null without one). */
+  s3Uri: string | null
+  /** The on-demand backup (null without one). */
+  backupArn: string | null
+}
+
+/**
+ * Exports `table` at time `at` into `<backupDir>/<table>/<timestamp>/` and, as asked, copies it to S3
+ * (`s3`; `s3Manifest` replaces the manifest's bytes there, to make a foreign or damaged copy) and
+ * takes the on-demand backup (`onDemand`, named for `purpose`).
+ */
+export async function takeBackupSet(
+  clients: AwsClients,
+  opts: {
+    table: string
+    stage: string
+    at: number
+    backupDir: string
+    region?: string
+    s3?: S3Location
+    s3Manifest?: (manifest: BackupManifest, text: string) => string
+    onDemand?: boolean
+    purpose?: BackupPurpose
+  }
+): Promise<BackupSetMade> {
+  const timestamp = backupTimestamp(opts.at)
+  const clock = { now: () => opts.at, sleep: async () => undefined }
+  let backupArn: string | null = null
+  if (opts.onDemand === true) {
+    const b = await createOnDemandBackup(
+      clients.dynamodb,
+      { table: opts.table, backupName: onDemandBackupName(opts.stage, opts.purpose ?? 'restore', opts.at) },
+      { ...clock, maxWaitMs: 60_000, pollMs: 100 }
+    )
+    backupArn = b.arn
+  }
+  const dir = join(opts.backupDir, opts.table, timestamp)
+  const manifest = await exportTable(clients.dynamodb, {
+    table: opts.table,
+    dir,
+    region: opts.region ?? 'us-east-1',
+    stage: opts.stage,
+    logger: quiet,
+    clock
+  })
+  const manifestPath = join(dir, MANIFEST_FILE)
+  let uri: string | null = null
+  if (opts.s3) {
+    const folder = s3ExportFolder(opts.s3, opts.stage, opts.table, timestamp)
+    for (const file of manifest.dataFiles)
+      await uploadFile(clients.s3, {
+        bucket: opts.s3.bucket,
+        key: `${folder}${file.path}`,
+        path: join(dir, file.path)
+      })
+    const text = await readFile(manifestPath, 'utf8')
+    const body = opts.s3Manifest ? opts.s3Manifest(manifest, text) : text
+    await putObject(clients.s3, {
+      bucket: opts.s3.bucket,
+      key: `${folder}${MANIFEST_FILE}`,
+      body: Buffer.from(body)
+    })
+    uri = s3Uri(opts.s3.bucket, `${folder}${MANIFEST_FILE}`)
+  }
+  return { timestamp, manifestPath, manifest, s3Uri: uri, backupArn }
+}
+
+/** The manifest text with some fields replaced (a copy of another stage, region or account). */
+export function alteredManifest(change: (m: BackupManifest) => void): (m: BackupManifest) => string {
+  return m => {
+    const copy = JSON.parse(JSON.stringify(m)) as BackupManifest
+    change(copy)
+    return `${JSON.stringify(copy, null, 2)}\n`
+  }
+}
+
+/** DeleteTable and wait until it is gone (what the pre-deploy step does after the backup). */
+export async function dropTable(clients: AwsClients, table: string): Promise<void> {
+  await clients.dynamodb.send(new DeleteTableCommand({ TableName: table }))
+  await waitForTable(clients.dynamodb, table, 'GONE', { ...systemClock, maxWaitMs: 30_000, pollMs: 50 })
+}
