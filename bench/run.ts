@@ -3,7 +3,9 @@
  *
  * Sizes (env): BENCH_ITEMS (100000), BENCH_BIG_ITEMS (1000000; 0 skips the RSS-at-scale run),
  * BENCH_SHELL_ITEMS (500), BENCH_RATE_WCU (2000, well under dynalite's own ~4-6k/s here),
- * BENCH_RATE_ITEMS (10 × BENCH_RATE_WCU).
+ * BENCH_RATE_ITEMS (10 × BENCH_RATE_WCU). After it, the durability cases of bench/durability.ts (resume
+ * after SIGKILL, restore from S3 vs local disk, the on-demand backup path) at BENCH_RESUME_ITEMS
+ * (60000), BENCH_S3_ITEMS (min(BENCH_ITEMS, 50000)), BENCH_BACKUP_ITEMS (5000).
  * The S3 part (export with its copy to S3, on moto's S3) runs in the same run; BENCH_S3=0 skips it.
  * BENCH_ONLY=s3 runs the S3 part alone (with BENCH_ITEMS / BENCH_BIG_ITEMS; results.json is not
  * written), e.g. `BENCH_ONLY=s3 BENCH_ITEMS=5000 BENCH_BIG_ITEMS=20000 npm run bench`.
@@ -18,6 +20,7 @@ import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb'
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3'
 import { startFaultProxy } from '../test-support/fault-proxy.js'
 import { startMoto } from '../test-support/moto.js'
+import { durabilityBench } from './durability.js'
 import { benchItem, itemSize } from './generate.js'
 import {
   bundleWorker,
@@ -441,6 +444,14 @@ async function main(): Promise<void> {
       }
     }
 
+    // ── durability (issue 10): resume after SIGKILL, restore from S3 and from the on-demand backup ──
+    log(`[+] durability: resume after SIGKILL, restore from S3 vs local disk, on-demand backup overhead`)
+    process.env.BENCH_RESUME_ITEMS ??= '60000'
+    process.env.BENCH_S3_ITEMS ??= String(Math.min(N, 50_000))
+    process.env.BENCH_S3_BIG_ITEMS ??= String(4 * Number(process.env.BENCH_S3_ITEMS))
+    process.env.BENCH_BACKUP_ITEMS ??= '5000'
+    const durability = await durabilityBench()
+
     // ── targets ──
     const targets: { target: string; value: string; pass: boolean | null }[] = []
     const add = (target: string, value: string, pass: boolean | null): void =>
@@ -508,6 +519,29 @@ async function main(): Promise<void> {
     } else add('peak RSS at 1M items', 'skipped (BENCH_BIG_ITEMS=0)', null)
     for (const t of s3?.targets ?? []) add(t.target, t.value, t.pass)
     alsoMeasured.push(...(s3?.also ?? []))
+    const resume = durability.resume as { items: number; rewritten: number; killAfterConfirmed: number }
+    add(
+      'a restore SIGKILLed mid-way writes at most a few thousand items twice on resume',
+      `${resume.rewritten} of ${resume.items} (killed after ${resume.killAfterConfirmed} confirmed)`,
+      resume.rewritten <= 3000
+    )
+    const restoreS3 = durability.s3 as Record<string, number>
+    add(
+      `restore from S3 vs from local disk (${restoreS3.items} items, same run)`,
+      `${restoreS3.s3VsLocal?.toFixed(2)}× (${restoreS3.s3Seconds?.toFixed(2)} vs ${restoreS3.localSeconds?.toFixed(2)} s)`,
+      null
+    )
+    add(
+      `peak RSS of the restore from S3 flat in N (${restoreS3.items} vs ${restoreS3.bigItems})`,
+      `${restoreS3.peakRssMB?.toFixed(0)} MB vs ${restoreS3.bigPeakRssMB?.toFixed(0)} MB`,
+      (restoreS3.bigPeakRssMB ?? Infinity) <= (restoreS3.peakRssMB ?? 0) * 1.15
+    )
+    const backup = durability.awsBackup as Record<string, number>
+    add(
+      `restore from the on-demand backup (temporary table) vs from local disk (${backup.items} items, moto)`,
+      `${backup.onDemandVsLocal?.toFixed(2)}× (${backup.onDemandSeconds?.toFixed(2)} vs ${backup.localSeconds?.toFixed(2)} s)`,
+      null
+    )
 
     // ── print ──
     const header = ['run', 'items', 'seconds', 'items/s', 'peak RSS MB', 'CPU µs/item', 'lost', 'note']
@@ -570,6 +604,7 @@ async function main(): Promise<void> {
         exportVsSequentialBackup: exportRate / seqB.rate,
         exportWithS3CopyVsExportToDisk: s3?.ratio ?? null
       },
+      durability,
       targets,
       totalSeconds: totalS
     })

@@ -19,7 +19,8 @@ import { restoreTable } from '../src/data/restore.js'
 import { BODY_TEXT } from '../src/data/wire-middleware.js'
 import { verifyTable } from '../src/data/verify.js'
 import { createRunClients } from '../src/run/clients.js'
-import type { Logger } from '../src/types.js'
+import { restoreBackups } from '../src/execute/restore-backups.js'
+import { systemClock, type Logger } from '../src/types.js'
 import { benchItem } from './generate.js'
 
 type Args = Record<string, unknown> & { endpoint: string; table: string }
@@ -248,6 +249,46 @@ async function restoreKilledAt(a: Args): Promise<Record<string, unknown>> {
   throw new Error(`the restore ended before ${killAt} items were confirmed (${confirmed})`)
 }
 
+/**
+ * phase restore as the action runs it (restoreBackups: find the owed backup in AWS, load it from
+ * this run's export, the S3 copy or the on-demand backup, verify, record). DynamoDB at `endpoint`,
+ * S3 at `s3Endpoint` (default: the same); STS at the DynamoDB endpoint, so that with dynalite the
+ * account comes from the table's ARN, as the manifests written there record it.
+ */
+async function phaseRestore(a: Args): Promise<Record<string, unknown>> {
+  process.env.AWS_ACCESS_KEY_ID ??= 'test'
+  process.env.AWS_SECRET_ACCESS_KEY ??= 'test'
+  const here = createRunClients({ region: 'us-east-1', endpoint: a.endpoint, maxAttempts: 3 })
+  const s3Side = createRunClients({
+    region: 'us-east-1',
+    endpoint: typeof a.s3Endpoint === 'string' ? a.s3Endpoint : a.endpoint,
+    maxAttempts: 3
+  })
+  const clients = { ...here, s3: s3Side.s3 }
+  const t0 = process.hrtime.bigint()
+  const result = await restoreBackups(
+    { defaultRegion: 'us-east-1', forRegion: () => clients },
+    {
+      backupDir: String(a.backupDir),
+      stage: String(a.stage),
+      s3Bucket: typeof a.bucket === 'string' ? { bucket: a.bucket, prefix: '' } : null,
+      tables: [{ name: a.table, region: 'us-east-1' }],
+      localManifests: (a.localManifests as string[] | undefined) ?? [],
+      dryRun: false,
+      logger,
+      clock: systemClock
+    }
+  )
+  const s = seconds(t0)
+  if (result.outcome !== 'restored')
+    throw new Error(`phase restore: ${result.outcome}: ${result.stateNote ?? ''}`)
+  return {
+    items: result.restoredItems,
+    seconds: s,
+    source: result.steps.map(x => x.action).join(', ')
+  }
+}
+
 /** Baseline 2, backup: sequential Scan into memory, then one {"Items":[...]} file. */
 async function seqBackup(a: Args): Promise<Record<string, unknown>> {
   const ddb = client(a.endpoint)
@@ -301,6 +342,7 @@ const tasks: Record<string, (a: Args) => Promise<Record<string, unknown>>> = {
   ourExportS3,
   ourRestore,
   restoreKilledAt,
+  phaseRestore,
   seqBackup,
   seqRestore
 }
