@@ -19,7 +19,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
-import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb'
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb'
 import { CreateBucketCommand, DeleteObjectCommand } from '@aws-sdk/client-s3'
 import type { AwsClients } from '../src/aws/clients.js'
 import { RESTORED_MARKER } from '../src/data/backup-set.js'
@@ -29,6 +29,7 @@ import { startMoto } from '../test-support/moto.js'
 import {
   bundleWorker,
   countItems,
+  createBenchTable,
   log,
   startServerProcess,
   worker,
@@ -39,23 +40,6 @@ import {
 const env = (name: string, dflt: number): number =>
   process.env[name] !== undefined && process.env[name] !== '' ? Number(process.env[name]) : dflt
 const CASES = (process.env.BENCH_DURABILITY_CASES ?? 'resume,s3,aws-backup').split(',').map(c => c.trim())
-
-async function createTable(ddb: Pick<DynamoDBClient, 'send'>, name: string): Promise<void> {
-  await ddb.send(
-    new CreateTableCommand({
-      TableName: name,
-      KeySchema: [
-        { AttributeName: 'pk', KeyType: 'HASH' },
-        { AttributeName: 'sk', KeyType: 'RANGE' }
-      ],
-      AttributeDefinitions: [
-        { AttributeName: 'pk', AttributeType: 'S' },
-        { AttributeName: 'sk', AttributeType: 'S' }
-      ],
-      BillingMode: 'PAY_PER_REQUEST'
-    })
-  )
-}
 
 /** A restore killed mid-way and resumed: the items written twice. */
 async function resumeCase(work: string): Promise<Record<string, unknown>> {
@@ -68,8 +52,8 @@ async function resumeCase(work: string): Promise<Record<string, unknown>> {
     credentials: { accessKeyId: 'test', secretAccessKey: 'test' }
   })
   try {
-    await createTable(ddb, 'resume-src')
-    await createTable(ddb, 'resume-dst')
+    await createBenchTable(ddb, 'resume-src')
+    await createBenchTable(ddb, 'resume-dst')
     log(`[resume] loading ${n} items, exporting them`)
     await worker('rawWrite', { endpoint: db.endpoint, table: 'resume-src', count: n })
     const dir = join(work, 'resume')
@@ -126,7 +110,7 @@ function sdkClients(endpoint: string): AwsClients {
 /** The table deleted and created again empty (what the pre-deploy step and the deploy do). */
 async function redeploy(clients: AwsClients, table: string): Promise<void> {
   await dropTable(clients, table)
-  await createTable(clients.dynamodb, table)
+  await createBenchTable(clients.dynamodb, table)
 }
 
 /** Phase restore from the S3 copy against from local disk; the S3 restore's peak RSS at two sizes. */
@@ -155,7 +139,7 @@ async function s3Case(work: string): Promise<Record<string, unknown>> {
     const fromLocal: Result[] = []
     for (const size of [n, big]) {
       const table = `s3-${size}`
-      await createTable(ddbSide.dynamodb, table)
+      await createBenchTable(ddbSide.dynamodb, table)
       log(`[s3] ${size} items: load, export, copy to S3`)
       await worker('rawWrite', { endpoint: db.endpoint, table, count: size })
       const runner = join(work, `runner-${size}`)
@@ -226,7 +210,7 @@ async function onDemandCase(work: string): Promise<Record<string, unknown>> {
       localManifests
     })
   try {
-    await createTable(clients.dynamodb, 'backup-src')
+    await createBenchTable(clients.dynamodb, 'backup-src')
     log(`[aws-backup] ${n} items on moto: load, export, on-demand backup`)
     await worker('rawWrite', { endpoint: moto.endpoint, table: 'backup-src', count: n })
     const runner = join(work, 'backup-runner')

@@ -5,7 +5,12 @@
 import { spawn, spawnSync } from 'node:child_process'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { ScanCommand, type AttributeValue, type DynamoDBClient } from '@aws-sdk/client-dynamodb'
+import {
+  CreateTableCommand,
+  ScanCommand,
+  type AttributeValue,
+  type DynamoDBClient
+} from '@aws-sdk/client-dynamodb'
 
 export const ROOT = fileURLToPath(new URL('..', import.meta.url))
 export const log = (m: string): void => void process.stderr.write(`${m}\n`)
@@ -133,4 +138,22 @@ export async function countItems(ddb: DynamoDBClient, table: string, segments = 
     })
   )
   return counts.reduce((a, b) => a + b, 0)
+}
+
+/** The bench's table: keys pk and sk (strings), on demand. */
+export function createBenchTable(ddb: Pick<DynamoDBClient, 'send'>, name: string): Promise<unknown> {
+  return ddb.send(
+    new CreateTableCommand({
+      TableName: name,
+      KeySchema: [
+        { AttributeName: 'pk', KeyType: 'HASH' },
+        { AttributeName: 'sk', KeyType: 'RANGE' }
+      ],
+      AttributeDefinitions: [
+        { AttributeName: 'pk', AttributeType: 'S' },
+        { AttributeName: 'sk', AttributeType: 'S' }
+      ],
+      BillingMode: 'PAY_PER_REQUEST'
+    })
+  )
 }

@@ -16,7 +16,7 @@ import { spawn, spawnSync } from 'node:child_process'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { cpus, loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb'
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb'
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3'
 import { startFaultProxy } from '../test-support/fault-proxy.js'
 import { startMoto } from '../test-support/moto.js'
@@ -25,6 +25,7 @@ import { benchItem, itemSize } from './generate.js'
 import {
   bundleWorker,
   countItems,
+  createBenchTable,
   log,
   ROOT,
   startServerProcess,
@@ -103,23 +104,6 @@ const fmt = (n: number | null, digits = 0): string =>
   n === null || !Number.isFinite(n) ? '—' : n.toFixed(digits)
 
 /** A table with the bench items' keys (pk, sk: S), on demand. */
-function createBenchTable(ddb: DynamoDBClient, name: string): Promise<unknown> {
-  return ddb.send(
-    new CreateTableCommand({
-      TableName: name,
-      KeySchema: [
-        { AttributeName: 'pk', KeyType: 'HASH' },
-        { AttributeName: 'sk', KeyType: 'RANGE' }
-      ],
-      AttributeDefinitions: [
-        { AttributeName: 'pk', AttributeType: 'S' },
-        { AttributeName: 'sk', AttributeType: 'S' }
-      ],
-      BillingMode: 'PAY_PER_REQUEST'
-    })
-  )
-}
-
 interface S3Section {
   ratio: number | null
   targets: { target: string; value: string; pass: boolean | null }[]
