@@ -98,7 +98,9 @@ describe('--json', () => {
       outcome: 'restored',
       'backup-manifests': ['/b/t/manifest.json'],
       'backup-arns': [],
-      'restored-items': 42
+      'restored-items': 42,
+      'restore-needed': false,
+      'pending-restores': []
     })
   })
 })

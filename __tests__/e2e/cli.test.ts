@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals'
 import { execFileSync } from 'node:child_process'
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { parse } from 'yaml'
 import { join } from 'node:path'
@@ -29,6 +29,8 @@ import {
   type CliRun
 } from '../../test-support/run-bundle.js'
 import { exportTable } from '../../src/data/export.js'
+import { describeTableOrNull, listAllTags } from '../../src/aws/dynamodb-read.js'
+import { RESTORED_TAG } from '../../src/data/backup-set.js'
 import type { AwsClients } from '../../src/aws/clients.js'
 
 // Every test runs the bundle as a process (a few seconds each, more on a busy machine).
@@ -252,6 +254,7 @@ describe('a restore, not on a terminal', () => {
       table: TABLE,
       dir: join(backupDir, TABLE, '20261205T000000Z'),
       region: 'us-east-1',
+      stage: 'pr-8',
       logger: quietLogger
     })
     // DynamoDB at 300 write units a second: the restore takes about 3 s.
@@ -267,7 +270,6 @@ describe('a restore, not on a terminal', () => {
     await clients.dynamodb.send(new DeleteTableCommand({ TableName: TABLE }))
     await makeUnmanagedTable(clients.dynamodb, { tableName: TABLE })
     rmSync(join(backupDir, TABLE, '20261205T000000Z', 'restore-checkpoint.json'), { force: true })
-    rmSync(join(backupDir, TABLE, '20261205T000000Z', 'restored.json'), { force: true })
   }
 
   async function itemCount(): Promise<number> {
@@ -290,8 +292,9 @@ describe('a restore, not on a terminal', () => {
     'restore',
     '--tables',
     TABLE,
+    // The backup to restore, named (a restore by hand: nothing owed is looked up).
     '--backup-dir',
-    backupDir,
+    join(backupDir, TABLE, '20261205T000000Z'),
     '--progress-interval',
     '0.5',
     '--json'
@@ -334,8 +337,8 @@ describe('a restore, not on a terminal', () => {
     expect((JSON.parse(stopped.stdout) as { outcome: string }).outcome).toBe('failed')
     const checkpoint = JSON.parse(
       readFileSync(join(backupDir, TABLE, '20261205T000000Z', 'restore-checkpoint.json'), 'utf8')
-    ) as { itemsDone: number; complete: boolean }
-    expect(checkpoint.complete).toBe(false)
+    ) as { itemsDone: number; state: string }
+    expect(checkpoint.state).toBe('writing')
     expect(checkpoint.itemsDone).toBeGreaterThan(0)
     expect(checkpoint.itemsDone).toBeLessThan(900)
     // Everything the checkpoint counts is in the table (nothing confirmed was lost).
@@ -348,7 +351,9 @@ describe('a restore, not on a terminal', () => {
     )
     expect((JSON.parse(resumed.stdout) as Record<string, unknown>)['restored-items']).toBe(900)
     expect(await itemCount()).toBe(900)
-    expect(existsSync(join(backupDir, TABLE, '20261205T000000Z', 'restored.json'))).toBe(true)
+    // A backup of this stage: the restore is recorded on the table, as an owed one would be.
+    const arn = (await describeTableOrNull(clients.dynamodb, TABLE))?.TableArn as string
+    expect((await listAllTags(clients.dynamodb, arn))[RESTORED_TAG]).toBe('pr-8/20261205T000000Z')
   })
 
   /** The progress frames a terminal received: each starts by clearing its line (\r, ESC[2K). */

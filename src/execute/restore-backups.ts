@@ -22,7 +22,8 @@ import {
   restoredTagValue,
   s3ExportFolder,
   TEMPORARY_TAG,
-  temporaryTableName
+  temporaryTableName,
+  timestampToIso
 } from '../data/backup-set.js'
 import { exportTable } from '../data/export.js'
 import { MANIFEST_FILE, readManifest, writeFileAtomic } from '../data/manifest.js'
@@ -625,19 +626,31 @@ async function dropTemporaryTable(
   }
 }
 
-/** A `{"Items":[...]}` file written by `aws dynamodb scan` (today's scripts), given as backup-dir. */
-export function isLegacyFile(path: string): boolean {
-  return existsSync(path) && statSync(path).isFile() && basename(path) !== MANIFEST_FILE
+/**
+ * A backup named by backup-dir itself, for a restore the user asks for by name: one of this
+ * action's exports (its manifest.json, or the folder holding it), or a `{"Items":[...]}` file
+ * written by `aws dynamodb scan` (today's scripts). Null for a folder of backups (the usual
+ * backup-dir), where only an owed restore is loaded.
+ */
+export function namedBackup(path: string): { manifestPath: string } | { legacyFile: string } | null {
+  if (!existsSync(path)) return null
+  if (statSync(path).isFile())
+    return basename(path) === MANIFEST_FILE ? { manifestPath: path } : { legacyFile: path }
+  const inside = join(path, MANIFEST_FILE)
+  return existsSync(inside) ? { manifestPath: inside } : null
 }
 
 /**
- * phase: restore with backup-dir naming an old `aws dynamodb scan` output file and `tables` naming
- * the one target table: a restore the user asks for by name (nothing owed is involved).
+ * phase: restore of the backup that backup-dir names into the one table `tables` names: the user's
+ * choice, so nothing owed is looked up, and the same checks, checkpoint and verification apply. A
+ * backup of this stage is recorded as restored in AWS, as an owed one would be.
  */
-export async function restoreLegacyFile(
+export async function restoreNamedBackup(
   clients: AwsClients,
   input: {
-    file: string
+    backup: { manifestPath: string } | { legacyFile: string }
+    stage: string
+    s3Bucket: S3Location | null
     tables: string[]
     dryRun: boolean
     logger: Logger
@@ -646,6 +659,7 @@ export async function restoreLegacyFile(
   }
 ): Promise<RunResult> {
   const steps = new StepLog(message => input.logger.info(message))
+  const path = 'manifestPath' in input.backup ? input.backup.manifestPath : input.backup.legacyFile
   const result: RunResult = {
     outcome: 'nothing-to-do',
     plan: null,
@@ -658,36 +672,67 @@ export async function restoreLegacyFile(
   if (table === undefined) {
     throw new InputError(
       'tables',
-      `backup-dir ${input.file} is a single scan output file ({"Items":[...]}): name exactly one target table in tables`
+      `backup-dir ${path} names one backup (${'manifestPath' in input.backup ? 'a backup manifest' : 'a scan output file, {"Items":[...]}'}): name exactly one target table in tables`
     )
   }
+  if ('manifestPath' in input.backup) result.backupManifests.push(path)
   if (input.dryRun) {
-    steps.planned(
-      table,
-      'restore',
-      `BatchWriteItem the items of the scan output file ${input.file} into ${table}, then verify`
-    )
+    steps.planned(table, 'restore', `BatchWriteItem the items of ${path} into ${table}, then verify`)
     return { ...result, outcome: 'dry-run' }
   }
   try {
-    const report = await restoreTable(clients.dynamodb, {
-      legacyFile: input.file,
+    const report = await inGroup(input.logger, `Restore ${table}`, () =>
+      restoreTable(clients.dynamodb, {
+        ...input.backup,
+        table,
+        logger: input.logger,
+        clock: input.clock,
+        verify: true,
+        signal: input.signal
+      })
+    )
+    steps.done(table, 'restore', `${report.itemsTotal} items from ${path}`)
+    steps.done(
       table,
-      logger: input.logger,
-      clock: input.clock,
-      verify: true,
-      signal: input.signal
-    })
-    steps.done(table, 'restore', `${report.itemsTotal} items from ${input.file}`)
-    steps.done(table, 'verify', `${report.expected.itemCount} items, content digest equal to the file's`)
-    return { ...result, restoredItems: report.itemsWritten, outcome: 'restored' }
+      'verify',
+      report.verifyNote ?? `${report.expected.itemCount} items, content digest equal to the backup's`
+    )
+    if ('manifestPath' in input.backup) {
+      const manifest = await readManifest(path)
+      const stamp = basename(join(path, '..'))
+      if (manifest.stage === input.stage && manifest.table.name === table && timestampToIso(stamp) !== null) {
+        const set: BackupSet = {
+          table,
+          timestamp: stamp,
+          takenAt: manifest.startedAt,
+          sourceCreatedAt: manifest.table.createdAt ?? null,
+          local: { manifestPath: path, manifest },
+          s3: null,
+          onDemand: null
+        }
+        await recordRestore(
+          clients,
+          { ...input, backupDir: '', tables: [], localManifests: [] },
+          table,
+          set,
+          { report, source: 'backup-dir', backup: path, manifestPath: path },
+          steps
+        )
+      }
+    }
+    return {
+      ...result,
+      restoredItems: report.alreadyVerified ? 0 : report.itemsTotal,
+      outcome: 'restored'
+    }
   } catch (err) {
-    steps.failed(table, 'restore', errorMessage(err))
+    const interrupted = err instanceof Interrupted
+    steps.failed(table, interrupted ? 'interrupted' : 'restore', errorMessage(err))
     return {
       ...result,
       outcome: 'failed',
       stateNote:
-        `${errorMessage(err)} ${err instanceof OperationError ? err.state : ''} The file ${input.file} is intact; running phase restore again resumes from its checkpoint.`.trim()
+        `${errorMessage(err)} ${err instanceof OperationError ? err.state : ''} The backup ${path} is intact; running phase restore again resumes from its checkpoint.`.trim()
     }
   }
 }

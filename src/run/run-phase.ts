@@ -7,7 +7,7 @@ import { accountRefusal } from '../inspect/inspect.js'
 import { readManifest } from '../data/manifest.js'
 import { uploadRunArtifact, type ArtifactUpload } from '../execute/artifact.js'
 import { executePlan, type ExecuteDeps } from '../execute/execute-plan.js'
-import { isLegacyFile, restoreBackups, restoreLegacyFile } from '../execute/restore-backups.js'
+import { namedBackup, restoreBackups, restoreNamedBackup } from '../execute/restore-backups.js'
 import { errorMessage } from '../errors.js'
 import { findRestoreStates, pendingRestore, restoreNotes, type StageTable } from '../inspect/owed-restores.js'
 import { checkTables } from './check-tables.js'
@@ -171,15 +171,25 @@ async function stageTables(
 
 async function restorePhase(inputs: Inputs, deps: PhaseDeps): Promise<PhaseResult> {
   const dryRun = inputs.dryRun || inputs.strategy === 'report'
-  if (isLegacyFile(inputs.backupDir)) {
-    const result = await restoreLegacyFile(deps.clients.forRegion(deps.clients.defaultRegion), {
-      file: inputs.backupDir,
-      tables: inputs.tables,
-      dryRun,
-      logger: deps.logger,
-      clock: deps.clock,
-      signal: deps.signal
-    })
+  const named = namedBackup(inputs.backupDir)
+  if (named !== null) {
+    // A backup of this action is restored in the region it was taken in (its manifest says).
+    const manifest = 'manifestPath' in named ? await readManifest(named.manifestPath).catch(() => null) : null
+    const home = deps.clients.forRegion(deps.clients.defaultRegion)
+    const here = deps.clients.forRegion(manifest?.table.region ?? deps.clients.defaultRegion)
+    const result = await restoreNamedBackup(
+      { ...here, s3: home.s3 },
+      {
+        backup: named,
+        stage: inputs.stage,
+        s3Bucket: inputs.s3Bucket,
+        tables: inputs.tables,
+        dryRun,
+        logger: deps.logger,
+        clock: deps.clock,
+        signal: deps.signal
+      }
+    )
     return { result, unresolved: [], notes: [], warnings: [], importArtifacts: [] }
   }
   const localManifests = await readRunRecord(inputs.backupDir, inputs.stage, deps.runId)
