@@ -9,6 +9,8 @@
  * The S3 part (export with its copy to S3, on moto's S3) runs in the same run; BENCH_S3=0 skips it.
  * BENCH_ONLY=s3 runs the S3 part alone (with BENCH_ITEMS / BENCH_BIG_ITEMS; results.json is not
  * written), e.g. `BENCH_ONLY=s3 BENCH_ITEMS=5000 BENCH_BIG_ITEMS=20000 npm run bench`.
+ * Then the server-side path of backup-restore against the runner path for one table on moto
+ * (bench/server-side.ts; BENCH_SS_ITEMS, default 20000; BENCH_SS=0 skips it).
  * dynalite runs in its own process and every measurement in a fresh child process (own peak RSS).
  * Prints a table and the targets with pass/fail, and writes bench/results.json.
  */
@@ -33,6 +35,7 @@ import {
   workerKind,
   type Result
 } from './harness.js'
+import { benchServerSide } from './server-side.js'
 
 const env = (name: string, dflt: number): number =>
   process.env[name] !== undefined && process.env[name] !== '' ? Number(process.env[name]) : dflt
@@ -602,3 +605,6 @@ async function main(): Promise<void> {
 }
 
 await (ONLY === 's3' ? s3Only() : main())
+// The server-side path against the runner path (bench/server-side.ts), after the engine's runs: it
+// starts moto of its own. BENCH_SS=0 skips it; npm run bench:server-side runs it alone.
+if (ONLY === '' && process.env.BENCH_SS !== '0') await benchServerSide()

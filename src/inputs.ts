@@ -1,7 +1,16 @@
 import { existsSync, realpathSync } from 'node:fs'
 import path from 'node:path'
 import { InputError } from './errors.js'
-import { PHASES, STRATEGIES, type Inputs, type Phase, type S3Location, type Strategy } from './types.js'
+import {
+  COPY_MODES,
+  PHASES,
+  STRATEGIES,
+  type CopyMode,
+  type Inputs,
+  type Phase,
+  type S3Location,
+  type Strategy
+} from './types.js'
 
 /** One input of the action. */
 export interface InputDefinition {
@@ -136,6 +145,19 @@ export const INPUTS = {
     description:
       'S3 bucket (`name` or `name/prefix`, in the region of the tables) that receives a verified copy of every export before its table is deleted, under `<prefix>/<stage>/<table>/<UTC timestamp>/`.'
   },
+  'copy-mode': {
+    default: 'auto',
+    type: 'string',
+    choices: COPY_MODES,
+    description:
+      'How backup-restore copies a table that holds data into the table the template defines: `runner` (the action exports it, and phase restore writes the items back after the deploy), `server-side` (needs `s3-bucket`: DynamoDB exports the table to S3, ImportTable creates the new table from there and it is imported into its stack before the deploy; no item passes through the runner), or `auto` (server-side for a table from `server-side-threshold-bytes` up, or whose new table has a stream, when `s3-bucket` is set and ImportTable can create the table; otherwise runner).'
+  },
+  'server-side-threshold-bytes': {
+    default: '1GiB',
+    type: 'string',
+    description:
+      'With `copy-mode: auto`: the size from which a table takes the server-side path, in bytes or with a unit (`500MiB`, `1GiB`, `2TiB`). The size is what the restore would write: the larger of the table size and 1 KiB per item (DynamoDB meters writes in 1 KB units), as DescribeTable reports them (refreshed about every six hours).'
+  },
   'aws-region': {
     default: '',
     type: 'string',
@@ -249,6 +271,29 @@ function accounts(read: InputReader): string[] {
       throw new InputError('protected-accounts', `'${id}' is not an AWS account id (12 digits)`)
   }
   return ids
+}
+
+const BYTE_UNITS: Record<string, number> = {
+  '': 1,
+  B: 1,
+  KIB: 2 ** 10,
+  MIB: 2 ** 20,
+  GIB: 2 ** 30,
+  TIB: 2 ** 40
+}
+
+/** A size: a whole number of bytes, or a whole number with a binary unit (`1GiB`; KiB, MiB, GiB, TiB). */
+export function parseBytes(name: string, value: string): number {
+  const m = /^(\d+)\s*([A-Za-z]*)$/.exec(value)
+  const unit = m ? BYTE_UNITS[(m[2] ?? '').toUpperCase()] : undefined
+  if (!m || unit === undefined)
+    throw new InputError(
+      name,
+      `'${value}' is not a size: use a whole number of bytes or one with a unit (KiB, MiB, GiB, TiB), e.g. 1GiB`
+    )
+  const bytes = Number(m[1]) * unit
+  if (!Number.isSafeInteger(bytes)) throw new InputError(name, `'${value}' is too large`)
+  return bytes
 }
 
 function wholeNumber(read: InputReader, name: InputName, min: number, max: number): number {
@@ -414,6 +459,19 @@ export function getInputs(read: InputReader, env: InputEnv): Inputs {
     prNumber = Number(prRaw)
   }
 
+  const s3Bucket = parseS3Bucket(raw(read, 's3-bucket'))
+  const copyMode = oneOf<CopyMode>('copy-mode', raw(read, 'copy-mode'), COPY_MODES)
+  if (copyMode === 'server-side' && s3Bucket === null) {
+    throw new InputError(
+      'copy-mode',
+      "'server-side' needs the input 's3-bucket': DynamoDB exports the table to that bucket and ImportTable creates the new table from there. Set s3-bucket, or use copy-mode auto or runner."
+    )
+  }
+  const serverSideThresholdBytes = parseBytes(
+    'server-side-threshold-bytes',
+    raw(read, 'server-side-threshold-bytes')
+  )
+
   const backupDir = path.resolve(base, raw(read, 'backup-dir'))
   const uploadArtifact = bool(read, 'upload-artifact')
   checkBackupDir(backupDir, base, uploadArtifact)
@@ -434,7 +492,9 @@ export function getInputs(read: InputReader, env: InputEnv): Inputs {
     artifactRetentionDays: wholeNumber(read, 'artifact-retention-days', 1, 90),
     keepFailedChangeSets: bool(read, 'keep-failed-change-sets'),
     awsBackup: bool(read, 'aws-backup'),
-    s3Bucket: parseS3Bucket(raw(read, 's3-bucket')),
+    s3Bucket,
+    copyMode,
+    serverSideThresholdBytes,
     awsRegion,
     roleArn: roleArn === '' ? null : roleArn,
     githubToken: raw(read, 'github-token'),

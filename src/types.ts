@@ -13,6 +13,14 @@ export type Strategy = (typeof STRATEGIES)[number]
 export const PHASES = ['pre-deploy', 'restore'] as const
 export type Phase = (typeof PHASES)[number]
 
+/**
+ * How backup-restore copies a table's items into the table the template defines: `runner` (the
+ * action scans and writes them), `server-side` (DynamoDB exports them to S3 and ImportTable creates
+ * the new table from there; nothing passes through the runner), or `auto` (plan/copy-path.ts).
+ */
+export const COPY_MODES = ['auto', 'runner', 'server-side'] as const
+export type CopyMode = (typeof COPY_MODES)[number]
+
 export interface Inputs {
   stage: string
   strategy: Strategy
@@ -39,6 +47,10 @@ export interface Inputs {
   awsBackup: boolean
   /** The `s3-bucket` input: where verified copies of exports go (null when unset). */
   s3Bucket: S3Location | null
+  /** The `copy-mode` input: which path backup-restore copies items by. */
+  copyMode: CopyMode
+  /** The `server-side-threshold-bytes` input: `copy-mode: auto` takes the server-side path from this size up. */
+  serverSideThresholdBytes: number
   awsRegion: string
   /**
    * CloudFormation execution role for import change sets (CreateChangeSet RoleARN); may hold
@@ -294,6 +306,57 @@ export interface Finding {
   recreated?: { restored: Difference[]; deleted: Difference[] }
   /** Problems met while inspecting (e.g. AccessDenied on one call), shown in the report. */
   problems: string[]
+  /**
+   * The table the template defines, as DynamoDB ImportTable can create it (the server-side path of
+   * backup-restore), or why it cannot (compare/import-table.ts). Absent when no template describes
+   * the table statically.
+   */
+  importTable?: ImportTableAssessment
+  /**
+   * A server-side restore of this table that an earlier run left unfinished (the table deleted, its
+   * copy in S3 not restored yet): inspect/server-side-sets.ts. Absent when there is none.
+   */
+  serverSideResume?: ServerSideResume
+}
+
+/** An unfinished server-side restore: the set in S3, the import an earlier run started from it. */
+export interface ServerSideResume {
+  bucket: string
+  /** The set's folder (ending in '/') and its timestamp. */
+  folder: string
+  timestamp: string
+  manifestKey: string
+  manifestUri: string
+  /** The import the set's record names, as DescribeImport shows it now; null when none was started (or found). */
+  import: { arn: string; status: string; startTime: string | null; tableArn: string | null } | null
+  /** When the earlier run requested its ImportTable (the set's import record); null when it never did. */
+  importRequestedAt: string | null
+  /** The live table: none, the one that import created, or another (made by someone else). */
+  live: 'absent' | 'from-import' | 'other'
+}
+
+/** What ImportTable's TableCreationParameters can hold: the template's table without what it cannot create. */
+export interface ImportTableSpec {
+  tableName: string
+  /** Primary key, HASH first, each with its attribute type. */
+  keys: Array<KeyElement & { attributeType: ScalarAttrType }>
+  /** Types of every attribute in the primary key and the GSIs' keys (AttributeDefinitions). */
+  attributeTypes: Record<string, ScalarAttrType>
+  billingMode: 'PAY_PER_REQUEST' | 'PROVISIONED'
+  throughput?: { read: number; write: number }
+  gsis: IndexConfig[]
+  sse: { enabled: boolean; type?: string; kmsKeyId?: string }
+}
+
+export interface ImportTableAssessment {
+  /** null when ImportTable cannot create the template's table (`cannot` says why). */
+  spec: ImportTableSpec | null
+  /** Why not, one sentence each (a local secondary index, a value only known at deploy time, …). */
+  cannot: string[]
+  /** The template enables a stream on the table (a runner restore would deliver every item to it again). */
+  streamEnabled: boolean
+  /** The template's write capacity when it is PROVISIONED (the runner path writes no faster). */
+  provisionedWrite?: number
 }
 
 /** A table in another region that stands where a template global table's replica would go. */
@@ -335,7 +398,14 @@ export interface Policy {
   s3Bucket?: boolean
   /** The `s3-bucket` input (`bucket/prefix`) and its region, where large import templates may go. */
   templateBucket?: { name: string; region: string }
+  /** The `copy-mode` input (default `auto`). */
+  copyMode?: CopyMode
+  /** The `server-side-threshold-bytes` input (plan/copy-path.ts has the default). */
+  serverSideThresholdBytes?: number
 }
+
+/** How a backup-restore entry copies the items: through the runner, or server-side (export + ImportTable + adopt). */
+export type CopyPath = 'runner' | 'server-side'
 
 /** One node of the decision tree walked for a table; rendered as a mermaid flowchart. */
 export interface DecisionStep {
@@ -361,6 +431,8 @@ export interface PlanEntry {
   path: DecisionStep[]
   /** True when the table collides with the deploy (exists and is not owned by the expected stack). */
   orphan: boolean
+  /** For `backup-restore`: the path its items take (the reasons say why). */
+  copy?: CopyPath
 }
 
 export interface Plan {
@@ -426,6 +498,8 @@ export interface ExecutionStep {
   action: string
   status: 'done' | 'skipped' | 'failed' | 'planned'
   detail: string
+  /** How long the step took (wall time), where it was measured. */
+  durationMs?: number
 }
 
 /** Where a restore loads a backup from: this run's export, the S3 copy, or the on-demand backup. */

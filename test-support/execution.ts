@@ -98,6 +98,8 @@ export function makeInputs(
     keepFailedChangeSets: false,
     awsBackup: false,
     s3Bucket: null,
+    copyMode: 'auto',
+    serverSideThresholdBytes: 2 ** 30,
     awsRegion: 'us-east-1',
     roleArn: null,
     githubToken: '',

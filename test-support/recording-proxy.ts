@@ -1,4 +1,5 @@
 import http from 'node:http'
+import { randomUUID } from 'node:crypto'
 import type { AddressInfo } from 'node:net'
 import { forward, readBody, relay, sendAwsJson, type Upstream } from './http-proxy.js'
 
@@ -17,6 +18,9 @@ export interface RecordedCall {
   region: string
   /** The request body as sent (JSON for DynamoDB, form-encoded for CloudFormation and STS). */
   body: string
+  /** Bytes of the request body and of the answer's body (what went over the wire, headers aside). */
+  requestBytes: number
+  responseBytes: number
 }
 
 /**
@@ -34,6 +38,8 @@ export interface RecordingProxy {
   endpoint: string
   calls: RecordedCall[]
   operations(): string[]
+  /** With importStandIn: the IMPORT change sets answered, in order. */
+  imports: ImportChangeSet[]
   /** The global tables answered for (RecordingOptions.globalTables); tests may change it between runs. */
   globalTables: Record<string, GlobalTableStandIn>
   stop(): Promise<void>
@@ -125,6 +131,13 @@ export interface RecordingOptions {
   realDescribeStackResources?: boolean
   /** Tables to describe as replicas of a global table, by name (see GlobalTableStandIn). */
   globalTables?: Record<string, GlobalTableStandIn>
+  /**
+   * Answer CloudFormation IMPORT change sets as CloudFormation does, which moto cannot (it ignores
+   * ResourcesToImport and tries to create the resources): see ImportStandIn. The requests are
+   * recorded like every other; the answers are CloudFormation's documented ones, and afterwards the
+   * stack lists the imported resources.
+   */
+  importStandIn?: boolean
   /**
    * Called with each request before it is forwarded (with its body); may act on the emulator
    * first (e.g. write an item, delete an object), or answer with an error instead of forwarding.
@@ -232,6 +245,176 @@ async function describeByPhysicalId(
   return { status: 400, headers: { 'content-type': 'text/xml' }, body: Buffer.from(error) }
 }
 
+/** A resource an IMPORT change set names (ResourcesToImport). */
+export interface ImportedResource {
+  logicalId: string
+  type: string
+  /** The identifier's value (TableName for a DynamoDB table). */
+  physicalId: string
+}
+
+/** An IMPORT change set the stand-in answered. */
+export interface ImportChangeSet {
+  id: string
+  name: string
+  stackName: string
+  stackId: string
+  newStack: boolean
+  resources: ImportedResource[]
+  /** The TemplateBody sent, parsed. */
+  template: unknown
+  executed: boolean
+  /** Every form field of the CreateChangeSet request as sent. */
+  request: Record<string, string>
+}
+
+const CFN_NS = 'http://cloudformation.amazonaws.com/doc/2010-05-15/'
+
+function xmlEscape(text: string): string {
+  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;')
+}
+
+function cfnAnswer(action: string, result: string): Upstream {
+  const body = Buffer.from(
+    `<${action}Response xmlns="${CFN_NS}"><${action}Result>${result}</${action}Result><ResponseMetadata><RequestId>import-stand-in</RequestId></ResponseMetadata></${action}Response>`
+  )
+  return { status: 200, headers: { 'content-type': 'text/xml', 'content-length': String(body.length) }, body }
+}
+
+function cfnError(code: string, message: string): Upstream {
+  const body = Buffer.from(
+    `<ErrorResponse xmlns="${CFN_NS}"><Error><Type>Sender</Type><Code>${code}</Code><Message>${xmlEscape(message)}</Message></Error><RequestId>import-stand-in</RequestId></ErrorResponse>`
+  )
+  return { status: 400, headers: { 'content-type': 'text/xml', 'content-length': String(body.length) }, body }
+}
+
+function resourceMember(r: ImportedResource, stackName: string, stackId: string): string {
+  return `<member><LogicalResourceId>${xmlEscape(r.logicalId)}</LogicalResourceId><PhysicalResourceId>${xmlEscape(r.physicalId)}</PhysicalResourceId><ResourceType>${r.type}</ResourceType><ResourceStatus>IMPORT_COMPLETE</ResourceStatus><StackName>${xmlEscape(stackName)}</StackName><StackId>${xmlEscape(stackId)}</StackId><LastUpdatedTimestamp>${new Date().toISOString()}</LastUpdatedTimestamp><Timestamp>${new Date().toISOString()}</Timestamp></member>`
+}
+
+/**
+ * CloudFormation's side of an IMPORT change set (moto cannot play it): CreateChangeSet
+ * (ChangeSetType IMPORT) answers Id and StackId (the stack's own for an existing moto stack, a new
+ * one otherwise); DescribeChangeSet CREATE_COMPLETE / AVAILABLE, then EXECUTE_COMPLETE after
+ * ExecuteChangeSet; the stack then reads IMPORT_COMPLETE and ListStackResources lists the imported
+ * resources (after the moto stack's own). Other CloudFormation calls go to moto.
+ */
+class ImportStandIn {
+  readonly changeSets: ImportChangeSet[] = []
+
+  constructor(private readonly upstream: URL) {}
+
+  private stackOf(nameOrId: string | null): ImportChangeSet[] {
+    if (nameOrId === null) return []
+    return this.changeSets.filter(c => c.executed && (c.stackName === nameOrId || c.stackId === nameOrId))
+  }
+
+  private async motoStackId(req: http.IncomingMessage, stackName: string): Promise<string | null> {
+    const up = await askMoto(this.upstream, req, { Action: 'DescribeStacks', StackName: stackName })
+    if (up.status !== 200) return null
+    const xml = up.body.toString('utf8')
+    const members = [...xml.matchAll(/<member>([\s\S]*?)<\/member>/g)].map(m => m[1] ?? '')
+    const live = members.find(m => !m.includes('<StackStatus>DELETE_COMPLETE</StackStatus>'))
+    return live ? (xmlValues(live, 'StackId')[0] ?? null) : null
+  }
+
+  /** The answer for a CloudFormation request, or null to forward it to moto. */
+  async answer(req: http.IncomingMessage, form: URLSearchParams, region: string): Promise<Upstream | null> {
+    const action = form.get('Action')
+    if (action === 'CreateChangeSet' && form.get('ChangeSetType') === 'IMPORT') {
+      const stackName = form.get('StackName') ?? ''
+      const name = form.get('ChangeSetName') ?? ''
+      const existing = await this.motoStackId(req, stackName)
+      const earlier = this.stackOf(stackName)[0]
+      const stackId =
+        existing ??
+        earlier?.stackId ??
+        `arn:aws:cloudformation:${region}:123456789012:stack/${stackName}/${randomUUID()}`
+      const resources: ImportedResource[] = []
+      for (let i = 1; form.has(`ResourcesToImport.member.${i}.LogicalResourceId`); i++) {
+        const at = `ResourcesToImport.member.${i}`
+        let physicalId = ''
+        for (let j = 1; form.has(`${at}.ResourceIdentifier.entry.${j}.key`); j++)
+          physicalId = form.get(`${at}.ResourceIdentifier.entry.${j}.value`) ?? physicalId
+        resources.push({
+          logicalId: form.get(`${at}.LogicalResourceId`) ?? '',
+          type: form.get(`${at}.ResourceType`) ?? '',
+          physicalId
+        })
+      }
+      if (resources.length === 0) return cfnError('ValidationError', 'ResourcesToImport must not be empty')
+      const id = `arn:aws:cloudformation:${region}:123456789012:changeSet/${name}/${randomUUID()}`
+      let template: unknown = null
+      try {
+        template = JSON.parse(form.get('TemplateBody') ?? 'null')
+      } catch {
+        template = form.get('TemplateBody')
+      }
+      this.changeSets.push({
+        id,
+        name,
+        stackName,
+        stackId,
+        newStack: existing === null && earlier === undefined,
+        resources,
+        template,
+        executed: false,
+        request: Object.fromEntries(form.entries())
+      })
+      return cfnAnswer('CreateChangeSet', `<Id>${id}</Id><StackId>${stackId}</StackId>`)
+    }
+    const byId = (key: string): ImportChangeSet | undefined => {
+      const v = form.get(key)
+      return this.changeSets.find(c => c.id === v)
+    }
+    if (action === 'DescribeChangeSet') {
+      const c = byId('ChangeSetName')
+      if (!c) return null
+      return cfnAnswer(
+        'DescribeChangeSet',
+        `<ChangeSetId>${c.id}</ChangeSetId><ChangeSetName>${xmlEscape(c.name)}</ChangeSetName><StackId>${c.stackId}</StackId><StackName>${xmlEscape(c.stackName)}</StackName><Status>CREATE_COMPLETE</Status><ExecutionStatus>${c.executed ? 'EXECUTE_COMPLETE' : 'AVAILABLE'}</ExecutionStatus><Changes>${c.resources.map(r => `<member><Type>Resource</Type><ResourceChange><Action>Import</Action><LogicalResourceId>${xmlEscape(r.logicalId)}</LogicalResourceId><PhysicalResourceId>${xmlEscape(r.physicalId)}</PhysicalResourceId><ResourceType>${r.type}</ResourceType></ResourceChange></member>`).join('')}</Changes>`
+      )
+    }
+    if (action === 'ExecuteChangeSet') {
+      const c = byId('ChangeSetName')
+      if (!c) return null
+      c.executed = true
+      return cfnAnswer('ExecuteChangeSet', '')
+    }
+    if (action === 'DeleteChangeSet' && byId('ChangeSetName')) return cfnAnswer('DeleteChangeSet', '')
+    const imported = this.stackOf(form.get('StackName'))
+    if (imported.length === 0) return null
+    const first = imported[0] as ImportChangeSet
+    const resources = imported.flatMap(c => c.resources)
+    if (action === 'DescribeStacks') {
+      return cfnAnswer(
+        'DescribeStacks',
+        `<Stacks><member><StackName>${xmlEscape(first.stackName)}</StackName><StackId>${first.stackId}</StackId><StackStatus>IMPORT_COMPLETE</StackStatus><CreationTime>2026-01-01T00:00:00Z</CreationTime></member></Stacks>`
+      )
+    }
+    if (action === 'ListStackResources') {
+      const members = resources.map(r => resourceMember(r, first.stackName, first.stackId)).join('')
+      if (!first.newStack) {
+        const up = await forward(this.upstream, req, Buffer.from(form.toString()))
+        const xml = up.body
+          .toString('utf8')
+          .replace('</StackResourceSummaries>', `${members}</StackResourceSummaries>`)
+        const body = Buffer.from(xml)
+        return { ...up, headers: { ...up.headers, 'content-length': String(body.length) }, body }
+      }
+      return cfnAnswer('ListStackResources', `<StackResourceSummaries>${members}</StackResourceSummaries>`)
+    }
+    if (action === 'DescribeStackEvents')
+      return cfnAnswer('DescribeStackEvents', '<StackEvents></StackEvents>')
+    if (action === 'GetTemplate' && first.newStack)
+      return cfnAnswer(
+        'GetTemplate',
+        `<TemplateBody>${xmlEscape(JSON.stringify(first.template))}</TemplateBody>`
+      )
+    return null
+  }
+}
+
 /**
  * A loopback HTTP proxy in front of an emulator that records the operation, target and region of
  * every request, so a test can assert which AWS calls a run made and where (e.g. report mode makes
@@ -245,6 +428,7 @@ export async function startRecordingProxy(
   const upstream = new URL(target)
   const calls: RecordedCall[] = []
   const globalTables: Record<string, GlobalTableStandIn> = { ...(options.globalTables ?? {}) }
+  const importStandIn = options.importStandIn ? new ImportStandIn(upstream) : null
   const handle = async (req: http.IncomingMessage, res: http.ServerResponse): Promise<void> => {
     const body = await readBody(req)
     const region = credentialScope(req).region
@@ -253,7 +437,9 @@ export async function startRecordingProxy(
       status: 0,
       endedAt: 0,
       region,
-      body: body.toString('utf8')
+      body: body.toString('utf8'),
+      requestBytes: body.length,
+      responseBytes: 0
     }
     calls.push(call)
     const injected = await options.onRequest?.(call, body)
@@ -276,15 +462,20 @@ export async function startRecordingProxy(
       return
     }
     try {
+      const cfnForm = importStandIn ? queryForm(req, body) : null
+      const standIn = cfnForm ? await importStandIn?.answer(req, cfnForm, region) : null
       const form = options.realDescribeStackResources ? queryForm(req, body) : null
       const physicalId =
         form?.get('Action') === 'DescribeStackResources' && !form.get('StackName')
           ? form.get('PhysicalResourceId')
           : null
-      const up = physicalId
-        ? await describeByPhysicalId(upstream, req, physicalId)
-        : await forward(upstream, req, body)
+      const up =
+        standIn ??
+        (physicalId
+          ? await describeByPhysicalId(upstream, req, physicalId)
+          : await forward(upstream, req, body))
       call.status = up.status
+      call.responseBytes = up.body.length
       call.endedAt = Date.now()
       const current =
         call.operation === 'DynamoDB.DescribeTable' &&
@@ -308,6 +499,7 @@ export async function startRecordingProxy(
     endpoint: `http://127.0.0.1:${port}`,
     calls,
     operations: () => calls.map(c => c.operation),
+    imports: importStandIn?.changeSets ?? [],
     globalTables,
     stop: () =>
       new Promise<void>(resolve => {

@@ -935,7 +935,8 @@ describe('planTables', () => {
       { question: 'Do its keys and local indexes match the template?', answer: 'no' },
       { question: 'Is stage pr-5 protected?', answer: 'no' },
       { question: 'May it be deleted?', answer: 'yes' },
-      { question: 'Can its items be restored into the table the template defines?', answer: 'yes' }
+      { question: 'Can its items be restored into the table the template defines?', answer: 'yes' },
+      { question: 'Which path do its items take?', answer: 'runner' }
     ])
   })
 

@@ -421,6 +421,43 @@ describe('renderReport sections', () => {
     expect(text).toContain('### Restore\n\nRestored **42 items**.')
   })
 
+  it('a server-side re-creation: each step with the time it took, the items ImportTable restored before the deploy', () => {
+    const text = renderReport(
+      context({
+        result: result({
+          outcome: 'resolved',
+          entries: [{ ...backupEntry, copy: 'server-side' }],
+          steps: [
+            {
+              table: 'pr-5-sessions',
+              action: 'export',
+              status: 'done',
+              detail: 'ExportTableToPointInTime',
+              durationMs: 754_000
+            },
+            {
+              table: 'pr-5-sessions',
+              action: 'import table',
+              status: 'done',
+              detail: '42 items',
+              durationMs: 3_725_000
+            },
+            { table: 'pr-5-other', action: 'import', status: 'done', detail: 'imported' }
+          ],
+          restoredItems: 42
+        })
+      })
+    )
+    expect(text).toContain('| Status | Table | Action | Took | Detail |')
+    expect(text).toContain('| ✅ done | `pr-5-sessions` | export | 12 min 34 s | ExportTableToPointInTime |')
+    expect(text).toContain('| ✅ done | `pr-5-sessions` | import table | 1 h 2 min | 42 items |')
+    expect(text).toContain('| ✅ done | `pr-5-other` | import |  | imported |')
+    expect(text).toContain('re-created by ImportTable from S3 and imported into their stack')
+    expect(text).toContain(
+      'Restored **42 items** by ImportTable before the deploy (server-side): no restore is needed after it for those tables.'
+    )
+  })
+
   it('calls the steps of a dry run what a real run would do', () => {
     const text = renderReport(
       context({

@@ -12,7 +12,8 @@ const PLAN_KEYS = [
   'hasData',
   'differences',
   'decision',
-  'reasons'
+  'reasons',
+  'copy'
 ]
 
 describe('buildOutputs', () => {
@@ -61,8 +62,15 @@ describe('buildOutputs', () => {
       hasData: true,
       differences: blockedEntry.differences,
       decision: 'blocked',
-      reasons: blockedEntry.reasons
+      reasons: blockedEntry.reasons,
+      copy: null
     })
+  })
+
+  it("names a backup-restore entry's copy path", () => {
+    const entry = { ...blockedEntry, decision: 'backup-restore' as const, copy: 'server-side' as const }
+    const out = buildOutputs(result({ outcome: 'resolved', entries: [entry] }))
+    expect((JSON.parse(out.plan!) as Array<{ copy: string }>)[0]?.copy).toBe('server-side')
   })
 
   it('says "false" and empty arrays when nothing is orphaned or there is no plan', () => {

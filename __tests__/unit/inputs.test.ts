@@ -32,6 +32,8 @@ describe('getInputs', () => {
       keepFailedChangeSets: false,
       awsBackup: true,
       s3Bucket: null,
+      copyMode: 'auto',
+      serverSideThresholdBytes: 2 ** 30,
       awsRegion: 'eu-west-1',
       roleArn: null,
       githubToken: '',
@@ -125,6 +127,26 @@ describe('getInputs', () => {
     ['s3-bucket', { stage: 's', 's3-bucket': 'backups/a b' }, /characters S3 keys should avoid/],
     ['s3-bucket', { stage: 's', 's3-bucket': `backups/${'p'.repeat(513)}` }, /prefix of 513 characters/],
     [
+      'copy-mode',
+      { stage: 's', 'copy-mode': 'cloud' },
+      /Input 'copy-mode': 'cloud' is not supported; use one of: auto, runner, server-side/
+    ],
+    [
+      'copy-mode',
+      { stage: 's', 'copy-mode': 'server-side' },
+      /^Input 'copy-mode': 'server-side' needs the input 's3-bucket'/
+    ],
+    [
+      'server-side-threshold-bytes',
+      { stage: 's', 'server-side-threshold-bytes': '1.5GiB' },
+      /Input 'server-side-threshold-bytes': '1.5GiB' is not a size/
+    ],
+    [
+      'server-side-threshold-bytes',
+      { stage: 's', 'server-side-threshold-bytes': '10GB' },
+      /Input 'server-side-threshold-bytes': '10GB' is not a size/
+    ],
+    [
       'protected-stages',
       { stage: 's', 'protected-stages': '{prod,live-*' },
       /Input 'protected-stages': .* has a \{ without its \}/
@@ -214,12 +236,14 @@ describe('getInputs', () => {
         'aws-region',
         'backup-dir',
         'comment',
+        'copy-mode',
         'dry-run',
         'github-token',
         'phase',
         'pr-number',
         'protected-stages',
         's3-bucket',
+        'server-side-threshold-bytes',
         'protected-accounts',
         'upload-artifact',
         'artifact-retention-days',
@@ -231,6 +255,42 @@ describe('getInputs', () => {
         'template'
       ].sort()
     )
+  })
+})
+
+describe('copy-mode and server-side-threshold-bytes', () => {
+  it('server-side with s3-bucket; the threshold in bytes or with a binary unit', () => {
+    const inputs = getInputs(
+      reader({
+        stage: 's',
+        'copy-mode': 'server-side',
+        's3-bucket': 'backups/og',
+        'server-side-threshold-bytes': '500MiB'
+      }),
+      env
+    )
+    expect([inputs.copyMode, inputs.s3Bucket, inputs.serverSideThresholdBytes]).toEqual([
+      'server-side',
+      { bucket: 'backups', prefix: 'og' },
+      500 * 2 ** 20
+    ])
+  })
+
+  it.each([
+    ['0', 0],
+    ['1048576', 2 ** 20],
+    ['64KiB', 64 * 1024],
+    ['2 GiB', 2 * 2 ** 30],
+    ['3tib', 3 * 2 ** 40]
+  ])('reads the threshold %s as %d bytes', (value, bytes) => {
+    expect(
+      getInputs(reader({ stage: 's', 'server-side-threshold-bytes': value }), env).serverSideThresholdBytes
+    ).toBe(bytes)
+  })
+
+  it('runner and auto need no bucket', () => {
+    expect(getInputs(reader({ stage: 's', 'copy-mode': 'runner' }), env).copyMode).toBe('runner')
+    expect(getInputs(reader({ stage: 's' }), env).copyMode).toBe('auto')
   })
 })
 

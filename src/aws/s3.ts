@@ -249,6 +249,8 @@ export interface ObjectHead {
   checksumSha256: string | null
   /** FULL_OBJECT or COMPOSITE (null when not reported). */
   checksumType: string | null
+  /** The ETag as S3 sends it (quoted), null when not reported. */
+  etag?: string | null
 }
 
 /** HeadObject with ChecksumMode ENABLED (without it S3 does not return checksums); null when there is no such object. */
@@ -262,7 +264,8 @@ export async function headObject(
     return {
       bytes: out.ContentLength ?? -1,
       checksumSha256: out.ChecksumSHA256 ?? null,
-      checksumType: out.ChecksumType ?? null
+      checksumType: out.ChecksumType ?? null,
+      etag: out.ETag ?? null
     }
   } catch (err) {
     if ((err as SdkError).$metadata?.httpStatusCode === 404) return null

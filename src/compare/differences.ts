@@ -1,5 +1,6 @@
 import type { Finding } from '../types.js'
 import { compareRecreated, compareTable } from './compare.js'
+import { assessImportTable } from './import-table.js'
 import { templateTableConfig, type TemplateContext } from './template-config.js'
 
 /**
@@ -21,13 +22,18 @@ export function templateContextOf(finding: Finding, stage: string, account?: str
 export function withDifferences(finding: Finding, stage: string, account?: string): Finding {
   const { spec, live } = finding
   const ctx = templateContextOf(finding, stage, account)
-  if (live === null || spec.properties === null || ctx === null) return finding
+  if (spec.properties === null || ctx === null) return finding
+  // What ImportTable could create (the server-side path of backup-restore); also for a table that
+  // does not exist (a server-side restore an earlier run left unfinished is resumed).
+  const importTable = assessImportTable(spec, { ...ctx, region: finding.region })
+  const assessed = importTable ? { ...finding, importTable } : finding
+  if (live === null) return assessed
   const { config, unknown } = templateTableConfig(spec, ctx)
   // Settings the endpoint could not tell (e.g. PITR on an emulator) are not compared: no false differences.
   const desired = { ...config }
   for (const field of live.unreadable ?? []) delete desired[field]
   return {
-    ...finding,
+    ...assessed,
     differences: compareTable(desired, live, unknown),
     recreated: {
       restored: compareRecreated(desired, live, unknown, true),

@@ -27,6 +27,12 @@ export type BackupPurpose = (typeof BACKUP_PURPOSES)[number]
 export const RESTORED_MARKER = 'restored.json'
 /** Tag on a restored table: `<stage>/<timestamp>` of the set it was restored from. */
 export const RESTORED_TAG = 'dynamodb-orphan-guard:restored-from'
+/**
+ * Tag on a table that ImportTable created from a set (the server-side path of backup-restore) and
+ * that was verified against it: `<stage>/<timestamp>`. A run that finds such a table outside its
+ * stack imports it into the stack (adopts it) rather than copying it again.
+ */
+export const IMPORTED_TAG = 'dynamodb-orphan-guard:created-by-import'
 /** Tag on a temporary table of a restore from an on-demand backup: the table it is restored for. */
 export const TEMPORARY_TAG = 'dynamodb-orphan-guard:temporary-restore-of'
 
@@ -96,6 +102,13 @@ export function s3ExportFolder(
 ): string {
   return withPrefix(location, `${stage}/${table}/${timestamp}/`)
 }
+
+/**
+ * The record of a server-side restore's ImportTable in the set's S3 folder, written before the call
+ * (its client token) and again with the import's ARN: a run that stops while DynamoDB imports finds
+ * the import, and the table it creates, through it.
+ */
+export const IMPORT_RECORD = 'import.json'
 
 /** The value of RESTORED_TAG for a set. */
 export function restoredTagValue(stage: string, timestamp: string): string {

@@ -36,7 +36,8 @@ import {
   writeManifest,
   type BackupManifest,
   type DataFileEntry,
-  type KeyAttribute
+  type KeyAttribute,
+  type ServerSideCopy
 } from './manifest.js'
 import { newKeyHashSalt } from './key-fit.js'
 import { Progress } from './progress.js'
@@ -86,6 +87,8 @@ export interface ExportOptions {
   signal?: AbortSignal
   /** The manifest's keyHashSalt (default: a new random one). */
   keyHashSalt?: string
+  /** Recorded in the manifest when the copy is meant for ImportTable (the item count is filled in). */
+  serverSide?: Omit<ServerSideCopy, 'items' | 'export'>
 }
 
 const SEGMENT_BYTES = 512 * 1024 * 1024
@@ -262,6 +265,23 @@ export class DataFileWriter {
   }
 }
 
+/** The manifest's `table`: what DescribeTable said of the table the copy was taken of. */
+export function manifestTable(
+  table: TableDescription,
+  region: string,
+  accountId?: string
+): BackupManifest['table'] {
+  return {
+    name: table.TableName ?? '',
+    arn: table.TableArn ?? null,
+    region,
+    accountId: accountId ?? accountFromArn(table.TableArn),
+    createdAt: isoDate(table.CreationDateTime),
+    keySchema: keyAttributes(table),
+    description: describeForManifest(table)
+  }
+}
+
 function describeForManifest(t: TableDescription): Record<string, unknown> {
   return JSON.parse(JSON.stringify(t)) as Record<string, unknown>
 }
@@ -297,7 +317,8 @@ export async function exportTable(ddb: Sender<DynamoDBClient>, opts: ExportOptio
       { cause: err }
     )
   }
-  const keySchema = keyAttributes(table)
+  // A key attribute without an S/N/B type fails here, before anything is scanned.
+  keyAttributes(table)
   const segments = opts.segments ?? chooseSegments(table.TableSizeBytes)
   if (!Number.isInteger(segments) || segments < 1 || segments > 1_000_000)
     throw new OperationError(
@@ -435,15 +456,7 @@ export async function exportTable(ddb: Sender<DynamoDBClient>, opts: ExportOptio
     format: MANIFEST_FORMAT,
     tool: { name: TOOL_NAME, version: TOOL_VERSION },
     stage: opts.stage ?? null,
-    table: {
-      name: opts.table,
-      arn: table.TableArn ?? null,
-      region: opts.region,
-      accountId: opts.accountId ?? accountFromArn(table.TableArn),
-      createdAt: isoDate(table.CreationDateTime),
-      keySchema,
-      description: describeForManifest(table)
-    },
+    table: manifestTable(table, opts.region, opts.accountId),
     dataFormat: 'DYNAMODB_JSON_LINES_GZIP',
     scan: {
       segments,
@@ -457,7 +470,8 @@ export async function exportTable(ddb: Sender<DynamoDBClient>, opts: ExportOptio
     ...(expiring && opts.ttl ? { ttl: { ...opts.ttl, ...expiring.split(digest) } } : {}),
     keyHashSalt: opts.keyHashSalt ?? newKeyHashSalt(),
     startedAt,
-    finishedAt: new Date(now()).toISOString()
+    finishedAt: new Date(now()).toISOString(),
+    ...(opts.serverSide ? { serverSide: { ...opts.serverSide, items } } : {})
   }
   await writeManifest(join(opts.dir, MANIFEST_FILE), manifest)
   opts.logger.info(

@@ -53,8 +53,13 @@ export interface BackupManifest {
     /** DescribeTable's `Table` as returned (dates as ISO text). */
     description: Record<string, unknown>
   }
-  /** S3-export line format: one `{"Item":{...}}` per line, DynamoDB JSON, gzip. */
-  dataFormat: 'DYNAMODB_JSON_LINES_GZIP'
+  /**
+   * `DYNAMODB_JSON_LINES_GZIP`: the action's own data files (`dataFiles`), DynamoDB's S3-export line
+   * format (one `{"Item":{...}}` per line, DynamoDB JSON, gzip). `DYNAMODB_EXPORT`: the items are in
+   * the files of DynamoDB's own ExportTableToPointInTime (`serverSide.export`), same line format, and
+   * `dataFiles` is empty: the action never read them.
+   */
+  dataFormat: 'DYNAMODB_JSON_LINES_GZIP' | 'DYNAMODB_EXPORT'
   scan: { segments: number; consistentRead: boolean; note: string }
   itemCount: number
   /** NDJSON bytes (uncompressed) and on-disk bytes. */
@@ -73,6 +78,31 @@ export interface BackupManifest {
   keyHashSalt?: string
   startedAt: string
   finishedAt: string
+  /**
+   * Set on a copy made for the server-side path of backup-restore (ImportTable creates the new table
+   * from it before the deploy): where ImportTable reads the items, and how many it must import.
+   */
+  serverSide?: ServerSideCopy
+}
+
+export interface ServerSideCopy {
+  /** The action's streamed export (point-in-time recovery off), or DynamoDB's ExportTableToPointInTime. */
+  source: 'streamed-export' | 'dynamodb-export'
+  /** Bucket and key prefix (ending in '/') of exactly the data files: ImportTable's S3BucketSource. */
+  bucket: string
+  dataPrefix: string
+  /**
+   * Items ImportTable must import: itemCount for the streamed export; DynamoDB's export's own count
+   * (with TTL on, items that expired between the scan and the export are not in it).
+   */
+  items: number
+  export?: {
+    arn: string
+    /** The export's point in time. */
+    exportTime: string | null
+    files: number
+    bytes: number
+  }
 }
 
 /** Writes a file so that readers see either the old or the new content, never a torn one. */

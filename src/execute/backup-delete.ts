@@ -53,6 +53,28 @@ export interface BackupDeleteInput {
   onStop?: StopHooks
   /** Stops the export or its verification at the next page, and never deletes after a stop. */
   signal?: AbortSignal
+  /** The copy is for the server-side path: its manifest says where ImportTable reads the items. */
+  serverSide?: boolean
+}
+
+/** What backupAndDelete left: the verified copies of the deleted table. */
+export interface BackupDeleteResult {
+  /** The set's UTC timestamp (backup-set.ts): names the export folder and the on-demand backup. */
+  timestamp: string
+  manifest: BackupManifest
+  /** The export on the runner: `<backup-dir>/<table>/<timestamp>/`. */
+  dir: string
+  s3: S3CopyResult | null
+  backupArn: string | null
+}
+
+/** The first part of every backup: the last check before a change, then the on-demand backup. */
+export interface BackupStart {
+  ctx: OpContext
+  /** The on-demand backup (null without aws-backup). */
+  arn: string | null
+  /** "The table T is untouched …": the state a failure before the delete leaves. */
+  untouched: string
 }
 
 /** Where the export of a table goes: `<backup-dir>/<table>/<UTC timestamp>/`. */
@@ -77,7 +99,10 @@ export function exportDir(backupDir: string, table: string, epochMs: number): st
  * are recorded the moment they are verified. So each table has its durable copy before it is
  * deleted, and before the next table is touched.
  */
-export async function backupAndDelete(clients: AwsClients, input: BackupDeleteInput): Promise<void> {
+export async function backupAndDelete(
+  clients: AwsClients,
+  input: BackupDeleteInput
+): Promise<BackupDeleteResult | null> {
   const { finding, steps } = input
   const table = finding.tableName
   // One timestamp names the whole set: the export folder (on disk and in S3) and the on-demand backup.
@@ -114,16 +139,12 @@ export async function backupAndDelete(clients: AwsClients, input: BackupDeleteIn
     )
     steps.planned(table, 'verify export', 'Scan: item count and content digest must equal the export')
     listDeleteCalls(ctx, protectionOn)
-    return
+    return null
   }
 
-  // Before the first call that changes anything (a backup included): not protected, not owned.
-  if (!(await assertMayTouch(clients, guardOf(finding, input.policy)))) {
-    steps.skipped(table, 'backup-restore', 'the table is already gone: nothing to back up or delete')
-    return
-  }
-  const arn = input.awsBackup ? await takeOnDemandBackup(clients, ctx, input.record, backupName) : null
-  const untouched = `The table ${table} is untouched (nothing was deleted).${arn ? ` The on-demand backup ${arn} is AVAILABLE.` : ''}`
+  const start = await beginBackup(clients, input, backupName)
+  if (start === null) return null
+  const { arn, untouched } = start
 
   const copy =
     input.s3Bucket && s3Folder
@@ -137,7 +158,7 @@ export async function backupAndDelete(clients: AwsClients, input: BackupDeleteIn
   let manifest: BackupManifest
   let s3: S3CopyResult | null
   try {
-    manifest = await exportToDisk(clients, input, dir, untouched, copy, window)
+    manifest = await exportToDisk(clients, input, dir, untouched, copy, window, s3Folder)
     await assertExportReadable(manifest, dir, target, table, untouched)
     steps.done(
       table,
@@ -157,36 +178,69 @@ export async function backupAndDelete(clients: AwsClients, input: BackupDeleteIn
     )
   }
 
-  stopIfInterrupted(input.signal, `Interrupted before fencing ${table}`, `${untouched} Run again.`)
-  const fence = await fenceTable(clients, input, untouched)
-  const removeHook = fence
-    ? input.onStop?.add(`write fence on ${table}`, () => lowerWriteFence(clients.dynamodb, fence, input.wait))
-    : undefined
-  try {
-    await verifyAgainstTable(clients, input, manifest, untouched, fence !== null, window)
-    stopIfInterrupted(input.signal, `Interrupted before deleting ${table}`, `${untouched} Run again.`)
+  await behindFence(clients, input, untouched, async fenced => {
+    await verifyAgainstTable(clients, input, manifest, untouched, fenced, window)
     // A verified, readable export is a backup from here on: reported even if the delete fails.
     input.record.manifest(join(dir, MANIFEST_FILE))
-    await assertSafeToDelete(clients, {
-      ...guardOf(finding, input.policy),
-      backupVerified: true,
-      ...(input.s3 ? { s3Client: input.s3 } : {}),
-      durableCopy: {
-        s3: s3 && { bucket: s3.bucket, manifestKey: s3.manifestKey, manifestBytes: s3.manifestBytes },
-        backupArn: arn
-      }
-    })
-    await deleteTable(clients, ctx, {
+    await confirmAndDelete(clients, input, ctx, {
       protectionOn,
-      protectionWhy: 'turned off after the backup was verified',
+      s3: s3 && { bucket: s3.bucket, manifestKey: s3.manifestKey, manifestBytes: s3.manifestBytes },
+      backupArn: arn,
       dataKeptIn: [
         arn ? `on-demand backup ${arn}` : null,
         s3 ? `S3 copy ${s3.manifestUri}` : null,
         `export ${join(dir, MANIFEST_FILE)}`
       ]
-        .filter(Boolean)
-        .join(' and ')
     })
+  })
+  return { timestamp: timestamp(at), manifest, dir, s3, backupArn: arn }
+}
+
+/**
+ * Before the first call that changes anything (a backup included): the run is not protected and no
+ * stack owns the table (assertMayTouch); then the on-demand backup when aws-backup. Null when the
+ * table is already gone (said in the step log).
+ */
+export async function beginBackup(
+  clients: AwsClients,
+  input: BackupDeleteInput,
+  backupName: string
+): Promise<BackupStart | null> {
+  const { finding, steps } = input
+  const table = finding.tableName
+  const ctx: OpContext = { table, steps, wait: input.wait }
+  if (!(await assertMayTouch(clients, guardOf(finding, input.policy)))) {
+    steps.skipped(table, 'backup-restore', 'the table is already gone: nothing to back up or delete')
+    return null
+  }
+  const arn = input.awsBackup ? await takeOnDemandBackup(clients, ctx, input.record, backupName) : null
+  const untouched = `The table ${table} is untouched (nothing was deleted).${arn ? ` The on-demand backup ${arn} is AVAILABLE.` : ''}`
+  return { ctx, arn, untouched }
+}
+
+/**
+ * Runs `work` behind the write fence (`fenced`: whether one could be set): registered to come down
+ * if the process is told to stop, and taken down when `work` fails (the table was not deleted).
+ */
+export async function behindFence(
+  clients: AwsClients,
+  input: BackupDeleteInput,
+  untouched: string,
+  work: (fenced: boolean) => Promise<void>
+): Promise<void> {
+  stopIfInterrupted(
+    input.signal,
+    `Interrupted before fencing ${input.finding.tableName}`,
+    `${untouched} Run again.`
+  )
+  const fence = await fenceTable(clients, input, untouched)
+  const removeHook = fence
+    ? input.onStop?.add(`write fence on ${input.finding.tableName}`, () =>
+        lowerWriteFence(clients.dynamodb, fence, input.wait)
+      )
+    : undefined
+  try {
+    await work(fence !== null)
   } catch (err) {
     if (fence) await takeFenceDown(clients, input, fence, err)
     throw err
@@ -196,11 +250,48 @@ export async function backupAndDelete(clients: AwsClients, input: BackupDeleteIn
 }
 
 /**
+ * The last safety check against AWS (execute/safety.ts: ownership, stage, a copy outside the runner
+ * confirmed right now), then deletion protection off and DeleteTable.
+ */
+export async function confirmAndDelete(
+  clients: AwsClients,
+  input: BackupDeleteInput,
+  ctx: OpContext,
+  opts: {
+    protectionOn: boolean
+    s3: { bucket: string; manifestKey: string; manifestBytes: number } | null
+    backupArn: string | null
+    dataKeptIn: Array<string | null>
+  }
+): Promise<void> {
+  const { finding } = input
+  stopIfInterrupted(
+    input.signal,
+    `Interrupted before deleting ${finding.tableName}`,
+    `The table ${finding.tableName} is untouched (nothing was deleted). Run again.`
+  )
+  await assertSafeToDelete(clients, {
+    ...guardOf(finding, input.policy),
+    backupVerified: true,
+    ...(input.s3 ? { s3Client: input.s3 } : {}),
+    durableCopy: { s3: opts.s3, backupArn: opts.backupArn }
+  })
+  await deleteTable(clients, ctx, {
+    protectionOn: opts.protectionOn,
+    protectionWhy: 'turned off after the backup was verified',
+    dataKeptIn: opts.dataKeptIn.filter(Boolean).join(' and '),
+    ...(input.serverSide
+      ? { then: "deleted; ImportTable creates it anew from the S3 copy with the template's keys" }
+      : {})
+  })
+}
+
+/**
  * The write fence, or null (said in the step log, and as a warning) when it cannot be set: then
  * the scan that follows is the only proof that nothing was written, and a write after that scan
  * and before DeleteTable would be lost.
  */
-async function fenceTable(
+export async function fenceTable(
   clients: AwsClients,
   input: BackupDeleteInput,
   untouched: string
@@ -233,7 +324,7 @@ async function fenceTable(
 }
 
 /** The fence comes down after a failure before the delete; if it cannot, the error says so. */
-async function takeFenceDown(
+export async function takeFenceDown(
   clients: AwsClients,
   input: BackupDeleteInput,
   fence: WriteFence,
@@ -270,7 +361,8 @@ async function exportToDisk(
   dir: string,
   untouched: string,
   copy: S3ExportCopy | null,
-  window: TtlWindow | undefined
+  window: TtlWindow | undefined,
+  s3Folder: string | null
 ): Promise<BackupManifest> {
   const table = input.finding.tableName
   let manifest
@@ -284,7 +376,16 @@ async function exportToDisk(
       clock: input.wait,
       ...(window ? { ttl: window } : {}),
       onDataFile: copy ? (file, absPath) => copy.addDataFile(file, absPath) : undefined,
-      signal: input.signal
+      signal: input.signal,
+      ...(input.serverSide && input.s3Bucket && s3Folder
+        ? {
+            serverSide: {
+              source: 'streamed-export' as const,
+              bucket: input.s3Bucket.bucket,
+              dataPrefix: `${s3Folder}data/`
+            }
+          }
+        : {})
     })
   } catch (err) {
     if (err instanceof Interrupted) throw new Interrupted(err.message, `${untouched} Run again.`)

@@ -13,7 +13,9 @@ import type {
   PlanEntry,
   RunResult,
   StackState,
+  ServerSideResume,
   StopHooks,
+  TableSpec,
   WaitOptions
 } from '../types.js'
 import { fillPseudoParameters } from '../discover/resolve.js'
@@ -23,7 +25,9 @@ import { SafetyRefusal } from './safety.js'
 import { executeImports } from './import.js'
 import { callText, StepLog } from './steps.js'
 import { removeLeftoverFence } from './write-fence.js'
+import { resumeServerSide, serverSideRestore, type ServerSideInput } from './server-side.js'
 import type { BackupRecord } from './table-ops.js'
+import type { TemplateStores } from './template-store.js'
 
 export interface ExecuteDeps {
   /** Each table is acted on in its own region, with that region's clients. */
@@ -127,6 +131,30 @@ export function roleArnFor(
     : { refusal: `role-arn ${roleArn} cannot be filled in for stack ${env.stackName}: ${filled.unresolved}` }
 }
 
+/**
+ * Where an import template too large for TemplateBody may go for a stack: `s3-bucket` (in the
+ * action's region), or the CDK bootstrap assets bucket the cloud assembly names for the stack.
+ */
+function templateStoresFor(
+  inputs: Inputs,
+  spec: TableSpec,
+  env: { stackName: string; region: string; account: string | undefined }
+): TemplateStores {
+  const assetsBucket = spec.assetsBucket
+    ? fillPseudoParameters(spec.assetsBucket, {
+        stackName: env.stackName,
+        region: env.region,
+        ...(env.account ? { accountId: env.account } : {})
+      })
+    : null
+  return {
+    s3Bucket: inputs.s3Bucket,
+    s3BucketRegion: inputs.awsRegion,
+    assetsBucket: assetsBucket !== null && 'name' in assetsBucket ? assetsBucket.name : null,
+    stage: inputs.stage
+  }
+}
+
 /** What was done before a failure, for the state note. */
 function doneSoFar(steps: StepLog): string {
   const done = steps.steps.filter(s => s.status === 'done').map(s => `${s.table}: ${s.action}`)
@@ -162,7 +190,7 @@ export async function executePlan(check: Check, inputs: Inputs, deps: ExecuteDep
   }
 
   const { clients, logger } = deps
-  const steps = new StepLog(message => logger.info(message))
+  const steps = new StepLog(message => logger.info(message), deps.clock)
   const wait: WaitOptions = { ...deps.clock, maxWaitMs: 10 * 60_000, pollMs: 2_000 }
   const finish = (outcome: RunResult['outcome'], stateNote?: string): Execution => ({
     result: { ...result, outcome, steps: steps.steps, stateNote },
@@ -224,23 +252,11 @@ export async function executePlan(check: Check, inputs: Inputs, deps: ExecuteDep
       )
     }
     const spec = findingOf(check, entries[0] as PlanEntry).spec
-    const assetsBucket = spec.assetsBucket
-      ? fillPseudoParameters(spec.assetsBucket, {
-          stackName,
-          region,
-          ...(account ? { accountId: account } : {})
-        })
-      : null
     const imported = await inGroup(logger, `Import into stack ${stackName}`, async () => {
       const done = await executeImports(clients.forRegion(region), {
         ...role,
         region,
-        templateStores: {
-          s3Bucket: inputs.s3Bucket,
-          s3BucketRegion: inputs.awsRegion,
-          assetsBucket: assetsBucket !== null && 'name' in assetsBucket ? assetsBucket.name : null,
-          stage: inputs.stage
-        },
+        templateStores: templateStoresFor(inputs, spec, { stackName, region, account }),
         stack: stackStateOf(check, stackName, region),
         stackName,
         tables: entries.map(e => findingOf(check, e)),
@@ -300,22 +316,62 @@ export async function executePlan(check: Check, inputs: Inputs, deps: ExecuteDep
       const stop = interruptedBefore(`table ${entry.table}`)
       if (stop) return stop
       const finding = findingOf(check, entry)
-      await inGroup(logger, `Back up and delete ${entry.table}`, () =>
-        backupAndDelete(clients.forRegion(finding.region), {
-          ...common,
-          finding,
-          stage: inputs.stage,
-          backupDir: inputs.backupDir,
-          ...(check.identity ? { account: check.identity.account } : {}),
-          s3Bucket: inputs.s3Bucket,
-          // The bucket is in the action's region (checked at the start): its copies go through that region's client.
-          s3: clients.forRegion(clients.defaultRegion).s3,
-          identity: check.identity,
-          logger,
-          onStop: deps.onStop,
-          signal: deps.signal
+      steps.begin(entry.table)
+      const input = {
+        ...common,
+        finding,
+        stage: inputs.stage,
+        backupDir: inputs.backupDir,
+        ...(check.identity ? { account: check.identity.account } : {}),
+        s3Bucket: inputs.s3Bucket,
+        // The bucket is in the action's region (checked at the start): its copies go through that region's client.
+        s3: clients.forRegion(clients.defaultRegion).s3,
+        identity: check.identity,
+        logger,
+        onStop: deps.onStop,
+        signal: deps.signal
+      }
+      if (entry.copy !== 'server-side' || inputs.s3Bucket === null) {
+        await inGroup(logger, `Back up and delete ${entry.table}`, () =>
+          backupAndDelete(clients.forRegion(finding.region), input)
+        )
+        continue
+      }
+      const stackName = entry.stack ?? ''
+      const account = finding.spec.account ?? check.identity?.account
+      const role = roleArnFor(inputs.roleArn, {
+        stackName,
+        region: finding.region,
+        ...(account ? { account } : {})
+      })
+      if ('refusal' in role) throw new SafetyRefusal(`Refusing to re-create ${entry.table}: ${role.refusal}.`)
+      const s3Bucket = inputs.s3Bucket
+      const serverSide = finding.serverSideResume
+        ? (i: ServerSideInput) =>
+            resumeServerSide(
+              clients.forRegion(finding.region),
+              i,
+              finding.serverSideResume as ServerSideResume
+            )
+        : (i: ServerSideInput) => serverSideRestore(clients.forRegion(finding.region), i)
+      const done = await inGroup(logger, `Re-create ${entry.table} server-side`, () =>
+        serverSide({
+          ...input,
+          s3Bucket,
+          ...role,
+          templateStores: templateStoresFor(inputs, finding.spec, {
+            stackName,
+            region: finding.region,
+            account
+          })
         })
       )
+      if (done === null) continue
+      result.restoredItems += done.importedItems
+      if (done.adoption.templatePath) {
+        const artifact = await readImportArtifact(stackName, done.adoption.templatePath)
+        if (artifact) importArtifacts.push(artifact)
+      }
     }
     for (const entry of plan.entries.filter(e => e.decision === 'delete')) {
       current = entry.table

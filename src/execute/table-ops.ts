@@ -66,7 +66,13 @@ export async function takeOnDemandBackup(
 export async function deleteTable(
   clients: AwsClients,
   ctx: OpContext,
-  opts: { protectionOn: boolean; protectionWhy: string; dataKeptIn: string | null }
+  opts: {
+    protectionOn: boolean
+    protectionWhy: string
+    dataKeptIn: string | null
+    /** The step's detail once deleted (default: the deploy creates it anew). */
+    then?: string
+  }
 ): Promise<void> {
   const { table, steps } = ctx
   let protectionTurnedOff = false
@@ -92,7 +98,7 @@ export async function deleteTable(
       }
     )
   }
-  steps.done(table, 'delete', 'deleted; the deploy creates it anew from the template')
+  steps.done(table, 'delete', opts.then ?? 'deleted; the deploy creates it anew from the template')
 }
 
 /** Dry-run: lists the calls the delete would make (as planned steps); calls nothing. */

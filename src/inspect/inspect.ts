@@ -42,7 +42,8 @@ export const DEFAULT_INSPECT_CONCURRENCY = 8
 
 type NamedSpec = TableSpec & { tableName: string }
 
-function stackStateOf(name: string, region: string, stack: Stack | null): StackState {
+/** A stack as DescribeStacks shows it (null: it does not exist), in the form the plan and the import take. */
+export function stackStateOf(name: string, region: string, stack: Stack | null): StackState {
   if (!stack) return { name, region, exists: false }
   return {
     name,

@@ -23,6 +23,8 @@
  */
 import { protectedReason } from './policy.js'
 import { TEMPLATE_BODY_LIMIT_BYTES, TEMPLATE_URL_LIMIT_BYTES } from '../aws/cloudformation-import.js'
+import { chooseCopyPath, serverSideBlockers } from './copy-path.js'
+import { IMPORTED_TAG } from '../data/backup-set.js'
 import { isBusy, isNewStack, STUCK, stackRefusal } from './stack-state.js'
 import {
   replicaNote,
@@ -32,7 +34,9 @@ import {
   type Blocker
 } from './global-table.js'
 import type {
+  CopyPath,
   Decision,
+  ServerSideResume,
   DecisionStep,
   Difference,
   Finding,
@@ -278,12 +282,29 @@ function liveKeysText(f: Finding): string {
 
 // ───────────────────────────── the walk ─────────────────────────────
 
-/** Which wording of the differences fits the decision: kept in place, re-created and restored, re-created empty. */
-type Wording = 'in-place' | 'restored' | 'deleted'
+/**
+ * Which wording of the differences fits the decision: kept in place, re-created and restored (by
+ * the runner after the deploy), re-created by ImportTable before the deploy, re-created empty.
+ */
+type Wording = 'in-place' | 'restored' | 'imported' | 'deleted'
 
 function differencesIn(f: Finding, wording: Wording): Difference[] {
   if (wording === 'in-place' || f.recreated === undefined) return f.differences
+  if (wording === 'imported') return f.recreated.restored.map(importedWording)
   return f.recreated[wording]
+}
+
+/**
+ * A stream on the re-created table re-delivers restored items only when the runner writes them
+ * after the deploy turned the stream on; ImportTable loads them before, so nothing is re-delivered.
+ */
+function importedWording(d: Difference): Difference {
+  if (d.property !== 'StreamSpecification' || d.severity !== 'dangerous') return d
+  return {
+    ...d,
+    severity: 'converges',
+    message: `The template enables a stream (${d.template}): ImportTable loads the items into the new table before the deploy turns the stream on, so its consumers receive none of them again.`
+  }
 }
 
 class Walk {
@@ -291,6 +312,7 @@ class Walk {
   readonly reasons: string[] = []
   readonly table: string
   wording: Wording = 'in-place'
+  copy: CopyPath | undefined
 
   constructor(
     readonly f: Finding,
@@ -368,8 +390,24 @@ class Walk {
         `Table ${this.table} ${ownerPhrase(f)} and ${why}, but it cannot be re-created here: its items would have no copy outside the runner (aws-backup is false and s3-bucket is not set), and the export on the runner's disk dies with the runner. Set s3-bucket (a verified copy in S3) or aws-backup: true (an on-demand backup), then run again.`
       )
     }
+    const noStore = templateStoreBlocker(f, policy)
+    const choice = chooseCopyPath(
+      f,
+      policy,
+      noStore ? [`the new table could not be imported into its stack: ${noStore.reason}`] : []
+    )
+    this.ask('Which path do its items take?', 'blocked' in choice ? 'none: blocked' : choice.path)
+    if ('blocked' in choice) {
+      return this.blocked(`Table ${this.table} ${ownerPhrase(f)} and ${why}, but ${choice.blocked}`)
+    }
+    this.copy = choice.path
+    const serverSide = choice.path === 'server-side'
+    if (serverSide) this.wording = 'imported'
     const reasons = [
-      `Table ${this.table} ${ownerPhrase(f)} and ${why}: it is backed up, then deleted so the deploy can create it from the template, and its items are restored into the new table after the deploy (phase: restore).`
+      serverSide
+        ? `Table ${this.table} ${ownerPhrase(f)} and ${why}: it is copied to S3, deleted, created anew by ImportTable with the template's keys and imported into stack ${this.stackName}, all before the deploy.`
+        : `Table ${this.table} ${ownerPhrase(f)} and ${why}: it is backed up, then deleted so the deploy can create it from the template, and its items are restored into the new table after the deploy (phase: restore).`,
+      choice.reason
     ]
     if (f.live?.deletionProtection) {
       reasons.push(
@@ -382,7 +420,7 @@ class Walk {
         `The key schema changes (${keys.map(d => `${d.live} → ${d.template}`).join('; ')}): every item must carry the template's key attributes with the template's types, or it cannot be written to the new table.`
       )
     }
-    for (const d of restored.filter(x => x.severity === 'dangerous')) {
+    for (const d of differencesIn(f, this.wording).filter(x => x.severity === 'dangerous')) {
       reasons.push(`Warning (${d.property}): ${d.message}`)
     }
     return this.decide('backup-restore', ...reasons)
@@ -537,6 +575,77 @@ function deleteDecision(w: Walk): Decision {
   )
 }
 
+/**
+ * A server-side restore an earlier run left unfinished (inspect/server-side-sets.ts): the table was
+ * deleted after its copy went to S3, and ImportTable has not yet re-created and verified it. It is
+ * resumed, whatever the strategy: ImportTable from the copy (again, when the earlier import failed),
+ * or the earlier import waited for, verified and adopted. Never a second import while the table the
+ * first one created exists. Null when the plan should go on as usual (no table from the import, and
+ * the server-side path is not taken for it: the deploy creates it and phase restore loads the copy).
+ */
+function resumeServerSide(w: Walk, resume: ServerSideResume): Decision | null {
+  const { f, policy } = w
+  if (resume.live === 'other') return null
+  // A table only this action's import can have made is still checked for an owner like any other.
+  if (resume.live === 'from-import' && f.owner !== 'retained' && f.owner !== 'unmanaged') return null
+  const fromImport = resume.live === 'from-import'
+  w.ask('Is a server-side restore of it unfinished?', `yes: ${resume.manifestUri}`)
+  const imp = resume.import
+  const earlier = `An earlier run copied ${w.table} to S3 (${resume.manifestUri}) and deleted it`
+  const blockers = [
+    ...(policy.protectedStage ? [`${protectedReason(policy)}, where the action never deletes a table`] : []),
+    ...(policy.copyMode === 'runner' && !fromImport ? ['copy-mode is runner'] : []),
+    ...serverSideBlockers(f, { ...policy, s3Bucket: true })
+  ]
+  if (blockers.length > 0) {
+    if (!fromImport) {
+      w.reasons.push(
+        `${earlier}; its restore is owed, and it is not resumed server-side (${blockers.join('; ')}): phase restore loads the copy after the deploy.`
+      )
+      return null
+    }
+    return w.blocked(
+      `${earlier}; import ${imp?.arn ?? ''} re-created it from the copy but was never verified, and it cannot be finished here: ${blockers.join('; ')}. The table holds only items of the copy: delete it and run again (phase restore then loads the copy after the deploy), or change the template back.`
+    )
+  }
+  w.copy = 'server-side'
+  w.wording = 'imported'
+  let how: string
+  if (!fromImport && imp === null) how = `ImportTable now creates it from that copy with the template's keys`
+  else if (!fromImport)
+    how = `the import ${imp?.arn ?? ''} ended ${imp?.status ?? ''} without a table; ImportTable now runs again from the copy`
+  else if (imp?.status === 'COMPLETED')
+    how = `the import ${imp.arn} created it: its content is now verified against the copy (no second import)`
+  else if (imp?.status === 'IN_PROGRESS')
+    how = `the import ${imp.arn} is still running: this run waits for it and verifies the table it creates (no second import)`
+  else
+    how = `the import ${imp?.arn ?? ''} ended ${imp?.status ?? 'unknown'} and left ${w.table} with part of the items: that table (created by the import, holding nothing but items of the copy) is deleted and ImportTable runs again from the copy`
+  return w.decide(
+    'backup-restore',
+    `${earlier}, and its server-side restore is unfinished: ${how}, and it is imported into stack ${w.stackName} before the deploy.`,
+    'Copy path: server-side (resumed).'
+  )
+}
+
+/**
+ * A table ImportTable created from this stage's copy and an earlier run verified (the IMPORTED_TAG
+ * tag), but that is not in its stack yet (the run stopped before its IMPORT change set): it is
+ * imported into the stack, never copied again. Null when the tag is absent, or the table no longer
+ * matches the template (then the strategy decides as for any orphan).
+ */
+function adoptImported(w: Walk): Decision | null {
+  const { f, policy } = w
+  const value = f.live?.tags[IMPORTED_TAG]
+  if (value === undefined || !value.startsWith(`${policy.stage}/`)) return null
+  w.ask('Did an earlier run create it with ImportTable and verify it?', `yes: ${value}`)
+  if (importBlocker(f) !== null || bySeverity(f, 'blocking').length > 0) return null
+  const decision = w.importIt()
+  w.reasons.push(
+    `An earlier run re-created it from its S3 copy with ImportTable and verified it (tag ${IMPORTED_TAG}=${value}), but stopped before importing it into stack ${w.stackName}: it is adopted now, not copied again.`
+  )
+  return decision
+}
+
 const WOULD: Record<Decision, string> = {
   none: 'leave it alone',
   import: 'import it',
@@ -561,6 +670,8 @@ function walk(w: Walk, strategy: ActingStrategy): Decision {
     if (orphans) return w.blocked(`Table ${w.table}: ${orphans.reason}. ${orphans.hint}`)
   }
   w.ask('Does the table exist?', yesNo(f.exists))
+  const resumed = f.serverSideResume ? resumeServerSide(w, f.serverSideResume) : null
+  if (resumed) return resumed
   if (!f.exists) return w.decide('none', `Table ${w.table} does not exist yet; the deploy will create it.`)
 
   w.ask('Who owns it?', ownerAnswer(f))
@@ -581,6 +692,9 @@ function walk(w: Walk, strategy: ActingStrategy): Decision {
       `Table ${w.table} belongs to the live stack ${other}${f.spec.stack ? `, not to ${f.spec.stack}` : ''}: a table another stack owns is never touched, and the deploy cannot create it. Rename the table in the template, or remove it from stack ${other} first (retain it there; then it can be imported here).`
     )
   }
+
+  const adopted = strategy !== 'delete' ? adoptImported(w) : null
+  if (adopted) return adopted
 
   const stack = f.stack
   const busy = stack?.exists === true && isBusy(stack.status)
@@ -630,7 +744,8 @@ function planEntry(f: Finding, policy: Policy): PlanEntry {
     reasons,
     path: w.path,
     // An unknown owner is not called an orphan: it might be a live stack's table.
-    orphan: f.exists && f.owner !== 'stack' && f.owner !== 'unknown'
+    orphan: f.exists && f.owner !== 'stack' && f.owner !== 'unknown',
+    ...(decision === 'backup-restore' && w.copy ? { copy: w.copy } : {})
   }
 }
 

@@ -1,6 +1,6 @@
 /** Which runs are protected (stage or account), and the policy the plan applies. Pure. */
 import { minimatch } from 'minimatch'
-import type { CallerIdentity, Inputs, Policy, S3Location } from '../types.js'
+import type { CallerIdentity, CopyMode, Inputs, Policy, S3Location } from '../types.js'
 
 /**
  * Whether `stage` matches one of the `protected-stages` glob patterns (whole-name, case-insensitive:
@@ -40,6 +40,8 @@ export function makePolicy(
     awsBackup?: boolean
     s3Bucket?: S3Location | null
     awsRegion?: string
+    copyMode?: CopyMode
+    serverSideThresholdBytes?: number
   },
   identity?: CallerIdentity | null
 ): Policy {
@@ -60,7 +62,11 @@ export function makePolicy(
             region: inputs.awsRegion
           }
         }
-      : {})
+      : {}),
+    ...(inputs.copyMode === undefined ? {} : { copyMode: inputs.copyMode }),
+    ...(inputs.serverSideThresholdBytes === undefined
+      ? {}
+      : { serverSideThresholdBytes: inputs.serverSideThresholdBytes })
   }
 }
 

@@ -3,6 +3,7 @@
  * the same text goes to the job summary and, size-limited, to the sticky PR comment.
  */
 import { code } from '../errors.js'
+import { formatDuration } from '../execute/steps.js'
 import type {
   Decision,
   Difference,
@@ -308,13 +309,20 @@ export function renderHeadline(ctx: ReportContext): string {
       return `🛑 Blocked: ${parts.length > 0 ? parts.join(', ') : 'the deploy cannot go ahead as things are'}`
     },
     resolved: () => {
-      const done: Array<[Decision, string]> = [
-        ['import', 'imported'],
-        ['backup-restore', 'backed up and deleted for a restore after the deploy'],
-        ['delete', 'deleted']
+      const done: Array<[(e: PlanEntry) => boolean, string]> = [
+        [e => e.decision === 'import', 'imported'],
+        [
+          e => e.decision === 'backup-restore' && e.copy !== 'server-side',
+          'backed up and deleted for a restore after the deploy'
+        ],
+        [
+          e => e.decision === 'backup-restore' && e.copy === 'server-side',
+          're-created by ImportTable from S3 and imported into their stack'
+        ],
+        [e => e.decision === 'delete', 'deleted']
       ]
       const parts = done
-        .map(([decision, verb]) => [acting.filter(e => e.decision === decision).length, verb] as const)
+        .map(([which, verb]) => [acting.filter(which).length, verb] as const)
         .filter(([count]) => count > 0)
         .map(([count, verb]) => `${formatCount(count)} ${verb}`)
       return `🔧 Resolved: ${plural(acting.length, 'orphaned table')}${parts.length ? ` (${parts.join(', ')})` : ''}`
@@ -393,15 +401,18 @@ function bulletList(title: string, items: string[], render: (item: string) => st
 function stepsSection(ctx: ReportContext, steps: ExecutionStep[], hidden: number): string[] {
   if (steps.length === 0 && hidden === 0) return []
   const title = ctx.dryRun ? 'What a real run would do' : 'What was done'
+  // How long each step took, where it was measured (backup-restore: every step of a table).
+  const timed = steps.some(s => s.durationMs !== undefined)
   const lines = [
     `### ${title}`,
     '',
     ...mdTable(
-      ['Status', 'Table', 'Action', 'Detail'],
+      ['Status', 'Table', 'Action', ...(timed ? ['Took'] : []), 'Detail'],
       steps.map(s => [
         STEP_STATUS[s.status],
         s.table ? codeCell(s.table) : '—',
         escapeCell(s.action),
+        ...(timed ? [s.durationMs === undefined ? '' : formatDuration(s.durationMs)] : []),
         proseCell(s.detail) || '—'
       ])
     ),
@@ -492,7 +503,11 @@ function backupsSection(ctx: ReportContext, max: number | undefined): string[] {
 
 function restoreSection(ctx: ReportContext): string[] {
   if (ctx.phase !== 'restore' && ctx.result.restoredItems === 0) return []
-  return ['### Restore', '', `Restored **${plural(ctx.result.restoredItems, 'item')}**.`, '']
+  const how =
+    ctx.phase === 'restore'
+      ? ''
+      : ' by ImportTable before the deploy (server-side): no restore is needed after it for those tables'
+  return ['### Restore', '', `Restored **${plural(ctx.result.restoredItems, 'item')}**${how}.`, '']
 }
 
 function details(summary: string, body: string[]): string[] {

@@ -18,6 +18,8 @@ export interface PlanOutputEntry {
   differences: Array<Difference | Pick<Difference, 'property' | 'severity'>>
   decision: PlanEntry['decision']
   reasons: string[]
+  /** For backup-restore: `runner` or `server-side` (the path its items take); null otherwise. */
+  copy: PlanEntry['copy'] | null
 }
 
 /** One object of the `pending-restores` output; the key order is part of the contract (action.yml). */
@@ -42,7 +44,8 @@ function planEntry(e: PlanEntry, differences: PlanOutputEntry['differences']): P
     hasData: e.hasData,
     differences,
     decision: e.decision,
-    reasons: e.reasons
+    reasons: e.reasons,
+    copy: e.copy ?? null
   }
 }
 

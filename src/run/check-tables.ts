@@ -2,6 +2,7 @@ import { discoverTables, readDeployment } from '../discover/discover.js'
 import { readCallerIdentity } from '../inspect/identity.js'
 import { inspect } from '../inspect/inspect.js'
 import { withDifferences } from '../compare/differences.js'
+import { withServerSideResumes } from '../inspect/server-side-sets.js'
 import { planTables } from '../plan/plan.js'
 import { isProtectedStage, makePolicy } from '../plan/policy.js'
 import { checkWarnings } from '../plan/warnings.js'
@@ -73,13 +74,22 @@ export async function checkTables(inputs: Inputs, clients: RegionalClients, logg
     return { discovery: found, ...caller }
   })
 
-  const inspection = await inGroup(logger, 'Inspect', () =>
-    inspect(clients, discovery, {
+  const inspection = await inGroup(logger, 'Inspect', async () => {
+    const found = await inspect(clients, discovery, {
       identity,
       ...(problem ? { identityProblem: problem } : {}),
       logger
     })
-  )
+    // With s3-bucket: server-side restores an earlier run left unfinished are resumed, never redone.
+    if (inputs.s3Bucket === null) return found
+    return {
+      ...found,
+      findings: await withServerSideResumes(clients, found.findings, {
+        stage: inputs.stage,
+        s3Bucket: inputs.s3Bucket
+      })
+    }
+  })
 
   return inGroup(logger, 'Plan', async () => {
     const findings = inspection.findings.map(f => withDifferences(f, inputs.stage, identity?.account))

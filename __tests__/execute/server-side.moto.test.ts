@@ -1,0 +1,512 @@
+/**
+ * The server-side path of backup-restore on moto (DynamoDB, S3, CloudFormation, STS on one port):
+ * the table's items go to S3 (DynamoDB's ExportTableToPointInTime with point-in-time recovery on,
+ * else the action's streamed export), the table is deleted, ImportTable creates the template's
+ * table from S3, its content is verified, and the IMPORT change set adopts it into its stack. moto
+ * cannot play CloudFormation's side of an IMPORT change set, so the recording proxy's import
+ * stand-in answers it (the requests are the action's own; the contract tests in import.test.ts pin
+ * CloudFormation's answers).
+ */
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from '@jest/globals'
+import {
+  DescribeTableCommand,
+  ListTagsOfResourceCommand,
+  PutItemCommand,
+  UpdateContinuousBackupsCommand
+} from '@aws-sdk/client-dynamodb'
+import type { AwsClients } from '../../src/aws/clients.js'
+import { getObjectBytes, headObject, listObjects } from '../../src/aws/s3.js'
+import { executePlan } from '../../src/execute/execute-plan.js'
+import type { BackupManifest } from '../../src/data/manifest.js'
+import { destroyClients, testClients } from '../../test-support/aws-clients.js'
+import { startMoto, type MotoServer } from '../../test-support/moto.js'
+import { makeRetainedOrphan, tableTemplate, type Item } from '../../test-support/orphans.js'
+import { gunzipSync, gzipSync } from 'node:zlib'
+import { PutObjectCommand } from '@aws-sdk/client-s3'
+import {
+  isReadOnlyOperation,
+  startRecordingProxy,
+  type InjectedError,
+  type RecordedCall,
+  type RecordingProxy
+} from '../../test-support/recording-proxy.js'
+import {
+  BACKUP_BUCKET,
+  createBackupBucket,
+  deps,
+  makeInputs,
+  runCheck,
+  tableContent,
+  workspace,
+  type Workspace
+} from '../../test-support/execution.js'
+
+const STACK = 'pr-7-db'
+const TABLE = 'pr-7-orders'
+
+/** Items of every DynamoDB type, each with `n` (the new sort key) and a GSI key on most. */
+function items(count: number): Item[] {
+  return Array.from({ length: count }, (_, i) => ({
+    pk: { S: `order-${i}` },
+    sk: { S: 'v1' },
+    n: { N: String(1000 + i) },
+    ...(i % 3 === 0 ? {} : { customer: { S: `c-${i % 7}` } }),
+    b: { B: Buffer.from([i % 256, 0, 255]) },
+    flag: { BOOL: i % 2 === 0 },
+    nothing: { NULL: true },
+    tags: { SS: ['a', `t${i}`] },
+    nums: { NS: ['1', String(i + 2)] },
+    doc: { M: { nested: { L: [{ S: 'x' }, { N: '1.50' }] } } }
+  }))
+}
+
+/** The template: partition key pk, sort key n (N) instead of sk (S), a GSI on customer. */
+const TEMPLATE = tableTemplate({
+  tableName: TABLE,
+  logicalId: 'Orders',
+  keys: { partition: { name: 'pk', type: 'S' }, sort: { name: 'n', type: 'N' } },
+  properties: {
+    AttributeDefinitions: [
+      { AttributeName: 'pk', AttributeType: 'S' },
+      { AttributeName: 'n', AttributeType: 'N' },
+      { AttributeName: 'customer', AttributeType: 'S' }
+    ],
+    GlobalSecondaryIndexes: [
+      {
+        IndexName: 'byCustomer',
+        KeySchema: [{ AttributeName: 'customer', KeyType: 'HASH' }],
+        Projection: { ProjectionType: 'ALL' }
+      }
+    ]
+  }
+})
+
+let moto: MotoServer
+let rec: RecordingProxy
+/** An error the proxy answers instead of forwarding (a run that stops at that call). */
+let inject: ((call: RecordedCall) => InjectedError | undefined | Promise<InjectedError | undefined>) | null
+let clients: AwsClients
+let ws: Workspace
+
+beforeAll(async () => {
+  moto = await startMoto()
+})
+afterAll(async () => {
+  await moto?.stop()
+})
+beforeEach(async () => {
+  await moto.reset()
+  inject = null
+  rec = await startRecordingProxy(moto.endpoint, { importStandIn: true, onRequest: call => inject?.(call) })
+  clients = testClients(rec.endpoint)
+  await createBackupBucket(clients)
+  ws = workspace(TEMPLATE)
+})
+afterEach(async () => {
+  destroyClients(clients)
+  await rec.stop()
+  ws.remove()
+})
+
+async function orphan(count: number, opts: { pitr?: boolean } = {}): Promise<string[]> {
+  await makeRetainedOrphan(clients, {
+    stackName: STACK,
+    tableName: TABLE,
+    logicalId: 'Orders',
+    items: items(count)
+  })
+  if (opts.pitr)
+    await clients.dynamodb.send(
+      new UpdateContinuousBackupsCommand({
+        TableName: TABLE,
+        PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true }
+      })
+    )
+  return (await tableContent(clients, TABLE)) ?? []
+}
+
+async function keysOf(table: string) {
+  const t = (await clients.dynamodb.send(new DescribeTableCommand({ TableName: table }))).Table
+  return {
+    keys: t?.KeySchema,
+    gsis: t?.GlobalSecondaryIndexes?.map(g => g.IndexName)
+  }
+}
+
+async function s3Keys(prefix = `${BACKUP_BUCKET.prefix}/`): Promise<string[]> {
+  const keys: string[] = []
+  for await (const page of listObjects(clients.s3, { bucket: BACKUP_BUCKET.bucket, prefix }))
+    keys.push(...page.objects.map(o => o.key))
+  return keys.sort()
+}
+
+function inputs(over: Parameters<typeof makeInputs>[1] extends infer T ? Partial<T> : never = {}) {
+  return makeInputs(ws, {
+    stackName: STACK,
+    strategy: 'auto',
+    s3Bucket: BACKUP_BUCKET,
+    copyMode: 'server-side',
+    ...over
+  })
+}
+
+describe('copy-mode server-side', () => {
+  it.each([
+    ['off: the streamed export', false],
+    ['on: DynamoDB ExportTableToPointInTime', true]
+  ])(
+    'point-in-time recovery %s → ImportTable with the new keys, verified, adopted; no item written by the runner',
+    async (_how, pitr) => {
+      const before = await orphan(60, { pitr })
+      const run = inputs()
+      const check = await runCheck(run, clients)
+      const entry = check.plan.entries.find(e => e.table === TABLE)
+      expect(entry?.decision).toBe('backup-restore')
+      expect(entry?.copy).toBe('server-side')
+      expect(entry?.reasons.join(' ')).toMatch(/Copy path: server-side \(copy-mode server-side\)/)
+      const mark = rec.calls.length
+
+      const { result } = await executePlan(check, run, deps(clients))
+
+      if (process.env.DEBUG_STEPS) console.log(JSON.stringify(result.steps, null, 1))
+      expect([result.outcome, result.stateNote]).toEqual(['resolved', undefined])
+      expect(result.restoredItems).toBe(60)
+      const ops = rec.calls.slice(mark).map(c => c.operation)
+      expect(ops).not.toContain('DynamoDB.BatchWriteItem')
+      expect(ops).not.toContain('DynamoDB.PutItem')
+      expect(ops.includes('DynamoDB.ExportTableToPointInTime')).toBe(pitr)
+      // The new table: the template's keys and GSI, the same items.
+      expect(await keysOf(TABLE)).toEqual({
+        keys: [
+          { AttributeName: 'pk', KeyType: 'HASH' },
+          { AttributeName: 'n', KeyType: 'RANGE' }
+        ],
+        gsis: ['byCustomer']
+      })
+      expect(await tableContent(clients, TABLE)).toEqual(before)
+      // Deleted before ImportTable, ImportTable before the change set.
+      const at = (op: string) => ops.indexOf(op)
+      expect(at('DynamoDB.DeleteTable')).toBeGreaterThan(-1)
+      expect(at('DynamoDB.DeleteTable')).toBeLessThan(at('DynamoDB.ImportTable'))
+      expect(at('DynamoDB.ImportTable')).toBeLessThan(at('CloudFormation.CreateChangeSet'))
+      expect(at('CloudFormation.CreateChangeSet')).toBeLessThan(at('CloudFormation.ExecuteChangeSet'))
+      // The IMPORT change set: a new stack (the old one was deleted) holding exactly this table.
+      expect(rec.imports).toHaveLength(1)
+      const [imported] = rec.imports
+      expect(imported).toMatchObject({
+        stackName: STACK,
+        newStack: true,
+        executed: true,
+        resources: [{ logicalId: 'Orders', type: 'AWS::DynamoDB::Table', physicalId: TABLE }]
+      })
+      const resource = (
+        imported?.template as { Resources: Record<string, { Properties: Record<string, unknown> }> }
+      ).Resources.Orders
+      expect(resource?.Properties.KeySchema).toEqual([
+        { AttributeName: 'pk', KeyType: 'HASH' },
+        { AttributeName: 'n', KeyType: 'RANGE' }
+      ])
+      // The set's folder: the manifest, the import record, the restore marker.
+      const keys = await s3Keys()
+      const folder = (keys.find(k => k.endsWith('/manifest.json')) ?? '').slice(0, -'manifest.json'.length)
+      expect(keys).toEqual(
+        expect.arrayContaining([`${folder}manifest.json`, `${folder}import.json`, `${folder}restored.json`])
+      )
+      const manifest = JSON.parse(
+        (await getObjectBytes(clients.s3, BACKUP_BUCKET.bucket, `${folder}manifest.json`)).toString('utf8')
+      ) as BackupManifest
+      expect(manifest.serverSide).toMatchObject({
+        source: pitr ? 'dynamodb-export' : 'streamed-export',
+        bucket: BACKUP_BUCKET.bucket,
+        items: 60
+      })
+      expect(
+        manifest.serverSide?.dataPrefix.startsWith(pitr ? `${folder}AWSDynamoDB/` : `${folder}data/`)
+      ).toBe(true)
+      // Recorded on the table, too.
+      const arn = (await clients.dynamodb.send(new DescribeTableCommand({ TableName: TABLE }))).Table
+        ?.TableArn
+      const tags =
+        (await clients.dynamodb.send(new ListTagsOfResourceCommand({ ResourceArn: arn }))).Tags ?? []
+      expect(tags.map(t => t.Key)).toEqual(
+        expect.arrayContaining([
+          'dynamodb-orphan-guard:restored-from',
+          'dynamodb-orphan-guard:created-by-import'
+        ])
+      )
+      // Each step says how long it took.
+      const tableSteps = result.steps.filter(s => s.table === TABLE && s.status === 'done')
+      expect(tableSteps.map(s => s.action)).toEqual(
+        expect.arrayContaining([
+          'durable copy',
+          'delete',
+          'import table',
+          'verify import',
+          'record restore',
+          'import'
+        ])
+      )
+      for (const s of tableSteps) expect(typeof s.durationMs).toBe('number')
+      expect(await headObject(clients.s3, BACKUP_BUCKET.bucket, `${folder}restored.json`)).not.toBeNull()
+    },
+    60_000
+  )
+})
+
+describe('ImportTable reports errors', () => {
+  it('an item without the new key: no IMPORT change set, the restore stays owed in S3, the report names the count', async () => {
+    await orphan(30, { pitr: true })
+    // One item lacks n, the template's new sort key.
+    await clients.dynamodb.send(
+      new PutItemCommand({ TableName: TABLE, Item: { pk: { S: 'no-sort-key' }, sk: { S: 'v1' } } })
+    )
+    const run = inputs()
+    const check = await runCheck(run, clients)
+    const mark = rec.calls.length
+
+    const { result } = await executePlan(check, run, deps(clients))
+
+    expect(result.outcome).toBe('failed')
+    const ops = rec.calls.slice(mark).map(c => c.operation)
+    expect(ops).toContain('DynamoDB.ImportTable')
+    expect(ops).not.toContain('CloudFormation.CreateChangeSet')
+    expect(rec.imports).toEqual([])
+    expect(result.stateNote).toMatch(
+      /ImportTable of pr-7-orders ended FAILED: 1 item\(s\) failed, 30 of 31 imported/
+    )
+    expect(result.stateNote).toMatch(
+      /pr-7-orders was deleted; its items are in the S3 copy s3:\/\/orphan-guard-test-backups\/copies\/pr-7\/pr-7-orders\/\d{8}T\d{6}Z\/manifest\.json, and its restore is owed/
+    )
+    expect(result.stateNote).toMatch(/No IMPORT change set was created/)
+    const failed = result.steps.find(s => s.status === 'failed' && s.action === 'import table')
+    expect(failed?.detail).toMatch(/30 of 31 items imported, 1 failed/)
+    // The owed state, in S3: the manifest is there, no restore marker.
+    const keys = await s3Keys()
+    expect(keys.some(k => k.endsWith('/manifest.json'))).toBe(true)
+    expect(keys.some(k => k.endsWith('/import.json'))).toBe(true)
+    expect(keys.some(k => k.endsWith('/restored.json'))).toBe(false)
+  }, 60_000)
+
+  it('the streamed export (point-in-time recovery off) finds the same item before the delete: nothing is deleted', async () => {
+    const before = await orphan(30)
+    await clients.dynamodb.send(
+      new PutItemCommand({ TableName: TABLE, Item: { pk: { S: 'no-sort-key' }, sk: { S: 'v1' } } })
+    )
+    const run = inputs()
+    const check = await runCheck(run, clients)
+    const mark = rec.calls.length
+
+    const { result } = await executePlan(check, run, deps(clients))
+
+    expect(result.outcome).toBe('blocked')
+    expect(result.stateNote).toMatch(
+      /Refusing to delete pr-7-orders: 1 of 31 items do not fit the new table's keys/
+    )
+    const ops = rec.calls.slice(mark).map(c => c.operation)
+    expect(ops).not.toContain('DynamoDB.DeleteTable')
+    expect(ops).not.toContain('DynamoDB.ImportTable')
+    expect((await tableContent(clients, TABLE))?.length).toBe(before.length + 1)
+  }, 60_000)
+})
+
+const count = (op: string, from = 0): number => rec.calls.slice(from).filter(c => c.operation === op).length
+const denied = (op: string) => (call: RecordedCall) =>
+  call.operation === op
+    ? { status: 400, type: 'AccessDeniedException', message: `injected: ${op} denied` }
+    : undefined
+
+describe('a server-side restore that stopped is resumed by the next run, never imported twice', () => {
+  it('stopped while DynamoDB imported (DescribeImport failed): the next run verifies and adopts the table that import created', async () => {
+    const before = await orphan(40)
+    const run = inputs()
+    inject = denied('DynamoDB.DescribeImport')
+    const first = await executePlan(await runCheck(run, clients), run, deps(clients))
+    expect(first.result.outcome).toBe('failed')
+    expect(first.result.stateNote).toMatch(/its restore is owed.*it waits for this import/)
+    expect(count('DynamoDB.ImportTable')).toBe(1)
+    expect(rec.imports).toEqual([])
+
+    inject = null
+    const mark = rec.calls.length
+    const check = await runCheck(run, clients)
+    const entry = check.plan.entries.find(e => e.table === TABLE)
+    expect([entry?.decision, entry?.copy]).toEqual(['backup-restore', 'server-side'])
+    expect(entry?.reasons.join(' ')).toMatch(
+      /its server-side restore is unfinished: the import .* created it: its content is now verified against the copy \(no second import\)/
+    )
+    const second = await executePlan(check, run, deps(clients))
+
+    expect([second.result.outcome, second.result.stateNote]).toEqual(['resolved', undefined])
+    expect(count('DynamoDB.ImportTable', mark)).toBe(0)
+    expect(count('DynamoDB.Scan', mark)).toBeGreaterThan(0)
+    expect(rec.imports.map(i => i.resources[0]?.physicalId)).toEqual([TABLE])
+    expect(await tableContent(clients, TABLE)).toEqual(before)
+    expect(second.result.restoredItems).toBe(40)
+
+    // A third run finds the table in its stack: nothing to do.
+    const third = await runCheck(run, clients)
+    expect(third.plan.entries.find(e => e.table === TABLE)?.decision).toBe('none')
+  }, 60_000)
+
+  it('stopped before its IMPORT change set (CreateChangeSet failed): the next run adopts the verified table, strategy backup-restore too', async () => {
+    const before = await orphan(25)
+    const run = inputs({ strategy: 'backup-restore' })
+    inject = denied('CloudFormation.CreateChangeSet')
+    const first = await executePlan(await runCheck(run, clients), run, deps(clients))
+    expect(first.result.outcome).toBe('failed')
+    expect(first.result.stateNote).toMatch(
+      /re-created by ImportTable and verified, but it could not be imported into stack pr-7-db/
+    )
+    expect(first.result.stateNote).toMatch(/imports the table into its stack \(never a second ImportTable\)/)
+
+    inject = null
+    const check = await runCheck(run, clients)
+    const mark = rec.calls.length
+    const entry = check.plan.entries.find(e => e.table === TABLE)
+    expect(entry?.decision).toBe('import')
+    expect(entry?.reasons.join(' ')).toMatch(/it is adopted now, not copied again/)
+    const second = await executePlan(check, run, deps(clients))
+
+    expect(second.result.outcome).toBe('resolved')
+    for (const op of [
+      'DynamoDB.ImportTable',
+      'DynamoDB.DeleteTable',
+      'DynamoDB.Scan',
+      'DynamoDB.CreateBackup'
+    ])
+      expect([op, count(op, mark)]).toEqual([op, 0])
+    expect(rec.imports.map(i => i.resources[0]?.physicalId)).toEqual([TABLE])
+    expect(await tableContent(clients, TABLE)).toEqual(before)
+  }, 60_000)
+
+  it('stopped between the delete and ImportTable: the next run imports the copy (the table is gone)', async () => {
+    const before = await orphan(20)
+    const run = inputs()
+    inject = denied('DynamoDB.ImportTable')
+    const first = await executePlan(await runCheck(run, clients), run, deps(clients))
+    expect(first.result.outcome).toBe('failed')
+    expect(await tableContent(clients, TABLE)).toBeNull()
+
+    inject = null
+    const check = await runCheck(run, clients)
+    const entry = check.plan.entries.find(e => e.table === TABLE)
+    expect([entry?.exists, entry?.decision, entry?.copy]).toEqual([false, 'backup-restore', 'server-side'])
+    expect(entry?.reasons.join(' ')).toMatch(/ImportTable now creates it from that copy/)
+    const mark = rec.calls.length
+    const second = await executePlan(check, run, deps(clients))
+
+    expect([second.result.outcome, second.result.stateNote]).toEqual(['resolved', undefined])
+    expect(count('DynamoDB.ImportTable', mark)).toBe(1)
+    expect(count('DynamoDB.BatchWriteItem', mark)).toBe(0)
+    expect(await tableContent(clients, TABLE)).toEqual(before)
+  }, 60_000)
+
+  it('an import that failed on items is retried once the template is fixed: the partial table it created is deleted first', async () => {
+    await orphan(30, { pitr: true })
+    await clients.dynamodb.send(
+      new PutItemCommand({ TableName: TABLE, Item: { pk: { S: 'no-sort-key' }, sk: { S: 'v1' } } })
+    )
+    const before = await tableContent(clients, TABLE)
+    const run = inputs()
+    const first = await executePlan(await runCheck(run, clients), run, deps(clients))
+    expect(first.result.outcome).toBe('failed')
+    expect((await tableContent(clients, TABLE))?.length).toBe(30) // the partial table the import left
+
+    // The fix: the template keeps sk as the sort key, which every item has.
+    const fixed = workspace(
+      tableTemplate({ tableName: TABLE, logicalId: 'Orders', properties: { BillingMode: 'PAY_PER_REQUEST' } })
+    )
+    try {
+      const again = makeInputs(fixed, {
+        stackName: STACK,
+        strategy: 'auto',
+        s3Bucket: BACKUP_BUCKET,
+        copyMode: 'server-side'
+      })
+      const check = await runCheck(again, clients)
+      const entry = check.plan.entries.find(e => e.table === TABLE)
+      expect([entry?.decision, entry?.copy]).toEqual(['backup-restore', 'server-side'])
+      expect(entry?.reasons.join(' ')).toMatch(
+        /ended FAILED and left pr-7-orders with part of the items: that table .* is deleted and ImportTable runs again/
+      )
+      const mark = rec.calls.length
+      const second = await executePlan(check, again, deps(clients))
+
+      expect([second.result.outcome, second.result.stateNote]).toEqual(['resolved', undefined])
+      expect(count('DynamoDB.DeleteTable', mark)).toBe(1)
+      expect(count('DynamoDB.ImportTable', mark)).toBe(1)
+      expect(await tableContent(clients, TABLE)).toEqual(before)
+    } finally {
+      fixed.remove()
+    }
+  }, 60_000)
+})
+
+describe('guards of the server-side path', () => {
+  it('dry-run: lists ImportTable with the template schema and the IMPORT change set; nothing is changed', async () => {
+    const before = await orphan(10)
+    const run = inputs({ dryRun: true })
+    const check = await runCheck(run, clients)
+    const mark = rec.calls.length
+
+    const { result } = await executePlan(check, run, deps(clients))
+
+    expect(result.outcome).toBe('dry-run')
+    expect(
+      rec.calls
+        .slice(mark)
+        .map(c => c.operation)
+        .filter(op => !isReadOnlyOperation(op))
+    ).toEqual([])
+    const planned = result.steps.filter(s => s.table === TABLE).map(s => `${s.action}: ${s.detail}`)
+    expect(planned.join('\n')).toMatch(
+      /import table: ImportTable \{"S3BucketSource":\{"S3Bucket":"orphan-guard-test-backups","S3KeyPrefix":"copies\/pr-7\/pr-7-orders\/\d{8}T\d{6}Z\/data\/"\}/
+    )
+    expect(planned.join('\n')).toMatch(
+      /"KeySchema":\[\{"AttributeName":"pk","KeyType":"HASH"\},\{"AttributeName":"n","KeyType":"RANGE"\}\]/
+    )
+    expect(planned.join('\n')).toMatch(/CreateChangeSet: CreateChangeSet \{.*"ChangeSetType":"IMPORT"/)
+    expect(await tableContent(clients, TABLE)).toEqual(before)
+  }, 60_000)
+
+  it('the imported table must equal the copy (content digest): a copy changed after the delete is not adopted', async () => {
+    await orphan(15)
+    // Right before ImportTable, one item of the copy's data file is changed (same item count).
+    inject = call => {
+      if (call.operation !== 'DynamoDB.ImportTable') return undefined
+      const prefix = (JSON.parse(call.body) as { S3BucketSource: { S3KeyPrefix: string } }).S3BucketSource
+        .S3KeyPrefix
+      return tamperFirstDataFile(prefix).then(() => undefined)
+    }
+    const run = inputs()
+    const { result } = await executePlan(await runCheck(run, clients), run, deps(clients))
+
+    expect(result.outcome).toBe('failed')
+    expect(result.stateNote).toMatch(/Verification of pr-7-orders failed: content digest/)
+    expect(result.stateNote).toMatch(/holds other items than the copy; no IMPORT change set was created/)
+    expect(rec.imports).toEqual([])
+  }, 60_000)
+})
+
+/** Rewrites the first data file under `prefix` with one item's `flag` flipped (moto S3, directly). */
+async function tamperFirstDataFile(prefix: string): Promise<void> {
+  const direct = testClients(moto.endpoint)
+  try {
+    const [key] = await (async () => {
+      const keys: string[] = []
+      for await (const page of listObjects(direct.s3, { bucket: BACKUP_BUCKET.bucket, prefix }))
+        keys.push(...page.objects.map(o => o.key))
+      return keys
+    })()
+    const text = gunzipSync(await getObjectBytes(direct.s3, BACKUP_BUCKET.bucket, key as string)).toString(
+      'utf8'
+    )
+    const changed = text.replace(/"BOOL":\s*true/, '"BOOL": false')
+    if (changed === text) throw new Error('test: nothing to tamper with')
+    await direct.s3.send(
+      new PutObjectCommand({ Bucket: BACKUP_BUCKET.bucket, Key: key, Body: gzipSync(Buffer.from(changed)) })
+    )
+  } finally {
+    destroyClients(direct)
+  }
+}
