@@ -93,7 +93,8 @@ describe('the bundle in report mode', () => {
         'hasData',
         'differences',
         'decision',
-        'reasons'
+        'reasons',
+        'copy'
       ])
     }
     const byTable: Record<string, Record<string, unknown>> = Object.fromEntries(

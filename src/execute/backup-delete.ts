@@ -180,6 +180,7 @@ export async function backupAndDelete(
 
   await behindFence(clients, input, untouched, async fenced => {
     await verifyAgainstTable(clients, input, manifest, untouched, fenced, window)
+    stopIfInterrupted(input.signal, `Interrupted before deleting ${table}`, `${untouched} Run again.`)
     // A verified, readable export is a backup from here on: reported even if the delete fails.
     input.record.manifest(join(dir, MANIFEST_FILE))
     await confirmAndDelete(clients, input, ctx, {
