@@ -314,9 +314,15 @@ export interface Finding {
   importTable?: ImportTableAssessment
   /**
    * A server-side restore of this table that an earlier run left unfinished (the table deleted, its
-   * copy in S3 not restored yet): inspect/server-side-sets.ts. Absent when there is none.
+   * copy for ImportTable in S3 owed: inspect/owed-restores.ts), with what its import record says:
+   * inspect/server-side-resume.ts. Absent when there is none.
    */
   serverSideResume?: ServerSideResume
+  /**
+   * Set when the table's owed restore could not be looked up (inspect/server-side-resume.ts): the
+   * table might be one an unfinished server-side restore created, so it is not deleted.
+   */
+  owedRestoreUnknown?: string
 }
 
 /** An unfinished server-side restore: the set in S3, the import an earlier run started from it. */
@@ -333,6 +339,10 @@ export interface ServerSideResume {
   importRequestedAt: string | null
   /** The live table: none, the one that import created, or another (made by someone else). */
   live: 'absent' | 'from-import' | 'other'
+  /** The table that import created was verified against the copy by an earlier run (its created-by-import tag). */
+  verified: boolean
+  /** The set's on-demand backup, when one was taken (the owed state names it too). */
+  backupArn: string | null
 }
 
 /** What ImportTable's TableCreationParameters can hold: the template's table without what it cannot create. */

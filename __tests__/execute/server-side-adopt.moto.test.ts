@@ -124,7 +124,7 @@ function input(steps: StepLog): ServerSideInput {
 }
 
 describe('adopting the table ImportTable created, against CloudFormation contract answers', () => {
-  it('an import that rolls back: the table stays verified and recorded, the error says not to deploy, and no second ImportTable is planned', async () => {
+  it('an import that rolls back: the table stays verified (its tag), the restore stays owed (not recorded), the error says not to deploy, and no second ImportTable is planned', async () => {
     const set = await setOf()
     const reason = "Resource with identifier 'pr-7-orders' is already managed by stack pr-7-api"
     cfn
@@ -188,7 +188,7 @@ describe('adopting the table ImportTable created, against CloudFormation contrac
     )
     expect(err.state).toMatch(/do not deploy yet \(the deploy would fail on it\)/)
     expect(err.state).toMatch(
-      /Run the action again: it imports the table into its stack \(never a second ImportTable\)/
+      /Run the action again: it imports the table into its stack \(never a second ImportTable, nor a second scan\)/
     )
     expect(cfn).toHaveReceivedCommandWith(CreateChangeSetCommand, {
       StackName: STACK,
@@ -201,7 +201,8 @@ describe('adopting the table ImportTable created, against CloudFormation contrac
         }
       ]
     })
-    // Verified and recorded before the change set: the next run adopts it by its tag.
+    // Verified before the change set (the next run adopts it without scanning it again), but the
+    // restore is recorded only once the stack holds the table: it stays owed from the S3 copy.
     const arn = (await clients.dynamodb.send(new DescribeTableCommand({ TableName: TABLE }))).Table?.TableArn
     const tags = (await clients.dynamodb.send(new ListTagsOfResourceCommand({ ResourceArn: arn }))).Tags ?? []
     expect(tags).toEqual(
@@ -209,12 +210,10 @@ describe('adopting the table ImportTable created, against CloudFormation contrac
         { Key: 'dynamodb-orphan-guard:created-by-import', Value: 'pr-7/20250304T050607Z' }
       ])
     )
-    expect(await headObject(clients.s3, BACKUP_BUCKET.bucket, `${FOLDER}restored.json`)).not.toBeNull()
-    expect(steps.steps.map(s => `${s.action} ${s.status}`)).toEqual([
-      'verify import done',
-      'record restore done',
-      'import failed'
-    ])
+    expect(tags.map(t => t.Key)).not.toContain('dynamodb-orphan-guard:restored-from')
+    expect(await headObject(clients.s3, BACKUP_BUCKET.bucket, `${FOLDER}restored.json`)).toBeNull()
+    expect(err.state).toMatch(/its restore is owed from that copy/)
+    expect(steps.steps.map(s => `${s.action} ${s.status}`)).toEqual(['verify import done', 'import failed'])
     ws.remove()
   }, 60_000)
 })

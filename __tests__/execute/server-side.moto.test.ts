@@ -18,7 +18,8 @@ import type { AwsClients } from '../../src/aws/clients.js'
 import { getObjectBytes, headObject, listObjects } from '../../src/aws/s3.js'
 import { executePlan } from '../../src/execute/execute-plan.js'
 import type { BackupManifest } from '../../src/data/manifest.js'
-import { destroyClients, testClients } from '../../test-support/aws-clients.js'
+import { destroyClients, oneRegion, testClients } from '../../test-support/aws-clients.js'
+import { findRestoreStates } from '../../src/inspect/owed-restores.js'
 import { startMoto, type MotoServer } from '../../test-support/moto.js'
 import { makeRetainedOrphan, tableTemplate, type Item } from '../../test-support/orphans.js'
 import { gunzipSync, gzipSync } from 'node:zlib'
@@ -140,6 +141,24 @@ async function s3Keys(prefix = `${BACKUP_BUCKET.prefix}/`): Promise<string[]> {
   return keys.sort()
 }
 
+/** The restore the table owes now, as every run finds it in AWS (kind, and the source and backup when owed). */
+async function owed(): Promise<{ kind: string; source?: string; backup?: string }> {
+  const [state] = await findRestoreStates(oneRegion(clients), {
+    stage: 'pr-7',
+    account: null,
+    s3Bucket: BACKUP_BUCKET,
+    tables: [{ name: TABLE, region: 'us-east-1' }],
+    localManifests: []
+  })
+  const s = state?.state
+  return s?.kind === 'owed'
+    ? { kind: s.kind, source: s.source, backup: s.backup }
+    : { kind: s?.kind ?? 'none' }
+}
+
+const S3_MANIFEST =
+  /^s3:\/\/orphan-guard-test-backups\/copies\/pr-7\/pr-7-orders\/\d{8}T\d{6}Z\/manifest\.json$/
+
 function inputs(over: Parameters<typeof makeInputs>[1] extends infer T ? Partial<T> : never = {}) {
   return makeInputs(ws, {
     stackName: STACK,
@@ -248,6 +267,9 @@ describe('copy-mode server-side', () => {
       )
       for (const s of tableSteps) expect(typeof s.durationMs).toBe('number')
       expect(await headObject(clients.s3, BACKUP_BUCKET.bucket, `${folder}restored.json`)).not.toBeNull()
+      // Recorded only after the change set: nothing is owed once the stack holds the table.
+      expect(ops.lastIndexOf('S3.PutObject')).toBeGreaterThan(at('CloudFormation.ExecuteChangeSet'))
+      expect((await owed()).kind).toBe('restored')
     },
     60_000
   )
@@ -285,6 +307,9 @@ describe('ImportTable reports errors', () => {
     expect(keys.some(k => k.endsWith('/manifest.json'))).toBe(true)
     expect(keys.some(k => k.endsWith('/import.json'))).toBe(true)
     expect(keys.some(k => k.endsWith('/restored.json'))).toBe(false)
+    const now = await owed()
+    expect(now).toMatchObject({ kind: 'owed', source: 's3' })
+    expect(now.backup).toMatch(S3_MANIFEST)
   }, 60_000)
 
   it('the streamed export (point-in-time recovery off) finds the same item before the delete: nothing is deleted', async () => {
@@ -348,7 +373,7 @@ describe('a server-side restore that stopped is resumed by the next run, never i
     expect(third.plan.entries.find(e => e.table === TABLE)?.decision).toBe('none')
   }, 60_000)
 
-  it('stopped before its IMPORT change set (CreateChangeSet failed): the next run adopts the verified table, strategy backup-restore too', async () => {
+  it('stopped before its IMPORT change set (CreateChangeSet failed): the restore stays owed, and the next run adopts the verified table without a second import or scan, strategy backup-restore too', async () => {
     const before = await orphan(25)
     const run = inputs({ strategy: 'backup-restore' })
     inject = denied('CloudFormation.CreateChangeSet')
@@ -357,17 +382,23 @@ describe('a server-side restore that stopped is resumed by the next run, never i
     expect(first.result.stateNote).toMatch(
       /re-created by ImportTable and verified, but it could not be imported into stack pr-7-db/
     )
-    expect(first.result.stateNote).toMatch(/imports the table into its stack \(never a second ImportTable\)/)
+    expect(first.result.stateNote).toMatch(/its restore is owed from that copy/)
+    expect(first.result.stateNote).toMatch(/imports the table into its stack \(never a second ImportTable/)
+    const owedNow = await owed()
+    expect(owedNow).toMatchObject({ kind: 'owed', source: 's3' })
+    expect(owedNow.backup).toMatch(S3_MANIFEST)
 
     inject = null
     const check = await runCheck(run, clients)
     const mark = rec.calls.length
     const entry = check.plan.entries.find(e => e.table === TABLE)
-    expect(entry?.decision).toBe('import')
-    expect(entry?.reasons.join(' ')).toMatch(/it is adopted now, not copied again/)
+    expect([entry?.decision, entry?.copy]).toEqual(['backup-restore', 'server-side'])
+    expect(entry?.reasons.join(' ')).toMatch(
+      /an earlier run verified it against the copy: it is adopted now \(no second import, no second scan\)/
+    )
     const second = await executePlan(check, run, deps(clients))
 
-    expect(second.result.outcome).toBe('resolved')
+    expect([second.result.outcome, second.result.stateNote]).toEqual(['resolved', undefined])
     for (const op of [
       'DynamoDB.ImportTable',
       'DynamoDB.DeleteTable',
@@ -377,6 +408,8 @@ describe('a server-side restore that stopped is resumed by the next run, never i
       expect([op, count(op, mark)]).toEqual([op, 0])
     expect(rec.imports.map(i => i.resources[0]?.physicalId)).toEqual([TABLE])
     expect(await tableContent(clients, TABLE)).toEqual(before)
+    expect(second.result.restoredItems).toBe(25)
+    expect((await owed()).kind).toBe('restored')
   }, 60_000)
 
   it('stopped between the delete and ImportTable: the next run imports the copy (the table is gone)', async () => {

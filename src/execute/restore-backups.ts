@@ -413,6 +413,10 @@ async function downloadSet(
 ): Promise<string> {
   const copy = set.s3 as NonNullable<BackupSet['s3']>
   const dir = cacheDir(input.backupDir, set)
+  if (copy.manifest.dataFormat === 'DYNAMODB_EXPORT')
+    throw new UnusableCopy(
+      `${copy.uri}: the items are in DynamoDB's own export (ExportTableToPointInTime), which this restore does not read; the pre-deploy step resumes its server-side restore (ImportTable) while the table does not exist`
+    )
   let bytes = 0
   try {
     for (const file of copy.manifest.dataFiles) {

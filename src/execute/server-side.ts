@@ -19,10 +19,11 @@
  *     folder before and after the call (IMPORT_RECORD); then DescribeImport until it ends: COMPLETED,
  *     ErrorCount 0 and ImportedItemCount equal to the copy's count;
  *  5. the new table's count and content digest equal the manifest's (a parallel Scan);
- *  6. the restore recorded in AWS: the tags RESTORED_TAG and IMPORTED_TAG on the new table and the
- *     marker RESTORED_MARKER in the set's folder (and next to the export on the runner);
- *  7. the IMPORT change set that adopts the new table into its stack, with its live configuration
- *     (execute/import.ts, as strategy import does), so the deploy only converges the rest.
+ *  6. the tag IMPORTED_TAG on the verified table, then the IMPORT change set that adopts it into its
+ *     stack, with its live configuration (execute/import.ts, as strategy import does), so the deploy
+ *     only converges the rest;
+ *  7. only then the restore recorded in AWS, as phase restore records one (inspect/owed-restores.ts
+ *     reads it): the tag RESTORED_TAG on the table, the marker RESTORED_MARKER in the set's folder.
  *
  * A failure before the delete leaves the table untouched. After the delete, the data lives in the S3
  * copy (and the on-demand backup): the error's state says where, and that the restore is owed.
@@ -585,58 +586,100 @@ export async function awaitImport(
   return ended
 }
 
-/** Steps 5-7 for an import that COMPLETED as it should. */
+/**
+ * Steps 5-7 for an import that COMPLETED as it should: the new table verified against the copy and
+ * marked so (IMPORTED_TAG: a run that stops before the change set does not scan it again), adopted
+ * into its stack, and only then the restore recorded. Until that record, the owed-restore lookup
+ * finds the restore owed from the S3 copy, and the next run resumes it here.
+ */
 export async function verifyRecordAdopt(
   clients: AwsClients,
   input: ServerSideInput,
   set: ServerSideSet,
-  imported: ImportState
+  imported: ImportState,
+  opts: { verifiedEarlier?: boolean } = {}
 ): Promise<ServerSideResult> {
   const table = set.table
   const m = set.manifest
-  try {
-    await verifyTable(clients.dynamodb, {
+  const value = restoredTagValue(input.stage, set.timestamp)
+  if (opts.verifiedEarlier) {
+    input.steps.skipped(
       table,
-      expected: { itemCount: m.itemCount, contentDigest: m.contentDigest.value },
-      logger: input.logger,
-      clock: input.wait,
-      signal: input.signal,
-      ...(m.ttl ? { ttl: m.ttl } : {})
-    })
-  } catch (err) {
-    if (err instanceof Interrupted)
-      throw new Interrupted(
-        err.message,
-        owedState(set, 'Run the action again: it verifies the table and adopts it (no second import).')
-      )
-    throw new OperationError(
-      errorMessage(err),
-      owedState(
-        set,
-        `The table ${table} that import ${imported.arn} created holds other items than the copy; no IMPORT change set was created. Compare it with the copy, delete it, and run the action again: it imports the copy again.`
-      ),
-      { cause: err }
+      'verify import',
+      `verified against the copy by an earlier run (tag ${IMPORTED_TAG}=${value}); not scanned again`
     )
+  } else {
+    try {
+      await verifyTable(clients.dynamodb, {
+        table,
+        expected: { itemCount: m.itemCount, contentDigest: m.contentDigest.value },
+        logger: input.logger,
+        clock: input.wait,
+        signal: input.signal,
+        ...(m.ttl ? { ttl: m.ttl } : {})
+      })
+    } catch (err) {
+      if (err instanceof Interrupted)
+        throw new Interrupted(
+          err.message,
+          owedState(set, 'Run the action again: it verifies the table and adopts it (no second import).')
+        )
+      throw new OperationError(
+        errorMessage(err),
+        owedState(
+          set,
+          `The table ${table} that import ${imported.arn} created holds other items than the copy; no IMPORT change set was created. Compare it with the copy, delete it, and run the action again: it imports the copy again.`
+        ),
+        { cause: err }
+      )
+    }
+    input.steps.done(
+      table,
+      'verify import',
+      `${m.itemCount} items, content digest equal to the copy's (${m.contentDigest.value.slice(0, 16)}…)`
+    )
+    await markVerified(clients, input, set, imported, value)
   }
-  input.steps.done(
-    table,
-    'verify import',
-    `${m.itemCount} items, content digest equal to the copy's (${m.contentDigest.value.slice(0, 16)}…)`
-  )
-  await recordRestore(clients, input, set, imported)
   const adoption = await adopt(clients, input, set)
+  await recordRestore(clients, input, set, imported, value)
   return { importedItems: imported.importedItems, adoption }
 }
 
-/** The restore recorded where a later run finds it: the tags on the table, the marker in the set's folder. */
+/** IMPORTED_TAG on the verified table; a failure only costs the next run a scan (a warning). */
+async function markVerified(
+  clients: AwsClients,
+  input: ServerSideInput,
+  set: ServerSideSet,
+  imported: ImportState,
+  value: string
+): Promise<void> {
+  try {
+    const arn = (await describeTableOrNull(clients.dynamodb, set.table))?.TableArn ?? imported.tableArn
+    if (!arn) throw new Error('the table has no ARN')
+    await tagTable(clients.dynamodb, arn, { [IMPORTED_TAG]: value })
+  } catch (err) {
+    input.logger.warning(
+      `${set.table}: the tag ${IMPORTED_TAG} could not be set (${errorMessage(err)}); a run that resumes this restore scans the table again`
+    )
+  }
+}
+
+/**
+ * The restore recorded where a later run finds it (as phase restore records one): the tag
+ * RESTORED_TAG on the table and the marker RESTORED_MARKER in the set's folder. Neither written
+ * leaves the restore owed: the next run finds the table in its stack, and phase restore finds it
+ * equal to the copy and records it.
+ */
 async function recordRestore(
   clients: AwsClients,
   input: ServerSideInput,
   set: ServerSideSet,
-  imported: ImportState
+  imported: ImportState,
+  value: string
 ): Promise<void> {
   const table = set.table
-  const value = restoredTagValue(input.stage, set.timestamp)
+  const live = await describeTableOrNull(clients.dynamodb, table).catch(() => null)
+  const arn = live?.TableArn ?? imported.tableArn
   const record = {
     table,
     stage: input.stage,
@@ -645,56 +688,43 @@ async function recordRestore(
     backup: set.manifestUri,
     via: 'ImportTable',
     importArn: imported.arn,
+    target: { arn: arn ?? '', createdAt: live?.CreationDateTime?.toISOString() ?? '' },
     items: imported.importedItems,
     contentDigest: set.manifest.contentDigest.value,
     restoredAt: new Date(input.wait.now()).toISOString()
   }
-  const live = await describeTableOrNull(clients.dynamodb, table)
-  const arn = live?.TableArn ?? imported.tableArn
-  const problems: string[] = []
-  try {
-    if (!arn) throw new Error('the table has no ARN')
-    await tagTable(clients.dynamodb, arn, { [RESTORED_TAG]: value, [IMPORTED_TAG]: value })
-  } catch (err) {
-    problems.push(`TagResource on ${table}: ${errorMessage(err)} (grant dynamodb:TagResource)`)
-  }
+  const done: string[] = []
+  const failed: string[] = []
+  const key = `${set.folder}${RESTORED_MARKER}`
   try {
     await putObject(s3Of(clients, input), {
       bucket: set.bucket,
-      key: `${set.folder}${RESTORED_MARKER}`,
+      key,
       body: Buffer.from(`${JSON.stringify(record, null, 2)}\n`),
       contentType: 'application/json'
     })
+    done.push(s3Uri(set.bucket, key))
   } catch (err) {
-    problems.push(`PutObject ${s3Uri(set.bucket, `${set.folder}${RESTORED_MARKER}`)}: ${errorMessage(err)}`)
+    failed.push(`PutObject ${s3Uri(set.bucket, key)}: ${errorMessage(err)} (grant s3:PutObject)`)
+  }
+  try {
+    if (!arn) throw new Error('the table has no ARN')
+    await tagTable(clients.dynamodb, arn, { [RESTORED_TAG]: value })
+    done.push(`tag ${RESTORED_TAG}=${value}`)
+  } catch (err) {
+    failed.push(`TagResource on ${table}: ${errorMessage(err)} (grant dynamodb:TagResource)`)
   }
   if (set.localDir !== null)
     await writeFileAtomic(join(set.localDir, RESTORED_MARKER), `${JSON.stringify(record, null, 2)}\n`).catch(
       (err: unknown) => input.logger.warning(`${table}: ${errorMessage(err)}`)
     )
-  if (problems.length === 2)
+  if (done.length === 0)
     throw new OperationError(
-      `${table} is imported and verified, but the restore could not be recorded: ${problems.join('; ')}`,
-      owedState(
-        set,
-        `The table ${table} holds exactly the copy's items but is not in its stack, and a later run would take the restore as still owed. Fix the permission and run the action again.`
-      )
+      `${table} is imported, verified and in its stack, but the restore could not be recorded: ${failed.join('; ')}`,
+      `${table} holds exactly the items of ${set.manifestUri}; the restore stays owed until it is recorded. Fix the permission and run phase restore: it finds the table equal to the copy and only records it.`
     )
-  for (const p of problems) input.logger.warning(`${table}: recording the restore: ${p}`)
-  input.steps.done(
-    table,
-    'record restore',
-    [
-      problems.some(p => p.startsWith('TagResource'))
-        ? null
-        : `tags ${RESTORED_TAG}, ${IMPORTED_TAG} = ${value}`,
-      problems.some(p => p.startsWith('PutObject'))
-        ? null
-        : s3Uri(set.bucket, `${set.folder}${RESTORED_MARKER}`)
-    ]
-      .filter(Boolean)
-      .join('; ')
-  )
+  for (const f of failed) input.logger.warning(`${table}: recording the restore: ${f}`)
+  input.steps.done(table, 'record restore', done.join('; '))
 }
 
 /** Step 7: the IMPORT change set for the new table, into its stack as DescribeStacks shows it now. */
@@ -705,7 +735,7 @@ async function adopt(clients: AwsClients, input: ServerSideInput, set: ServerSid
   const notAdopted = (why: string, opts: { cause?: unknown; state?: string | null } = {}): never => {
     throw new OperationError(
       `${table} was re-created by ImportTable and verified, but it could not be imported into stack ${stackName}: ${why}`,
-      `${opts.state ? `${opts.state} ` : ''}${table} holds exactly the items of ${set.manifestUri} (its restore is recorded) but is not in any stack: do not deploy yet (the deploy would fail on it). Run the action again: it imports the table into its stack (never a second ImportTable).`,
+      `${opts.state ? `${opts.state} ` : ''}${table} holds exactly the items of ${set.manifestUri} but is not in any stack, and its restore is owed from that copy: do not deploy yet (the deploy would fail on it). Run the action again: it imports the table into its stack (never a second ImportTable, nor a second scan).`,
       opts.cause === undefined ? undefined : { cause: opts.cause }
     )
   }
@@ -780,7 +810,7 @@ async function readSet(
     manifest,
     manifestUri: resume.manifestUri,
     localDir: null,
-    backupArn: null
+    backupArn: resume.backupArn
   }
 }
 
@@ -816,7 +846,9 @@ export async function resumeServerSide(
     const now = await describeImport(clients.dynamodb, resume.import.arn)
     if (now.status === 'IN_PROGRESS' || now.status === 'COMPLETED') {
       const imported = await awaitImport(clients, input, set, resume.import.arn)
-      return verifyRecordAdopt(clients, input, set, imported)
+      return verifyRecordAdopt(clients, input, set, imported, {
+        verifiedEarlier: resume.verified && now.status === 'COMPLETED'
+      })
     }
     await dropFailedImport(clients, input, set, now, resume.importRequestedAt)
   }
@@ -918,11 +950,10 @@ async function listServerSideCalls(
       TableCreationParameters: tableCreationParameters(spec)
     })}, then DescribeImport until COMPLETED (ErrorCount 0, ImportedItemCount = the copy's count)`
   )
-  steps.planned(table, 'verify import', 'Scan: item count and content digest must equal the copy')
   steps.planned(
     table,
-    'record restore',
-    `TagResource ${RESTORED_TAG}, ${IMPORTED_TAG}; PutObject ${s3Uri(input.s3Bucket.bucket, `${folder}${RESTORED_MARKER}`)}`
+    'verify import',
+    `Scan: item count and content digest must equal the copy; then TagResource ${IMPORTED_TAG}`
   )
   const result = await executeImports(clients, {
     stack: finding.stack ?? { name: finding.spec.stack ?? '', exists: false },
@@ -946,6 +977,11 @@ async function listServerSideCalls(
       `${callText(call.command, TemplateBody === undefined ? shown : { ...shown, TemplateBody: '<the import template below>' })}: ${call.note}`
     )
   }
+  steps.planned(
+    table,
+    'record restore',
+    `TagResource ${RESTORED_TAG}; PutObject ${s3Uri(input.s3Bucket.bucket, `${folder}${RESTORED_MARKER}`)}`
+  )
   return result
 }
 

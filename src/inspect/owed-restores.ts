@@ -24,6 +24,7 @@ import { describeBackup, listTableBackups, type BackupSummary } from '../aws/bac
 import { describeTableOrNull, isUnsupportedOperation, listAllTags } from '../aws/dynamodb-read.js'
 import { getObjectBytesOrNull, headObject, listObjects, s3Uri } from '../aws/s3.js'
 import {
+  IMPORTED_TAG,
   parseOnDemandBackupName,
   RESTORED_MARKER,
   RESTORED_TAG,
@@ -90,6 +91,8 @@ export interface LiveInstance {
   createdAt: string
   /** The value of the restored-from tag ('' when absent). */
   restoredFrom: string
+  /** The value of the created-by-import tag ('' when absent): a server-side import verified into it. */
+  importedFrom: string
 }
 
 export interface TableRestoreState {
@@ -379,7 +382,12 @@ async function tableState(
     if (t !== null) {
       const arn = t.TableArn ?? ''
       const tags = arn === '' ? {} : await listAllTags(clients.dynamodb, arn)
-      live = { arn, createdAt: iso(t.CreationDateTime), restoredFrom: tags[RESTORED_TAG] ?? '' }
+      live = {
+        arn,
+        createdAt: iso(t.CreationDateTime),
+        restoredFrom: tags[RESTORED_TAG] ?? '',
+        importedFrom: tags[IMPORTED_TAG] ?? ''
+      }
     }
   } catch (err) {
     return result({ kind: 'problem', why: `the table could not be described (${errorMessage(err)})` }, null)

@@ -24,7 +24,6 @@
 import { protectedReason } from './policy.js'
 import { TEMPLATE_BODY_LIMIT_BYTES, TEMPLATE_URL_LIMIT_BYTES } from '../aws/cloudformation-import.js'
 import { chooseCopyPath, serverSideBlockers } from './copy-path.js'
-import { IMPORTED_TAG } from '../data/backup-set.js'
 import { isBusy, isNewStack, STUCK, stackRefusal } from './stack-state.js'
 import {
   replicaNote,
@@ -162,8 +161,14 @@ function plainDeleteBlocker(f: Finding, policy: Policy): Blocker | null {
 
 /** Why the table may not be deleted (by `delete` or `backup-restore`), or null when it may. */
 function deleteBlocker(f: Finding, policy: Policy): Blocker | null {
-  const blocker = baseDeleteBlocker(f, policy)
-  return blocker ?? notActive(f)
+  const blocker = baseDeleteBlocker(f, policy) ?? notActive(f)
+  if (blocker || f.owedRestoreUnknown === undefined) return blocker
+  // The table might be the one an unfinished server-side restore's import created: a backup of it
+  // would be newer than the copy that restore owes, and the owed copy would no longer be found.
+  return {
+    reason: `whether it is the table an unfinished server-side restore created could not be determined (${f.owedRestoreUnknown})`,
+    hint: 'Grant the read permissions named there (s3:GetObject on the backups, dynamodb:DescribeImport, dynamodb:ListImports) and run again.'
+  }
 }
 
 /** "pass X as `template`": which template the user should point the action at. */
@@ -576,8 +581,10 @@ function deleteDecision(w: Walk): Decision {
 }
 
 /**
- * A server-side restore an earlier run left unfinished (inspect/server-side-sets.ts): the table was
- * deleted after its copy went to S3, and ImportTable has not yet re-created and verified it. It is
+ * A server-side restore an earlier run left unfinished (its restore owed from an S3 copy for
+ * ImportTable: inspect/owed-restores.ts, inspect/server-side-resume.ts): the table was deleted after
+ * its copy went to S3, and the restore is not recorded (the run stopped before or after ImportTable,
+ * before the IMPORT change set, or an import failed). It is
  * resumed, whatever the strategy: ImportTable from the copy (again, when the earlier import failed),
  * or the earlier import waited for, verified and adopted. Never a second import while the table the
  * first one created exists. Null when the plan should go on as usual (no table from the import, and
@@ -585,7 +592,15 @@ function deleteDecision(w: Walk): Decision {
  */
 function resumeServerSide(w: Walk, resume: ServerSideResume): Decision | null {
   const { f, policy } = w
-  if (resume.live === 'other') return null
+  if (resume.live === 'other') {
+    // Backed up and deleted, it would become the newest backup of the table, and the copy that is
+    // owed (which may be the only whole one: a partial import's table looks like this when
+    // ListImports cannot tell) would no longer be found.
+    w.ask('Is a server-side restore of it unfinished?', `yes: ${resume.manifestUri}`)
+    return w.blocked(
+      `An earlier run copied ${w.table} to S3 (${resume.manifestUri}) and deleted it, and its restore is owed; the table now there is not known to be the one its ImportTable created${resume.importRequestedAt ? ` (the import requested at ${resume.importRequestedAt} was not found: grant dynamodb:DescribeImport and dynamodb:ListImports)` : ''}, so it is not touched. If it holds nothing you need, delete it and run again (the copy is imported then); otherwise move its items away first.`
+    )
+  }
   // A table only this action's import can have made is still checked for an owner like any other.
   if (resume.live === 'from-import' && f.owner !== 'retained' && f.owner !== 'unmanaged') return null
   const fromImport = resume.live === 'from-import'
@@ -614,6 +629,8 @@ function resumeServerSide(w: Walk, resume: ServerSideResume): Decision | null {
   if (!fromImport && imp === null) how = `ImportTable now creates it from that copy with the template's keys`
   else if (!fromImport)
     how = `the import ${imp?.arn ?? ''} ended ${imp?.status ?? ''} without a table; ImportTable now runs again from the copy`
+  else if (imp?.status === 'COMPLETED' && resume.verified)
+    how = `the import ${imp.arn} created it and an earlier run verified it against the copy: it is adopted now (no second import, no second scan)`
   else if (imp?.status === 'COMPLETED')
     how = `the import ${imp.arn} created it: its content is now verified against the copy (no second import)`
   else if (imp?.status === 'IN_PROGRESS')
@@ -625,25 +642,6 @@ function resumeServerSide(w: Walk, resume: ServerSideResume): Decision | null {
     `${earlier}, and its server-side restore is unfinished: ${how}, and it is imported into stack ${w.stackName} before the deploy.`,
     'Copy path: server-side (resumed).'
   )
-}
-
-/**
- * A table ImportTable created from this stage's copy and an earlier run verified (the IMPORTED_TAG
- * tag), but that is not in its stack yet (the run stopped before its IMPORT change set): it is
- * imported into the stack, never copied again. Null when the tag is absent, or the table no longer
- * matches the template (then the strategy decides as for any orphan).
- */
-function adoptImported(w: Walk): Decision | null {
-  const { f, policy } = w
-  const value = f.live?.tags[IMPORTED_TAG]
-  if (value === undefined || !value.startsWith(`${policy.stage}/`)) return null
-  w.ask('Did an earlier run create it with ImportTable and verify it?', `yes: ${value}`)
-  if (importBlocker(f) !== null || bySeverity(f, 'blocking').length > 0) return null
-  const decision = w.importIt()
-  w.reasons.push(
-    `An earlier run re-created it from its S3 copy with ImportTable and verified it (tag ${IMPORTED_TAG}=${value}), but stopped before importing it into stack ${w.stackName}: it is adopted now, not copied again.`
-  )
-  return decision
 }
 
 const WOULD: Record<Decision, string> = {
@@ -692,9 +690,6 @@ function walk(w: Walk, strategy: ActingStrategy): Decision {
       `Table ${w.table} belongs to the live stack ${other}${f.spec.stack ? `, not to ${f.spec.stack}` : ''}: a table another stack owns is never touched, and the deploy cannot create it. Rename the table in the template, or remove it from stack ${other} first (retain it there; then it can be imported here).`
     )
   }
-
-  const adopted = strategy !== 'delete' ? adoptImported(w) : null
-  if (adopted) return adopted
 
   const stack = f.stack
   const busy = stack?.exists === true && isBusy(stack.status)

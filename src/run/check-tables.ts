@@ -2,7 +2,8 @@ import { discoverTables, readDeployment } from '../discover/discover.js'
 import { readCallerIdentity } from '../inspect/identity.js'
 import { inspect } from '../inspect/inspect.js'
 import { withDifferences } from '../compare/differences.js'
-import { withServerSideResumes } from '../inspect/server-side-sets.js'
+import { findRestoreStates } from '../inspect/owed-restores.js'
+import { withServerSideResumes } from '../inspect/server-side-resume.js'
 import { planTables } from '../plan/plan.js'
 import { isProtectedStage, makePolicy } from '../plan/policy.js'
 import { checkWarnings } from '../plan/warnings.js'
@@ -80,14 +81,19 @@ export async function checkTables(inputs: Inputs, clients: RegionalClients, logg
       ...(problem ? { identityProblem: problem } : {}),
       logger
     })
-    // With s3-bucket: server-side restores an earlier run left unfinished are resumed, never redone.
+    // With s3-bucket: a server-side restore an earlier run left unfinished (its restore owed, as the
+    // owed-restore lookup finds it) is resumed, never redone.
     if (inputs.s3Bucket === null) return found
+    const states = await findRestoreStates(clients, {
+      stage: inputs.stage,
+      account: identity?.account ?? null,
+      s3Bucket: inputs.s3Bucket,
+      tables: found.findings.filter(f => !f.notCheckable).map(f => ({ name: f.tableName, region: f.region })),
+      localManifests: []
+    })
     return {
       ...found,
-      findings: await withServerSideResumes(clients, found.findings, {
-        stage: inputs.stage,
-        s3Bucket: inputs.s3Bucket
-      })
+      findings: await withServerSideResumes(clients, found.findings, { stage: inputs.stage, states })
     }
   })
 
