@@ -6,7 +6,7 @@ import { describe, expect, it } from '@jest/globals'
 import { withDifferences } from '../../src/compare/differences.js'
 import { copyTimeModel, DEFAULT_SERVER_SIDE_THRESHOLD_BYTES, formatBytes } from '../../src/plan/copy-path.js'
 import { planTables } from '../../src/plan/plan.js'
-import type { Decision, Finding, LiveTable, Policy, TableSpec } from '../../src/types.js'
+import type { Decision, Finding, LiveTable, Policy, ServerSideResume, TableSpec } from '../../src/types.js'
 import { finding, liveTable, stackState, tableSpec } from '../../test-support/builders.js'
 
 const GiB = 2 ** 30
@@ -70,6 +70,24 @@ const policy = (over: Partial<Policy> = {}): Policy => ({
   serverSideThresholdBytes: GiB,
   ...over
 })
+
+/** An owed server-side restore of the table, as inspect/server-side-resume.ts reads it. */
+function resume(over: Partial<ServerSideResume> = {}): ServerSideResume {
+  return {
+    bucket: 'backups',
+    folder: 'copies/pr-5/pr-5-main-table/20250304T050607Z/',
+    timestamp: '20250304T050607Z',
+    manifestKey: 'copies/pr-5/pr-5-main-table/20250304T050607Z/manifest.json',
+    manifestUri: 's3://backups/copies/pr-5/pr-5-main-table/20250304T050607Z/manifest.json',
+    backupArn: null,
+    import: null,
+    importRequestedAt: null,
+    live: 'absent',
+    verified: false,
+    ...over
+  }
+}
+const IMPORT_ARN = 'arn:aws:dynamodb:us-east-1:123456789012:table/pr-5-main-table/import/01'
 
 interface Row {
   rule: string
@@ -212,6 +230,81 @@ const rows: Row[] = [
     decision: 'backup-restore',
     copy: 'runner',
     reason: /could not be imported into its stack: stack pr-5-database is ROLLBACK_COMPLETE/
+  },
+  {
+    rule: 'copy-mode auto: a stream on the new table, but an LSI in the template: the runner path (ImportTable cannot create it)',
+    finding: compared(templateSpec({ StreamSpecification: { StreamViewType: 'NEW_IMAGE' }, ...LSI })),
+    decision: 'backup-restore',
+    copy: 'runner',
+    reason:
+      /Copy path: runner, because the server-side path cannot re-create it: the template declares the local secondary index byDate/
+  },
+  {
+    rule: 'copy-mode auto: a stream on the new table, but no s3-bucket: the runner path',
+    finding: compared(templateSpec({ StreamSpecification: { StreamViewType: 'NEW_IMAGE' } })),
+    policy: { s3Bucket: false },
+    decision: 'backup-restore',
+    copy: 'runner',
+    reason: /Copy path: runner, because the server-side path cannot re-create it: s3-bucket is not set/
+  },
+  {
+    rule: 'resume: the table is gone and its server-side restore is owed → ImportTable from that copy, whatever the size',
+    finding: compared(
+      templateSpec(),
+      {},
+      { exists: false, live: null, hasData: null, owner: null, serverSideResume: resume() }
+    ),
+    decision: 'backup-restore',
+    copy: 'server-side',
+    reason: /its server-side restore is unfinished: ImportTable now creates it from that copy/
+  },
+  {
+    rule: 'resume: the table its import created, verified by an earlier run → adopted, no second import or scan',
+    finding: compared(
+      templateSpec(),
+      {
+        keys: [
+          { name: 'pk', type: 'HASH' },
+          { name: 'n', type: 'RANGE' }
+        ],
+        attributeTypes: { pk: 'S', n: 'N' }
+      },
+      {
+        serverSideResume: resume({
+          live: 'from-import',
+          verified: true,
+          import: { arn: IMPORT_ARN, status: 'COMPLETED', startTime: null, tableArn: null }
+        })
+      }
+    ),
+    decision: 'backup-restore',
+    copy: 'server-side',
+    reason:
+      /created it and an earlier run verified it against the copy: it is adopted now \(no second import, no second scan\)/
+  },
+  {
+    rule: 'resume: a table stands where the owed restore goes, not known to be its import’s → blocked (a backup of it would supersede the owed copy)',
+    finding: compared(
+      templateSpec(),
+      { sizeBytesEstimate: 50 * GiB },
+      {
+        serverSideResume: resume({ live: 'other', importRequestedAt: '2025-03-04T05:07:00.000Z' })
+      }
+    ),
+    decision: 'blocked',
+    reason:
+      /its restore is owed; the table now there is not known to be the one its ImportTable created \(the import requested at 2025-03-04T05:07:00.000Z was not found/
+  },
+  {
+    rule: 'the owed-restore lookup failed for the table → no delete (it might be an unfinished restore’s table)',
+    finding: compared(
+      templateSpec(),
+      { sizeBytesEstimate: 50 * GiB },
+      { owedRestoreUnknown: 'GetObject import.json: AccessDenied' }
+    ),
+    decision: 'blocked',
+    reason:
+      /whether it is the table an unfinished server-side restore created could not be determined \(GetObject import.json: AccessDenied\)/
   }
 ]
 

@@ -625,6 +625,7 @@ function resumeServerSide(w: Walk, resume: ServerSideResume): Decision | null {
   }
   w.copy = 'server-side'
   w.wording = 'imported'
+  w.ask('Which path do its items take?', 'server-side')
   let how: string
   if (!fromImport && imp === null) how = `ImportTable now creates it from that copy with the template's keys`
   else if (!fromImport)
