@@ -91,11 +91,14 @@ beforeEach(async () => {
   writeFileSync(join(workspace, 'infra', 'db.template.json'), JSON.stringify(template, null, 2))
 })
 
-function run(signalWhen?: { pattern: RegExp; signal: NodeJS.Signals }): Promise<BundleRun> {
+function run(
+  signalWhen?: { pattern: RegExp; signal: NodeJS.Signals },
+  strategy = 'auto'
+): Promise<BundleRun> {
   return runBundle({
     inputs: {
       stage: STAGE,
-      strategy: 'auto',
+      strategy,
       template: 'infra/db.template.json',
       'stack-name': STACK,
       's3-bucket': `${BUCKET}/orphan-guard`,
@@ -120,6 +123,8 @@ describe('copy-mode server-side, end to end with the bundle', () => {
     expect([r.code, r.errors]).toEqual([0, []])
     expect(r.outputs.outcome).toBe('resolved')
     expect(r.outputs['restored-items']).toBe(String(ITEMS))
+    // Nothing is owed: the restore is recorded in AWS once the stack holds the table.
+    expect([r.outputs['restore-needed'], r.outputs['pending-restores']]).toEqual(['false', '[]'])
     const plan = JSON.parse(r.outputs.plan ?? '[]') as Array<{
       table: string
       decision: string
@@ -208,11 +213,25 @@ describe('copy-mode server-side, end to end with the bundle', () => {
     expect(ops().filter(op => op === 'DynamoDB.ImportTable')).toHaveLength(1)
     expect(proxy.imports).toEqual([])
 
+    // Between the runs, the restore is owed from the S3 copy (any run, a report too, says so).
+    const report = await run(undefined, 'report')
+    expect(report.outputs['restore-needed']).toBe('true')
+    expect(JSON.parse(report.outputs['pending-restores'] ?? '[]')).toEqual([
+      expect.objectContaining({
+        table: TABLE,
+        source: 's3',
+        backup: expect.stringMatching(
+          /^s3:\/\/preview-backups\/orphan-guard\/pr-7\/pr-7-orders\/\d{8}T\d{6}Z\/manifest\.json$/
+        )
+      })
+    ])
+
     const mark = proxy.calls.length
     const r = await run()
 
     expect([r.code, r.errors]).toEqual([0, []])
     expect(r.outputs.outcome).toBe('resolved')
+    expect([r.outputs['restore-needed'], r.outputs['restored-items']]).toEqual(['false', String(ITEMS)])
     expect(ops(mark)).not.toContain('DynamoDB.ImportTable')
     expect(ops(mark)).not.toContain('DynamoDB.DeleteTable')
     expect(ops(mark)).not.toContain('DynamoDB.BatchWriteItem')

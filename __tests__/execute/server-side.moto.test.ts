@@ -20,6 +20,8 @@ import { executePlan } from '../../src/execute/execute-plan.js'
 import type { BackupManifest } from '../../src/data/manifest.js'
 import { destroyClients, oneRegion, testClients } from '../../test-support/aws-clients.js'
 import { findRestoreStates } from '../../src/inspect/owed-restores.js'
+import { importTableFromS3, waitForImport } from '../../src/aws/dynamodb-transfer.js'
+import { fakeTime } from '../../test-support/execution.js'
 import { startMoto, type MotoServer } from '../../test-support/moto.js'
 import { makeRetainedOrphan, tableTemplate, type Item } from '../../test-support/orphans.js'
 import { gunzipSync, gzipSync } from 'node:zlib'
@@ -270,6 +272,62 @@ describe('copy-mode server-side', () => {
       // Recorded only after the change set: nothing is owed once the stack holds the table.
       expect(ops.lastIndexOf('S3.PutObject')).toBeGreaterThan(at('CloudFormation.ExecuteChangeSet'))
       expect((await owed()).kind).toBe('restored')
+    },
+    60_000
+  )
+})
+
+describe("the runner path's streamed export is ImportTable's input as it is", () => {
+  it.each([
+    ['off', false],
+    ['on', true]
+  ])(
+    'point-in-time recovery %s on the source: the S3 copy of copy-mode runner, imported from its data/ folder unchanged, gives the same items',
+    async (_how, pitr) => {
+      const before = await orphan(45, { pitr })
+      const run = inputs({ copyMode: 'runner' })
+      const check = await runCheck(run, clients)
+      expect(check.plan.entries.find(e => e.table === TABLE)?.copy).toBe('runner')
+      const { result } = await executePlan(check, run, deps(clients))
+      expect(result.outcome).toBe('resolved')
+      expect(await tableContent(clients, TABLE)).toBeNull() // deleted; the deploy would re-create it
+
+      // The copy in S3, as the runner path wrote it: nothing rewritten for ImportTable.
+      const keys = await s3Keys()
+      const folder = (keys.find(k => k.endsWith('/manifest.json')) ?? '').slice(0, -'manifest.json'.length)
+      const data = keys.filter(k => k.startsWith(`${folder}data/`))
+      expect(data.length).toBeGreaterThan(0)
+      expect(keys.filter(k => k.startsWith(folder) && !k.startsWith(`${folder}data/`))).toEqual([
+        `${folder}manifest.json`
+      ])
+      const manifest = JSON.parse(
+        (await getObjectBytes(clients.s3, BACKUP_BUCKET.bucket, `${folder}manifest.json`)).toString('utf8')
+      ) as BackupManifest
+      expect(manifest.serverSide).toBeUndefined()
+
+      const started = await importTableFromS3(clients.dynamodb, {
+        bucket: BACKUP_BUCKET.bucket,
+        keyPrefix: `${folder}data/`,
+        clientToken: `runner-copy-${pitr ? 'pitr' : 'plain'}`,
+        spec: {
+          tableName: TABLE,
+          keys: [
+            { name: 'pk', type: 'HASH', attributeType: 'S' },
+            { name: 'n', type: 'RANGE', attributeType: 'N' }
+          ],
+          attributeTypes: { pk: 'S', n: 'N' },
+          billingMode: 'PAY_PER_REQUEST',
+          gsis: [],
+          sse: { enabled: false }
+        }
+      })
+      const ended = await waitForImport(clients.dynamodb, started.arn, {
+        ...fakeTime(),
+        maxWaitMs: 600_000,
+        pollMs: 1_000
+      })
+      expect([ended.status, ended.errorCount, ended.importedItems]).toEqual(['COMPLETED', 0, 45])
+      expect(await tableContent(clients, TABLE)).toEqual(before)
     },
     60_000
   )
