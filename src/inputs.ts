@@ -19,7 +19,7 @@ export interface InputDefinition {
   /** What action.yml declares as the default when it differs from `default` (github-token's `${{ github.token }}`). */
   actionDefault?: string
   required?: true
-  /** How the value is read: free text, `true`/`false`, or a positive whole number. */
+  /** How the value is read: free text, `true`/`false`, or a whole number (its range checked by getInputs). */
   type: 'string' | 'boolean' | 'number'
   /** The values allowed, when the input is a choice. */
   choices?: readonly string[]
@@ -138,6 +138,12 @@ export const INPUTS = {
     type: 'boolean',
     description:
       '`true` takes a DynamoDB on-demand backup (CreateBackup) before any destructive step and stops if it cannot.'
+  },
+  'aws-backup-retention-days': {
+    default: '14',
+    type: 'number',
+    description:
+      "Days the action keeps the on-demand backups it took for a restore of this stage's tables. A pre-deploy run deletes those older than this whose restore is verified or from which no restore is owed; a backup still owed is never deleted (`dry-run` lists them, `strategy: report` leaves them alone). `0` keeps every backup. A whole number from 0 to 3650."
   },
   's3-bucket': {
     default: '',
@@ -348,6 +354,9 @@ export function fillStage(pattern: string, stage: string): string {
   return pattern.replaceAll('{stage}', stage)
 }
 
+/** Ten years: a longer retention is no retention (and a typo like 140000 is caught). */
+const MAX_RETENTION_DAYS = 3650
+
 const TABLE_NAME = /^[A-Za-z0-9._-]{3,255}$/
 
 /** Longest prefix accepted: the layout adds up to ~400 bytes and an S3 key holds 1,024. */
@@ -492,6 +501,7 @@ export function getInputs(read: InputReader, env: InputEnv): Inputs {
     artifactRetentionDays: wholeNumber(read, 'artifact-retention-days', 1, 90),
     keepFailedChangeSets: bool(read, 'keep-failed-change-sets'),
     awsBackup: bool(read, 'aws-backup'),
+    awsBackupRetentionDays: wholeNumber(read, 'aws-backup-retention-days', 0, MAX_RETENTION_DAYS),
     s3Bucket,
     copyMode,
     serverSideThresholdBytes,

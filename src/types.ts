@@ -45,6 +45,11 @@ export interface Inputs {
   /** Keep a FAILED IMPORT change set instead of deleting it. */
   keepFailedChangeSets: boolean
   awsBackup: boolean
+  /**
+   * `aws-backup-retention-days`: the action's own on-demand backups of the stage older than this
+   * many days, and owed by no restore, are deleted by a pre-deploy run. 0: none is ever deleted.
+   */
+  awsBackupRetentionDays: number
   /** The `s3-bucket` input: where verified copies of exports go (null when unset). */
   s3Bucket: S3Location | null
   /** The `copy-mode` input: which path backup-restore copies items by. */
@@ -526,6 +531,22 @@ export interface PendingRestore {
   takenAt: string
 }
 
+/**
+ * One of the action's own on-demand backups that `aws-backup-retention-days` lets go (deleted by the
+ * run, or in a dry run: that a real run would delete).
+ */
+export interface RetiredBackup {
+  table: string
+  region: string
+  arn: string
+  /** The backup's name (`orphan-guard_<timestamp>_<purpose>_<stage>`). */
+  name: string
+  /** When it was taken, ISO 8601 (the later of its name's timestamp and its creation time). */
+  takenAt: string
+  /** Why nothing is lost with it: its restore is verified, or nothing is owed from it and why. */
+  why: string
+}
+
 export interface RunResult {
   outcome: Outcome
   plan: Plan | null
@@ -543,6 +564,11 @@ export interface RunResult {
    * account (never loaded), damaged manifests, leftover temporary tables, calls that failed.
    */
   restoreNotes?: string[]
+  /**
+   * The action's old on-demand backups this run deleted (`aws-backup-retention-days`); in a dry run
+   * those a real run would delete. Undefined when the run did not look (report, restore phase, 0).
+   */
+  deletedBackups?: RetiredBackup[]
   /** What state things were left in and how to go on (set on failure/blocked). */
   stateNote?: string
 }

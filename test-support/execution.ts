@@ -97,6 +97,7 @@ export function makeInputs(
     artifactRetentionDays: 7,
     keepFailedChangeSets: false,
     awsBackup: false,
+    awsBackupRetentionDays: 14,
     s3Bucket: null,
     copyMode: 'auto',
     serverSideThresholdBytes: 2 ** 30,

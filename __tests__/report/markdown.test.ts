@@ -607,6 +607,68 @@ describe('renderReport: restores still owed, plainly, run after run', () => {
   })
 })
 
+describe('renderReport: the old backups aws-backup-retention-days deleted', () => {
+  const deleted = [
+    {
+      table: 'pr-5-users',
+      region: 'eu-west-1',
+      arn: 'arn:aws:dynamodb:eu-west-1:123456789012:table/pr-5-users/backup/02',
+      name: 'orphan-guard_20250304T050609Z_restore_pr-5',
+      takenAt: '2025-03-04T05:06:09.000Z',
+      why: '20 days old; its restore is verified and recorded (tag x=pr-5/20250304T050609Z on pr-5-users)'
+    },
+    {
+      table: 'pr-5-orders',
+      region: 'eu-west-1',
+      arn: 'arn:aws:dynamodb:eu-west-1:123456789012:table/pr-5-orders/backup/01',
+      name: 'orphan-guard_20250304T050607Z_restore_pr-5',
+      takenAt: '2025-03-04T05:06:07.000Z',
+      why: '20 days old; no restore is owed from it: a | b'
+    }
+  ]
+
+  it('lists each one deleted with why nothing is lost, and says so in the headline', () => {
+    const text = renderReport(context({ result: result({ entries: [cleanEntry], deletedBackups: deleted }) }))
+    expect(firstLine(text)).toBe(
+      '## ✅ Nothing to do: 1 table checked, none orphaned · 🧹 2 old backups deleted'
+    )
+    expect(block(text, '### 🧹 2 old on-demand backups deleted')).toBe(
+      '### 🧹 2 old on-demand backups deleted'
+    )
+    expect(block(text, '| Table | Backup | Taken | Why nothing is lost |')).toBe(
+      [
+        '| Table | Backup | Taken | Why nothing is lost |',
+        '| --- | --- | --- | --- |',
+        '| `pr-5-orders` | `arn:aws:dynamodb:eu-west-1:123456789012:table/pr-5-orders/backup/01` | 2025-03-04T05:06:07.000Z | 20 days old; no restore is owed from it: a \\| b |',
+        '| `pr-5-users` | `arn:aws:dynamodb:eu-west-1:123456789012:table/pr-5-users/backup/02` | 2025-03-04T05:06:09.000Z | 20 days old; its restore is verified and recorded (tag x=pr-5/20250304T050609Z on pr-5-users) |'
+      ].join('\n')
+    )
+  })
+
+  it('a dry run says what a real run would delete; nothing deleted, nothing said; the comment masks the account', () => {
+    const dry = renderReport(
+      context({
+        dryRun: true,
+        result: result({ outcome: 'dry-run', entries: [cleanEntry], deletedBackups: deleted })
+      })
+    )
+    expect(firstLine(dry)).toBe('## 🧪 Dry run: nothing would change · 🧹 2 old backups would be deleted')
+    expect(dry).toContain('### 🧹 2 old on-demand backups a real run would delete')
+    for (const none of [[], undefined]) {
+      const text = renderReport(context({ result: result({ entries: [cleanEntry], deletedBackups: none }) }))
+      expect(text).not.toContain('🧹')
+    }
+    const comment = renderComment(
+      context({
+        accountIds: ['123456789012'],
+        result: result({ entries: [cleanEntry], deletedBackups: deleted })
+      })
+    )
+    expect(comment).toContain('arn:aws:dynamodb:eu-west-1:XXXXXXXXXXXX:table/pr-5-users/backup/02')
+    expect(comment).not.toContain('123456789012')
+  })
+})
+
 describe('renderDecisionFlowchart: the path taken as a mermaid flowchart', () => {
   it('renders a blocked decision: each question a diamond, answers on thick edges, the decision highlighted red', () => {
     expect(renderDecisionFlowchart(blockedEntry)).toBe(

@@ -31,6 +31,7 @@ describe('getInputs', () => {
       artifactRetentionDays: 7,
       keepFailedChangeSets: false,
       awsBackup: true,
+      awsBackupRetentionDays: 14,
       s3Bucket: null,
       copyMode: 'auto',
       serverSideThresholdBytes: 2 ** 30,
@@ -40,6 +41,18 @@ describe('getInputs', () => {
       comment: true,
       prNumber: null
     })
+  })
+
+  it('aws-backup-retention-days: days as a whole number; 0 keeps every backup (cleanup off)', () => {
+    expect(
+      getInputs(reader({ stage: 's', 'aws-backup-retention-days': '30' }), env).awsBackupRetentionDays
+    ).toBe(30)
+    expect(
+      getInputs(reader({ stage: 's', 'aws-backup-retention-days': '0' }), env).awsBackupRetentionDays
+    ).toBe(0)
+    expect(
+      getInputs(reader({ stage: 's', 'aws-backup-retention-days': ' ' }), env).awsBackupRetentionDays
+    ).toBe(14)
   })
 
   it('fills {stage} in stack-name and tables, splits tables on commas and newlines', () => {
@@ -169,7 +182,15 @@ describe('getInputs', () => {
     ],
     ['artifact-retention-days', { stage: 's', 'artifact-retention-days': '91' }, /from 1 to 90/],
     ['artifact-retention-days', { stage: 's', 'artifact-retention-days': '7.5' }, /from 1 to 90/],
-    ['keep-failed-change-sets', { stage: 's', 'keep-failed-change-sets': 'keep' }, /Input 'keep-failed/]
+    ['keep-failed-change-sets', { stage: 's', 'keep-failed-change-sets': 'keep' }, /Input 'keep-failed/],
+    [
+      'aws-backup-retention-days',
+      { stage: 's', 'aws-backup-retention-days': '-1' },
+      /Input 'aws-backup-retention-days': '-1' is not a whole number from 0 to 3650/
+    ],
+    ['aws-backup-retention-days', { stage: 's', 'aws-backup-retention-days': '7.5' }, /from 0 to 3650/],
+    ['aws-backup-retention-days', { stage: 's', 'aws-backup-retention-days': '14d' }, /from 0 to 3650/],
+    ['aws-backup-retention-days', { stage: 's', 'aws-backup-retention-days': '3651' }, /from 0 to 3650/]
   ])('rejects a bad %s with a message naming the input', (input, values, message) => {
     let error: unknown
     try {
@@ -233,6 +254,7 @@ describe('getInputs', () => {
       [
         'allow-data-loss',
         'aws-backup',
+        'aws-backup-retention-days',
         'aws-region',
         'backup-dir',
         'comment',

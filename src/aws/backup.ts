@@ -1,9 +1,10 @@
 /**
- * On-demand DynamoDB backups (CreateBackup / DescribeBackup), with a waiter until AVAILABLE.
- * The SDK has no backup waiter, so this polls with the injected clock.
+ * On-demand DynamoDB backups (CreateBackup / DescribeBackup / ListBackups / DeleteBackup), with a
+ * waiter until AVAILABLE. The SDK has no backup waiter, so this polls with the injected clock.
  */
 import {
   CreateBackupCommand,
+  DeleteBackupCommand,
   DescribeBackupCommand,
   ListBackupsCommand,
   RestoreTableFromBackupCommand,
@@ -80,6 +81,15 @@ export async function describeBackup(ddb: Sender<DynamoDBClient>, arn: string): 
       tableCreatedAt: iso(source?.TableCreationDateTime)
     }
   }
+}
+
+/**
+ * DeleteBackup of one on-demand backup; returns the status DynamoDB reports for it afterwards
+ * (`DELETED`). Only execute/backup-retention.ts calls it, for the action's own backups.
+ */
+export async function deleteBackup(ddb: Sender<DynamoDBClient>, arn: string): Promise<string> {
+  const out = await ddb.send(new DeleteBackupCommand({ BackupArn: arn }))
+  return out.BackupDescription?.BackupDetails?.BackupStatus ?? 'DELETED'
 }
 
 export interface BackupSummary {

@@ -105,7 +105,16 @@ export interface TableRestoreState {
   notes: string[]
   /** A temporary table that a restore from an on-demand backup left behind (its name). */
   leftoverTemporaryTable: string | null
+  /**
+   * This action's on-demand backups of the table for this stage and region (both purposes, any
+   * status), as ListBackups listed them; the account is the credentials' where it is known. What
+   * aws-backup-retention-days may delete is chosen among these (plan/backup-retention.ts).
+   */
+  ownBackups: OwnBackup[]
 }
+
+/** One of this action's on-demand backups of a table (its name parsed: data/backup-set.ts). */
+export type OwnBackup = BackupSummary & { parsed: ParsedBackupName }
 
 /** The restore an owed state asks for, as the `pending-restores` output shows it. */
 export function pendingRestore(s: TableRestoreState): PendingRestore | null {
@@ -127,7 +136,7 @@ function iso(d: Date | undefined): string {
 }
 
 /** `arn:aws:dynamodb:REGION:ACCOUNT:…` → region and account. */
-function arnParts(arn: string): { region: string; account: string } | null {
+export function arnParts(arn: string): { region: string; account: string } | null {
   const parts = arn.split(':')
   return parts.length >= 6 ? { region: parts[3] ?? '', account: parts[4] ?? '' } : null
 }
@@ -166,9 +175,7 @@ interface Lookup {
 }
 
 /** This action's on-demand backups of the table for this stage, by purpose; others go to the notes. */
-async function onDemandBackups(
-  lk: Lookup
-): Promise<{ restore: BackupSummary[]; deletes: Array<BackupSummary & { parsed: ParsedBackupName }> }> {
+async function onDemandBackups(lk: Lookup): Promise<{ restore: OwnBackup[]; deletes: OwnBackup[] }> {
   const { clients, input, table, notes } = lk
   let all: BackupSummary[]
   try {
@@ -181,8 +188,8 @@ async function onDemandBackups(
       )
     return { restore: [], deletes: [] }
   }
-  const restore: BackupSummary[] = []
-  const deletes: Array<BackupSummary & { parsed: ParsedBackupName }> = []
+  const restore: OwnBackup[] = []
+  const deletes: OwnBackup[] = []
   for (const b of all) {
     const parsed = parseOnDemandBackupName(b.name)
     if (parsed === null) continue // not this action's
@@ -201,7 +208,7 @@ async function onDemandBackups(
       continue
     }
     if (parsed.purpose === 'delete') deletes.push({ ...b, parsed })
-    else restore.push(b)
+    else restore.push({ ...b, parsed })
   }
   return { restore, deletes }
 }
@@ -367,13 +374,19 @@ async function tableState(
     s3: regional.forRegion(regional.defaultRegion).s3
   }
   const lk: Lookup = { clients, input, table, region, notes }
-  const result = (state: RestoreState, live: LiveInstance | null, leftover: string | null = null) => ({
+  const ownBackups: OwnBackup[] = []
+  const result = (
+    state: RestoreState,
+    live: LiveInstance | null,
+    leftover: string | null = null
+  ): TableRestoreState => ({
     table,
     region,
     state,
     live,
     notes,
-    leftoverTemporaryTable: leftover
+    leftoverTemporaryTable: leftover,
+    ownBackups
   })
 
   let live: LiveInstance | null = null
@@ -399,6 +412,7 @@ async function tableState(
   }
 
   const [{ restore, deletes }, folders] = await Promise.all([onDemandBackups(lk), s3Folders(lk)])
+  ownBackups.push(...restore, ...deletes)
   const byStamp = new Map<string, Candidate>()
   const at = (stamp: string): Candidate => {
     const c = byStamp.get(stamp) ?? { timestamp: stamp }
@@ -412,8 +426,7 @@ async function tableState(
   }
   for (const stamp of folders) at(stamp).s3Folder = stamp
   for (const b of restore) {
-    const stamp = parseOnDemandBackupName(b.name)?.timestamp as string
-    const c = at(stamp)
+    const c = at(b.parsed.timestamp)
     // Two backups named alike (a re-run within the same second): the newer one.
     if (c.onDemand === undefined || (b.createdAt ?? '') > (c.onDemand.createdAt ?? '')) c.onDemand = b
   }

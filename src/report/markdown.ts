@@ -337,12 +337,17 @@ export function renderHeadline(ctx: ReportContext): string {
         : '❌ Failed: see where things stand below'
     }
   }
+  const cleaned = result.deletedBackups?.length ?? 0
+  const cleanup =
+    cleaned === 0
+      ? ''
+      : ` · 🧹 ${plural(cleaned, 'old backup')} ${ctx.dryRun ? 'would be deleted' : 'deleted'}`
   const owed = result.pendingRestores?.length ?? 0
-  if (owed === 0) return byOutcome[result.outcome]()
+  if (owed === 0) return `${byOutcome[result.outcome]()}${cleanup}`
   const owes = `${plural(owed, 'table')} still ${owed === 1 ? 'owes' : 'owe'} a restore`
   if (result.outcome === 'nothing-to-do')
-    return `♻️ ${owes}: ${ctx.phase === 'restore' ? 'see below' : `the restore step loads ${owed === 1 ? 'it' : 'them'} after the deploy`}`
-  return `${byOutcome[result.outcome]()} · ♻️ ${owes}`
+    return `♻️ ${owes}: ${ctx.phase === 'restore' ? 'see below' : `the restore step loads ${owed === 1 ? 'it' : 'them'} after the deploy`}${cleanup}`
+  return `${byOutcome[result.outcome]()} · ♻️ ${owes}${cleanup}`
 }
 
 // ───────────────────────────── sections ─────────────────────────────
@@ -498,6 +503,32 @@ function backupsSection(ctx: ReportContext, max: number | undefined): string[] {
   }
   list('Export manifests', manifests)
   list('DynamoDB on-demand backups', arns)
+  return lines
+}
+
+/**
+ * The action's own old on-demand backups this run deleted (aws-backup-retention-days), or in a dry
+ * run those a real run would delete: what was given up is said, each with why nothing is lost.
+ */
+function deletedBackupsSection(ctx: ReportContext, max: number | undefined): string[] {
+  const all = [...(ctx.result.deletedBackups ?? [])].sort(
+    (a, b) => compare(a.table, b.table) || compare(a.takenAt, b.takenAt)
+  )
+  if (all.length === 0) return []
+  const { shown, hidden } = capped(all, max)
+  const n = plural(all.length, 'old on-demand backup')
+  const lines = [
+    ctx.dryRun ? `### 🧹 ${n} a real run would delete` : `### 🧹 ${n} deleted`,
+    '',
+    `Backups this action took of this stage's tables, older than \`aws-backup-retention-days\` and owed by no restore:`,
+    '',
+    ...mdTable(
+      ['Table', 'Backup', 'Taken', 'Why nothing is lost'],
+      shown.map(b => [codeCell(b.table), codeCell(b.arn), escapeCell(b.takenAt), proseCell(b.why)])
+    ),
+    ''
+  ]
+  if (hidden > 0) lines.push(`_… ${formatCount(hidden)} more not shown here: see ${seeSummary(ctx)}._`, '')
   return lines
 }
 
@@ -724,6 +755,7 @@ export function renderReport(ctx: ReportContext, options: RenderOptions = {}): s
   const steps = result.steps.filter(s => visible.has(s.table) || !planned.has(s.table))
   lines.push(...stepsSection(ctx, steps, result.steps.length - steps.length))
   lines.push(...backupsSection(ctx, options.maxTables))
+  lines.push(...deletedBackupsSection(ctx, options.maxTables))
   lines.push(...artifactLine(ctx))
   lines.push(...restoreSection(ctx))
 

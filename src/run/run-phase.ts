@@ -9,18 +9,27 @@ import { uploadRunArtifact, type ArtifactUpload } from '../execute/artifact.js'
 import { executePlan, type ExecuteDeps } from '../execute/execute-plan.js'
 import { namedBackup, restoreBackups, restoreNamedBackup } from '../execute/restore-backups.js'
 import { errorMessage } from '../errors.js'
-import { findRestoreStates, pendingRestore, restoreNotes, type StageTable } from '../inspect/owed-restores.js'
+import {
+  findRestoreStates,
+  pendingRestore,
+  restoreNotes,
+  type StageTable,
+  type TableRestoreState
+} from '../inspect/owed-restores.js'
+import { backupsToRetire } from '../plan/backup-retention.js'
+import { retireBackups } from '../execute/backup-retention.js'
 import { checkTables } from './check-tables.js'
 import { checkWarnings } from '../plan/warnings.js'
 import { readRunRecord, writeRunRecord } from './run-record.js'
-import type {
-  CallerIdentity,
-  Check,
-  ImportArtifact,
-  Inputs,
-  RunResult,
-  TableSpec,
-  UnresolvedTable
+import {
+  inGroup,
+  type CallerIdentity,
+  type Check,
+  type ImportArtifact,
+  type Inputs,
+  type RunResult,
+  type TableSpec,
+  type UnresolvedTable
 } from '../types.js'
 
 export interface PhaseDeps extends ExecuteDeps {
@@ -46,7 +55,9 @@ async function preDeployPhase(inputs: Inputs, deps: PhaseDeps): Promise<PhaseRes
   const unresolved = check.plan.unresolved ?? []
   const executed = await executePlan(check, inputs, deps)
   const { importArtifacts } = executed
-  const result = { ...executed.result, ...(await owedAfterPreDeploy(check, inputs, deps, executed.result)) }
+  const { states, ...owed } = await owedAfterPreDeploy(check, inputs, deps, executed.result)
+  const result: RunResult = { ...executed.result, ...owed }
+  await cleanUpOldBackups(check, inputs, deps, result, states)
   if (result.backupManifests.length > 0) {
     await writeRunRecord(inputs.backupDir, {
       stage: inputs.stage,
@@ -100,7 +111,7 @@ async function owedAfterPreDeploy(
   inputs: Inputs,
   deps: PhaseDeps,
   result: RunResult
-): Promise<Pick<RunResult, 'pendingRestores' | 'restoreNotes'>> {
+): Promise<Pick<RunResult, 'pendingRestores' | 'restoreNotes'> & { states?: TableRestoreState[] }> {
   try {
     const states = await findRestoreStates(deps.clients, {
       stage: inputs.stage,
@@ -119,12 +130,61 @@ async function owedAfterPreDeploy(
       deps.logger.notice?.(
         `${p.table} still owes a restore from ${p.backup} (taken ${p.takenAt}): phase restore after the deploy loads it.`
       )
-    return { pendingRestores, restoreNotes: notes }
+    return { pendingRestores, restoreNotes: notes, states }
   } catch (err) {
     const note = `Owed restores could not be looked up: ${errorMessage(err)}`
     deps.logger.warning(note)
     return { restoreNotes: [note] }
   }
+}
+
+/** Outcomes after which a pre-deploy run deletes old backups: it went through (or would, in a dry run). */
+const CLEAN_AFTER: ReadonlySet<RunResult['outcome']> = new Set(['nothing-to-do', 'resolved', 'dry-run'])
+
+/**
+ * aws-backup-retention-days, at the end of a pre-deploy run: the action's own old on-demand backups
+ * of the stage's tables that nothing is owed from are deleted (plan/backup-retention.ts decides,
+ * from the restore states this run has just read in AWS). Never in report mode, on a protected run,
+ * after a run that failed, was blocked or interrupted, or without the owed lookup; a dry run lists
+ * them. Never fails the run: what cannot be deleted is a warning and a note.
+ */
+async function cleanUpOldBackups(
+  check: Check,
+  inputs: Inputs,
+  deps: PhaseDeps,
+  result: RunResult,
+  states: TableRestoreState[] | undefined
+): Promise<void> {
+  const { logger } = deps
+  if (inputs.awsBackupRetentionDays === 0 || inputs.strategy === 'report') return
+  const skip = (why: string): void => logger.debug(`Old backups are not deleted: ${why}.`)
+  if (check.plan.policy.protectedStage)
+    return skip(`the run is protected (${check.plan.policy.protectedBecause ?? 'protected-stages'})`)
+  if (!CLEAN_AFTER.has(result.outcome)) return skip(`the run's outcome is ${result.outcome}`)
+  if (deps.signal?.aborted === true) return skip('the run was interrupted')
+  if (states === undefined) return skip('the owed restores could not be looked up')
+  const { retire, kept } = backupsToRetire(states, {
+    retentionDays: inputs.awsBackupRetentionDays,
+    now: deps.clock.now(),
+    stage: inputs.stage,
+    account: check.identity?.account ?? null,
+    backedUp: check.plan.entries
+      .filter(e => e.decision === 'backup-restore')
+      .map(e => ({ table: e.table, region: e.region ?? inputs.awsRegion }))
+  })
+  const old = kept.filter(k => k.old)
+  if (retire.length === 0 && old.length === 0) {
+    // The usual case: a line for the debug log, no group of its own.
+    logger.debug(`No backup of this stage is older than ${inputs.awsBackupRetentionDays} days.`)
+    result.deletedBackups = []
+    return
+  }
+  await inGroup(logger, 'Old backups', async () => {
+    for (const k of old) logger.info(`${k.table}: old backup ${k.arn} kept: ${k.why}`)
+    const done = await retireBackups(deps.clients, { backups: retire, dryRun: inputs.dryRun, logger })
+    result.deletedBackups = done.deleted
+    if (done.notes.length > 0) result.restoreNotes = [...(result.restoreNotes ?? []), ...done.notes]
+  })
 }
 
 /**
