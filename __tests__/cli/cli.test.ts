@@ -4,6 +4,10 @@
  * (The CLI against moto, as a process, is in __tests__/e2e/cli.test.ts.)
  */
 import { describe, expect, it } from '@jest/globals'
+import { spawnSync } from 'node:child_process'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { EXIT, jsonOutputs, runCli, type CliIo } from '../../src/cli/cli.js'
 import type { AwsClients } from '../../src/aws/clients.js'
 import type { RunResult } from '../../src/types.js'
@@ -102,5 +106,63 @@ describe('--json', () => {
       'restore-needed': false,
       'pending-restores': []
     })
+  })
+})
+
+describe("the README's recipe for another CI", () => {
+  const readme = readFileSync('README.md', 'utf8')
+  const section = readme.slice(readme.indexOf('\n## Use it from a laptop or another CI\n'))
+  const recipe = section.slice(0, section.indexOf('\n## ', 1))
+  // The shell condition that decides whether the restore step runs, as the recipe writes it.
+  const gates = [...recipe.matchAll(/node -e '([^']+)'/g)].map(m => m[1] as string)
+
+  /** Runs the recipe's gate in a folder holding `--json`'s output for `result`; true when it passes. */
+  function gatePasses(gate: string, result: RunResult): boolean {
+    const dir = mkdtempSync(join(tmpdir(), 'orphan-guard-recipe-'))
+    try {
+      writeFileSync(join(dir, 'guard.json'), `${JSON.stringify(jsonOutputs(result), null, 2)}\n`)
+      const run = spawnSync(process.execPath, ['-e', gate], { cwd: dir, encoding: 'utf8' })
+      expect(run.stderr).toBe('')
+      return run.status === 0
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
+  }
+
+  const base: RunResult = {
+    outcome: 'nothing-to-do',
+    plan: null,
+    steps: [],
+    backupManifests: [],
+    backupArns: [],
+    restoredItems: 0,
+    pendingRestores: []
+  }
+  const owed = {
+    table: 'pr-5-orders',
+    source: 's3' as const,
+    backup: 's3://bucket/orphan-guard/pr-5/pr-5-orders/20250304T050607Z/manifest.json',
+    takenAt: '2025-03-04T05:06:07.000Z'
+  }
+
+  it('runs the restore when one is owed, also on the run after a failed deploy (no backup taken)', () => {
+    expect(gates).toHaveLength(1)
+    const gate = gates[0]!
+    // The run after a failed deploy: the table is gone, nothing was backed up, the restore is owed.
+    expect(gatePasses(gate, { ...base, pendingRestores: [owed] })).toBe(true)
+    // The run that backed the table up and deleted it.
+    expect(
+      gatePasses(gate, {
+        ...base,
+        outcome: 'resolved',
+        backupManifests: ['backups/pr-5/pr-5-orders/20250304T050607Z/manifest.json'],
+        pendingRestores: [owed]
+      })
+    ).toBe(true)
+  })
+
+  it('skips the restore when nothing is owed', () => {
+    expect(gatePasses(gates[0]!, base)).toBe(false)
+    expect(gatePasses(gates[0]!, { ...base, outcome: 'restored', restoredItems: 3 })).toBe(false)
   })
 })
