@@ -105,6 +105,11 @@ export interface BackupSummary {
 /**
  * Every on-demand (USER) backup of a table, all pages. ListBackups still lists a table's backups
  * after the table is deleted, which is how a later run finds what the action took.
+ *
+ * The pages are followed by hand because @aws-sdk/client-dynamodb has no paginator for ListBackups
+ * (its paginators are ListBulkOperations, ListContributorInsights, ListExports, ListImports,
+ * ListTables, Query and Scan, in 3.1169.0): each answer's `LastEvaluatedBackupArn` is the next
+ * call's `ExclusiveStartBackupArn`. Use `paginateListBackups` if the SDK gains one.
  */
 export async function listTableBackups(
   ddb: Sender<DynamoDBClient>,

@@ -50,7 +50,9 @@ export async function describeTableOrNull(
  * always 0 on emulators, so it is never used for this.
  *
  * A Scan page may be empty yet carry a LastEvaluatedKey; we then follow it until an item shows up
- * or the table is exhausted.
+ * or the table is exhausted. Hand-written rather than `paginateScan`, which reads every page unless
+ * the caller breaks out of it: this loop's whole point is to stop at the first page that counts an
+ * item (one item read, whatever the table's size), and the stop condition reads plainly here.
  */
 export async function tableHoldsData(ddb: Sender<DynamoDBClient>, tableName: string): Promise<boolean> {
   let exclusiveStartKey: Record<string, AttributeValue> | undefined

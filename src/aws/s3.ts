@@ -25,14 +25,14 @@ import {
   GetObjectCommand,
   HeadBucketCommand,
   HeadObjectCommand,
-  ListObjectsV2Command,
+  paginateListObjectsV2,
   PutObjectCommand,
+  S3Client,
   UploadPartCommand,
-  type CompletedPart,
-  type S3Client
+  type CompletedPart
 } from '@aws-sdk/client-s3'
 import { errorMessage } from '../errors.js'
-import type { Sender } from './clients.js'
+import { asClient, type Sender } from './clients.js'
 
 /** What HeadBucket says about a bucket, whatever the answer. */
 export interface BucketHead {
@@ -383,17 +383,11 @@ export async function* listObjects(
   s3: Sender<S3Client>,
   opts: { bucket: string; prefix: string; delimiter?: string; pageSize?: number }
 ): AsyncGenerator<{ objects: ListedObject[]; prefixes: string[] }> {
-  let token: string | undefined
-  do {
-    const out = await s3.send(
-      new ListObjectsV2Command({
-        Bucket: opts.bucket,
-        Prefix: opts.prefix,
-        Delimiter: opts.delimiter,
-        MaxKeys: opts.pageSize,
-        ContinuationToken: token
-      })
-    )
+  const pages = paginateListObjectsV2(
+    { client: asClient(s3, S3Client), pageSize: opts.pageSize },
+    { Bucket: opts.bucket, Prefix: opts.prefix, Delimiter: opts.delimiter }
+  )
+  for await (const out of pages)
     yield {
       objects: (out.Contents ?? []).map(o => ({
         key: o.Key ?? '',
@@ -402,8 +396,6 @@ export async function* listObjects(
       })),
       prefixes: (out.CommonPrefixes ?? []).flatMap(p => (p.Prefix ? [p.Prefix] : []))
     }
-    token = out.IsTruncated === true ? out.NextContinuationToken : undefined
-  } while (token !== undefined)
 }
 
 /** `s3://bucket/key`, for messages and outputs. */
