@@ -1,13 +1,17 @@
 /**
  * The release workflow's checks and notes for a tag `vX.Y.Z`:
  *   node --import ./scripts/register-ts.mjs scripts/release-notes.ts v1.2.3 > notes.md
- * Fails (exit 1, a message on stderr) when the tag is not `vX.Y.Z`, when package.json has another
- * version, or when CHANGELOG.md has no section for the version or an empty one. Prints the
- * section's body (without its heading), which becomes the GitHub release's notes.
+ * Fails (exit 1, a message on stderr) when the tag is not `vX.Y.Z`; when package.json, the
+ * version the code records (TOOL_VERSION: backup manifests, `--version`) or the committed CLI
+ * bundle's `--version` says another version; or when CHANGELOG.md has no section for the version
+ * or an empty one. Prints the section's body (without its heading), which becomes the GitHub
+ * release's notes.
  */
+import { execFileSync } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
+import { TOOL_NAME, TOOL_VERSION } from '../src/data/manifest.js'
 
 const ROOT = join(fileURLToPath(new URL('.', import.meta.url)), '..')
 
@@ -39,13 +43,51 @@ export function releaseNotes(changelog: string, version: string): string {
   return `${body}\n`
 }
 
+/** Where a release's version is written, besides the tag. */
+export interface VersionSources {
+  /** package.json's `version`. */
+  packageJson: string
+  /** TOOL_VERSION in the sources (src/data/manifest.ts). */
+  sources: string
+  /** What the committed `dist/cli.js --version` prints (`dynamodb-orphan-guard 1.2.3 (node v24…)`). */
+  bundleVersionLine: string
+}
+
+/** What stops a release of `version`: each place that names another version, and what to do. */
+export function versionMismatches(version: string, found: VersionSources): string[] {
+  const problems: string[] = []
+  if (found.packageJson !== version)
+    problems.push(
+      `package.json says version ${found.packageJson}, the tag says ${version}: bump package.json first`
+    )
+  if (found.sources !== version)
+    problems.push(
+      `the sources record version ${found.sources} (TOOL_VERSION in src/data/manifest.ts), the tag says ${version}`
+    )
+  const bundle = new RegExp(`^${TOOL_NAME} (\\S+) \\(node [^)]+\\)$`).exec(found.bundleVersionLine.trim())
+  if (bundle === null)
+    problems.push(
+      `dist/cli.js --version printed '${found.bundleVersionLine.trim()}', not '${TOOL_NAME} <version> (node …)'`
+    )
+  else if (bundle[1] !== version)
+    problems.push(
+      `the committed dist/cli.js says version ${bundle[1]}, the tag says ${version}: run npm run package and commit dist/`
+    )
+  return problems
+}
+
 function main(tag: string | undefined): void {
   const version = versionOfTag(tag ?? '')
   const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }
-  if (pkg.version !== version)
-    throw new Error(
-      `package.json says version ${pkg.version}, the tag says ${version}: bump package.json first`
-    )
+  const bundleVersionLine = execFileSync(process.execPath, [join(ROOT, 'dist', 'cli.js'), '--version'], {
+    encoding: 'utf8'
+  })
+  const problems = versionMismatches(version, {
+    packageJson: pkg.version,
+    sources: TOOL_VERSION,
+    bundleVersionLine
+  })
+  if (problems.length > 0) throw new Error(problems.join('\n'))
   process.stdout.write(releaseNotes(readFileSync(join(ROOT, 'CHANGELOG.md'), 'utf8'), version))
 }
 

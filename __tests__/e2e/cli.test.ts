@@ -4,7 +4,7 @@
  * a recording proxy. The same core as the action: the same plan, outputs and outcomes.
  */
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals'
-import { execFileSync } from 'node:child_process'
+import { execFileSync, spawnSync } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { parse } from 'yaml'
@@ -176,8 +176,32 @@ describe('exit codes', () => {
     const version = await cli(['--version'])
     expect(version.code).toBe(0)
     // BUNDLE_NODE is Node 24 under `npm run test:e2e:node24`: this shows the bundle really ran on it.
+    const pkg = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { version: string }
     expect(version.stdout.trim()).toBe(
-      `dynamodb-orphan-guard 0.1.0 (node ${execFileSync(BUNDLE_NODE, ['--version'], { encoding: 'utf8' }).trim()})`
+      `dynamodb-orphan-guard ${pkg.version} (node ${execFileSync(BUNDLE_NODE, ['--version'], { encoding: 'utf8' }).trim()})`
+    )
+  })
+
+  it("the release workflow's version check passes on this bundle for package.json's tag only", () => {
+    const pkg = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { version: string }
+    const releaseNotes = (tag: string): ReturnType<typeof spawnSync> =>
+      spawnSync(
+        process.execPath,
+        ['--import', './scripts/register-ts.mjs', 'scripts/release-notes.ts', tag],
+        {
+          cwd: REPO_ROOT,
+          encoding: 'utf8'
+        }
+      )
+    const right = releaseNotes(`v${pkg.version}`)
+    expect([right.status, right.stderr]).toEqual([0, ''])
+    expect(right.stdout).toMatch(/\S/)
+    const wrong = releaseNotes('v999.0.0')
+    expect(wrong.status).toBe(1)
+    expect(wrong.stdout).toBe('')
+    expect(wrong.stderr).toContain(`package.json says version ${pkg.version}, the tag says 999.0.0`)
+    expect(wrong.stderr).toContain(
+      `the committed dist/cli.js says version ${pkg.version}, the tag says 999.0.0`
     )
   })
 })

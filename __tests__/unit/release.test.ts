@@ -4,9 +4,13 @@
  * every recipe, and the same current major version of each action in the README and the workflows.
  */
 import { describe, expect, it } from '@jest/globals'
-import { readdirSync, readFileSync } from 'node:fs'
+import { spawnSync } from 'node:child_process'
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { parse } from 'yaml'
-import { majorTag, releaseNotes, versionOfTag } from '../../scripts/release-notes.js'
+import { majorTag, releaseNotes, versionMismatches, versionOfTag } from '../../scripts/release-notes.js'
+import { TOOL_VERSION } from '../../src/data/manifest.js'
 
 const REPOSITORY = 'dynamodb-orphan-guard/dynamodb-orphan-guard'
 const read = (file: string): string => readFileSync(file, 'utf8')
@@ -123,13 +127,139 @@ describe('release notes (scripts/release-notes.ts, run by the release workflow)'
   })
 })
 
+describe('one version everywhere', () => {
+  it("the sources' TOOL_VERSION is package.json's version (read from it, not a copy)", () => {
+    expect(TOOL_VERSION).toBe(pkg.version)
+    expect(read('src/data/manifest.ts')).toMatch(
+      /^export const TOOL_VERSION: string = packageJson\.version$/m
+    )
+  })
+
+  const agreeing = {
+    packageJson: '1.2.3',
+    sources: '1.2.3',
+    bundleVersionLine: 'dynamodb-orphan-guard 1.2.3 (node v24.11.0)\n'
+  }
+
+  it('a release goes ahead only when package.json, the sources and the committed CLI name the tag', () => {
+    expect(versionMismatches('1.2.3', agreeing)).toEqual([])
+  })
+
+  it.each([
+    ['package.json not bumped', { packageJson: '1.2.2' }, ['package.json says version 1.2.2']],
+    ['the sources record another version', { sources: '1.2.2' }, ['the sources record version 1.2.2']],
+    [
+      'dist/ not rebuilt after the bump',
+      { bundleVersionLine: 'dynamodb-orphan-guard 1.2.2 (node v24.11.0)' },
+      ['the committed dist/cli.js says version 1.2.2, the tag says 1.2.3: run npm run package']
+    ],
+    [
+      'a bundle that prints something else',
+      { bundleVersionLine: 'Usage: …' },
+      ["dist/cli.js --version printed 'Usage: …'"]
+    ],
+    [
+      'nothing bumped',
+      {
+        packageJson: '1.2.2',
+        sources: '1.2.2',
+        bundleVersionLine: 'dynamodb-orphan-guard 1.2.2 (node v20.1.0)'
+      },
+      ['package.json says', 'the sources record', 'the committed dist/cli.js says']
+    ]
+  ])('refuses a release when %s', (_name, change, messages) => {
+    const problems = versionMismatches('1.2.3', { ...agreeing, ...change })
+    expect(problems).toHaveLength(messages.length)
+    problems.forEach((p, i) => expect(p).toContain(messages[i]))
+  })
+})
+
 describe('the release workflow', () => {
   const release = parse(workflows['release.yml'] ?? '') as {
     on: { push: { tags: string[] } }
     permissions: Record<string, string>
-    jobs: { release: { steps: Array<{ run?: string; uses?: string }> } }
+    jobs: { release: { steps: Array<{ name?: string; run?: string; uses?: string }> } }
   }
-  const runs = release.jobs.release.steps.map(s => s.run ?? '').join('\n')
+  const steps = release.jobs.release.steps
+  const runs = steps.map(s => s.run ?? '').join('\n')
+  const stepIndex = (text: string): number => steps.findIndex(s => (s.run ?? '').includes(text))
+
+  it('checks the versions and runs the unit tests before it creates anything', () => {
+    const create = stepIndex('gh release create')
+    for (const check of [
+      'scripts/release-notes.ts',
+      'npm run test:unit',
+      'git diff --exit-code --stat --text -- dist/'
+    ])
+      expect([check, stepIndex(check) >= 0 && stepIndex(check) < create]).toEqual([check, true])
+  })
+
+  describe('the step that creates the release can be re-run', () => {
+    const step = steps.find(s => (s.run ?? '').includes('gh release create'))!
+
+    /** Runs the step as GitHub does (bash -e, pipefail) with a fake `gh`; returns its calls. */
+    function runStep(releaseExists: boolean): { code: number | null; calls: string[]; stdout: string } {
+      const dir = mkdtempSync(join(tmpdir(), 'orphan-guard-release-'))
+      try {
+        const bin = join(dir, 'bin')
+        mkdirSync(bin)
+        const log = join(dir, 'gh.log')
+        writeFileSync(
+          join(bin, 'gh'),
+          [
+            '#!/bin/sh',
+            'echo "$*" >> "$GH_LOG"',
+            'case "$1 $2" in',
+            `  "release view") exit ${releaseExists ? 0 : 1} ;;`,
+            // The real gh refuses a second release of one tag.
+            `  "release create") ${releaseExists ? 'echo "a release with the same tag name already exists" >&2; exit 1' : 'exit 0'} ;;`,
+            'esac',
+            'exit 3',
+            ''
+          ].join('\n')
+        )
+        chmodSync(join(bin, 'gh'), 0o755)
+        writeFileSync(join(dir, 'notes.md'), '- a thing\n')
+        const run = spawnSync('bash', ['--noprofile', '--norc', '-eo', 'pipefail', '-c', step.run!], {
+          encoding: 'utf8',
+          env: {
+            PATH: `${bin}:${process.env.PATH ?? ''}`,
+            GH_LOG: log,
+            GH_TOKEN: 'token',
+            GITHUB_REF_NAME: 'v1.2.3',
+            RUNNER_TEMP: dir
+          }
+        })
+        let calls: string[] = []
+        try {
+          calls = readFileSync(log, 'utf8').trim().split('\n')
+        } catch {
+          // gh was never called
+        }
+        return { code: run.status, calls, stdout: run.stdout }
+      } finally {
+        rmSync(dir, { recursive: true, force: true })
+      }
+    }
+
+    it('the first run creates the release from the notes', () => {
+      const r = runStep(false)
+      expect(r.code).toBe(0)
+      expect(r.calls).toEqual([
+        'release view v1.2.3',
+        expect.stringMatching(
+          /^release create v1\.2\.3 --verify-tag --title v1\.2\.3 --notes-file .*notes\.md$/
+        )
+      ])
+    })
+
+    it('a re-run after a later step failed finds the release and goes on to move the major tag', () => {
+      const r = runStep(true)
+      expect(r.code).toBe(0)
+      expect(r.calls).toEqual(['release view v1.2.3'])
+      expect(r.stdout).toContain('::notice::The release v1.2.3 exists already')
+    })
+  })
 
   it('runs on vX.Y.Z tags, checks dist/ and the notes, creates the release and moves the major tag', () => {
     expect(release.on.push.tags).toEqual(['v[0-9]+.[0-9]+.[0-9]+'])

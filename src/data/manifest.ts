@@ -3,12 +3,16 @@
  * The manifest is written last, atomically: a directory without one is an unfinished export.
  */
 import { open, readFile, rename } from 'node:fs/promises'
+import packageJson from '../../package.json' with { type: 'json' }
 import { FileError, errorMessage } from '../errors.js'
 import type { KeyElement, ScalarAttrType } from '../types.js'
 import type { TtlSplit, TtlWindow } from './ttl.js'
 
-/** Kept equal to package.json's version (a test checks it); the bundle cannot read package.json. */
-export const TOOL_VERSION = '0.1.0'
+/**
+ * package.json's version, the one place it is written. The bundler inlines it (webpack keeps only
+ * the `version` field of the JSON), so dist/ carries the version of the sources it was built from.
+ */
+export const TOOL_VERSION: string = packageJson.version
 export const TOOL_NAME = 'dynamodb-orphan-guard'
 export const MANIFEST_FILE = 'manifest.json'
 export const MANIFEST_FORMAT = 'dynamodb-orphan-guard/backup@1'
