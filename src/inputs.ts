@@ -25,6 +25,12 @@ export interface InputDefinition {
   choices?: readonly string[]
   description: string
   /**
+   * What the CLI's --help adds after `description` (which it shows word for word, as action.yml
+   * does) where the CLI differs: it resolves relative paths against the current directory, not
+   * GITHUB_WORKSPACE.
+   */
+  cliNote?: string
+  /**
    * Only the GitHub Action uses it (the PR comment, the workflow artifact). The CLI takes the same
    * flag, so that one set of arguments serves both, checks it, and says that it ignores it.
    */
@@ -70,7 +76,8 @@ export const INPUTS = {
     default: 'cdk.out',
     type: 'string',
     description:
-      'A CDK cloud assembly directory (with manifest.json, e.g. the output of `cdk synth`) or a single CloudFormation template file (JSON or YAML). Relative to GITHUB_WORKSPACE.'
+      'A CDK cloud assembly directory (with manifest.json, e.g. the output of `cdk synth`) or a single CloudFormation template file (JSON or YAML). Relative to GITHUB_WORKSPACE.',
+    cliNote: 'In the CLI: relative to the current directory.'
   },
   'stack-name': {
     default: '',
@@ -111,7 +118,8 @@ export const INPUTS = {
     default: 'backups',
     type: 'string',
     description:
-      'Folder (relative to GITHUB_WORKSPACE) for exports, manifests, checkpoints and import templates. Never a folder that holds a git repository (`.git`); with `upload-artifact`, a folder below the workspace.'
+      'Folder (relative to GITHUB_WORKSPACE) for exports, manifests, checkpoints and import templates. Never a folder that holds a git repository (`.git`); with `upload-artifact`, a folder below the workspace.',
+    cliNote: 'In the CLI: relative to the current directory (`upload-artifact` does not apply).'
   },
   'upload-artifact': {
     default: 'false',

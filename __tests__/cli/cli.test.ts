@@ -67,6 +67,16 @@ describe('exit code 2, naming the flag, and no AWS call', () => {
   })
 })
 
+describe('relative paths', () => {
+  it('resolve against the current directory, also where GITHUB_WORKSPACE is set (as --help says)', async () => {
+    const cli = io({ AWS_REGION: 'us-east-1', GITHUB_WORKSPACE: '/some/other/workspace' })
+    expect(await runCli(['--stage', 'pr-5', '--template', 'cdk.out'], cli)).toBe(EXIT.usage)
+    expect(cli.err()).toContain(
+      'error: --template: no such file or directory: /nonexistent-workspace/cdk.out'
+    )
+  })
+})
+
 describe('help, version, flags only the action uses', () => {
   it('--help and -h print the help on stdout, exit 0, and touch nothing', async () => {
     for (const flag of ['--help', '-h']) {

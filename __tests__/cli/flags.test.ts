@@ -103,6 +103,23 @@ describe('--help', () => {
     expect(help).toMatch(/^ {2}130 {2}interrupted/m)
   })
 
+  it('says that the CLI resolves relative paths against the current directory, where the action says GITHUB_WORKSPACE', () => {
+    const entry = (flag: string): string => {
+      const start = help.indexOf(`\n  ${flag} `)
+      return help.slice(start, help.indexOf('\n  --', start + 1)).replace(/\s+/g, ' ')
+    }
+    expect(entry('--template')).toContain(
+      'Relative to GITHUB_WORKSPACE. In the CLI: relative to the current directory.'
+    )
+    expect(entry('--backup-dir')).toContain(
+      'In the CLI: relative to the current directory (`upload-artifact` does not apply).'
+    )
+    // Every input the action describes in terms of the workspace has a note for the CLI.
+    for (const [name, input] of Object.entries(table))
+      if (!input.actionOnly && /GITHUB_WORKSPACE|workspace/.test(input.description))
+        expect([name, input.cliNote]).toEqual([name, expect.stringContaining('current directory')])
+  })
+
   it('wraps to the width it is given', () => {
     for (const line of helpText(undefined, 72).split('\n'))
       if (line.startsWith('      ')) expect(line.length).toBeLessThanOrEqual(72)

@@ -226,7 +226,8 @@ export function helpText(table: Record<string, InputDefinition> = INPUTS, width 
         : input.default === ''
           ? ''
           : `default: ${input.default}`
-    return flagEntry(name, usage, note, input.description, width)
+    const description = input.cliNote ? `${input.description} ${input.cliNote}` : input.description
+    return flagEntry(name, usage, note, description, width)
   })
   const own = Object.entries(CLI_FLAGS).flatMap(([name, flag]) => {
     const usage =
