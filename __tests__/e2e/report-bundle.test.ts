@@ -180,6 +180,37 @@ describe('the bundle in report mode', () => {
         .body.startsWith(MARKER)
     ).toBe(true)
   })
+
+  it('on a protected stage the empty orphan is not deleted, and the plan says why', async () => {
+    // Unprotected (the first run above), auto would delete the empty table.
+    expect(plan(first).find(e => e.table === 'pr-5-api-cache')).toMatchObject({
+      hasData: false,
+      decision: 'delete'
+    })
+    const r = await run({
+      stage: 'pr-5',
+      strategy: 'report',
+      'protected-stages': 'pr-*',
+      comment: 'false'
+    })
+    expect(r.code).toBe(0)
+    const cache = plan(r).find(e => e.table === 'pr-5-api-cache') as { decision: string; reasons: string[] }
+    expect(cache.decision).toBe('import')
+    expect(cache.reasons).toContain(
+      'It is imported rather than deleted although it is empty, because stage pr-5 is protected (protected-stages), where the action never deletes a table, empty or not.'
+    )
+    // The log line of the plan says the same.
+    expect(r.stdout).toMatch(
+      /^pr-5-api-cache \(orphaned, owner unmanaged, empty, .*\) → import: .*imported rather than deleted although it is empty, because stage pr-5 is protected/m
+    )
+  })
+
+  it("the log's stack count says how many top-level and nested stacks it read", () => {
+    // The fixture assembly: the api and database stacks, and one stack nested in the database stack.
+    expect(first.stdout).toMatch(
+      /^Checking 5 named table\(s\) in 3 stack\(s\) \(2 top-level, 1 nested\) \(cloud-assembly\)\.$/m
+    )
+  })
 })
 
 describe('the bundle with a strategy that acts', () => {
@@ -242,18 +273,6 @@ describe('the bundle with a strategy that acts', () => {
     expect([r.code, r.errors]).toEqual([0, []])
     expect(r.outputs.outcome).toBe('blocked')
     expect(r.warnings.filter(w => /pr-5-main-table is blocked: /.test(w))).toHaveLength(1)
-  })
-
-  it('on a protected stage the empty orphan is not deleted', async () => {
-    const r = await run({
-      stage: 'pr-5',
-      strategy: 'report',
-      'protected-stages': 'pr-*',
-      comment: 'false'
-    })
-    expect(r.code).toBe(0)
-    const cache = plan(r).find(e => e.table === 'pr-5-api-cache')
-    expect(cache?.decision).not.toBe('delete')
   })
 })
 
