@@ -448,6 +448,12 @@ export interface PlanEntry {
   orphan: boolean
   /** For `backup-restore`: the path its items take (the reasons say why). */
   copy?: CopyPath
+  /**
+   * For `none`: the table an earlier run's server-side restore created by ImportTable, verified and
+   * imported into this stack, but whose restore it did not record (it stopped in between). The
+   * S3 copy (its manifest.json URI) whose restore this run records (execute/server-side.ts).
+   */
+  recordRestore?: string
 }
 
 export interface Plan {

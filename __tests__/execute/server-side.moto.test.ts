@@ -17,14 +17,25 @@ import {
 import type { AwsClients } from '../../src/aws/clients.js'
 import { getObjectBytes, headObject, listObjects } from '../../src/aws/s3.js'
 import { executePlan } from '../../src/execute/execute-plan.js'
+import { runPhase } from '../../src/run/run-phase.js'
 import type { BackupManifest } from '../../src/data/manifest.js'
 import { destroyClients, oneRegion, testClients } from '../../test-support/aws-clients.js'
 import { findRestoreStates } from '../../src/inspect/owed-restores.js'
 import { importTableFromS3, waitForImport } from '../../src/aws/dynamodb-transfer.js'
 import { fakeTime } from '../../test-support/execution.js'
 import { startMoto, type MotoServer } from '../../test-support/moto.js'
-import { makeRetainedOrphan, tableTemplate, type Item } from '../../test-support/orphans.js'
+import {
+  createStackAndWait,
+  makeRetainedOrphan,
+  tableTemplate,
+  type Item
+} from '../../test-support/orphans.js'
 import { gunzipSync, gzipSync } from 'node:zlib'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { restoreBackups } from '../../src/execute/restore-backups.js'
+import { systemClock } from '../../src/types.js'
 import { PutObjectCommand } from '@aws-sdk/client-s3'
 import {
   isReadOnlyOperation,
@@ -38,6 +49,8 @@ import {
   createBackupBucket,
   deps,
   makeInputs,
+  mutating,
+  quietLogger,
   runCheck,
   tableContent,
   workspace,
@@ -147,7 +160,7 @@ async function s3Keys(prefix = `${BACKUP_BUCKET.prefix}/`): Promise<string[]> {
 async function owed(): Promise<{ kind: string; source?: string; backup?: string }> {
   const [state] = await findRestoreStates(oneRegion(clients), {
     stage: 'pr-7',
-    account: null,
+    account: '123456789012', // moto's
     s3Bucket: BACKUP_BUCKET,
     tables: [{ name: TABLE, region: 'us-east-1' }],
     localManifests: []
@@ -393,10 +406,24 @@ describe('ImportTable reports errors', () => {
 })
 
 const count = (op: string, from = 0): number => rec.calls.slice(from).filter(c => c.operation === op).length
+/** The operations of `ops` that were called since `from` (none expected). */
+const calledOf = (ops: string[], from: number): string[] => ops.filter(op => count(op, from) > 0)
 const denied = (op: string) => (call: RecordedCall) =>
   call.operation === op
     ? { status: 400, type: 'AccessDeniedException', message: `injected: ${op} denied` }
     : undefined
+
+/** A server-side run with `count` items that stops after the delete (ImportTable denied); returns the items. */
+async function stoppedBeforeImport(count: number, opts: { pitr?: boolean } = {}): Promise<string[]> {
+  const before = await orphan(count, opts)
+  const run = inputs()
+  inject = denied('DynamoDB.ImportTable')
+  const first = await executePlan(await runCheck(run, clients), run, deps(clients))
+  expect(first.result.outcome).toBe('failed')
+  expect(await tableContent(clients, TABLE)).toBeNull()
+  inject = null
+  return before
+}
 
 describe('a server-side restore that stopped is resumed by the next run, never imported twice', () => {
   it('stopped while DynamoDB imported (DescribeImport failed): the next run verifies and adopts the table that import created', async () => {
@@ -457,28 +484,87 @@ describe('a server-side restore that stopped is resumed by the next run, never i
     const second = await executePlan(check, run, deps(clients))
 
     expect([second.result.outcome, second.result.stateNote]).toEqual(['resolved', undefined])
-    for (const op of [
-      'DynamoDB.ImportTable',
-      'DynamoDB.DeleteTable',
-      'DynamoDB.Scan',
-      'DynamoDB.CreateBackup'
-    ])
-      expect([op, count(op, mark)]).toEqual([op, 0])
+    expect(
+      calledOf(
+        ['DynamoDB.ImportTable', 'DynamoDB.DeleteTable', 'DynamoDB.Scan', 'DynamoDB.CreateBackup'],
+        mark
+      )
+    ).toEqual([])
     expect(rec.imports.map(i => i.resources[0]?.physicalId)).toEqual([TABLE])
     expect(await tableContent(clients, TABLE)).toEqual(before)
     expect(second.result.restoredItems).toBe(25)
     expect((await owed()).kind).toBe('restored')
   }, 60_000)
 
-  it('stopped between the delete and ImportTable: the next run imports the copy (the table is gone)', async () => {
-    const before = await orphan(20)
+  it('stopped after its IMPORT change set, before recording the restore: the next pre-deploy run records it (no copy, no scan) and nothing is owed', async () => {
+    const before = await orphan(25)
     const run = inputs()
-    inject = denied('DynamoDB.ImportTable')
+    // Both records of step 7 fail: the run stops with the table adopted and the restore unrecorded.
+    inject = call =>
+      (call.operation === 'S3.PutObject' && (call.target ?? '').endsWith('/restored.json')) ||
+      (call.operation === 'DynamoDB.TagResource' && call.body.includes('restored-from'))
+        ? { status: 400, type: 'AccessDeniedException', message: `injected: ${call.operation} denied` }
+        : undefined
     const first = await executePlan(await runCheck(run, clients), run, deps(clients))
     expect(first.result.outcome).toBe('failed')
-    expect(await tableContent(clients, TABLE)).toBeNull()
+    expect(first.result.stateNote).toMatch(
+      /pr-7-orders is imported, verified and in its stack, but the restore could not be recorded/
+    )
+    expect(rec.imports.map(i => [i.resources[0]?.physicalId, i.executed])).toEqual([[TABLE, true]])
+    expect((await owed()).kind).toBe('owed')
 
     inject = null
+    // A dry run says so and changes nothing.
+    const dry = inputs({ dryRun: true })
+    const dryCheck = await runCheck(dry, clients)
+    const dryMark = rec.calls.length
+    const planned = await executePlan(dryCheck, dry, deps(clients))
+    expect(planned.result.outcome).toBe('dry-run')
+    expect(
+      mutating(
+        rec.calls.slice(dryMark).map(c => c.operation),
+        isReadOnlyOperation
+      )
+    ).toEqual([])
+    expect(planned.result.steps.map(s => `${s.action}:${s.status}`)).toEqual(['record restore:planned'])
+
+    const mark = rec.calls.length
+    const second = await runPhase(run, { ...deps(clients), runId: '' })
+
+    const entry = second.result.plan?.entries.find(e => e.table === TABLE)
+    expect([entry?.owner, entry?.decision]).toEqual(['stack', 'none'])
+    expect(entry?.recordRestore).toMatch(S3_MANIFEST)
+    expect(entry?.reasons.join(' ')).toMatch(
+      /an earlier run re-created it by ImportTable .* verified it against that copy .* but stopped before recording the restore\. This run records it/
+    )
+    expect([second.result.outcome, second.result.stateNote]).toEqual(['resolved', undefined])
+    expect(second.result.steps.filter(s => s.table === TABLE).map(s => `${s.action}:${s.status}`)).toEqual([
+      'write fence removed:done', // moto keeps the deleted table's resource policy for the imported one
+      'record restore:done'
+    ])
+    expect(
+      calledOf(
+        [
+          'DynamoDB.ImportTable',
+          'DynamoDB.DeleteTable',
+          'DynamoDB.BatchWriteItem',
+          'CloudFormation.CreateChangeSet'
+        ],
+        mark
+      )
+    ).toEqual([])
+    // Only the inspection's Scan (Limit 1: does it hold data?), no verification scan.
+    const scans = rec.calls.slice(mark).filter(c => c.operation === 'DynamoDB.Scan')
+    expect(scans.map(c => (JSON.parse(c.body) as { Limit?: number }).Limit)).toEqual([1])
+    // restore-needed: false.
+    expect(second.result.pendingRestores).toEqual([])
+    expect((await owed()).kind).toBe('restored')
+    expect(await tableContent(clients, TABLE)).toEqual(before)
+  }, 60_000)
+
+  it('stopped between the delete and ImportTable: the next run imports the copy (the table is gone)', async () => {
+    const before = await stoppedBeforeImport(20)
+    const run = inputs()
     const check = await runCheck(run, clients)
     const entry = check.plan.entries.find(e => e.table === TABLE)
     expect([entry?.exists, entry?.decision, entry?.copy]).toEqual([false, 'backup-restore', 'server-side'])
@@ -530,6 +616,128 @@ describe('a server-side restore that stopped is resumed by the next run, never i
     } finally {
       fixed.remove()
     }
+  }, 60_000)
+})
+
+/** Phase restore after the deploy, on a runner that has nothing (a fresh backup-dir). */
+async function restorePhase() {
+  const fresh = mkdtempSync(join(tmpdir(), 'orphan-guard-restore-runner-'))
+  try {
+    return await restoreBackups(oneRegion(clients), {
+      backupDir: fresh,
+      stage: 'pr-7',
+      s3Bucket: BACKUP_BUCKET,
+      tables: [{ name: TABLE, region: 'us-east-1' }],
+      localManifests: [],
+      dryRun: false,
+      logger: quietLogger,
+      clock: systemClock
+    })
+  } finally {
+    rmSync(fresh, { recursive: true, force: true })
+  }
+}
+
+describe("phase restore loads DynamoDB's own export when the server-side path is not resumed", () => {
+  /** PITR on, ImportTable denied after the delete; then a pre-deploy run with copy-mode runner and the deploy. */
+  async function stoppedAfterDelete(count: number): Promise<{ before: string[]; dataPrefix: string }> {
+    const before = await stoppedBeforeImport(count, { pitr: true })
+    const owedNow = await owed()
+    expect(owedNow).toMatchObject({ kind: 'owed', source: 's3' })
+    const manifest = JSON.parse(
+      (
+        await getObjectBytes(
+          clients.s3,
+          BACKUP_BUCKET.bucket,
+          (owedNow.backup ?? '').replace(`s3://${BACKUP_BUCKET.bucket}/`, '')
+        )
+      ).toString('utf8')
+    ) as BackupManifest
+    expect(manifest.dataFormat).toBe('DYNAMODB_EXPORT')
+
+    // The next pre-deploy run takes the runner path: the server-side restore is not resumed.
+    const runner = inputs({ copyMode: 'runner' })
+    const check = await runCheck(runner, clients)
+    const entry = check.plan.entries.find(e => e.table === TABLE)
+    expect(entry?.decision).toBe('none')
+    expect(entry?.reasons.join(' ')).toMatch(
+      /not resumed server-side \(copy-mode is runner\): phase restore loads the copy after the deploy/
+    )
+    expect((await executePlan(check, runner, deps(clients))).result.outcome).toBe('nothing-to-do')
+    await createStackAndWait(clients, STACK, TEMPLATE) // the deploy: an empty table with the new keys
+    return { before, dataPrefix: manifest.serverSide?.dataPrefix ?? '' }
+  }
+
+  it('ImportTable failed after the delete, copy-mode runner next: phase restore loads the export, identical content, restore recorded', async () => {
+    const { before } = await stoppedAfterDelete(35)
+    const mark = rec.calls.length
+
+    const result = await restorePhase()
+
+    expect([result.outcome, result.stateNote]).toEqual(['restored', undefined])
+    expect(result.restoredItems).toBe(35)
+    expect(await tableContent(clients, TABLE)).toEqual(before)
+    const download = result.steps.find(s => s.action === 'download')
+    expect(download?.detail).toMatch(
+      /^DynamoDB's export .* \(1 data files, \d+ bytes fetched\) into .*: its 35 items equal the table as it was scanned before the delete/
+    )
+    expect(result.steps.map(s => `${s.action}:${s.status}`)).toEqual([
+      'write fence removed:done', // moto keeps the deleted table's resource policy for the new one
+      'download:done',
+      'restore:done',
+      'verify:done',
+      'record restore:done'
+    ])
+    expect(count('DynamoDB.RestoreTableFromBackup', mark)).toBe(0)
+    expect((await owed()).kind).toBe('restored')
+  }, 60_000)
+
+  it('an export changed after the delete (same count) is refused before anything is written', async () => {
+    const { dataPrefix } = await stoppedAfterDelete(20)
+    await tamperFirstDataFile(dataPrefix)
+    const mark = rec.calls.length
+
+    const result = await restorePhase()
+
+    expect(result.outcome).toBe('failed')
+    expect(result.stateNote).toMatch(
+      /DynamoDB's export could not be used: the export's items are not the ones the table held when it was scanned behind the write fence: content digest/
+    )
+    expect(count('DynamoDB.BatchWriteItem', mark)).toBe(0)
+    expect(await tableContent(clients, TABLE)).toEqual([])
+    expect((await owed()).kind).toBe('owed')
+  }, 60_000)
+})
+
+describe('the owed-restore lookup of a pre-deploy run with s3-bucket', () => {
+  const lookups = (from: number) =>
+    rec.calls.slice(from).filter(c => c.operation === 'DynamoDB.ListBackups' && c.target === TABLE).length
+
+  it('made once before planning; after the work only for a table the run acted on', async () => {
+    await orphan(12)
+    // A dry run acts on nothing: the lookup before planning is the answer.
+    let mark = rec.calls.length
+    const dry = await runPhase(inputs({ dryRun: true }), { ...deps(clients), runId: '' })
+    expect(dry.result.outcome).toBe('dry-run')
+    expect(lookups(mark)).toBe(1)
+    expect(dry.result.pendingRestores).toEqual([])
+
+    // A run that re-creates the table looks again: its state changed.
+    mark = rec.calls.length
+    const real = await runPhase(inputs(), { ...deps(clients), runId: '' })
+    expect([real.result.outcome, real.result.stateNote]).toEqual(['resolved', undefined])
+    expect(lookups(mark)).toBe(2)
+    expect(real.result.pendingRestores).toEqual([])
+  }, 60_000)
+
+  it('a run stopped after the delete looks again, and finds the restore it now owes', async () => {
+    await orphan(10)
+    inject = denied('DynamoDB.ImportTable')
+    const mark = rec.calls.length
+    const stopped = await runPhase(inputs(), { ...deps(clients), runId: '' })
+    expect(stopped.result.outcome).toBe('failed')
+    expect(lookups(mark)).toBe(2)
+    expect(stopped.result.pendingRestores?.map(p => p.table)).toEqual([TABLE])
   }, 60_000)
 })
 

@@ -95,6 +95,8 @@ interface Row {
   policy?: Partial<Policy>
   decision: Decision
   copy?: 'runner' | 'server-side'
+  /** The S3 copy whose restore the run records (PlanEntry.recordRestore); absent when none. */
+  recordRestore?: string
   reason: RegExp
 }
 
@@ -296,6 +298,42 @@ const rows: Row[] = [
       /its restore is owed; the table now there is not known to be the one its ImportTable created \(the import requested at 2025-03-04T05:07:00.000Z was not found/
   },
   {
+    rule: 'adopted: the table its import created, verified and in its stack, restore unrecorded → none, the restore recorded by this run',
+    finding: compared(
+      templateSpec(),
+      {},
+      {
+        owner: 'stack',
+        serverSideResume: resume({
+          live: 'from-import',
+          verified: true,
+          import: { arn: IMPORT_ARN, status: 'COMPLETED', startTime: null, tableArn: null }
+        })
+      }
+    ),
+    decision: 'none',
+    recordRestore: resume().manifestUri,
+    reason:
+      /already belongs to stack .*: an earlier run re-created it by ImportTable \(arn:aws:dynamodb:.*\/import\/01\) from s3:\/\/backups\/.*manifest\.json, verified it .* This run records it/
+  },
+  {
+    rule: 'in its stack, the import’s table but never verified → none, nothing recorded (phase restore verifies it)',
+    finding: compared(
+      templateSpec(),
+      {},
+      {
+        owner: 'stack',
+        serverSideResume: resume({
+          live: 'from-import',
+          verified: false,
+          import: { arn: IMPORT_ARN, status: 'COMPLETED', startTime: null, tableArn: null }
+        })
+      }
+    ),
+    decision: 'none',
+    reason: /already belongs to stack .*; the deploy updates it in place\.$/
+  },
+  {
     rule: 'the owed-restore lookup failed for the table → no delete (it might be an unfinished restore’s table)',
     finding: compared(
       templateSpec(),
@@ -313,6 +351,7 @@ describe('the copy path of a re-created table', () => {
     const [entry] = planTables([row.finding], policy(row.policy)).entries
     expect(entry?.decision).toBe(row.decision)
     expect(entry?.copy).toBe(row.copy)
+    expect(entry?.recordRestore).toBe(row.recordRestore)
     expect(entry?.reasons.join(' ')).toMatch(row.reason)
     if (row.decision === 'backup-restore')
       expect(entry?.path.find(s => s.question === 'Which path do its items take?')?.answer).toBe(row.copy)

@@ -118,3 +118,25 @@ describe('a table name that cannot be resolved', () => {
     expect(lines[2]).toMatch(/^1 table name\(s\) could not be resolved/)
   })
 })
+
+describe('outcomeWithoutExecution', () => {
+  const plan = (entries: Array<Record<string, unknown>>) =>
+    ({
+      policy: { stage: 'pr-5', strategy: 'auto', protectedStage: false, allowDataLoss: false },
+      notes: [],
+      entries
+    }) as unknown as Plan
+  it.each([
+    ['nothing but tables left alone → nothing-to-do', [{ table: 'a', decision: 'none' }], 'nothing-to-do'],
+    [
+      'a table left alone whose restore an earlier run did not record → dry-run (a run records it)',
+      [
+        { table: 'a', decision: 'none', recordRestore: 's3://b/copies/pr-5/a/20250304T050607Z/manifest.json' }
+      ],
+      'dry-run'
+    ],
+    ['an import → dry-run', [{ table: 'a', decision: 'import' }], 'dry-run']
+  ])('%s', (_rule, entries, outcome) => {
+    expect(outcomeWithoutExecution(plan(entries))).toBe(outcome)
+  })
+})

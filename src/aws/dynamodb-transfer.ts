@@ -102,11 +102,13 @@ export async function waitForExport(
   return waitFor(wait, () => describeExport(ddb, arn), `Export ${arn}`, signal)
 }
 
-/** One data file of an export: its key, size and the item count DynamoDB's manifest gives it (null on moto). */
+/** One data file of an export: its key, size, and what DynamoDB's manifest-files.json says of it (null on moto). */
 export interface ExportDataFile {
   key: string
   bytes: number
   items: number | null
+  /** manifest-files.json's `md5Checksum`: the base64 MD5 of the object's bytes. */
+  md5: string | null
 }
 
 export interface ExportFiles {
@@ -124,7 +126,13 @@ export interface ExportFiles {
  */
 export async function exportDataFiles(
   s3: Sender<S3Client>,
-  opts: { bucket: string; folder: string; manifestKey: string | null }
+  opts: {
+    bucket: string
+    folder: string
+    manifestKey: string | null
+    /** Without manifest files: only the objects under this prefix (one export's `data/`), not every export in the folder. */
+    dataPrefix?: string
+  }
 ): Promise<ExportFiles> {
   const { bucket } = opts
   const problems: string[] = []
@@ -140,7 +148,12 @@ export async function exportDataFiles(
       .filter(l => l.trim() !== '')
     const files: ExportDataFile[] = []
     for (const line of lines) {
-      const entry = JSON.parse(line) as { dataFileS3Key?: string; itemCount?: number; etag?: string }
+      const entry = JSON.parse(line) as {
+        dataFileS3Key?: string
+        itemCount?: number
+        etag?: string
+        md5Checksum?: string
+      }
       if (typeof entry.dataFileS3Key !== 'string')
         throw new Error(`a line of manifest-files.json names no file`)
       const head = await headObject(s3, bucket, entry.dataFileS3Key)
@@ -149,15 +162,24 @@ export async function exportDataFiles(
         problems.push(
           `${s3Uri(bucket, entry.dataFileS3Key)} has ETag ${head.etag}, the export says ${entry.etag}`
         )
-      else files.push({ key: entry.dataFileS3Key, bytes: head.bytes, items: entry.itemCount ?? null })
+      else
+        files.push({
+          key: entry.dataFileS3Key,
+          bytes: head.bytes,
+          items: entry.itemCount ?? null,
+          md5: entry.md5Checksum ?? null
+        })
     }
     if (problems.length > 0) throw new Error(problems.join('; '))
     return { dataPrefix: commonDataPrefix(files, bucket), files, fromManifest: true }
   }
   const files: ExportDataFile[] = []
-  for await (const page of listObjects(s3, { bucket, prefix: `${opts.folder}AWSDynamoDB/` })) {
+  for await (const page of listObjects(s3, {
+    bucket,
+    prefix: opts.dataPrefix ?? `${opts.folder}AWSDynamoDB/`
+  })) {
     for (const o of page.objects)
-      if (/\/data\/[^/]+$/.test(o.key)) files.push({ key: o.key, bytes: o.bytes, items: null })
+      if (/\/data\/[^/]+$/.test(o.key)) files.push({ key: o.key, bytes: o.bytes, items: null, md5: null })
   }
   if (files.length === 0) throw new Error(`no data file of the export under ${s3Uri(bucket, opts.folder)}`)
   return { dataPrefix: commonDataPrefix(files, bucket), files, fromManifest: false }

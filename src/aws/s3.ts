@@ -303,18 +303,21 @@ export async function downloadObject(
   s3: Sender<S3Client>,
   source: { bucket: string; key: string },
   path: string
-): Promise<{ sha256: string; bytes: number }> {
+): Promise<{ sha256: string; md5: string; bytes: number }> {
   const hash = createHash('sha256')
+  // MD5 too: DynamoDB's export lists each data file's MD5 (manifest-files.json md5Checksum, base64).
+  const md5 = createHash('md5')
   let bytes = 0
   const tap = new Transform({
     transform(chunk: Buffer, _encoding, done) {
       hash.update(chunk)
+      md5.update(chunk)
       bytes += chunk.length
       done(null, chunk)
     }
   })
   await pipeline(await readObject(s3, source.bucket, source.key), tap, createWriteStream(path))
-  return { sha256: hash.digest('hex'), bytes }
+  return { sha256: hash.digest('hex'), md5: md5.digest('base64'), bytes }
 }
 
 /** A small object (a manifest) read whole. */

@@ -8,6 +8,7 @@
  * without the set-apart part, and nothing needs to be held in memory.
  */
 import { ContentDigest } from './digest.js'
+import type { WireItem } from './dynamodb-json.js'
 import { topLevelMember, type PageItems } from './json-scan.js'
 
 /**
@@ -72,6 +73,16 @@ export class ExpiringItems {
     const ttl = ttlOf(page, i, this.name)
     if (ttl === null || ttl > this.window.cutoff) return
     this.digest.addPageItem(page, i)
+    if (ttl < this.window.startedAt) this.expired++
+  }
+
+  /** Sets the item apart when its TTL is at or before the cutoff (an item parsed from a data file). */
+  addItem(item: WireItem): void {
+    const n = (item[this.window.attribute] as { N?: unknown } | undefined)?.N
+    // TTL acts only on a Number attribute.
+    const ttl = typeof n === 'string' && Number.isFinite(Number(n)) ? Number(n) : null
+    if (ttl === null || ttl > this.window.cutoff) return
+    this.digest.add(item)
     if (ttl < this.window.startedAt) this.expired++
   }
 

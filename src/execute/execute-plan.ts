@@ -25,7 +25,12 @@ import { SafetyRefusal } from './safety.js'
 import { executeImports } from './import.js'
 import { callText, StepLog } from './steps.js'
 import { removeLeftoverFence } from './write-fence.js'
-import { resumeServerSide, serverSideRestore, type ServerSideInput } from './server-side.js'
+import {
+  recordAdoptedRestore,
+  resumeServerSide,
+  serverSideRestore,
+  type ServerSideInput
+} from './server-side.js'
 import type { BackupRecord } from './table-ops.js'
 import type { TemplateStores } from './template-store.js'
 
@@ -163,7 +168,8 @@ function doneSoFar(steps: StepLog): string {
 
 /**
  * Executes the plan: imports first (nothing is deleted by them), then backup-delete, then delete,
- * one table at a time; the first failure stops everything after it. A plan with any blocked table
+ * one table at a time, then the restores an earlier server-side run finished but did not record
+ * (PlanEntry.recordRestore); the first failure stops everything after it. A plan with any blocked table
  * executes nothing: the deploy would fail on that table anyway. `report` executes nothing;
  * `dry-run` walks every step without making a mutating call and lists the calls it would make.
  */
@@ -309,6 +315,20 @@ export async function executePlan(check: Check, inputs: Inputs, deps: ExecuteDep
     wait,
     record
   }
+  const tableInput = (finding: Finding) => ({
+    ...common,
+    finding,
+    stage: inputs.stage,
+    backupDir: inputs.backupDir,
+    ...(check.identity ? { account: check.identity.account } : {}),
+    s3Bucket: inputs.s3Bucket,
+    // The bucket is in the action's region (checked at the start): its copies go through that region's client.
+    s3: clients.forRegion(clients.defaultRegion).s3,
+    identity: check.identity,
+    logger,
+    onStop: deps.onStop,
+    signal: deps.signal
+  })
   let current = ''
   try {
     for (const entry of plan.entries.filter(e => e.decision === 'backup-restore')) {
@@ -317,20 +337,7 @@ export async function executePlan(check: Check, inputs: Inputs, deps: ExecuteDep
       if (stop) return stop
       const finding = findingOf(check, entry)
       steps.begin(entry.table)
-      const input = {
-        ...common,
-        finding,
-        stage: inputs.stage,
-        backupDir: inputs.backupDir,
-        ...(check.identity ? { account: check.identity.account } : {}),
-        s3Bucket: inputs.s3Bucket,
-        // The bucket is in the action's region (checked at the start): its copies go through that region's client.
-        s3: clients.forRegion(clients.defaultRegion).s3,
-        identity: check.identity,
-        logger,
-        onStop: deps.onStop,
-        signal: deps.signal
-      }
+      const input = tableInput(finding)
       if (entry.copy !== 'server-side' || inputs.s3Bucket === null) {
         await inGroup(logger, `Back up and delete ${entry.table}`, () =>
           backupAndDelete(clients.forRegion(finding.region), input)
@@ -380,6 +387,17 @@ export async function executePlan(check: Check, inputs: Inputs, deps: ExecuteDep
       const finding = findingOf(check, entry)
       await inGroup(logger, `Delete ${entry.table}`, () =>
         guardedDelete(clients.forRegion(finding.region), { ...common, finding })
+      )
+    }
+    // 4. the restores an earlier run's server-side path finished but did not record
+    for (const entry of plan.entries.filter(e => e.recordRestore !== undefined)) {
+      current = entry.table
+      const finding = findingOf(check, entry)
+      const resume = finding.serverSideResume
+      const s3Bucket = inputs.s3Bucket
+      if (resume === undefined || s3Bucket === null) continue
+      await inGroup(logger, `Record the restore of ${entry.table}`, () =>
+        recordAdoptedRestore(clients.forRegion(finding.region), { ...tableInput(finding), s3Bucket }, resume)
       )
     }
   } catch (err) {

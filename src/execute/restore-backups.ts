@@ -15,7 +15,7 @@ import type { AwsClients, RegionalClients } from '../aws/clients.js'
 import { describeBackup, restoreTableFromBackup } from '../aws/backup.js'
 import { describeTableOrNull } from '../aws/dynamodb-read.js'
 import { deleteTableAndWait, tagTable, waitForTable } from '../aws/dynamodb-write.js'
-import { downloadObject, putObject, s3Uri } from '../aws/s3.js'
+import { downloadObject, s3Uri } from '../aws/s3.js'
 import {
   RESTORED_MARKER,
   RESTORED_TAG,
@@ -25,7 +25,9 @@ import {
   temporaryTableName,
   timestampToIso
 } from '../data/backup-set.js'
+import { downloadDynamoDBExport } from '../data/dynamodb-export.js'
 import { exportTable } from '../data/export.js'
+import { recordRestore } from '../data/restore-record.js'
 import { MANIFEST_FILE, readManifest, writeFileAtomic } from '../data/manifest.js'
 import {
   ItemDoesNotFitError,
@@ -281,7 +283,7 @@ async function restoreSet(
       steps.skipped(table, 'restore', `${err.message}; trying the next copy`)
       continue
     }
-    await recordRestore(clients, input, table, set, loaded, steps)
+    await recordLoaded(clients, input, table, set, loaded, steps)
     if (source === 'aws-backup') await dropTemporaryTable(clients, input, state, steps)
     return loaded
   }
@@ -413,10 +415,21 @@ async function downloadSet(
 ): Promise<string> {
   const copy = set.s3 as NonNullable<BackupSet['s3']>
   const dir = cacheDir(input.backupDir, set)
-  if (copy.manifest.dataFormat === 'DYNAMODB_EXPORT')
-    throw new UnusableCopy(
-      `${copy.uri}: the items are in DynamoDB's own export (ExportTableToPointInTime), which this restore does not read; the pre-deploy step resumes its server-side restore (ImportTable) while the table does not exist`
+  if (copy.manifest.dataFormat === 'DYNAMODB_EXPORT') {
+    // The server-side path's copy with point-in-time recovery on: DynamoDB's own export.
+    let got
+    try {
+      got = await downloadDynamoDBExport(clients.s3, { manifest: copy.manifest, manifestUri: copy.uri, dir })
+    } catch (err) {
+      throw new UnusableCopy(`${copy.uri}: DynamoDB's export could not be used: ${errorMessage(err)}`)
+    }
+    steps.done(
+      set.table,
+      'download',
+      `DynamoDB's export ${copy.manifest.serverSide?.export?.arn ?? ''} that ${copy.uri} names (${got.files} data files, ${got.bytes} bytes fetched${got.fromManifest ? ", each checked against DynamoDB's manifest-files.json" : ''}) into ${dir}: its ${copy.manifest.serverSide?.items ?? 0} items equal the table as it was scanned before the delete (count and content digest)`
     )
+    return got.manifestPath
+  }
   let bytes = 0
   try {
     for (const file of copy.manifest.dataFiles) {
@@ -537,8 +550,8 @@ async function exportFromOnDemandBackup(
   return manifestPath
 }
 
-/** The restore recorded where a runner cannot fake it: the S3 marker, and the tag on the table. */
-async function recordRestore(
+/** The restore recorded where a runner cannot fake it: the S3 marker, and the tag on the table (data/restore-record.ts). */
+async function recordLoaded(
   clients: AwsClients,
   input: RestoreBackupsInput,
   table: string,
@@ -546,48 +559,32 @@ async function recordRestore(
   loaded: Loaded,
   steps: StepLog
 ): Promise<void> {
-  const value = restoredTagValue(input.stage, set.timestamp)
-  const record = {
-    table,
-    stage: input.stage,
-    backupTakenAt: set.takenAt,
-    source: loaded.source,
-    backup: loaded.backup,
-    target: loaded.report.target,
-    items: loaded.report.expected.itemCount,
-    contentDigest: loaded.report.expected.contentDigest,
-    restoredAt: new Date(input.clock.now()).toISOString()
-  }
-  const done: string[] = []
-  const failed: string[] = []
-  if (input.s3Bucket !== null) {
-    const key = `${s3ExportFolder(input.s3Bucket, input.stage, table, set.timestamp)}${RESTORED_MARKER}`
-    try {
-      await putObject(clients.s3, {
-        bucket: input.s3Bucket.bucket,
-        key,
-        body: Buffer.from(`${JSON.stringify(record, null, 2)}\n`),
-        contentType: 'application/json'
-      })
-      done.push(s3Uri(input.s3Bucket.bucket, key))
-    } catch (err) {
-      failed.push(`PutObject ${s3Uri(input.s3Bucket.bucket, key)}: ${errorMessage(err)} (grant s3:PutObject)`)
-    }
-  }
-  try {
-    await tagTable(clients.dynamodb, loaded.report.target.arn, { [RESTORED_TAG]: value })
-    done.push(`tag ${RESTORED_TAG}=${value}`)
-  } catch (err) {
-    failed.push(`TagResource on ${table}: ${errorMessage(err)} (grant dynamodb:TagResource)`)
-  }
-  if (done.length === 0) {
-    throw new OperationError(
-      `${table} is restored and verified, but the restore could not be recorded: ${failed.join('; ')}`,
+  const written = await recordRestore(clients, {
+    record: {
+      table,
+      stage: input.stage,
+      backupTakenAt: set.takenAt,
+      source: loaded.source,
+      backup: loaded.backup,
+      target: loaded.report.target,
+      items: loaded.report.expected.itemCount,
+      contentDigest: loaded.report.expected.contentDigest,
+      restoredAt: new Date(input.clock.now()).toISOString()
+    },
+    timestamp: set.timestamp,
+    s3:
+      input.s3Bucket === null
+        ? null
+        : {
+            bucket: input.s3Bucket.bucket,
+            folder: s3ExportFolder(input.s3Bucket, input.stage, table, set.timestamp)
+          },
+    logger: input.logger,
+    what: 'restored and verified',
+    unrecorded:
       'The next run would report the restore as still owed. Fix the permission and run phase restore again: it finds the table equal to the backup and only records it.'
-    )
-  }
-  for (const f of failed) input.logger.warning(`${table}: recording the restore: ${f}`)
-  steps.done(table, 'record restore', done.join('; '))
+  })
+  steps.done(table, 'record restore', written)
 }
 
 /** Deletes the temporary table of a set (only one this action restored: its RestoreSummary or tag says so). */
@@ -714,7 +711,7 @@ export async function restoreNamedBackup(
           s3: null,
           onDemand: null
         }
-        await recordRestore(
+        await recordLoaded(
           clients,
           { ...input, backupDir: '', tables: [], localManifests: [] },
           table,

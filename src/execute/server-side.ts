@@ -28,7 +28,6 @@
  * A failure before the delete leaves the table untouched. After the delete, the data lives in the S3
  * copy (and the on-demand backup): the error's state says where, and that the restore is owed.
  */
-import { join } from 'node:path'
 import type { AwsClients } from '../aws/clients.js'
 import { describeStackOrNull } from '../aws/cloudformation-read.js'
 import { describePitr, describeTableOrNull, isUnsupportedOperation } from '../aws/dynamodb-read.js'
@@ -60,9 +59,9 @@ import {
   MANIFEST_FORMAT,
   TOOL_NAME,
   TOOL_VERSION,
-  writeFileAtomic,
   type BackupManifest
 } from '../data/manifest.js'
+import { recordRestore } from '../data/restore-record.js'
 import { ttlWindow } from '../data/ttl.js'
 import { copyDifferences, digestTable, verifyTable, type TableContent } from '../data/verify.js'
 import { DIGEST_ALGORITHM } from '../data/digest.js'
@@ -641,7 +640,7 @@ export async function verifyRecordAdopt(
     await markVerified(clients, input, set, imported, value)
   }
   const adoption = await adopt(clients, input, set)
-  await recordRestore(clients, input, set, imported, value)
+  await recordImported(clients, input, set, imported)
   return { importedItems: imported.importedItems, adoption }
 }
 
@@ -665,66 +664,47 @@ async function markVerified(
 }
 
 /**
- * The restore recorded where a later run finds it (as phase restore records one): the tag
- * RESTORED_TAG on the table and the marker RESTORED_MARKER in the set's folder. Neither written
- * leaves the restore owed: the next run finds the table in its stack, and phase restore finds it
- * equal to the copy and records it.
+ * The restore recorded where a later run finds it, as phase restore records one
+ * (data/restore-record.ts): the tag RESTORED_TAG on the table and the marker RESTORED_MARKER in the
+ * set's folder. Neither written leaves the restore owed: the next run finds the table in its stack,
+ * created by this set's import and verified, and records it then (recordAdoptedRestore).
  */
-async function recordRestore(
+async function recordImported(
   clients: AwsClients,
   input: ServerSideInput,
   set: ServerSideSet,
-  imported: ImportState,
-  value: string
+  imported: Pick<ImportState, 'arn' | 'importedItems' | 'tableArn'>
 ): Promise<void> {
   const table = set.table
   const live = await describeTableOrNull(clients.dynamodb, table).catch(() => null)
-  const arn = live?.TableArn ?? imported.tableArn
-  const record = {
-    table,
-    stage: input.stage,
-    backupTakenAt: set.manifest.startedAt,
-    source: 's3',
-    backup: set.manifestUri,
-    via: 'ImportTable',
-    importArn: imported.arn,
-    target: { arn: arn ?? '', createdAt: live?.CreationDateTime?.toISOString() ?? '' },
-    items: imported.importedItems,
-    contentDigest: set.manifest.contentDigest.value,
-    restoredAt: new Date(input.wait.now()).toISOString()
-  }
-  const done: string[] = []
-  const failed: string[] = []
-  const key = `${set.folder}${RESTORED_MARKER}`
-  try {
-    await putObject(s3Of(clients, input), {
-      bucket: set.bucket,
-      key,
-      body: Buffer.from(`${JSON.stringify(record, null, 2)}\n`),
-      contentType: 'application/json'
-    })
-    done.push(s3Uri(set.bucket, key))
-  } catch (err) {
-    failed.push(`PutObject ${s3Uri(set.bucket, key)}: ${errorMessage(err)} (grant s3:PutObject)`)
-  }
-  try {
-    if (!arn) throw new Error('the table has no ARN')
-    await tagTable(clients.dynamodb, arn, { [RESTORED_TAG]: value })
-    done.push(`tag ${RESTORED_TAG}=${value}`)
-  } catch (err) {
-    failed.push(`TagResource on ${table}: ${errorMessage(err)} (grant dynamodb:TagResource)`)
-  }
-  if (set.localDir !== null)
-    await writeFileAtomic(join(set.localDir, RESTORED_MARKER), `${JSON.stringify(record, null, 2)}\n`).catch(
-      (err: unknown) => input.logger.warning(`${table}: ${errorMessage(err)}`)
-    )
-  if (done.length === 0)
-    throw new OperationError(
-      `${table} is imported, verified and in its stack, but the restore could not be recorded: ${failed.join('; ')}`,
-      `${table} holds exactly the items of ${set.manifestUri}; the restore stays owed until it is recorded. Fix the permission and run phase restore: it finds the table equal to the copy and only records it.`
-    )
-  for (const f of failed) input.logger.warning(`${table}: recording the restore: ${f}`)
-  input.steps.done(table, 'record restore', done.join('; '))
+  const written = await recordRestore(
+    { s3: s3Of(clients, input), dynamodb: clients.dynamodb },
+    {
+      record: {
+        table,
+        stage: input.stage,
+        backupTakenAt: set.manifest.startedAt,
+        source: 's3',
+        backup: set.manifestUri,
+        via: 'ImportTable',
+        importArn: imported.arn,
+        target: {
+          arn: live?.TableArn ?? imported.tableArn ?? '',
+          createdAt: live?.CreationDateTime?.toISOString() ?? ''
+        },
+        items: imported.importedItems,
+        contentDigest: set.manifest.contentDigest.value,
+        restoredAt: new Date(input.wait.now()).toISOString()
+      },
+      timestamp: set.timestamp,
+      s3: { bucket: set.bucket, folder: set.folder },
+      localDir: set.localDir,
+      logger: input.logger,
+      what: 'imported, verified and in its stack',
+      unrecorded: `${table} holds exactly the items of ${set.manifestUri}; the restore stays owed until it is recorded. Fix the permission and run the action again (or phase restore): it finds the table in its stack, created by this import and verified, and only records it.`
+    }
+  )
+  input.steps.done(table, 'record restore', written)
 }
 
 /** Step 7: the IMPORT change set for the new table, into its stack as DescribeStacks shows it now. */
@@ -893,6 +873,41 @@ async function dropFailedImport(
     'delete',
     `deleted the table import ${imported.arn} (${imported.status}) had created with part of the items; ImportTable runs again from ${set.manifestUri}`
   )
+}
+
+/**
+ * The restore of a table an earlier run's server-side path created by ImportTable, verified (its
+ * IMPORTED_TAG, set only after the verification scan) and imported into its stack, but stopped
+ * before recording (the plan's recordRestore): recorded now, as step 7 would have, after checking
+ * that the table is still the one that import created. Nothing is copied or scanned.
+ */
+export async function recordAdoptedRestore(
+  clients: AwsClients,
+  input: ServerSideInput,
+  resume: ServerSideResume
+): Promise<void> {
+  const table = input.finding.tableName
+  const imp = resume.import
+  if (input.dryRun) {
+    input.steps.planned(
+      table,
+      'record restore',
+      `TagResource ${RESTORED_TAG}=${restoredTagValue(input.stage, resume.timestamp)}; PutObject ${s3Uri(resume.bucket, `${resume.folder}${RESTORED_MARKER}`)}: ${table} was created by import ${imp?.arn ?? '?'} from ${resume.manifestUri}, verified and imported into its stack by an earlier run`
+    )
+    return
+  }
+  const set = await readSet(clients, input, resume)
+  const live = await describeTableOrNull(clients.dynamodb, table)
+  if (imp === null || live?.TableArn === undefined || live.TableArn !== imp.tableArn)
+    throw new OperationError(
+      `${table} is no longer the table import ${imp?.arn ?? '?'} created from ${resume.manifestUri}: its restore is not recorded`,
+      `Nothing was changed, and the restore stays owed. Run the action again: it looks at the table as it is then (phase restore loads the copy into a table the deploy created).`
+    )
+  await recordImported(clients, input, set, {
+    arn: imp.arn,
+    importedItems: set.manifest.serverSide?.items ?? set.manifest.itemCount,
+    tableArn: live.TableArn
+  })
 }
 
 // ───────────────────────────── dry run ─────────────────────────────

@@ -99,9 +99,11 @@ async function resumeOf(
 
 /**
  * The findings, each with the unfinished server-side restore of its table (`serverSideResume`) where
- * the owed-restore lookup found one. Tables another account's stack declares, and tables owned by
- * their stack, are not looked at. A lookup that fails is a problem of that finding, never a failure
- * of the check.
+ * the owed-restore lookup found one. Tables another account's stack declares are not looked at. A
+ * table its stack owns gets one only when it is that restore's table, verified and adopted, with
+ * just the record missing (the run stopped between the IMPORT change set and recording it): the
+ * run records it; any other table in its stack is the deploy's, and phase restore loads the copy
+ * into it. A lookup that fails is a problem of that finding, never a failure of the check.
  */
 export async function withServerSideResumes(
   clients: RegionalClients,
@@ -110,9 +112,17 @@ export async function withServerSideResumes(
 ): Promise<Finding[]> {
   const s3 = clients.forRegion(clients.defaultRegion).s3
   return mapWithConcurrency(findings, CONCURRENCY, async f => {
-    if (f.notCheckable || f.owner === 'stack' || f.spec.properties === null) return f
+    if (f.notCheckable) return f
     const state = opts.states.find(s => s.table === f.tableName && s.region === f.region)
     if (state === undefined) return f
+    if (f.owner === 'stack') {
+      // Only what makes the restore done; anything else about it is phase restore's business.
+      const resume = await resumeOf(s3, clients.forRegion(f.region).dynamodb, opts.stage, state).catch(
+        () => null
+      )
+      return resume?.live === 'from-import' && resume.verified ? { ...f, serverSideResume: resume } : f
+    }
+    if (f.spec.properties === null) return f
     if (state.state.kind === 'problem')
       return { ...f, owedRestoreUnknown: `its owed restore could not be looked up: ${state.state.why}` }
     try {

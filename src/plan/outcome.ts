@@ -1,9 +1,16 @@
 import type { Outcome, Plan, PlanEntry, Strategy } from '../types.js'
 
-/** Entries whose decision changes something (import, backup-restore, delete). */
+/**
+ * Entries whose decision changes something (import, backup-restore, delete), and those whose
+ * restore an earlier run left unrecorded (recordRestore: the record is written).
+ */
 export function actionable(plan: Plan): PlanEntry[] {
   return plan.entries.filter(
-    e => e.decision === 'import' || e.decision === 'backup-restore' || e.decision === 'delete'
+    e =>
+      e.decision === 'import' ||
+      e.decision === 'backup-restore' ||
+      e.decision === 'delete' ||
+      e.recordRestore !== undefined
   )
 }
 

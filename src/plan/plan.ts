@@ -318,6 +318,8 @@ class Walk {
   readonly table: string
   wording: Wording = 'in-place'
   copy: CopyPath | undefined
+  /** The S3 copy whose restore this run records (PlanEntry.recordRestore). */
+  recordRestore: string | undefined
 
   constructor(
     readonly f: Finding,
@@ -675,6 +677,16 @@ function walk(w: Walk, strategy: ActingStrategy): Decision {
 
   w.ask('Who owns it?', ownerAnswer(f))
   if (f.owner === 'stack') {
+    const adopted = f.serverSideResume
+    if (adopted?.live === 'from-import' && adopted.verified) {
+      // The earlier run stopped between its IMPORT change set and recording the restore.
+      w.ask('Is its restore recorded?', `no: ${adopted.manifestUri}`)
+      w.recordRestore = adopted.manifestUri
+      return w.decide(
+        'none',
+        `Table ${w.table} already belongs to stack ${w.stackName}: an earlier run re-created it by ImportTable (${adopted.import?.arn ?? 'its import'}) from ${adopted.manifestUri}, verified it against that copy (its created-by-import tag) and imported it into the stack, but stopped before recording the restore. This run records it (nothing is copied or scanned again), so no restore is owed; the deploy updates the table in place.`
+      )
+    }
     return w.decide(
       'none',
       `Table ${w.table} already belongs to stack ${w.stackName}; the deploy updates it in place.`
@@ -741,7 +753,8 @@ function planEntry(f: Finding, policy: Policy): PlanEntry {
     path: w.path,
     // An unknown owner is not called an orphan: it might be a live stack's table.
     orphan: f.exists && f.owner !== 'stack' && f.owner !== 'unknown',
-    ...(decision === 'backup-restore' && w.copy ? { copy: w.copy } : {})
+    ...(decision === 'backup-restore' && w.copy ? { copy: w.copy } : {}),
+    ...(decision === 'none' && w.recordRestore ? { recordRestore: w.recordRestore } : {})
   }
 }
 

@@ -2,7 +2,7 @@ import { discoverTables, readDeployment } from '../discover/discover.js'
 import { readCallerIdentity } from '../inspect/identity.js'
 import { inspect } from '../inspect/inspect.js'
 import { withDifferences } from '../compare/differences.js'
-import { findRestoreStates } from '../inspect/owed-restores.js'
+import { findRestoreStates, type TableRestoreState } from '../inspect/owed-restores.js'
 import { withServerSideResumes } from '../inspect/server-side-resume.js'
 import { planTables } from '../plan/plan.js'
 import { isProtectedStage, makePolicy } from '../plan/policy.js'
@@ -49,7 +49,19 @@ function decisionLine(e: PlanEntry): string {
  * environment-agnostic stack deploys into the credentials' account). Each table is inspected in
  * its own region, with that region's clients.
  */
-export async function checkTables(inputs: Inputs, clients: RegionalClients, logger: Logger): Promise<Check> {
+export interface CheckedTables extends Check {
+  /**
+   * The owed-restore lookup made before planning (with s3-bucket: inspect/owed-restores.ts), for
+   * the run to reuse where its own work cannot have changed it; null when none was made.
+   */
+  restoreStates: TableRestoreState[] | null
+}
+
+export async function checkTables(
+  inputs: Inputs,
+  clients: RegionalClients,
+  logger: Logger
+): Promise<CheckedTables> {
   const { discovery, identity, problem } = await inGroup(logger, 'Discover', async () => {
     const deployment = readDeployment({
       template: inputs.template,
@@ -83,7 +95,7 @@ export async function checkTables(inputs: Inputs, clients: RegionalClients, logg
     })
     // With s3-bucket: a server-side restore an earlier run left unfinished (its restore owed, as the
     // owed-restore lookup finds it) is resumed, never redone.
-    if (inputs.s3Bucket === null) return found
+    if (inputs.s3Bucket === null) return { ...found, restoreStates: null }
     const states = await findRestoreStates(clients, {
       stage: inputs.stage,
       account: identity?.account ?? null,
@@ -93,24 +105,27 @@ export async function checkTables(inputs: Inputs, clients: RegionalClients, logg
     })
     return {
       ...found,
-      findings: await withServerSideResumes(clients, found.findings, { stage: inputs.stage, states })
+      findings: await withServerSideResumes(clients, found.findings, { stage: inputs.stage, states }),
+      restoreStates: states
     }
   })
 
+  const { restoreStates, ...inspected } = inspection
   return inGroup(logger, 'Plan', async () => {
-    const findings = inspection.findings.map(f => withDifferences(f, inputs.stage, identity?.account))
+    const findings = inspected.findings.map(f => withDifferences(f, inputs.stage, identity?.account))
     const policy = makePolicy(inputs, identity)
     if (policy.protectedBecause && !isProtectedStage(inputs.stage, inputs.protectedStages))
       logger.info(`Protected run: ${policy.protectedBecause}; no table is deleted.`)
     const plan = planTables(findings, policy, inspection.stacks, unresolvedTables(discovery))
     for (const entry of plan.entries) logger.info(decisionLine(entry))
     for (const note of plan.notes) logger.info(note)
-    const check: Check = {
+    const check: CheckedTables = {
       discovery,
-      inspection: { ...inspection, findings },
+      inspection: { ...inspected, findings },
       plan,
       identity,
-      ...(problem ? { identityProblem: problem } : {})
+      ...(problem ? { identityProblem: problem } : {}),
+      restoreStates
     }
     // "This check may be wrong": an annotation each (and a line in the report's first section).
     for (const warning of checkWarnings(check)) logger.warning(warning)

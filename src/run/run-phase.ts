@@ -55,7 +55,13 @@ async function preDeployPhase(inputs: Inputs, deps: PhaseDeps): Promise<PhaseRes
   const unresolved = check.plan.unresolved ?? []
   const executed = await executePlan(check, inputs, deps)
   const { importArtifacts } = executed
-  const { states, ...owed } = await owedAfterPreDeploy(check, inputs, deps, executed.result)
+  const { states, ...owed } = await owedAfterPreDeploy(
+    check,
+    inputs,
+    deps,
+    executed.result,
+    check.restoreStates
+  )
   const result: RunResult = { ...executed.result, ...owed }
   await cleanUpOldBackups(check, inputs, deps, result, states)
   if (result.backupManifests.length > 0) {
@@ -103,26 +109,39 @@ function named(tables: TableSpec[], defaultRegion: string): StageTable[] {
 
 /**
  * After the pre-deploy work (also after a failure, also in a dry run): which tables of the stage
- * still owe a restore, found in AWS, this run's exports included. A failed lookup is a note, never
- * a failure of the run: the deploy does not depend on it.
+ * still owe a restore, found in AWS, this run's exports included. `before` is the lookup the check
+ * made before planning (with s3-bucket): a table this run did something to (a step done or failed:
+ * a backup, a delete, an import, a recorded restore) is looked up again, since its state may have
+ * changed; the others keep that answer, which nothing in this run can have changed. A failed lookup
+ * is a note, never a failure of the run: the deploy does not depend on it.
  */
 async function owedAfterPreDeploy(
   check: Check,
   inputs: Inputs,
   deps: PhaseDeps,
-  result: RunResult
+  result: RunResult,
+  before: TableRestoreState[] | null
 ): Promise<Pick<RunResult, 'pendingRestores' | 'restoreNotes'> & { states?: TableRestoreState[] }> {
   try {
-    const states = await findRestoreStates(deps.clients, {
+    // The tables the check looked at: one of a stack for another account is never looked at.
+    const tables = check.inspection.findings
+      .filter(f => !f.notCheckable)
+      .map(f => ({ name: f.tableName, region: f.region }))
+    const touched = new Set(
+      result.steps.filter(s => s.status === 'done' || s.status === 'failed').map(s => s.table)
+    )
+    const known = (t: StageTable) =>
+      touched.has(t.name) ? undefined : before?.find(s => s.table === t.name && s.region === t.region)
+    const fresh = await findRestoreStates(deps.clients, {
       stage: inputs.stage,
       account: check.identity?.account ?? null,
       s3Bucket: inputs.s3Bucket,
-      // The tables the check looked at: one of a stack for another account is never looked at.
-      tables: check.inspection.findings
-        .filter(f => !f.notCheckable)
-        .map(f => ({ name: f.tableName, region: f.region })),
+      tables: tables.filter(t => known(t) === undefined),
       localManifests: result.backupManifests
     })
+    const states = tables.flatMap(
+      t => known(t) ?? fresh.find(s => s.table === t.name && s.region === t.region) ?? []
+    )
     const pendingRestores = states.flatMap(s => pendingRestore(s) ?? [])
     const notes = restoreNotes(states)
     for (const note of notes) deps.logger.warning(note)
