@@ -4,15 +4,18 @@
  * the export in backup-dir, its copy in S3 (data files, then the manifest, as the S3 copy writes
  * them), and the on-demand backup named after the same timestamp.
  */
-import { readFile } from 'node:fs/promises'
-import { join } from 'node:path'
-import { DeleteTableCommand } from '@aws-sdk/client-dynamodb'
+import { readFile, writeFile } from 'node:fs/promises'
+import { writeFileSync } from 'node:fs'
+import { basename, dirname, join } from 'node:path'
+import { DeleteTableCommand, DescribeTableCommand } from '@aws-sdk/client-dynamodb'
 import type { AwsClients } from '../src/aws/clients.js'
 import { createOnDemandBackup } from '../src/aws/backup.js'
 import { waitForTable } from '../src/aws/dynamodb-write.js'
 import { putObject, s3Uri, uploadFile } from '../src/aws/s3.js'
 import {
   backupTimestamp,
+  DELETE_INTENT_FORMAT,
+  DELETING_MARKER,
   onDemandBackupName,
   s3ExportFolder,
   type BackupPurpose
@@ -37,7 +40,10 @@ export interface BackupSetMade {
 /**
  * Exports `table` at time `at` into `<backupDir>/<table>/<timestamp>/` and, as asked, copies it to S3
  * (`s3`; `s3Manifest` replaces the manifest's bytes there, to make a foreign or damaged copy) and
- * takes the on-demand backup (`onDemand`, named for `purpose`).
+ * takes the on-demand backup (`onDemand`, named for `purpose`). Unless `deleteRecorded` is false
+ * (a run that stopped before its delete), the set records that the action goes on to delete the
+ * table (DELETING_MARKER in its S3 and backup-dir folders, as execute/table-ops.ts deleteForRestore
+ * writes it right before DeleteTable).
  */
 export async function takeBackupSet(
   clients: AwsClients,
@@ -51,6 +57,7 @@ export async function takeBackupSet(
     s3Manifest?: (manifest: BackupManifest, text: string) => string
     onDemand?: boolean
     purpose?: BackupPurpose
+    deleteRecorded?: boolean
   }
 ): Promise<BackupSetMade> {
   const timestamp = backupTimestamp(opts.at)
@@ -92,7 +99,51 @@ export async function takeBackupSet(
     })
     uri = s3Uri(opts.s3.bucket, `${folder}${MANIFEST_FILE}`)
   }
+  if (opts.deleteRecorded !== false) {
+    const t = await clients.dynamodb.send(new DescribeTableCommand({ TableName: opts.table }))
+    const body = Buffer.from(
+      JSON.stringify({
+        format: DELETE_INTENT_FORMAT,
+        stage: opts.stage,
+        timestamp,
+        table: {
+          name: opts.table,
+          arn: t.Table?.TableArn ?? '',
+          createdAt: manifest.table.createdAt ?? null
+        },
+        backupArn,
+        at: new Date(opts.at).toISOString()
+      })
+    )
+    await writeFile(join(dir, DELETING_MARKER), body)
+    if (opts.s3)
+      await putObject(clients.s3, {
+        bucket: opts.s3.bucket,
+        key: `${s3ExportFolder(opts.s3, opts.stage, opts.table, timestamp)}${DELETING_MARKER}`,
+        body
+      })
+  }
   return { timestamp, manifestPath, manifest, s3Uri: uri, backupArn }
+}
+
+/**
+ * Marks an export in backup-dir as the action leaves it right before its DeleteTable
+ * (DELETING_MARKER beside the manifest), for tests that delete the table themselves; returns the path.
+ */
+export function recordDeleteLocally(manifestPath: string, tableArn = ''): string {
+  const dir = dirname(manifestPath)
+  writeFileSync(
+    join(dir, DELETING_MARKER),
+    JSON.stringify({
+      format: DELETE_INTENT_FORMAT,
+      stage: null,
+      timestamp: basename(dir),
+      table: { name: basename(dirname(dir)), arn: tableArn, createdAt: null },
+      backupArn: null,
+      at: new Date().toISOString()
+    })
+  )
+  return manifestPath
 }
 
 /** The manifest text with some fields replaced (a copy of another stage, region or account). */

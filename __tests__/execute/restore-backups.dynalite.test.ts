@@ -17,6 +17,7 @@ import { exportDir } from '../../src/execute/backup-delete.js'
 import { restoreBackups, type RestoreBackupsInput } from '../../src/execute/restore-backups.js'
 import { systemClock } from '../../src/types.js'
 import { destroyClients, oneRegion, testClients } from '../../test-support/aws-clients.js'
+import { recordDeleteLocally } from '../../test-support/backup-sets.js'
 import { startDynalite, type RunningDynalite } from '../../test-support/dynalite.js'
 import { quietLogger, tableContent } from '../../test-support/execution.js'
 import { makeUnmanagedTable, sampleItems } from '../../test-support/orphans.js'
@@ -53,7 +54,8 @@ async function exportAt(table: string, at: number, stage = STAGE): Promise<strin
     logger: quietLogger,
     clock: { now: () => at, sleep: async () => undefined }
   })
-  return join(dir, 'manifest.json')
+  // Its table is deleted next (recreate), as the action does right after this record.
+  return recordDeleteLocally(join(dir, 'manifest.json'))
 }
 
 /** The table deleted and created again empty (what the pre-deploy step and the deploy do). */

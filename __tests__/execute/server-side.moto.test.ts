@@ -9,6 +9,7 @@
  */
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from '@jest/globals'
 import {
+  DeleteTableCommand,
   DescribeTableCommand,
   ListTagsOfResourceCommand,
   PutItemCommand,
@@ -23,6 +24,7 @@ import { destroyClients, oneRegion, testClients } from '../../test-support/aws-c
 import { findRestoreStates } from '../../src/inspect/owed-restores.js'
 import { importTableFromS3, waitForImport } from '../../src/aws/dynamodb-transfer.js'
 import { fakeTime } from '../../test-support/execution.js'
+import { waitForTable } from '../../src/aws/dynamodb-write.js'
 import { startMoto, type MotoServer } from '../../test-support/moto.js'
 import {
   createStackAndWait,
@@ -310,7 +312,9 @@ describe("the runner path's streamed export is ImportTable's input as it is", ()
       const folder = (keys.find(k => k.endsWith('/manifest.json')) ?? '').slice(0, -'manifest.json'.length)
       const data = keys.filter(k => k.startsWith(`${folder}data/`))
       expect(data.length).toBeGreaterThan(0)
+      // Beside data/: the manifest, and the record of the delete (written right before DeleteTable).
       expect(keys.filter(k => k.startsWith(folder) && !k.startsWith(`${folder}data/`))).toEqual([
+        `${folder}deleting.json`,
         `${folder}manifest.json`
       ])
       const manifest = JSON.parse(
@@ -739,6 +743,47 @@ describe('the owed-restore lookup of a pre-deploy run with s3-bucket', () => {
     expect(lookups(mark)).toBe(2)
     expect(stopped.result.pendingRestores?.map(p => p.table)).toEqual([TABLE])
   }, 60_000)
+})
+
+describe('the server-side path records its delete like every path (deleting.json), and takes it back when the delete fails', () => {
+  it.each([
+    ['point-in-time recovery on (DynamoDB exports)', true],
+    ['point-in-time recovery off (the streamed export)', false]
+  ])(
+    '%s: DeleteTable fails, the table is deleted later outside the action: nothing is owed',
+    async (_how, pitr) => {
+      await orphan(20, { pitr })
+      const run = inputs()
+      inject = denied('DynamoDB.DeleteTable')
+      const first = await executePlan(await runCheck(run, clients), run, deps(clients))
+      expect(first.result.outcome).toBe('failed')
+      expect(await tableContent(clients, TABLE)).toHaveLength(20)
+      const keys = await s3Keys()
+      // A complete copy (its manifest), and no record of a delete: it was taken back.
+      expect(keys.filter(k => k.endsWith('/manifest.json'))).toHaveLength(1)
+      expect(keys.filter(k => k.endsWith('/deleting.json'))).toEqual([])
+      expect(first.result.steps).toContainEqual(
+        expect.objectContaining({ action: 'delete record removed', status: 'done' })
+      )
+
+      inject = null
+      await clients.dynamodb.send(new DeleteTableCommand({ TableName: TABLE }))
+      await waitForTable(clients.dynamodb, TABLE, 'GONE', { ...systemClock, maxWaitMs: 30_000, pollMs: 50 })
+      // Looked up with the account known (moto's), so the copy counts as this account's.
+      const [state] = await findRestoreStates(oneRegion(clients), {
+        stage: 'pr-7',
+        account: '123456789012',
+        s3Bucket: BACKUP_BUCKET,
+        tables: [{ name: TABLE, region: 'us-east-1' }],
+        localManifests: []
+      })
+      expect(state?.state).toMatchObject({
+        kind: 'not-owed',
+        why: expect.stringMatching(/deleting\.json: the run that took it stopped before deleting the table/)
+      })
+    },
+    60_000
+  )
 })
 
 describe('guards of the server-side path', () => {

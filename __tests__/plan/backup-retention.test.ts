@@ -50,7 +50,8 @@ function set(at: number): BackupSet {
     sourceCreatedAt: null,
     local: null,
     s3: null,
-    onDemand: { arn: 'x', name: 'x' }
+    onDemand: { arn: 'x', name: 'x' },
+    s3Folder: null
   }
 }
 

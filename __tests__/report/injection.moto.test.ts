@@ -21,6 +21,7 @@ import { restoreBackups } from '../../src/execute/restore-backups.js'
 import { renderComment, renderReport, type ReportContext } from '../../src/report/markdown.js'
 import type { Logger, RunResult } from '../../src/types.js'
 import { destroyClients, oneRegion, testClients } from '../../test-support/aws-clients.js'
+import { recordDeleteLocally } from '../../test-support/backup-sets.js'
 import {
   decisionOf,
   deps,
@@ -143,8 +144,9 @@ const results: Record<string, ReportContext> = {}
 
 /** The export the pre-deploy run left in backup-dir (the restore step's own, as its run record would say). */
 function exports(): string[] {
+  // The test deletes the table itself, as the action would have: recorded the same way.
   return readdirSync(join(ws.backupDir, TABLE)).map(stamp =>
-    join(ws.backupDir, TABLE, stamp, 'manifest.json')
+    recordDeleteLocally(join(ws.backupDir, TABLE, stamp, 'manifest.json'))
   )
 }
 

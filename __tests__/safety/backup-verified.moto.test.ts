@@ -101,7 +101,9 @@ describe(RULE, () => {
     expect(result.stateNote).toMatch(/nothing (destructive )?was (changed|deleted|done)/i)
     expect(result.stateNote).toMatch(/aws-backup: false/)
     expect(result.steps.some(s => s.action === 'delete' && s.status === 'done')).toBe(false)
-    expect(result.backupManifests).toEqual([])
+    // The backup is asked for last, of the fenced and verified table: the export before it is reported.
+    expect(result.backupArns).toEqual([])
+    expect(result.steps.map(s => s.action)).toEqual(expect.arrayContaining(['export', 'verify export']))
   })
 
   it('an export that does not match the table (one item missing from the export): DeleteTable is never called, the table is intact', async () => {
@@ -149,19 +151,25 @@ describe(RULE, () => {
     const done = result.steps.filter(s => s.status === 'done').map(s => s.action)
     expect(result.steps.every(s => s.status === 'done')).toBe(true)
     expect(done).toEqual([
-      'on-demand backup',
       'export',
       'check export',
       'write fence',
       'verify export',
+      'on-demand backup',
+      'delete recorded',
       'delete'
     ])
-    // The order on the wire: backup, then every Scan (export and verification), then the delete.
+    // The order on the wire: every Scan (export and verification), then the backup (of the fenced,
+    // verified table: a set with only a backup exists only when its run reached the delete), then
+    // the delete.
     const ops = rec.operations().slice(checkCalls)
     const del = ops.indexOf('DynamoDB.DeleteTable')
     expect(del).toBeGreaterThan(ops.indexOf('DynamoDB.CreateBackup'))
     expect(del).toBeGreaterThan(ops.lastIndexOf('DynamoDB.Scan'))
-    expect(ops.indexOf('DynamoDB.CreateBackup')).toBeLessThan(ops.indexOf('DynamoDB.Scan'))
+    const fence = ops.indexOf('DynamoDB.PutResourcePolicy')
+    const backup = ops.indexOf('DynamoDB.CreateBackup')
+    expect(fence).toBeGreaterThan(ops.indexOf('DynamoDB.Scan'))
+    expect(ops.slice(fence, backup)).toContain('DynamoDB.Scan')
   })
 
   it('the exception: strategy delete with allow-data-loss deletes without an export', async () => {

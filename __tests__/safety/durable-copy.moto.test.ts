@@ -154,10 +154,13 @@ describe(RULE, () => {
       const folder = `${BACKUP_BUCKET.bucket}/copies/pr-7/${table}/`
       const del = calls.findIndex(c => c.operation === 'DynamoDB.DeleteTable' && c.target === table)
       expect(del).toBeGreaterThan(previousDelete)
-      const uploads = calls.filter(
+      const puts = calls.filter(
         c =>
           ['S3.PutObject', 'S3.CompleteMultipartUpload'].includes(c.operation) && c.target?.startsWith(folder)
       )
+      // The record of the delete comes last of all, after the copy is read back, right before the delete.
+      expect(puts.at(-1)?.target).toMatch(/\/deleting\.json$/)
+      const uploads = puts.slice(0, -1)
       // Data files, then the manifest last; all of them before the delete, none after.
       expect(uploads.length).toBeGreaterThanOrEqual(2)
       expect(uploads.at(-1)?.target).toMatch(/\/manifest\.json$/)
@@ -167,6 +170,8 @@ describe(RULE, () => {
       expect(readBack).toBeGreaterThan(calls.indexOf(uploads.at(-1)!))
       expect(readBack).toBeLessThan(del)
       for (const u of uploads) expect(calls.indexOf(u)).toBeLessThan(del)
+      expect(calls.indexOf(puts.at(-1)!)).toBeGreaterThan(readBack)
+      expect(calls.indexOf(puts.at(-1)!)).toBeLessThan(del)
       // The first call of this table's copy comes after the previous table's delete.
       expect(calls.findIndex(c => c.target?.startsWith(folder))).toBeGreaterThan(previousDelete)
       previousDelete = del

@@ -8,7 +8,10 @@
  * Seen to fail without its guard: foreignManifest (owed-restores.ts) accepting every manifest and
  * the stage check of on-demand backup names removed fail the first test; the damaged newest copy
  * no longer stopping the search fails the second; restoredRecord answering null fails the third;
- * the check of a newer safety-net backup of the same table removed fails the fourth.
+ * the check of a newer safety-net backup of the same table removed fails the fourth; deleteRecorded
+ * (owed-restores.ts) answering `recorded` fails the sixth (the stale set is written back: 6 items),
+ * and takeBackIntent (table-ops.ts) returning at once fails the seventh (the marker stays, or the
+ * on-demand backup stays, and the stale data comes back).
  */
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from '@jest/globals'
 import { DeleteItemCommand, ScanCommand } from '@aws-sdk/client-dynamodb'
@@ -37,7 +40,11 @@ import {
 } from '../../test-support/execution.js'
 import type { MotoServer } from '../../test-support/moto.js'
 import { makeUnmanagedTable, putItems, sampleItems, tableTemplate } from '../../test-support/orphans.js'
-import type { RecordingProxy } from '../../test-support/recording-proxy.js'
+import type { RecordedCall, InjectedError, RecordingProxy } from '../../test-support/recording-proxy.js'
+import type { Logger } from '../../src/types.js'
+import { DELETING_MARKER } from '../../src/data/backup-set.js'
+import { listTableBackups } from '../../src/aws/backup.js'
+import { headObject, listObjects } from '../../src/aws/s3.js'
 
 const RULE = 'the restore phase loads exactly the right backup, or nothing'
 const TABLE = 'pr-7-orders'
@@ -51,8 +58,11 @@ let rec: RecordingProxy
 let clients: AwsClients
 let ws: Workspace
 
+/** Answers a request with an error instead of forwarding it (set by a test, cleared after each). */
+let inject: ((call: RecordedCall) => InjectedError | void) | null = null
+
 beforeAll(async () => {
-  ;({ moto, rec, clients } = await startRecordedMoto())
+  ;({ moto, rec, clients } = await startRecordedMoto({ onRequest: call => inject?.(call) }))
 })
 afterAll(() => stopRecordedMoto({ moto, rec, clients }))
 beforeEach(async () => {
@@ -60,7 +70,10 @@ beforeEach(async () => {
   await clients.s3.send(new CreateBucketCommand({ Bucket: BUCKET }))
   ws = workspace(tableTemplate({ tableName: TABLE }))
 })
-afterEach(() => ws.remove())
+afterEach(() => {
+  inject = null
+  ws.remove()
+})
 
 function restore(over: Partial<RestoreBackupsInput> = {}): Promise<RunResult> {
   return restoreBackups(oneRegion(clients), {
@@ -74,6 +87,18 @@ function restore(over: Partial<RestoreBackupsInput> = {}): Promise<RunResult> {
     clock: fakeTime(T0 + 10 * HOUR),
     ...over
   })
+}
+
+/** The set folders under the table's prefix in the bucket. */
+async function s3Folders(): Promise<string[]> {
+  const folders: string[] = []
+  for await (const page of listObjects(clients.s3, {
+    bucket: BUCKET,
+    prefix: `${STAGE}/${TABLE}/`,
+    delimiter: '/'
+  }))
+    folders.push(...page.prefixes)
+  return folders
 }
 
 async function emptyTable(table: string): Promise<void> {
@@ -238,4 +263,119 @@ describe(RULE, () => {
     expect(result.stateNote).toMatch(/already holds items/)
     expect(await tableContent(clients, TABLE)).toHaveLength(1)
   })
+
+  /**
+   * An earlier backup-restore run made a complete set (S3 copy, manifest last) and stopped before
+   * its DeleteTable: here the job was cancelled after the fenced scan. The table lives on.
+   */
+  async function backupRestoreStoppedBeforeDelete(s3: typeof S3 | null, awsBackup: boolean): Promise<void> {
+    const stop = new AbortController()
+    const logger: Logger = {
+      ...quietLogger,
+      info: m => {
+        if (m.startsWith(`${TABLE}: verify export done`)) stop.abort()
+      }
+    }
+    const inputs = makeInputs(ws, {
+      stage: STAGE,
+      stackName: 'pr-7-db',
+      strategy: 'backup-restore',
+      awsBackup,
+      s3Bucket: s3
+    })
+    const check = await runCheck(inputs, clients)
+    expect(decisionOf(check, TABLE)).toBe('backup-restore')
+    const { result } = await executePlan(check, inputs, {
+      ...deps(clients),
+      logger,
+      signal: stop.signal,
+      clock: fakeTime(T0 - HOUR)
+    })
+    expect(result.outcome).toBe('failed')
+    expect(result.stateNote).toMatch(/Interrupted before deleting/)
+    expect(await tableContent(clients, TABLE)).toHaveLength(6)
+  }
+
+  it.each([
+    ['deletes it as empty (strategy auto, aws-backup false, s3-bucket set)', 'auto'],
+    ['is deleted outside the action (by hand, a stack destroy)', 'outside']
+  ])(
+    'never the complete set of a run that stopped before its delete, when the table later %s',
+    async (_what, how) => {
+      await makeUnmanagedTable(clients.dynamodb, { tableName: TABLE, items: sampleItems(6) })
+      await backupRestoreStoppedBeforeDelete(S3, false)
+      const [folder] = await s3Folders()
+      expect(await headObject(clients.s3, BUCKET, `${folder}manifest.json`)).not.toBeNull()
+      if (how === 'auto') {
+        await emptyTable(TABLE)
+        const inputs = makeInputs(ws, {
+          stage: STAGE,
+          stackName: 'pr-7-db',
+          strategy: 'auto',
+          awsBackup: false,
+          s3Bucket: S3
+        })
+        const check = await runCheck(inputs, clients)
+        expect(decisionOf(check, TABLE)).toBe('delete')
+        const { result } = await executePlan(check, inputs, { ...deps(clients), clock: fakeTime(T0) })
+        expect(result.outcome).toBe('resolved')
+      } else {
+        await dropTable(clients, TABLE)
+      }
+      await makeUnmanagedTable(clients.dynamodb, { tableName: TABLE }) // the deploy
+
+      const restored = await restoresNothing()
+      expect(restored.outcome).toBe('nothing-to-do')
+      expect(restored.pendingRestores ?? []).toEqual([])
+      expect(restored.steps).toEqual([
+        expect.objectContaining({
+          action: 'restore',
+          status: 'skipped',
+          detail: expect.stringMatching(
+            /no s3:\/\/.*deleting\.json: the run that took it stopped before deleting the table/
+          )
+        })
+      ])
+      expect(await tableContent(clients, TABLE)).toEqual([])
+    }
+  )
+
+  it.each([
+    ['s3-bucket, aws-backup false: the record in S3 is deleted again', S3, false],
+    ['aws-backup alone: the on-demand backup taken for the delete is deleted again', null, true]
+  ])(
+    'never the set of a run whose DeleteTable failed, when the table is deleted later outside the action (%s)',
+    async (_what, s3, awsBackup) => {
+      await makeUnmanagedTable(clients.dynamodb, { tableName: TABLE, items: sampleItems(6) })
+      inject = call =>
+        call.operation === 'DynamoDB.DeleteTable'
+          ? { status: 400, type: 'LimitExceededException', message: 'Too many tables being deleted' }
+          : undefined
+      const inputs = makeInputs(ws, {
+        stage: STAGE,
+        stackName: 'pr-7-db',
+        strategy: 'backup-restore',
+        awsBackup,
+        s3Bucket: s3
+      })
+      const check = await runCheck(inputs, clients)
+      const { result } = await executePlan(check, inputs, { ...deps(clients), clock: fakeTime(T0 - HOUR) })
+      inject = null
+      expect(result.outcome).toBe('failed')
+      expect(result.stateNote).toMatch(/Deleting pr-7-orders failed/)
+      expect(await tableContent(clients, TABLE)).toHaveLength(6)
+      if (s3) {
+        const [folder] = await s3Folders()
+        expect(await headObject(clients.s3, BUCKET, `${folder}${DELETING_MARKER}`)).toBeNull()
+      } else {
+        const left = (await listTableBackups(clients.dynamodb, TABLE)).filter(b => b.status === 'AVAILABLE')
+        expect(left).toEqual([])
+      }
+
+      await dropTable(clients, TABLE) // later, outside the action
+      await makeUnmanagedTable(clients.dynamodb, { tableName: TABLE }) // the deploy
+      await restoresNothing(s3 ? {} : { s3Bucket: null })
+      expect(await tableContent(clients, TABLE)).toEqual([])
+    }
+  )
 })

@@ -139,7 +139,10 @@ describe(RULE, () => {
     const fence = ops.indexOf('DynamoDB.PutResourcePolicy')
     const lastScan = ops.lastIndexOf('DynamoDB.Scan')
     const del = ops.indexOf('DynamoDB.DeleteTable')
-    expect(fence).toBeGreaterThan(ops.lastIndexOf('S3.GetObject')) // after the copy was read back
+    const manifestRead = rec.calls.findLastIndex(
+      c => c.operation === 'S3.GetObject' && (c.target ?? '').endsWith('/manifest.json')
+    )
+    expect(fence).toBeGreaterThan(manifestRead) // after the copy was read back
     expect(lastScan).toBeGreaterThan(fence)
     expect(del).toBeGreaterThan(lastScan)
     // Waited until GetResourcePolicy showed it, then the settle time, before the scan.

@@ -150,6 +150,11 @@ export async function restoreTableFromBackup(
   )
 }
 
+/** DeleteBackup (the backup goes to DELETED; it is gone from ListBackups soon after). */
+export async function deleteOnDemandBackup(ddb: Sender<DynamoDBClient>, arn: string): Promise<void> {
+  await ddb.send(new DeleteBackupCommand({ BackupArn: arn }))
+}
+
 export interface CreateBackupOptions {
   table: string
   backupName: string

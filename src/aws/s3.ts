@@ -22,6 +22,7 @@ import {
   AbortMultipartUploadCommand,
   CompleteMultipartUploadCommand,
   CreateMultipartUploadCommand,
+  DeleteObjectCommand,
   GetObjectCommand,
   HeadBucketCommand,
   HeadObjectCommand,
@@ -399,6 +400,11 @@ export async function* listObjects(
       })),
       prefixes: (out.CommonPrefixes ?? []).flatMap(p => (p.Prefix ? [p.Prefix] : []))
     }
+}
+
+/** DeleteObject (S3 answers success also when there is no such object). */
+export async function deleteObject(s3: Sender<S3Client>, bucket: string, key: string): Promise<void> {
+  await s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }))
 }
 
 /** `s3://bucket/key`, for messages and outputs. */

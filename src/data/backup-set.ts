@@ -13,6 +13,13 @@
  * `purpose` says why the backup was taken: `restore` (backup-restore: the data goes back after the
  * deploy) or `delete` (the safety net of strategy delete: never restored by the action).
  *
+ * That this action deleted the table a set was taken of is recorded too, in AWS, right before the
+ * DeleteTable (after the last safety check): DELETING_MARKER in the set's S3 folder. A set with an
+ * S3 folder but without it is never owed: its run stopped before the delete, so a table that is gone
+ * since was deleted some other way and the set is not what it last held. A set with only an
+ * on-demand backup is taken right before the delete (after every verification), so its existence
+ * is the record (execute/table-ops.ts deleteForRestore).
+ *
  * A restore is recorded where a runner cannot fake it: the marker object RESTORED_MARKER in the
  * set's S3 folder, and the tag RESTORED_TAG on the restored table (see the README, "How a restore
  * is remembered").
@@ -25,6 +32,37 @@ export type BackupPurpose = (typeof BACKUP_PURPOSES)[number]
 
 /** Written in the set's S3 folder once a restore from the set is verified. */
 export const RESTORED_MARKER = 'restored.json'
+/** Written in the set's S3 folder (and its backup-dir folder) right before DeleteTable: a DeleteIntent. */
+export const DELETING_MARKER = 'deleting.json'
+export const DELETE_INTENT_FORMAT = 'dynamodb-orphan-guard/deleting@1'
+
+/** The body of DELETING_MARKER: which table instance this action deleted, and when it decided to. */
+export interface DeleteIntent {
+  format: typeof DELETE_INTENT_FORMAT
+  stage: string
+  /** The set's timestamp. */
+  timestamp: string
+  table: { name: string; arn: string; createdAt: string | null }
+  /** The set's on-demand backup (null without aws-backup). */
+  backupArn: string | null
+  /** When it was written, ISO 8601: DeleteTable follows it at once. */
+  at: string
+}
+
+/** A DELETING_MARKER's text as a DeleteIntent; null when it is not one. */
+export function parseDeleteIntent(text: string): DeleteIntent | null {
+  let v: unknown
+  try {
+    v = JSON.parse(text)
+  } catch {
+    return null
+  }
+  const d = v as Partial<DeleteIntent> | null
+  if (d === null || typeof d !== 'object' || d.format !== DELETE_INTENT_FORMAT) return null
+  if (typeof d.table?.name !== 'string' || typeof d.table.arn !== 'string') return null
+  return d as DeleteIntent
+}
+
 /** Tag on a restored table: `<stage>/<timestamp>` of the set it was restored from. */
 export const RESTORED_TAG = 'dynamodb-orphan-guard:restored-from'
 /**

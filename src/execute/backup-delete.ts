@@ -2,7 +2,7 @@ import { join } from 'node:path'
 import type { S3Client } from '@aws-sdk/client-s3'
 import type { AwsClients, Sender } from '../aws/clients.js'
 import { s3Uri } from '../aws/s3.js'
-import { onDemandBackupName, s3ExportFolder } from '../data/backup-set.js'
+import { DELETING_MARKER, onDemandBackupName, s3ExportFolder } from '../data/backup-set.js'
 import { exportTable } from '../data/export.js'
 import { MANIFEST_FILE, type BackupManifest } from '../data/manifest.js'
 import { S3ExportCopy, type S3CopyResult } from '../data/s3-copy.js'
@@ -22,10 +22,9 @@ import {
   type WriteFence
 } from './write-fence.js'
 import {
-  deleteTable,
+  deleteForRestore,
   listDeleteCalls,
   listBackupCall,
-  takeOnDemandBackup,
   type BackupRecord,
   type OpContext
 } from './table-ops.js'
@@ -68,11 +67,12 @@ export interface BackupDeleteResult {
   backupArn: string | null
 }
 
-/** The first part of every backup: the last check before a change, then the on-demand backup. */
+/**
+ * The first part of every backup: the last check before a change. (The on-demand backup comes
+ * last, right before the delete: confirmAndDelete.)
+ */
 export interface BackupStart {
   ctx: OpContext
-  /** The on-demand backup (null without aws-backup). */
-  arn: string | null
   /** "The table T is untouched …": the state a failure before the delete leaves. */
   untouched: string
 }
@@ -85,18 +85,18 @@ export function exportDir(backupDir: string, table: string, epochMs: number): st
 /**
  * backup-restore, pre-deploy phase, one table. In order, each step only after the one before
  * succeeded:
- *  1. on-demand backup (when aws-backup) until AVAILABLE;
- *  2. streamed export to disk, each data file uploaded to S3 as it is closed (with s3-bucket);
- *  3. the export read back from disk (checksums, count, digest), every item fitting the new
+ *  1. streamed export to disk, each data file uploaded to S3 as it is closed (with s3-bucket);
+ *  2. the export read back from disk (checksums, count, digest), every item fitting the new
  *     table's keys;
- *  4. the S3 copy completed (manifest last) and verified against the manifest;
- *  5. the write fence (a resource policy denying item writes) put on the table;
- *  6. the table scanned again: count and content digest equal to the export (so nothing was
+ *  3. the S3 copy completed (manifest last) and verified against the manifest;
+ *  4. the write fence (a resource policy denying item writes) put on the table;
+ *  5. the table scanned again: count and content digest equal to the export (so nothing was
  *     written since the export began, and the fence holds what the copy holds);
- *  7. the last safety check against AWS, the copy outside the runner confirmed;
- *  8. deletion protection off and DeleteTable.
- * A failure before the delete leaves the table untouched (the fence taken down again); backups
- * are recorded the moment they are verified. So each table has its durable copy before it is
+ *  6. deleteForRestore (table-ops.ts): the on-demand backup (when aws-backup) until AVAILABLE, the
+ *     last safety check against AWS with the copy outside the runner confirmed, the record of the
+ *     delete in the set's S3 folder, deletion protection off and DeleteTable.
+ * A failure before the delete leaves the table untouched (the fence taken down again, the record
+ * of the delete taken back); backups are recorded the moment they are verified. So each table has its durable copy before it is
  * deleted, and before the next table is touched.
  */
 export async function backupAndDelete(
@@ -115,7 +115,6 @@ export async function backupAndDelete(
   const s3Folder = input.s3Bucket && s3ExportFolder(input.s3Bucket, input.stage, table, timestamp(at))
 
   if (input.dryRun) {
-    if (input.awsBackup) listBackupCall(ctx, backupName)
     steps.planned(
       table,
       'export',
@@ -138,13 +137,20 @@ export async function backupAndDelete(
       })
     )
     steps.planned(table, 'verify export', 'Scan: item count and content digest must equal the export')
+    if (input.awsBackup) listBackupCall(ctx, backupName)
+    if (input.s3Bucket && s3Folder)
+      steps.planned(
+        table,
+        'delete recorded',
+        callText('PutObject', { Bucket: input.s3Bucket.bucket, Key: `${s3Folder}${DELETING_MARKER}` })
+      )
     listDeleteCalls(ctx, protectionOn)
     return null
   }
 
-  const start = await beginBackup(clients, input, backupName)
+  const start = await beginBackup(clients, input)
   if (start === null) return null
-  const { arn, untouched } = start
+  const { untouched } = start
 
   const copy =
     input.s3Bucket && s3Folder
@@ -178,34 +184,38 @@ export async function backupAndDelete(
     )
   }
 
+  let arn: string | null = null
   await behindFence(clients, input, untouched, async fenced => {
     await verifyAgainstTable(clients, input, manifest, untouched, fenced, window)
     stopIfInterrupted(input.signal, `Interrupted before deleting ${table}`, `${untouched} Run again.`)
     // A verified, readable export is a backup from here on: reported even if the delete fails.
     input.record.manifest(join(dir, MANIFEST_FILE))
-    await confirmAndDelete(clients, input, ctx, {
+    ;({ backupArn: arn } = await confirmAndDelete(clients, input, ctx, {
       protectionOn,
-      s3: s3 && { bucket: s3.bucket, manifestKey: s3.manifestKey, manifestBytes: s3.manifestBytes },
-      backupArn: arn,
-      dataKeptIn: [
-        arn ? `on-demand backup ${arn}` : null,
-        s3 ? `S3 copy ${s3.manifestUri}` : null,
-        `export ${join(dir, MANIFEST_FILE)}`
-      ]
-    })
+      timestamp: timestamp(at),
+      backupName,
+      tableCreatedAt: manifest.table.createdAt ?? null,
+      s3: s3 && {
+        bucket: s3.bucket,
+        folder: s3.folder,
+        manifestKey: s3.manifestKey,
+        manifestBytes: s3.manifestBytes
+      },
+      localDir: dir,
+      dataKeptIn: [s3 ? `S3 copy ${s3.manifestUri}` : null, `export ${join(dir, MANIFEST_FILE)}`]
+    }))
   })
   return { timestamp: timestamp(at), manifest, dir, s3, backupArn: arn }
 }
 
 /**
- * Before the first call that changes anything (a backup included): the run is not protected and no
- * stack owns the table (assertMayTouch); then the on-demand backup when aws-backup. Null when the
- * table is already gone (said in the step log).
+ * Before the first call that changes anything (an export to S3, a fence, a backup): the run is not
+ * protected and no stack owns the table (assertMayTouch). Null when the table is already gone (said
+ * in the step log).
  */
 export async function beginBackup(
   clients: AwsClients,
-  input: BackupDeleteInput,
-  backupName: string
+  input: BackupDeleteInput
 ): Promise<BackupStart | null> {
   const { finding, steps } = input
   const table = finding.tableName
@@ -214,9 +224,7 @@ export async function beginBackup(
     steps.skipped(table, 'backup-restore', 'the table is already gone: nothing to back up or delete')
     return null
   }
-  const arn = input.awsBackup ? await takeOnDemandBackup(clients, ctx, input.record, backupName) : null
-  const untouched = `The table ${table} is untouched (nothing was deleted).${arn ? ` The on-demand backup ${arn} is AVAILABLE.` : ''}`
-  return { ctx, arn, untouched }
+  return { ctx, untouched: `The table ${table} is untouched (nothing was deleted).` }
 }
 
 /**
@@ -251,8 +259,12 @@ export async function behindFence(
 }
 
 /**
- * The last safety check against AWS (execute/safety.ts: ownership, stage, a copy outside the runner
- * confirmed right now), then deletion protection off and DeleteTable.
+ * The end of every path that deletes a table whose data goes back after the deploy (backup-restore
+ * on the runner, and both server-side copies): table-ops.ts deleteForRestore, the one delete of
+ * them all: the on-demand backup (aws-backup, named for the set), the last safety check against
+ * AWS (execute/safety.ts: ownership, stage, a copy outside the runner confirmed right now), the
+ * record of the delete (`deleting.json` in the set's S3 folder), deletion protection off and
+ * DeleteTable. Returns the on-demand backup's ARN (null without aws-backup).
  */
 export async function confirmAndDelete(
   clients: AwsClients,
@@ -260,27 +272,42 @@ export async function confirmAndDelete(
   ctx: OpContext,
   opts: {
     protectionOn: boolean
-    s3: { bucket: string; manifestKey: string; manifestBytes: number } | null
-    backupArn: string | null
+    /** The set's timestamp and the on-demand backup's name (data/backup-set.ts). */
+    timestamp: string
+    backupName: string
+    /** The creation time of the table instance the copy was taken of (its manifest's). */
+    tableCreatedAt: string | null
+    s3: { bucket: string; folder: string; manifestKey: string; manifestBytes: number } | null
+    localDir: string | null
     dataKeptIn: Array<string | null>
   }
-): Promise<void> {
+): Promise<{ backupArn: string | null }> {
   const { finding } = input
-  stopIfInterrupted(
-    input.signal,
-    `Interrupted before deleting ${finding.tableName}`,
-    `The table ${finding.tableName} is untouched (nothing was deleted). Run again.`
-  )
-  await assertSafeToDelete(clients, {
-    ...guardOf(finding, input.policy),
-    backupVerified: true,
-    ...(input.s3 ? { s3Client: input.s3 } : {}),
-    durableCopy: { s3: opts.s3, backupArn: opts.backupArn }
-  })
-  await deleteTable(clients, ctx, {
+  const s3 = opts.s3
+  return deleteForRestore(clients, ctx, {
+    set: {
+      stage: input.stage,
+      timestamp: opts.timestamp,
+      tableArn: finding.live?.arn ?? '',
+      tableCreatedAt: opts.tableCreatedAt,
+      s3: s3 && { client: input.s3 ?? clients.s3, bucket: s3.bucket, folder: s3.folder },
+      localDir: opts.localDir,
+      backupName: input.awsBackup ? opts.backupName : null
+    },
+    record: input.record,
+    lastCheck: backupArn =>
+      assertSafeToDelete(clients, {
+        ...guardOf(finding, input.policy),
+        backupVerified: true,
+        ...(input.s3 ? { s3Client: input.s3 } : {}),
+        durableCopy: {
+          s3: s3 && { bucket: s3.bucket, manifestKey: s3.manifestKey, manifestBytes: s3.manifestBytes },
+          backupArn
+        }
+      }),
     protectionOn: opts.protectionOn,
-    protectionWhy: 'turned off after the backup was verified',
-    dataKeptIn: opts.dataKeptIn.filter(Boolean).join(' and '),
+    dataKeptIn: opts.dataKeptIn,
+    ...(input.signal ? { signal: input.signal } : {}),
     ...(input.serverSide
       ? { then: "deleted; ImportTable creates it anew from the S3 copy with the template's keys" }
       : {})

@@ -709,7 +709,8 @@ export async function restoreNamedBackup(
           sourceCreatedAt: manifest.table.createdAt ?? null,
           local: { manifestPath: path, manifest },
           s3: null,
-          onDemand: null
+          onDemand: null,
+          s3Folder: null
         }
         await recordLoaded(
           clients,

@@ -2,8 +2,7 @@
  * backup-restore, server-side path (plan/copy-path.ts): the table's items never pass through the
  * runner's writes. In order, each step only after the one before succeeded:
  *
- *  1. the last check before a change (execute/backup-delete.ts beginBackup), the on-demand backup
- *     when aws-backup;
+ *  1. the last check before a change (execute/backup-delete.ts beginBackup);
  *  2. the durable copy in S3, in the set's folder `<prefix>/<stage>/<table>/<UTC timestamp>/`:
  *     - point-in-time recovery on: behind the write fence, a Scan gives the count and content
  *       digest, then DynamoDB's ExportTableToPointInTime writes the items to
@@ -12,8 +11,11 @@
  *       before the request); its files are confirmed against DynamoDB's own manifest, and the
  *       action's manifest.json (count, digest, where the data is) written and read back;
  *     - off: the runner path's own streamed export and S3 copy, checked and verified the same way;
- *  3. the same last check as every delete (execute/safety.ts: ownership, stage, a copy outside the
- *     runner confirmed right then), then DeleteTable;
+ *  3. the one delete of every path (execute/backup-delete.ts confirmAndDelete → table-ops.ts
+ *     deleteForRestore): the on-demand backup when aws-backup, the same last check as every delete
+ *     (execute/safety.ts: ownership, stage, a copy outside the runner confirmed right then), the
+ *     record of the delete (`deleting.json` in the set's folder: without it the set is never
+ *     owed), then DeleteTable;
  *  4. ImportTable from the copy's data files with the template's table name, keys, attribute
  *     definitions, GSIs, billing mode and SSE (compare/import-table.ts), recorded in the set's
  *     folder before and after the call (IMPORT_RECORD); then DescribeImport until it ends: COMPLETED,
@@ -216,9 +218,9 @@ async function exportByDynamoDB(clients: AwsClients, input: ServerSideInput): Pr
   const stamp = timestamp(at)
   const folder = s3ExportFolder(input.s3Bucket, input.stage, table, stamp)
   const bucket = input.s3Bucket.bucket
-  const start = await beginBackup(clients, input, onDemandBackupName(input.stage, 'restore', at))
+  const start = await beginBackup(clients, input)
   if (start === null) return null
-  const { ctx, arn, untouched } = start
+  const { ctx, untouched } = start
   const ttl = finding.live?.ttl
   const window =
     ttl?.enabled === true && ttl.attributeName ? ttlWindow(ttl.attributeName, input.wait.now()) : undefined
@@ -287,11 +289,15 @@ async function exportByDynamoDB(clients: AwsClients, input: ServerSideInput): Pr
       'durable copy',
       `${exported.arn}: ${items} items in ${files.files.length} data file(s) under ${s3Uri(bucket, files.dataPrefix)}${files.fromManifest ? " (each checked against DynamoDB's manifest-files.json)" : ' (listed: this endpoint writes no manifest files)'}; ${written.uri} written and read back`
     )
-    await confirmAndDelete(clients, input, ctx, {
+    // The one delete of every path (the on-demand backup, the last check, deleting.json, DeleteTable).
+    const { backupArn: arn } = await confirmAndDelete(clients, input, ctx, {
       protectionOn: finding.live?.deletionProtection === true,
-      s3: { bucket, manifestKey: written.key, manifestBytes: written.bytes },
-      backupArn: arn,
-      dataKeptIn: [arn ? `on-demand backup ${arn}` : null, `S3 copy ${written.uri}`]
+      timestamp: stamp,
+      backupName: onDemandBackupName(input.stage, 'restore', at),
+      tableCreatedAt: manifest.table.createdAt ?? null,
+      s3: { bucket, folder, manifestKey: written.key, manifestBytes: written.bytes },
+      localDir: null,
+      dataKeptIn: [`S3 copy ${written.uri}`]
     })
     set = {
       table,

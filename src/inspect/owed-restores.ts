@@ -8,7 +8,10 @@
  * and this run's own exports in backup-dir. Copies of one set share its timestamp.
  *
  * Only the newest of this action's backup-restore sets of a table can be owed: an older one was
- * followed by a newer backup of a later state. It is owed unless
+ * followed by a newer backup of a later state. It is owed only when this action recorded that it
+ * deleted the table the set was taken of (data/backup-set.ts DELETING_MARKER in the set's S3
+ * folder; a set without an S3 folder: its on-demand backup, taken right before the delete), and
+ * unless
  *   - its restore is recorded: the marker object `restored.json` in its S3 folder, or the tag
  *     `dynamodb-orphan-guard:restored-from` = `<stage>/<timestamp>` on the table;
  *   - the table it was taken of still exists (same creation time; without one recorded, a table
@@ -22,9 +25,13 @@
 import type { AwsClients, RegionalClients } from '../aws/clients.js'
 import { describeBackup, listTableBackups, type BackupSummary } from '../aws/backup.js'
 import { describeTableOrNull, isUnsupportedOperation, listAllTags } from '../aws/dynamodb-read.js'
+import { access } from 'node:fs/promises'
+import { dirname, join } from 'node:path'
 import { getObjectBytesOrNull, headObject, listObjects, s3Uri } from '../aws/s3.js'
 import {
+  DELETING_MARKER,
   IMPORTED_TAG,
+  parseDeleteIntent,
   parseOnDemandBackupName,
   RESTORED_MARKER,
   RESTORED_TAG,
@@ -76,6 +83,8 @@ export interface BackupSet {
   local: { manifestPath: string; manifest: BackupManifest } | null
   s3: { bucket: string; folder: string; manifestKey: string; uri: string; manifest: BackupManifest } | null
   onDemand: { arn: string; name: string } | null
+  /** The set's folder in the bucket (its key prefix) when the bucket holds one, readable or not. */
+  s3Folder: string | null
 }
 
 export type RestoreState =
@@ -332,7 +341,11 @@ async function newestSet(
         sourceCreatedAt: manifest?.table.createdAt ?? null,
         local,
         s3,
-        onDemand
+        onDemand,
+        s3Folder:
+          c.s3Folder !== undefined && lk.input.s3Bucket !== null
+            ? s3ExportFolder(lk.input.s3Bucket, lk.input.stage, lk.table, c.timestamp)
+            : null
       }
     }
   }
@@ -361,6 +374,53 @@ async function restoredRecord(lk: Lookup, set: BackupSet, live: LiveInstance | n
     )
   }
   return null
+}
+
+/**
+ * Whether this action recorded that it deleted the table the set was taken of (data/backup-set.ts):
+ * DELETING_MARKER in the set's S3 folder; for a set without one, its on-demand backup (taken right
+ * before the delete), else the marker in its backup-dir folder.
+ */
+async function deleteRecorded(
+  lk: Lookup,
+  set: BackupSet
+): Promise<{ recorded: true } | { recorded: false; why: string } | { problem: string }> {
+  const stopped =
+    'the run that took it stopped before deleting the table, so the table went some other way (deleted by hand or with its stack, or as empty) and this backup is not what it last held'
+  if (set.s3Folder !== null && lk.input.s3Bucket !== null) {
+    const key = `${set.s3Folder}${DELETING_MARKER}`
+    const uri = s3Uri(lk.input.s3Bucket.bucket, key)
+    let bytes: Buffer | null
+    try {
+      bytes = await getObjectBytesOrNull(lk.clients.s3, lk.input.s3Bucket.bucket, key)
+    } catch (err) {
+      return { problem: `${uri} cannot be read (${errorMessage(err)}); grant s3:GetObject` }
+    }
+    if (bytes === null) return { recorded: false, why: `no ${uri}: ${stopped}` }
+    const intent = parseDeleteIntent(bytes.toString('utf8'))
+    if (intent === null) return { problem: `${uri} is damaged (not a record of a delete): nothing is loaded` }
+    if (
+      intent.table.name !== lk.table ||
+      (intent.table.createdAt !== null &&
+        set.sourceCreatedAt !== null &&
+        intent.table.createdAt !== set.sourceCreatedAt)
+    )
+      return {
+        recorded: false,
+        why: `${uri} records the delete of another table instance (${intent.table.name}, created ${intent.table.createdAt ?? 'unknown'})`
+      }
+    return { recorded: true }
+  }
+  if (set.onDemand !== null) return { recorded: true }
+  if (set.local !== null) {
+    const path = join(dirname(set.local.manifestPath), DELETING_MARKER)
+    const there = await access(path).then(
+      () => true,
+      () => false
+    )
+    return there ? { recorded: true } : { recorded: false, why: `no ${path}: ${stopped}` }
+  }
+  return { recorded: false, why: stopped }
 }
 
 async function tableState(
@@ -479,6 +539,9 @@ async function tableState(
       notes.push(`DescribeBackup ${d.arn}: ${errorMessage(err)}`)
     }
   }
+  const deleted = await deleteRecorded(lk, set)
+  if ('problem' in deleted) return result({ kind: 'problem', why: deleted.problem }, live, leftover)
+  if (!deleted.recorded) return result({ kind: 'not-owed', set, why: deleted.why }, live, leftover)
   const [first] = setSources(set)
   if (first === undefined) return result({ kind: 'none' }, live, leftover)
   return result({ kind: 'owed', set, ...first }, live, leftover)
