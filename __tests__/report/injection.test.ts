@@ -16,6 +16,10 @@ import {
   renderReport
 } from '../../src/report/markdown.js'
 import { inspectMarkdown, renderedText } from '../../test-support/markdown-check.js'
+import { accountRefusal } from '../../src/inspect/inspect.js'
+import { foreignManifest } from '../../src/inspect/owed-restores.js'
+import { TOOL_NAME, type BackupManifest } from '../../src/data/manifest.js'
+import type { TableSpec } from '../../src/types.js'
 import { blockedEntry, context, difference, entry, result } from './builders.js'
 
 export const EVIL =
@@ -110,6 +114,60 @@ describe('outside text renders as text: no link, image, mention, HTML or heading
     expect(outputs.summary).toContain(ARN)
     expect(outputs.comment).not.toContain(ACCOUNT)
     expect(outputs.comment).toContain('arn:aws:sts::XXXXXXXXXXXX:assumed-role/deployer/GitHubActions')
+  })
+})
+
+describe('account ids that stand alone: none reaches the PR comment (issue 11), all stay in the summary', () => {
+  const OTHER = '210987654321'
+  const FOREIGN = '999999999999'
+  const TWELVE_DIGITS = /(?<!\d)\d{12}(?!\d)/
+  // The texts as the code writes them.
+  const spec = { stack: 'pr-5-eu', account: OTHER } as TableSpec
+  const refusal = accountRefusal(spec, { account: ACCOUNT, arn: ARN, userId: 'AROA:x', partition: 'aws' })
+  const manifest = {
+    tool: { name: TOOL_NAME },
+    stage: 'pr-5',
+    table: { name: 'pr-5-orders', region: 'eu-west-1', accountId: FOREIGN }
+  } as unknown as BackupManifest
+  const foreign = `pr-5-orders: s3://b/pr-5/pr-5-orders/20250304T050607Z/manifest.json is ${foreignManifest(manifest, { table: 'pr-5-orders', stage: 'pr-5', region: 'eu-west-1', account: ACCOUNT }) ?? ''}: not loaded`
+  const preDeploy = context({
+    accountIds: [ACCOUNT],
+    result: result({
+      entries: [entry({ table: 'pr-5-eu-orders', notCheckable: refusal ?? '', reasons: [refusal ?? ''] })],
+      restoreNotes: [foreign]
+    }),
+    // The credentials' account where no word says it is one (a table named after it).
+    discoveryNotes: [`table pr-5-${ACCOUNT}-cache is named after the deploy's account`]
+  })
+
+  it('the texts do name the ids (else this test proves nothing)', () => {
+    expect(refusal).toContain(OTHER)
+    expect(foreign).toContain(FOREIGN)
+    const summary = renderReport(preDeploy)
+    for (const id of [ACCOUNT, OTHER, FOREIGN]) expect(summary).toContain(id)
+  })
+
+  it('another account named from the template, a foreign manifest, the credentials own: masked', () => {
+    expect(renderComment({ ...preDeploy, accountIds: [ACCOUNT, OTHER] })).not.toMatch(TWELVE_DIGITS)
+    // Not told the template's account or the manifest's: the backstop (an id after the word account).
+    expect(renderComment(preDeploy)).not.toMatch(TWELVE_DIGITS)
+  })
+
+  it('the restore comment: the pre-deploy report inside it is masked with its own accounts', () => {
+    const restore = context({ phase: 'restore', accountIds: [], earlierReport: preDeploy })
+    expect(renderReport(restore)).toContain(`pr-5-${ACCOUNT}-cache`)
+    expect(renderComment(restore)).not.toMatch(TWELVE_DIGITS)
+  })
+
+  it('maskAccountIds: a CDK environment and an id after the word account, alone or in a list', () => {
+    expect(
+      maskAccountIds(
+        `aws://${ACCOUNT}/eu-west-1; accounts: ${OTHER}, ${FOREIGN}; "accountId": "${ACCOUNT}"; 123456789012345 items`,
+        []
+      )
+    ).toBe(
+      'aws://XXXXXXXXXXXX/eu-west-1; accounts: XXXXXXXXXXXX, XXXXXXXXXXXX; "accountId": "XXXXXXXXXXXX"; 123456789012345 items'
+    )
   })
 })
 

@@ -140,6 +140,8 @@ describe('a backup-restore run, then its restore', () => {
     expect(restored.report.earlierReport?.phase).toBe('pre-deploy')
     expect(renderReport(restored.report)).toContain('Before the deploy (pre-deploy step)')
     expect(restored.report.earlierReport?.result.plan?.entries.map(e => e.table)).toEqual([TABLE])
+    // The restore phase read the credentials' account: the PR comment masks it (moto's account).
+    expect(restored.report.accountIds).toContain('123456789012')
   })
 
   it('with debugAwsCalls, one debug line per AWS call: operation, table, duration', async () => {

@@ -49,6 +49,7 @@ import {
   type TableRestoreState
 } from '../inspect/owed-restores.js'
 import {
+  type CallerIdentity,
   inGroup,
   type Clock,
   type Logger,
@@ -73,6 +74,8 @@ export interface RestoreBackupsInput {
   clock: Clock
   /** Stops the copy at its next batch, checkpoint written (a later run resumes); no next table starts. */
   signal?: AbortSignal
+  /** The credentials' identity when the caller read it already (else read here). */
+  identity?: CallerIdentity | null
 }
 
 /** A restore from an on-demand backup can take long (DynamoDB restores in the background). */
@@ -120,7 +123,8 @@ export async function restoreBackups(
     restoreNotes: []
   }
   const home = regional.forRegion(regional.defaultRegion)
-  const { identity } = await readCallerIdentity(home.sts)
+  const identity =
+    input.identity !== undefined ? input.identity : (await readCallerIdentity(home.sts)).identity
   const states = await findRestoreStates(regional, {
     stage: input.stage,
     account: identity?.account ?? null,

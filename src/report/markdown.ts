@@ -44,7 +44,10 @@ export interface ReportContext {
   workspace?: string
   /** The workflow artifact this run uploaded its files to (upload-artifact), if it did. */
   artifact?: UploadedArtifact
-  /** AWS account ids to mask in the PR comment besides those inside ARNs (the credentials' account, protected-accounts). */
+  /**
+   * AWS account ids to mask in the PR comment besides those inside ARNs: the credentials' account,
+   * protected-accounts, the accounts the template's stacks are pinned to.
+   */
   accountIds?: string[]
 }
 
@@ -815,7 +818,9 @@ export function renderComment(
   marker = commentMarker(ctx.stage),
   limit = COMMENT_LIMIT
 ): string {
-  const compose = (body: string): string => `${marker}\n${maskAccountIds(body, ctx.accountIds ?? [])}`
+  // The embedded pre-deploy report names its own run's accounts: masked as well.
+  const ids = [...(ctx.accountIds ?? []), ...(ctx.earlierReport?.accountIds ?? [])]
+  const compose = (body: string): string => `${marker}\n${maskAccountIds(body, ids)}`
   const full = compose(renderReport(ctx))
   if (full.length <= limit) return full
 
@@ -843,15 +848,19 @@ export const MASKED_ACCOUNT = 'XXXXXXXXXXXX'
 
 /**
  * AWS account ids are shown in the job summary (readable by those who can read the run) but not
- * in the PR comment, which may be public: the account field of every ARN, and the given ids
- * (the credentials' account, protected-accounts) wherever they stand alone. Same length, so
- * nothing else moves.
+ * in the PR comment, which may be public: the account field of every ARN, the account of a CDK
+ * environment (`aws://123456789012/us-east-1`), the given ids (the credentials' account,
+ * protected-accounts, the template's accounts) wherever they stand alone, and, as a backstop for an
+ * id the report does not know it names (another account's backup, a message from AWS), any
+ * 12-digit number that follows the word account (`account 123456789012`, `accounts: …, …`,
+ * `accountId`) on the same line. Same length, so nothing else moves.
  */
 export function maskAccountIds(text: string, accountIds: readonly string[]): string {
-  let out = text.replace(
-    /(arn:[A-Za-z0-9-]+:[A-Za-z0-9-]*:[A-Za-z0-9-]*:)(\d{12})(?=:)/g,
-    `$1${MASKED_ACCOUNT}`
-  )
+  const standalone = /(?<!\d)\d{12}(?!\d)/g
+  let out = text
+    .replace(/(arn:[A-Za-z0-9-]+:[A-Za-z0-9-]*:[A-Za-z0-9-]*:)(\d{12})(?=:)/g, `$1${MASKED_ACCOUNT}`)
+    .replace(/(aws:\/\/)(\d{12})(?=\/)/g, `$1${MASKED_ACCOUNT}`)
+    .replace(/\baccount(?:s|[ _-]?ids?)?\b[^\n]{0,160}/gi, named => named.replace(standalone, MASKED_ACCOUNT))
   for (const id of new Set(accountIds)) {
     if (!/^\d{12}$/.test(id)) continue
     out = out.replace(new RegExp(`(?<!\\d)${id}(?!\\d)`, 'g'), MASKED_ACCOUNT)

@@ -131,8 +131,12 @@ export async function runGuard(inputs: Inputs, deps: GuardDeps): Promise<GuardRu
           }
         }
       : {}),
-    // Masked in the PR comment: the credentials' account and the protected ones.
-    accountIds: [...(phase?.identity ? [phase.identity.account] : []), ...inputs.protectedAccounts]
+    // Masked in the PR comment: the credentials' account, the protected ones, the template's.
+    accountIds: [
+      ...(phase?.identity ? [phase.identity.account] : []),
+      ...inputs.protectedAccounts,
+      ...(phase?.templateAccounts ?? [])
+    ]
   }
   await keepReportForRestore(inputs, report, logger)
   return { inputs, result, report, failure, ...(error !== undefined ? { error } : {}) }

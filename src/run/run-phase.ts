@@ -48,6 +48,13 @@ export interface PhaseResult {
   artifact?: ArtifactUpload | null
   /** The credentials' identity, when the phase read it. */
   identity?: CallerIdentity | null
+  /** The accounts the template's stacks are pinned to (masked in the PR comment like the credentials'). */
+  templateAccounts?: string[]
+}
+
+/** The accounts the discovered tables' stacks are pinned to. */
+function pinnedAccounts(tables: TableSpec[]): string[] {
+  return [...new Set(tables.flatMap(t => (t.account === undefined ? [] : [t.account])))]
 }
 
 async function preDeployPhase(inputs: Inputs, deps: PhaseDeps): Promise<PhaseResult> {
@@ -96,7 +103,8 @@ async function preDeployPhase(inputs: Inputs, deps: PhaseDeps): Promise<PhaseRes
     warnings: checkWarnings(check),
     importArtifacts,
     artifact,
-    identity: check.identity
+    identity: check.identity,
+    templateAccounts: pinnedAccounts(check.discovery.tables)
   }
 }
 
@@ -215,8 +223,9 @@ async function cleanUpOldBackups(
  */
 async function stageTables(
   inputs: Inputs,
-  deps: ExecuteDeps,
-  localManifests: string[]
+  localManifests: string[],
+  { identity, problem }: { identity: CallerIdentity | null; problem?: string },
+  accounts: string[]
 ): Promise<StageTable[] | null> {
   if (!existsSync(inputs.template)) {
     if (inputs.tables.length === 0) return null
@@ -233,9 +242,6 @@ async function stageTables(
     stackName: inputs.stackName,
     tables: inputs.tables
   })
-  const { identity, problem } = await readCallerIdentity(
-    deps.clients.forRegion(deps.clients.defaultRegion).sts
-  )
   const discovery = discoverTables(deployment, {
     template: inputs.template,
     stage: inputs.stage,
@@ -244,12 +250,15 @@ async function stageTables(
     ...(identity ? { account: identity.account } : {}),
     ...(problem ? { accountUnknown: problem } : {})
   })
+  accounts.push(...pinnedAccounts(discovery.tables))
   const checkable = discovery.tables.filter(t => accountRefusal(t, identity, problem) === null)
   return named(checkable, inputs.awsRegion)
 }
 
 async function restorePhase(inputs: Inputs, deps: PhaseDeps): Promise<PhaseResult> {
   const dryRun = inputs.dryRun || inputs.strategy === 'report'
+  // Read once: the tables of another account are left out, and the report masks the account.
+  const who = await readCallerIdentity(deps.clients.forRegion(deps.clients.defaultRegion).sts)
   const named = namedBackup(inputs.backupDir)
   if (named !== null) {
     // A backup of this action is restored in the region it was taken in (its manifest says).
@@ -269,10 +278,11 @@ async function restorePhase(inputs: Inputs, deps: PhaseDeps): Promise<PhaseResul
         signal: deps.signal
       }
     )
-    return { result, unresolved: [], notes: [], warnings: [], importArtifacts: [] }
+    return { result, unresolved: [], notes: [], warnings: [], importArtifacts: [], identity: who.identity }
   }
   const localManifests = await readRunRecord(inputs.backupDir, inputs.stage, deps.runId)
-  const tables = await stageTables(inputs, deps, localManifests)
+  const templateAccounts: string[] = []
+  const tables = await stageTables(inputs, localManifests, who, templateAccounts)
   if (tables === null) {
     // Restoring "whatever is in the folder" could load another stage's or a stale backup.
     throw new InputError(
@@ -289,9 +299,18 @@ async function restorePhase(inputs: Inputs, deps: PhaseDeps): Promise<PhaseResul
     dryRun,
     logger: deps.logger,
     clock: deps.clock,
-    signal: deps.signal
+    signal: deps.signal,
+    identity: who.identity
   })
-  return { result, unresolved: [], notes: [], warnings: [], importArtifacts: [] }
+  return {
+    result,
+    unresolved: [],
+    notes: [],
+    warnings: [],
+    importArtifacts: [],
+    identity: who.identity,
+    templateAccounts
+  }
 }
 
 /** Runs the phase the inputs ask for. */
