@@ -10,7 +10,10 @@ import { runGuard, type GuardDeps } from '../../src/run/run-guard.js'
 import { createRunClientPool } from '../../src/run/clients.js'
 import { RunStop } from '../../src/run/stop.js'
 import { startMoto, type MotoServer } from '../../test-support/moto.js'
-import { makeUnmanagedTable, sampleItems, tableTemplate } from '../../test-support/orphans.js'
+import { makeUnmanagedTable, mergeTemplates, sampleItems, tableTemplate } from '../../test-support/orphans.js'
+import { dropTable, takeBackupSet } from '../../test-support/backup-sets.js'
+import { startRecordingProxy } from '../../test-support/recording-proxy.js'
+import { buildOutputs } from '../../src/report/outputs.js'
 import {
   fakeTime,
   makeInputs,
@@ -222,5 +225,48 @@ describe('whether a run fails', () => {
   it('report mode never fails on a plan', async () => {
     const run = await runGuard(inputs({ strategy: 'report' }), deps(recorder()))
     expect([run.result.outcome, run.failure]).toEqual(['dry-run', null])
+  })
+})
+
+describe('a pre-deploy run that fails before its plan', () => {
+  it('still names the owed restores: pending-restores, restore-needed and the report keep them', async () => {
+    // An earlier run backed TABLE up and deleted it; the deploy failed, so TABLE still owes a restore.
+    await takeBackupSet(seed, {
+      table: TABLE,
+      stage: 'pr-7',
+      at: Date.now() - 3_600_000,
+      backupDir: ws.dir,
+      onDemand: true
+    })
+    await dropTable(seed, TABLE)
+    // This run cannot read another table of the stack: its check fails.
+    const USERS = 'pr-7-users'
+    const both = workspace(mergeTemplates(TEMPLATE, tableTemplate({ tableName: USERS, logicalId: 'Users' })))
+    const proxy = await startRecordingProxy(moto.endpoint, {
+      onRequest: call =>
+        call.operation === 'DynamoDB.DescribeTable' && call.target === USERS
+          ? {
+              status: 400,
+              type: 'AccessDeniedException',
+              message: 'not authorized to perform: dynamodb:DescribeTable'
+            }
+          : undefined
+    })
+    try {
+      const run = await runGuard(makeInputs(both, { strategy: 'auto', awsBackup: true, stackName: STACK }), {
+        ...deps(recorder()),
+        createClients: opts => createRunClientPool({ ...opts, endpoint: proxy.endpoint })
+      })
+      expect(run.result.outcome).toBe('failed')
+      expect(run.failure).toMatch(/DescribeTable pr-7-users .*failed/)
+      expect(run.result.pendingRestores).toEqual([
+        expect.objectContaining({ table: TABLE, source: 'aws-backup' })
+      ])
+      expect(buildOutputs(run.result)['restore-needed']).toBe('true')
+      expect(renderReport(run.report)).toMatch(/still owes? a restore/)
+    } finally {
+      both.remove()
+      await proxy.stop()
+    }
   })
 })

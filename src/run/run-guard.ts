@@ -11,7 +11,7 @@ import { keepReportForRestore, readEarlierReport } from '../report/earlier-repor
 import type { ReportContext } from '../report/markdown.js'
 import type { Clock, Inputs, Logger, RunResult } from '../types.js'
 import { createRunClientPool, type RunClientOptions } from './clients.js'
-import { runPhase, type PhaseResult } from './run-phase.js'
+import { owedAfterFailure, runPhase, type PhaseResult } from './run-phase.js'
 import type { RunStop } from './stop.js'
 
 export interface GuardDeps {
@@ -100,6 +100,9 @@ export async function runGuard(inputs: Inputs, deps: GuardDeps): Promise<GuardRu
   } catch (err) {
     if (err instanceof InputError || err instanceof FileError) throw err
     result = failedResult(err)
+    // A failed pre-deploy run still says which restores are owed (the sticky comment, restore-needed).
+    if (clients && inputs.phase !== 'restore')
+      result = { ...result, ...(await owedAfterFailure(inputs, { clients, logger, clock: deps.clock })) }
     failure = errorMessage(err)
     error = err
   } finally {

@@ -169,6 +169,44 @@ async function owedAfterPreDeploy(
 const CLEAN_AFTER: ReadonlySet<RunResult['outcome']> = new Set(['nothing-to-do', 'resolved', 'dry-run'])
 
 /**
+ * After a pre-deploy run that failed before it had a plan (a read of AWS failed, the bucket was
+ * refused): the owed restores all the same, best effort, so that the sticky comment keeps naming
+ * them and restore-needed stays true. The stage's tables as the restore phase finds them (the
+ * template, else the tables input).
+ */
+export async function owedAfterFailure(
+  inputs: Inputs,
+  deps: ExecuteDeps
+): Promise<Pick<RunResult, 'pendingRestores' | 'restoreNotes'>> {
+  try {
+    const who = await readCallerIdentity(deps.clients.forRegion(deps.clients.defaultRegion).sts)
+    const tables = await stageTables(inputs, [], who, []).catch(() =>
+      inputs.tables.length > 0 ? inputs.tables.map(name => ({ name, region: inputs.awsRegion })) : null
+    )
+    if (tables === null) return {}
+    const states = await findRestoreStates(deps.clients, {
+      stage: inputs.stage,
+      account: who.identity?.account ?? null,
+      s3Bucket: inputs.s3Bucket,
+      tables,
+      localManifests: []
+    })
+    const pendingRestores = states.flatMap(s => pendingRestore(s) ?? [])
+    const notes = restoreNotes(states)
+    for (const note of notes) deps.logger.warning(note)
+    for (const p of pendingRestores)
+      deps.logger.notice?.(
+        `${p.table} still owes a restore from ${p.backup} (taken ${p.takenAt}): phase restore after the deploy loads it.`
+      )
+    return { pendingRestores, restoreNotes: notes }
+  } catch (err) {
+    const note = `Owed restores could not be looked up: ${errorMessage(err)}`
+    deps.logger.warning(note)
+    return { restoreNotes: [note] }
+  }
+}
+
+/**
  * aws-backup-retention-days, at the end of a pre-deploy run: the action's own old on-demand backups
  * of the stage's tables that nothing is owed from are deleted (plan/backup-retention.ts decides,
  * from the restore states this run has just read in AWS). Never in report mode, on a protected run,
