@@ -11,7 +11,7 @@ import { join } from 'node:path'
 import { CreateTableCommand, type AttributeValue } from '@aws-sdk/client-dynamodb'
 import { CreateBucketCommand } from '@aws-sdk/client-s3'
 import type { AwsClients } from '../../src/aws/clients.js'
-import { restoreTableFromBackup } from '../../src/aws/backup.js'
+import { createOnDemandBackup, restoreTableFromBackup } from '../../src/aws/backup.js'
 import { describeTableOrNull, listAllTags } from '../../src/aws/dynamodb-read.js'
 import { headObject } from '../../src/aws/s3.js'
 import {
@@ -202,6 +202,32 @@ describe('phase restore loads exactly the owed backup, from where it is', () => 
     expect(result.steps[0]?.detail).toBe(`the temporary table ${temp} left by an earlier attempt`)
     expect(await tableContent(clients, 'orders')).toEqual(before)
     expect(await describeTableOrNull(clients.dynamodb, temp)).toBeNull()
+  })
+
+  it('a table that only carries the temporary name (restored from a backup that is not ours) is never deleted', async () => {
+    const { timestamp } = await backedUpAndDeleted('orders')
+    await makeUnmanagedTable(clients.dynamodb, { tableName: 'orders' })
+    expect((await restoreBackups(oneRegion(clients), input('orders'))).outcome).toBe('restored')
+    // Someone restores a backup of their own table under the name the action would use.
+    await makeUnmanagedTable(clients.dynamodb, { tableName: 'theirs', items })
+    const theirs = await createOnDemandBackup(
+      clients.dynamodb,
+      { table: 'theirs', backupName: 'their-own' },
+      { ...systemClock, maxWaitMs: 30_000, pollMs: 100 }
+    )
+    const temp = temporaryTableName('orders', timestamp)
+    await restoreTableFromBackup(clients.dynamodb, { backupArn: theirs.arn, targetTable: temp })
+
+    const again = await restoreBackups(oneRegion(clients), input('orders'))
+
+    expect(again.steps).toContainEqual(
+      expect.objectContaining({
+        action: 'delete temporary table',
+        status: 'skipped',
+        detail: expect.stringMatching(/was not restored by this action from a backup of orders/)
+      })
+    )
+    expect(await describeTableOrNull(clients.dynamodb, temp)).not.toBeNull()
   })
 
   it('a table that already holds exactly the backup (a restore whose record was lost) is recorded, not written; one with other items is refused', async () => {

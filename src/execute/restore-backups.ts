@@ -13,7 +13,7 @@ import { mkdir, rm } from 'node:fs/promises'
 import { basename, join } from 'node:path'
 import type { AwsClients, RegionalClients } from '../aws/clients.js'
 import { describeBackup, restoreTableFromBackup } from '../aws/backup.js'
-import { describeTableOrNull } from '../aws/dynamodb-read.js'
+import { describeTableOrNull, listAllTags } from '../aws/dynamodb-read.js'
 import { deleteTableAndWait, tagTable, waitForTable } from '../aws/dynamodb-write.js'
 import { downloadObject, s3Uri } from '../aws/s3.js'
 import {
@@ -604,15 +604,23 @@ async function dropTemporaryTable(
   try {
     const t = await describeTableOrNull(clients.dynamodb, temp)
     if (t === null) return
-    const fromOurBackup =
-      set?.onDemand !== null &&
-      set?.onDemand !== undefined &&
-      t.RestoreSummary?.SourceBackupArn === set.onDemand.arn
-    if (!fromOurBackup && t.RestoreSummary?.SourceBackupArn === undefined) {
+    // Only a table this action made: restored from the set's own backup, or from a backup of this
+    // table and tagged by this action as the temporary table of its restore. A table that merely
+    // carries the name is someone else's.
+    const source = t.RestoreSummary?.SourceBackupArn
+    const fromOurBackup = source !== undefined && source === set?.onDemand?.arn
+    const taggedOurs =
+      source !== undefined &&
+      source.includes(`:table/${state.table}/backup/`) &&
+      t.TableArn !== undefined &&
+      (await listAllTags(clients.dynamodb, t.TableArn).catch(() => ({}) as Record<string, string>))[
+        TEMPORARY_TAG
+      ] === state.table
+    if (!fromOurBackup && !taggedOurs) {
       steps.skipped(
         state.table,
         'delete temporary table',
-        `${temp} was not restored from a backup: left as it is`
+        `${temp} was not restored by this action from a backup of ${state.table} (${source === undefined ? 'not restored from a backup' : `restored from ${source}`}): left as it is`
       )
       return
     }
