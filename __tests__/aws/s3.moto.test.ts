@@ -118,7 +118,7 @@ describe('headBucket and assertBackupBucket (moto)', () => {
     )
     expect(err).toBeInstanceOf(InputError)
     expect((err as Error).message).toMatch(
-      /Input 's3-bucket': bucket orphan-guard-backups-eu is in eu-west-1, but the tables are in us-east-1/
+      /Input 's3-bucket': bucket orphan-guard-backups-eu is in eu-west-1, but aws-region is us-east-1/
     )
   })
 })
@@ -136,7 +136,7 @@ describe('headBucket against the answers of real S3 (aws-sdk-client-mock)', () =
       301,
       'PermanentRedirect',
       { 'x-amz-bucket-region': 'eu-central-1' },
-      /is in eu-central-1, but the tables are in us-east-1/
+      /is in eu-central-1, but aws-region is us-east-1/
     ],
     [
       403,

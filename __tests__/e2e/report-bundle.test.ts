@@ -325,7 +325,7 @@ describe('s3-bucket is checked against AWS before anything else', () => {
     [
       'a bucket in another region',
       'eu-backups',
-      /Input 's3-bucket': bucket eu-backups is in eu-west-1, but the tables are in us-east-1/
+      /Input 's3-bucket': bucket eu-backups is in eu-west-1, but aws-region is us-east-1/
     ]
   ])(
     '%s: exits non-zero naming s3-bucket; HeadBucket is the only AWS call',

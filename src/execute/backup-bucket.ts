@@ -7,13 +7,14 @@ import type { S3Location } from '../types.js'
 /**
  * The `s3-bucket` input checked against AWS, as the first AWS call of a run that has it (before
  * any other call, so before anything could be changed): the bucket exists, these credentials can
- * read it (HeadBucket needs s3:ListBucket), and it is in the run's region. Anything else is an
- * InputError naming `s3-bucket`: the fix is in the input (or the bucket), and no table may be
+ * read it (HeadBucket needs s3:ListBucket), and it is in the action's `aws-region`. Anything else
+ * is an InputError naming `s3-bucket`: the fix is in the input (or the bucket), and no table may be
  * deleted on the strength of a copy that could not be written.
  *
- * Why the same region: the copy is the data of a table of that region, a bucket elsewhere would
- * move it across regions (cost, data residency), and DynamoDB ImportTable (issue 13) and the
- * restore read it from the table's region.
+ * Why `aws-region`: the tables of the stage are mostly there, and a copy in their region neither
+ * moves their data across regions (transfer cost, data residency) nor makes the restore read it
+ * from afar. There is one bucket: the copies of a table of a stack pinned to ANOTHER region go to
+ * this bucket too, so they do cross regions (the README says so under Stacks in several regions).
  */
 export async function assertBackupBucket(
   s3: Sender<S3Client>,
@@ -31,7 +32,7 @@ export async function assertBackupBucket(
   if (head.region !== null && head.region !== region) {
     throw new InputError(
       's3-bucket',
-      `${name} is in ${head.region}, but the tables are in ${region}. Use a bucket in ${region}: the copies of a table stay in its region.`
+      `${name} is in ${head.region}, but aws-region is ${region}. Use a bucket in ${region}, so that the copies of the tables there stay in their region.`
     )
   }
   if (!head.readable) {
