@@ -508,6 +508,8 @@ export interface UnresolvedTable {
 export interface ImportArtifact {
   stack: string
   templatePath: string
+  /** `s3://…` of the import template where it was uploaded (s3-bucket, or the CDK bootstrap bucket); absent when it went inline. */
+  templateS3Uri?: string
   templateBody: string
   resourcesToImport: unknown
 }

@@ -32,6 +32,8 @@ import { destroyClients, oneRegion, testClients } from '../../test-support/aws-c
 import { liveTable } from '../../test-support/builders.js'
 import { startMoto, type MotoServer } from '../../test-support/moto.js'
 import { REPO_ROOT } from '../../test-support/run-bundle.js'
+import { renderReport } from '../../src/report/markdown.js'
+import { context as reportContext } from '../report/builders.js'
 
 const CDK_OUT = join(REPO_ROOT, '__fixtures__', 'cdk-out-real-stacks-pr-7')
 const STACK = 'pr-7-large'
@@ -192,6 +194,44 @@ describe('an import template over 51,200 bytes', () => {
     expect(Object.keys(template.Resources ?? {}).sort()).toEqual(
       [...Object.keys(deployed.Resources ?? {}), 'LargeTableDAC510D1'].sort()
     )
+  })
+
+  it('a small one with s3-bucket goes there too (any size: the file is kept in S3), as TemplateURL, and the report names it', async () => {
+    // A stack that holds nothing else: its import template is a few hundred bytes.
+    cfn
+      .on(GetTemplateCommand, { StackName: STACK_ID, TemplateStage: 'Original' })
+      .resolves({ TemplateBody: JSON.stringify({ Resources: {} }) })
+    const result = await run({
+      templateStores: {
+        s3Bucket: { bucket: 'pr-7-templates', prefix: 'guard' },
+        s3BucketRegion: 'us-east-1',
+        assetsBucket: BOOTSTRAP,
+        stage: 'pr-7'
+      }
+    })
+    expect(result.outcome).toBe('resolved')
+    const key = `guard/cloudformation-import-templates/pr-7/${STACK}/${CHANGE_SET}.json`
+    const input = createChangeSetInput()
+    expect(input.TemplateURL).toBe(`https://pr-7-templates.s3.us-east-1.amazonaws.com/${key}`)
+    expect(input).not.toHaveProperty('TemplateBody')
+    const stored = await objectText('pr-7-templates', key)
+    expect(stored).toBe(await importTemplateBody())
+    expect(Buffer.byteLength(stored)).toBeLessThan(51_200)
+    expect(result.templateS3Uri).toBe(`s3://pr-7-templates/${key}`)
+    const report = renderReport(
+      reportContext({
+        importArtifacts: [
+          {
+            stack: STACK,
+            templatePath: result.templatePath as string,
+            templateS3Uri: result.templateS3Uri as string,
+            templateBody: stored,
+            resourcesToImport: []
+          }
+        ]
+      })
+    )
+    expect(report).toContain(`\`s3://pr-7-templates/${key}\``)
   })
 
   it('without s3-bucket: goes to the CDK bootstrap assets bucket the cloud assembly names for the stack', async () => {

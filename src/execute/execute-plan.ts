@@ -99,7 +99,11 @@ function byStack(
   return [...groups.values()]
 }
 
-async function readImportArtifact(stack: string, path: string): Promise<ImportArtifact | null> {
+async function readImportArtifact(
+  stack: string,
+  path: string,
+  s3Uri: string | null
+): Promise<ImportArtifact | null> {
   try {
     const content = JSON.parse(await readFile(path, 'utf8')) as {
       template: unknown
@@ -108,6 +112,7 @@ async function readImportArtifact(stack: string, path: string): Promise<ImportAr
     return {
       stack,
       templatePath: path,
+      ...(s3Uri ? { templateS3Uri: s3Uri } : {}),
       templateBody: JSON.stringify(content.template, null, 2),
       resourcesToImport: content.resourcesToImport
     }
@@ -287,7 +292,11 @@ export async function executePlan(check: Check, inputs: Inputs, deps: ExecuteDep
       return done
     })
     if (imported.templatePath) {
-      const artifact = await readImportArtifact(stackName, imported.templatePath)
+      const artifact = await readImportArtifact(
+        stackName,
+        imported.templatePath,
+        imported.templateS3Uri ?? null
+      )
       if (artifact) importArtifacts.push(artifact)
     }
     if (imported.outcome === 'blocked') {
@@ -376,7 +385,11 @@ export async function executePlan(check: Check, inputs: Inputs, deps: ExecuteDep
       if (done === null) continue
       result.restoredItems += done.importedItems
       if (done.adoption.templatePath) {
-        const artifact = await readImportArtifact(stackName, done.adoption.templatePath)
+        const artifact = await readImportArtifact(
+          stackName,
+          done.adoption.templatePath,
+          done.adoption.templateS3Uri ?? null
+        )
         if (artifact) importArtifacts.push(artifact)
       }
     }

@@ -137,6 +137,8 @@ export interface ImportResult {
   stackId: string | null
   /** The JSON file holding the import template, ResourcesToImport and the CreateChangeSet request. */
   templatePath: string | null
+  /** `s3://…` of the import template once uploaded and checked (TemplateURL); null when it went inline or not yet. */
+  templateS3Uri?: string | null
   /** Dry-run: the calls a real run would make, in order. Otherwise the mutating calls that were made. */
   calls: PlannedCall[]
   /** Why the import was refused (outcome blocked). */
@@ -495,7 +497,7 @@ async function writeArtifact(
   logger.info(
     `import template for ${run.stackName} written to ${file} (${Buffer.byteLength(built.body)} bytes, ${built.resourcesToImport.length} table(s))` +
       (place.kind === 's3'
-        ? `; it is over ${TEMPLATE_BODY_LIMIT_BYTES} bytes, so it goes to ${placeUri(place)} (${place.via}) and CreateChangeSet gets its TemplateURL`
+        ? `; it goes to ${placeUri(place)} (${place.via}${place.via === 's3-bucket' ? '' : `: it is over ${TEMPLATE_BODY_LIMIT_BYTES} bytes`}) and CreateChangeSet gets its TemplateURL`
         : '')
   )
 }
@@ -504,7 +506,7 @@ function putObjectCall(place: Extract<TemplatePlace, { kind: 's3' }>): PlannedCa
   return {
     command: 'PutObject',
     input: { Bucket: place.bucket, Key: place.key, ChecksumSHA256: '<SHA-256 of the import template>' },
-    note: `the ${place.bytes}-byte import template (over ${TEMPLATE_BODY_LIMIT_BYTES} bytes) into the ${place.via}, checked before CreateChangeSet gets its TemplateURL`
+    note: `the ${place.bytes}-byte import template into the ${place.via}${place.via === 's3-bucket' ? '' : ` (over ${TEMPLATE_BODY_LIMIT_BYTES} bytes)`}, checked before CreateChangeSet gets its TemplateURL`
   }
 }
 
@@ -524,6 +526,7 @@ async function upload(
   try {
     if (!s3) throw new Error('no S3 client was given for the upload')
     await uploadTemplate(s3, place, body)
+    run.result.templateS3Uri = where
   } catch (err) {
     throw failed(
       `uploading the import template of stack ${run.stackName} to ${where} failed: ${errorMessage(err)}`,

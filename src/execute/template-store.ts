@@ -1,10 +1,12 @@
 /**
- * Where an import template goes: inline (TemplateBody) up to 51,200 bytes; above that, as an S3
- * object passed as TemplateURL (CloudFormation reads up to 1,000,000 bytes that way). The object
- * goes to `s3-bucket` when it is set and in the stack's region, else to the CDK bootstrap assets
- * bucket the cloud assembly names for the stack (where `cdk deploy` itself puts large templates),
- * in the stack's region in either case: CloudFormation reads a TemplateURL from a bucket in the
- * stack's region reliably (other regions work in some partitions only).
+ * Where an import template goes. With `s3-bucket` set (and in the stack's region), always to it,
+ * whatever its size, passed as TemplateURL: the template is a file kept with the backups (issue 11:
+ * the import template is a file, in S3 when s3-bucket is set), and CloudFormation reads exactly the
+ * object that was stored and checked. Otherwise inline (TemplateBody) up to 51,200 bytes, and above
+ * that an S3 object in the CDK bootstrap assets bucket the cloud assembly names for the stack
+ * (where `cdk deploy` itself puts large templates). TemplateURL takes up to 1,000,000 bytes, from a
+ * bucket in the stack's region (CloudFormation reads other regions in some partitions only): a
+ * stack in another region than `s3-bucket` gets the template inline or through its bootstrap bucket.
  */
 import type { S3Client } from '@aws-sdk/client-s3'
 import type { Sender } from '../aws/clients.js'
@@ -69,7 +71,6 @@ export function placeTemplate(
   target: { stackName: string; region: string; changeSetName: string },
   stores: TemplateStores
 ): TemplatePlace {
-  if (bytes <= TEMPLATE_BODY_LIMIT_BYTES) return { kind: 'inline', bytes }
   if (bytes > TEMPLATE_URL_LIMIT_BYTES) {
     return {
       kind: 'refused',
@@ -90,6 +91,7 @@ export function placeTemplate(
       via: 's3-bucket'
     }
   }
+  if (bytes <= TEMPLATE_BODY_LIMIT_BYTES) return { kind: 'inline', bytes }
   if (stores.assetsBucket !== null) {
     const key = join(BOOTSTRAP_FOLDER, stores.stage, file)
     return {

@@ -692,7 +692,7 @@ function importDetails(ctx: ReportContext): string[] {
   const body: string[] = [`The import templates are files, ${whereFilesAre(ctx)}.`, '']
   for (const a of [...artifacts].sort((x, y) => compare(x.stack, y.stack))) {
     body.push(
-      `**Stack ${codeSpan(a.stack)}**: import template ${codeSpan(filePath(a.templatePath, ctx.workspace))}`,
+      `**Stack ${codeSpan(a.stack)}**: import template ${codeSpan(filePath(a.templatePath, ctx.workspace))}${a.templateS3Uri ? `, and in S3: ${codeSpan(a.templateS3Uri)} (what CloudFormation read as TemplateURL)` : ''}`,
       '',
       'Resources to import:',
       '',
