@@ -613,7 +613,7 @@ async function dropTemporaryTable(
       source !== undefined &&
       source.includes(`:table/${state.table}/backup/`) &&
       t.TableArn !== undefined &&
-      (await listAllTags(clients.dynamodb, t.TableArn).catch(() => ({}) as Record<string, string>))[
+      (await listAllTags(clients.dynamodb, t.TableArn).catch((): Record<string, string> => ({})))[
         TEMPORARY_TAG
       ] === state.table
     if (!fromOurBackup && !taggedOurs) {
