@@ -230,6 +230,65 @@ describe('phase restore loads exactly the owed backup, from where it is', () => 
     expect(await describeTableOrNull(clients.dynamodb, temp)).not.toBeNull()
   })
 
+  it.each([
+    ['from S3 (s3-bucket set)', S3],
+    ['from the on-demand backup (no s3-bucket)', null]
+  ])(
+    'a restore cut short, run again on a fresh runner (no checkpoint): resumed into the same table, restored and verified (%s)',
+    async (_from, s3Bucket) => {
+      const { before } = await backedUpAndDeleted('orders')
+      await makeUnmanagedTable(clients.dynamodb, { tableName: 'orders' })
+      // The first runner: its job is cancelled once the first batch of items is on its way.
+      const stop = new AbortController()
+      const first = testClients(moto.endpoint)
+      first.dynamodb.middlewareStack.add(
+        next => async args => {
+          if ((args.input as { RequestItems?: unknown }).RequestItems !== undefined) stop.abort()
+          return next(args)
+        },
+        { step: 'initialize', name: 'cancelTheJob' }
+      )
+      let cut
+      try {
+        cut = await restoreBackups(oneRegion(first), input('orders', { s3Bucket, signal: stop.signal }))
+      } finally {
+        destroyClients(first)
+      }
+      expect(cut.outcome).toBe('failed')
+      const partial = (await tableContent(clients, 'orders')) ?? []
+      expect(partial.length).toBeGreaterThan(0)
+      expect(partial.length).toBeLessThan(items.length)
+
+      // A fresh runner: nothing of the first one's backup-dir (its checkpoint included).
+      rmSync(jobDir, { recursive: true, force: true })
+      jobDir = mkdtempSync(join(tmpdir(), 'orphan-guard-job-'))
+      const result = await restoreBackups(oneRegion(clients), input('orders', { s3Bucket }))
+
+      expect([result.outcome, result.stateNote]).toEqual(['restored', undefined])
+      expect(result.steps).toContainEqual(
+        expect.objectContaining({
+          action: 'restore',
+          status: 'done',
+          detail: expect.stringMatching(
+            new RegExp(`^resumed without a checkpoint: ${items.length} items written again`)
+          )
+        })
+      )
+      expect(result.steps).toContainEqual(expect.objectContaining({ action: 'verify', status: 'done' }))
+      expect(await tableContent(clients, 'orders')).toEqual(before)
+      expect(await owedAfter('orders', s3Bucket ?? (null as never))).toBe('restored')
+    }
+  )
+
+  it('a table with items that does not carry the mark of this restore is still refused (nothing written)', async () => {
+    await backedUpAndDeleted('orders')
+    await makeUnmanagedTable(clients.dynamodb, { tableName: 'orders', items: items.slice(0, 5) })
+    const result = await restoreBackups(oneRegion(clients), input('orders'))
+    expect(result.outcome).toBe('failed')
+    expect(result.stateNote).toMatch(/already holds items/)
+    expect(await tableContent(clients, 'orders')).toHaveLength(5)
+  })
+
   it('a table that already holds exactly the backup (a restore whose record was lost) is recorded, not written; one with other items is refused', async () => {
     const { timestamp } = await backedUpAndDeleted('orders')
     await makeUnmanagedTable(clients.dynamodb, { tableName: 'orders', items })

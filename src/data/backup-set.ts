@@ -71,6 +71,12 @@ export const RESTORED_TAG = 'dynamodb-orphan-guard:restored-from'
  * stack imports it into the stack (adopts it) rather than copying it again.
  */
 export const IMPORTED_TAG = 'dynamodb-orphan-guard:created-by-import'
+/**
+ * Tag on the target of a restore of a set, put before its first write: `<stage>/<timestamp>`. A
+ * restore cut short on one runner is resumed on another (which has no checkpoint) into the table
+ * that carries it, from the first item (data/restore.ts restartMark).
+ */
+export const RESTORING_TAG = 'dynamodb-orphan-guard:restoring'
 /** Tag on a temporary table of a restore from an on-demand backup: the table it is restored for. */
 export const TEMPORARY_TAG = 'dynamodb-orphan-guard:temporary-restore-of'
 

@@ -42,7 +42,8 @@ import { ContentDigest, DIGEST_ALGORITHM } from './digest.js'
 import { WireFormatError, checkWireItem, sdkItemToWire, type WireItem } from './dynamodb-json.js'
 import { keyAttributes } from './export.js'
 import { itemRef, keyHash, keyProblem, runKeyHashSalt, schemaText, withoutItemValues } from './key-fit.js'
-import { tableHoldsData } from '../aws/dynamodb-read.js'
+import { listAllTags, tableHoldsData } from '../aws/dynamodb-read.js'
+import { tagTable } from '../aws/dynamodb-write.js'
 import { readManifest, type DataFileEntry, type KeyAttribute } from './manifest.js'
 import { Progress } from './progress.js'
 import { keyText, scanItemLine } from './item-line.js'
@@ -90,6 +91,16 @@ export interface RestoreOptions {
   verify?: boolean
   /** Default: restore-checkpoint.json next to the manifest, or `<legacy file>.restore-checkpoint.json`. */
   checkpointPath?: string
+  /**
+   * The mark of this restore on the target table instance (a tag naming the backup it restores),
+   * for a resume on a runner that has no checkpoint (a fresh runner after a killed or cancelled
+   * job). Put on the target before the first write. A target that holds items, has no checkpoint
+   * here and carries this very tag was being written by an earlier run of this restore: it is
+   * written again from the first item (a put of the same item overwrites it) instead of refused,
+   * and the verification decides. Tags live and die with the instance, so a re-created table is
+   * never taken for it.
+   */
+  restartMark?: { key: string; value: string }
   progressIntervalMs?: number
   /**
    * Stops the copy at the next batch (Ctrl-C, a cancelled job): the batches in flight complete, the
@@ -107,6 +118,8 @@ export interface RestoreReport {
   /** Items a previous run had already written (skipped thanks to the checkpoint). */
   itemsSkipped: number
   resumed: boolean
+  /** No checkpoint, but the target carried restartMark: every item was written again. */
+  restartedWithoutCheckpoint: boolean
   batches: number
   requests: number
   retries: { unprocessedItems: number; throttled: number; transient: number; sdkRetries: number }
@@ -465,6 +478,14 @@ export async function restoreTable(
     saved.sourceId === source.id &&
     sameInstance(saved.target, instance)
   const checkpoint: Checkpoint | null = ours && (holdsData || saved.itemsDone === 0) ? saved : null
+  const mark = opts.restartMark
+  const marked =
+    mark !== undefined &&
+    instance.arn !== '' &&
+    (
+      await withRetries(() => listAllTags(ddb, instance.arn), retry).catch((): Record<string, string> => ({}))
+    )[mark.key] === mark.value
+  const restartedWithoutCheckpoint = checkpoint === null && holdsData && opts.merge !== true && marked
   const expected = { itemCount: source.itemCount, contentDigest: source.digest, algorithm: DIGEST_ALGORITHM }
   const stats = { unprocessedItems: 0, throttled: 0, transient: 0, sdkRetries: 0 }
   let finalState: Exclude<CheckpointState, 'writing'> = 'written'
@@ -481,7 +502,8 @@ export async function restoreTable(
     itemsTotal: source.itemCount,
     itemsWritten: written,
     itemsSkipped: skipped,
-    resumed: checkpoint !== null,
+    resumed: checkpoint !== null || restartedWithoutCheckpoint,
+    restartedWithoutCheckpoint,
     batches,
     requests,
     retries: stats,
@@ -502,7 +524,7 @@ export async function restoreTable(
     finalState = 'verified'
     return report(0, source.itemCount, 0, 0, 0)
   }
-  if (checkpoint === null && holdsData && opts.merge !== true) {
+  if (checkpoint === null && holdsData && opts.merge !== true && !restartedWithoutCheckpoint) {
     const other =
       saved !== null && saved.table === table && !sameInstance(saved.target, instance)
         ? ` (the checkpoint ${source.checkpointPath} is of another instance of ${table}, created ${saved.target.createdAt}; this one was created ${instance.createdAt})`
@@ -523,7 +545,21 @@ export async function restoreTable(
     opts.logger.info(
       `Resuming the restore into ${table}: ${skipped} of ${source.itemCount} items were written by an earlier run`
     )
+  else if (restartedWithoutCheckpoint)
+    opts.logger.info(
+      `Resuming the restore into ${table} without a checkpoint (none on this runner): the table carries ${mark?.key}=${mark?.value}, so an earlier run of this restore wrote into this very table; all ${source.itemCount} items are written again (a put overwrites the same item) and the verification decides`
+    )
   else opts.logger.info(`Restoring ${source.itemCount} items into ${table}`)
+  // The mark goes on before the first write, so that a run that dies mid-way can be resumed anywhere.
+  if (mark !== undefined && !marked && checkpoint?.state !== 'written' && instance.arn !== '') {
+    try {
+      await withRetries(() => tagTable(ddb, instance.arn, { [mark.key]: mark.value }), retry)
+    } catch (err) {
+      opts.logger.warning(
+        `Could not tag ${table} with ${mark.key}=${mark.value} (${errorMessage(err)}): if this restore is cut short, only a run on this runner (its checkpoint) can resume it; grant dynamodb:TagResource`
+      )
+    }
+  }
 
   // Checkpoint writes are serialised (one tmp file), at least every checkpointEveryItems items and
   // every checkpointIntervalMs (by the injected clock).

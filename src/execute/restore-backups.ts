@@ -18,6 +18,7 @@ import { deleteTableAndWait, tagTable, waitForTable } from '../aws/dynamodb-writ
 import { downloadObject, s3Uri } from '../aws/s3.js'
 import {
   RESTORED_MARKER,
+  RESTORING_TAG,
   RESTORED_TAG,
   restoredTagValue,
   s3ExportFolder,
@@ -205,7 +206,7 @@ export async function restoreBackups(
       outcome: 'failed',
       stateNote: [
         ...failures,
-        `${interrupted ? 'The run was interrupted. ' : ''}${restored.length} table(s) restored and verified in this run. The backups are untouched: running phase restore again resumes each unfinished restore from its checkpoint (or verifies again), and the next pre-deploy run reports what is still owed.`
+        `${interrupted ? 'The run was interrupted. ' : ''}${restored.length} table(s) restored and verified in this run. The backups are untouched: running phase restore again resumes each unfinished restore (on this runner from its checkpoint; on another runner, from the first item into the same table, which carries the tag ${RESTORING_TAG}) or verifies again, and the next pre-deploy run reports what is still owed.`
       ].join(' ')
     }
   }
@@ -320,7 +321,9 @@ async function loadFrom(
       logger: input.logger,
       clock: input.clock,
       verify: true,
-      signal: input.signal
+      signal: input.signal,
+      // A restore cut short on another runner (no checkpoint here) is resumed into the same table.
+      restartMark: { key: RESTORING_TAG, value: restoredTagValue(input.stage, set.timestamp) }
     })
   } catch (err) {
     // A damaged copy is found before anything is written: the next copy may be whole. (An item
@@ -337,8 +340,9 @@ async function loadFrom(
     }
     throw err
   }
-  const how =
-    report.state === 'verified' && report.itemsWritten === 0 && report.resumed
+  const how = report.restartedWithoutCheckpoint
+    ? `resumed without a checkpoint: ${report.itemsWritten} items written again (an earlier run had begun this restore into this table, tag ${RESTORING_TAG})`
+    : report.state === 'verified' && report.itemsWritten === 0 && report.resumed
       ? 'restored and verified by an earlier run (its checkpoint says so)'
       : `${report.itemsWritten} items${report.resumed ? ` (resumed: ${report.itemsSkipped} were written by an earlier run)` : ''}`
   steps.done(table, 'restore', `${how} from ${backup}`)
@@ -393,6 +397,7 @@ async function alreadyRestored(
     itemsWritten: 0,
     itemsSkipped: manifest.itemCount,
     resumed: true,
+    restartedWithoutCheckpoint: false,
     batches: 0,
     requests: 0,
     retries: { unprocessedItems: 0, throttled: 0, transient: 0, sdkRetries: 0 },
