@@ -1,6 +1,8 @@
 import http from 'node:http'
 import { randomUUID } from 'node:crypto'
 import type { AddressInfo } from 'node:net'
+import { GetObjectCommand } from '@aws-sdk/client-s3'
+import { destroyClients, testClients } from './aws-clients.js'
 import { forward, readBody, relay, sendAwsJson, type Upstream } from './http-proxy.js'
 
 export interface RecordedCall {
@@ -253,6 +255,31 @@ export interface ImportedResource {
   physicalId: string
 }
 
+/**
+ * What CloudFormation reads at a TemplateURL (`https://BUCKET.s3.REGION.amazonaws.com/KEY`, or
+ * path-style for a dotted bucket name), read from the emulator's S3; null when there is no such object.
+ */
+async function templateAt(upstream: URL, url: string): Promise<unknown> {
+  const u = new URL(url)
+  const virtual = /^(.+)\.s3\.[^.]+\.amazonaws\.com(\.cn)?$/.exec(u.hostname)
+  const [bucket = '', ...rest] = (virtual ? `${virtual[1]}${u.pathname}` : u.pathname.slice(1)).split('/')
+  const key = rest.map(decodeURIComponent).join('/')
+  const clients = testClients(upstream.href)
+  try {
+    const out = await clients.s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }))
+    const text = (await out.Body?.transformToString('utf8')) ?? ''
+    try {
+      return JSON.parse(text) as unknown
+    } catch {
+      return text
+    }
+  } catch {
+    return null
+  } finally {
+    destroyClients(clients)
+  }
+}
+
 /** An IMPORT change set the stand-in answered. */
 export interface ImportChangeSet {
   id: string
@@ -261,7 +288,7 @@ export interface ImportChangeSet {
   stackId: string
   newStack: boolean
   resources: ImportedResource[]
-  /** The TemplateBody sent, parsed. */
+  /** The TemplateBody sent (or the object at the TemplateURL sent, as CloudFormation reads it), parsed. */
   template: unknown
   executed: boolean
   /** Every form field of the CreateChangeSet request as sent. */
@@ -345,11 +372,14 @@ class ImportStandIn {
       if (resources.length === 0) return cfnError('ValidationError', 'ResourcesToImport must not be empty')
       const id = `arn:aws:cloudformation:${region}:123456789012:changeSet/${name}/${randomUUID()}`
       let template: unknown = null
-      try {
-        template = JSON.parse(form.get('TemplateBody') ?? 'null')
-      } catch {
-        template = form.get('TemplateBody')
-      }
+      const url = form.get('TemplateURL')
+      if (url) template = await templateAt(this.upstream, url)
+      else
+        try {
+          template = JSON.parse(form.get('TemplateBody') ?? 'null')
+        } catch {
+          template = form.get('TemplateBody')
+        }
       this.changeSets.push({
         id,
         name,
