@@ -22,6 +22,7 @@ import {
 } from '../src/data/backup-set.js'
 import { exportTable } from '../src/data/export.js'
 import { MANIFEST_FILE, type BackupManifest } from '../src/data/manifest.js'
+import { ttlWindow } from '../src/data/ttl.js'
 import { systemClock, type Logger, type S3Location } from '../src/types.js'
 
 const quiet: Logger = { info: () => {}, warning: () => {}, debug: () => {} }
@@ -58,6 +59,8 @@ export async function takeBackupSet(
     onDemand?: boolean
     purpose?: BackupPurpose
     deleteRecorded?: boolean
+    /** The table's TTL attribute: the export sets items apart by a window from `at`, as the pre-deploy step does. */
+    ttlAttribute?: string
   }
 ): Promise<BackupSetMade> {
   const timestamp = backupTimestamp(opts.at)
@@ -78,7 +81,8 @@ export async function takeBackupSet(
     region: opts.region ?? 'us-east-1',
     stage: opts.stage,
     logger: quiet,
-    clock
+    clock,
+    ...(opts.ttlAttribute ? { ttl: ttlWindow(opts.ttlAttribute, opts.at) } : {})
   })
   const manifestPath = join(dir, MANIFEST_FILE)
   let uri: string | null = null

@@ -9,7 +9,8 @@
  * - `expireFromScanPass`: from the N-th parallel Scan pass on (a pass starts with segment 0's
  *   first page; the export is pass 1, its verification pass 2), items whose TTL attribute (a
  *   Number, epoch seconds) lies before `before` are left out of Scan pages, as if DynamoDB's TTL had
- *   deleted them meanwhile (`Count` follows).
+ *   deleted them meanwhile (`Count` follows); with `table`, only in Scans of that table (a
+ *   temporary table restored from a backup has no TTL: DynamoDB deletes nothing from it).
  * - `miscountScan`: adds one to the `Count` of every Scan page that holds items, body otherwise
  *   untouched: what a splitter that lost an item would see.
  * Everything else is forwarded untouched. `operations` lists every operation seen, in order.
@@ -36,7 +37,7 @@ export interface TamperOptions {
   target: string
   dropOneScanItem?: boolean
   fail?: FailRule[]
-  expireFromScanPass?: { pass: number; attribute: string; before: number }
+  expireFromScanPass?: { pass: number; attribute: string; before: number; table?: string }
   miscountScan?: boolean
 }
 
@@ -97,6 +98,7 @@ export async function startTamperProxy(opts: TamperOptions): Promise<TamperProxy
     const scanInput =
       op === 'Scan'
         ? (JSON.parse(body.toString('utf8')) as {
+            TableName?: string
             TotalSegments?: number
             Segment?: number
             ExclusiveStartKey?: unknown
@@ -124,6 +126,7 @@ export async function startTamperProxy(opts: TamperOptions): Promise<TamperProxy
       expire &&
       scanInput?.TotalSegments !== undefined &&
       proxy.scanPasses >= expire.pass &&
+      (expire.table === undefined || expire.table === scanInput.TableName) &&
       out.status === 200
     ) {
       rewrite(page => {

@@ -1,7 +1,13 @@
 import { describe, expect, it } from '@jest/globals'
 import { ContentDigest } from '../../src/data/digest.js'
 import { PageItems, topLevelMember } from '../../src/data/json-scan.js'
-import { ExpiringItems, ttlWindow, windowHolds, TTL_WINDOW_SECONDS } from '../../src/data/ttl.js'
+import {
+  ExpiringItems,
+  restoreTtlAttribute,
+  ttlWindow,
+  windowHolds,
+  TTL_WINDOW_SECONDS
+} from '../../src/data/ttl.js'
 
 const NOW = 1_700_000_000
 const window = ttlWindow('exp', NOW * 1000)
@@ -49,5 +55,19 @@ describe('ExpiringItems: items whose TTL is at or before the cutoff are set apar
   it('the window holds until the cutoff', () => {
     expect(windowHolds(window, (NOW + TTL_WINDOW_SECONDS) * 1000)).toBe(true)
     expect(windowHolds(window, (NOW + TTL_WINDOW_SECONDS + 1) * 1000)).toBe(false)
+  })
+})
+
+describe("restoreTtlAttribute: what a restore's window sets apart by", () => {
+  it.each<[string, { status: string; attributeName: string | null } | null, string | null, string | null]>([
+    ["the target's TTL, which deletes restored items", { status: 'ENABLED', attributeName: 'exp' }, 'old', 'exp'],
+    ['while it is being turned on', { status: 'ENABLING', attributeName: 'exp' }, null, 'exp'],
+    ['while it is being turned off (it may still delete)', { status: 'DISABLING', attributeName: 'exp' }, null, 'exp'],
+    ["target TTL off: the backup's table's (it may be turned on)", { status: 'DISABLED', attributeName: null }, 'old', 'old'],
+    ["target unknown: the backup's table's", null, 'old', 'old'],
+    ['TTL nowhere: no window', { status: 'DISABLED', attributeName: null }, null, null],
+    ['target unknown, backup without TTL: no window', null, null, null]
+  ])('%s', (_rule, target, backup, want) => {
+    expect(restoreTtlAttribute(target, backup)).toBe(want)
   })
 })

@@ -13,7 +13,8 @@ import {
   DescribeTableCommand,
   ListTagsOfResourceCommand,
   PutItemCommand,
-  UpdateContinuousBackupsCommand
+  UpdateContinuousBackupsCommand,
+  UpdateTimeToLiveCommand
 } from '@aws-sdk/client-dynamodb'
 import type { AwsClients } from '../../src/aws/clients.js'
 import { getObjectBytes, headObject, listObjects } from '../../src/aws/s3.js'
@@ -23,12 +24,13 @@ import type { BackupManifest } from '../../src/data/manifest.js'
 import { destroyClients, oneRegion, testClients } from '../../test-support/aws-clients.js'
 import { findRestoreStates } from '../../src/inspect/owed-restores.js'
 import { importTableFromS3, waitForImport } from '../../src/aws/dynamodb-transfer.js'
-import { fakeTime } from '../../test-support/execution.js'
+import { fakeTime, T0 } from '../../test-support/execution.js'
 import { waitForTable } from '../../src/aws/dynamodb-write.js'
 import { startMoto, type MotoServer } from '../../test-support/moto.js'
 import {
   createStackAndWait,
   makeRetainedOrphan,
+  putItems,
   tableTemplate,
   type Item
 } from '../../test-support/orphans.js'
@@ -460,6 +462,51 @@ describe('a server-side restore that stopped is resumed by the next run, never i
     // A third run finds the table in its stack: nothing to do.
     const third = await runCheck(run, clients)
     expect(third.plan.entries.find(e => e.table === TABLE)?.decision).toBe('none')
+  }, 60_000)
+
+  it('with TTL on, resumed three days later: the imported table (ImportTable sets no TTL) is verified past the copy\'s TTL cutoff; with TTL turned on by hand it is not', async () => {
+    await orphan(20)
+    const t0 = Math.floor(T0 / 1000)
+    await putItems(
+      clients.dynamodb,
+      TABLE,
+      [t0 - 3_600, t0 + 86_400, t0 + 10 * 86_400, t0 + 10 * 86_400].map((at, i) => ({
+        pk: { S: `session-${i}` },
+        sk: { S: 'v1' },
+        n: { N: String(2000 + i) },
+        expiresAt: { N: String(at) }
+      }))
+    )
+    const ttlOn = (enabled: boolean) =>
+      clients.dynamodb.send(
+        new UpdateTimeToLiveCommand({
+          TableName: TABLE,
+          TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: enabled }
+        })
+      )
+    await ttlOn(true)
+    const before = await tableContent(clients, TABLE)
+    const run = inputs()
+    inject = denied('DynamoDB.DescribeImport')
+    const first = await executePlan(await runCheck(run, clients), run, deps(clients))
+    expect(first.result.outcome).toBe('failed')
+    inject = null
+    const late = () => ({ ...deps(clients), clock: fakeTime(T0 + 3 * 86_400_000) })
+
+    await ttlOn(true) // by hand, on the table the import created
+    const refused = await executePlan(await runCheck(run, clients), run, late())
+    expect(refused.result.outcome).toBe('failed')
+    expect(refused.result.stateNote).toMatch(
+      /Verification of pr-7-orders ran past its TTL cutoff \(2025-03-04T11:06:07\.000Z\).*; TTL is on for pr-7-orders \(or its state could not be read\), though ImportTable sets none .*Turn TTL off on pr-7-orders \(the deploy turns it on again\)/
+    )
+    expect(rec.imports).toEqual([])
+
+    await ttlOn(false)
+    const second = await executePlan(await runCheck(run, clients), run, late())
+    expect([second.result.outcome, second.result.stateNote]).toEqual(['resolved', undefined])
+    expect(second.result.steps.find(s => s.action === 'verify import')?.status).toBe('done')
+    expect(count('DynamoDB.ImportTable')).toBe(1)
+    expect(await tableContent(clients, TABLE)).toEqual(before)
   }, 60_000)
 
   it('stopped before its IMPORT change set (CreateChangeSet failed): the restore stays owed, and the next run adopts the verified table without a second import or scan, strategy backup-restore too', async () => {

@@ -83,11 +83,31 @@ export interface TtlState {
  * caller treats that as unknown, not as a difference.
  */
 export async function describeTtl(ddb: Sender<DynamoDBClient>, tableName: string): Promise<TtlState | null> {
+  const d = await describeTtlStatus(ddb, tableName)
+  if (d === null) return null
+  const enabled = d.status === 'ENABLED' || d.status === 'ENABLING'
+  return enabled && d.attributeName !== null ? { enabled, attributeName: d.attributeName } : { enabled: false }
+}
+
+/** DescribeTimeToLive as DynamoDB answers it: status and attribute. */
+export interface TtlStatus {
+  /** ENABLED, ENABLING, DISABLING or DISABLED (DynamoDB's TimeToLiveStatus). */
+  status: string
+  attributeName: string | null
+}
+
+/**
+ * The TTL status as DynamoDB reports it (DISABLING included: items may still be deleted while
+ * TTL is being turned off). Null when the endpoint does not implement DescribeTimeToLive.
+ */
+export async function describeTtlStatus(
+  ddb: Sender<DynamoDBClient>,
+  tableName: string
+): Promise<TtlStatus | null> {
   try {
     const out = await ddb.send(new DescribeTimeToLiveCommand({ TableName: tableName }))
     const d = out.TimeToLiveDescription
-    const enabled = d?.TimeToLiveStatus === 'ENABLED' || d?.TimeToLiveStatus === 'ENABLING'
-    return enabled && d?.AttributeName ? { enabled, attributeName: d.AttributeName } : { enabled: false }
+    return { status: d?.TimeToLiveStatus ?? 'DISABLED', attributeName: d?.AttributeName ?? null }
   } catch (err) {
     if (isUnsupportedOperation(err)) return null
     throw err

@@ -17,7 +17,11 @@
  *    MAX_BATCHES_AHEAD batches past the mark: a restore killed at any point writes at most a few
  *    thousand items a second time when it resumes.
  * 4. With `verify`, the table is scanned after the writes and must hold exactly the backup's items
- *    (count and content digest); only then does the checkpoint say `verified`.
+ *    (count and content digest); only then does the checkpoint say `verified`. With TTL on the
+ *    target (or on the backup's table), the verification sets apart the items whose TTL lies
+ *    before a cutoff six hours after this run started (data/ttl.ts: a window of the restore's own,
+ *    however old the backup is); the backup's part for it is computed from the data files in
+ *    step 1, whose whole digest must then equal the manifest's.
  */
 import { dirname, join, resolve } from 'node:path'
 import {
@@ -42,7 +46,7 @@ import { ContentDigest, DIGEST_ALGORITHM } from './digest.js'
 import { WireFormatError, checkWireItem, sdkItemToWire, type WireItem } from './dynamodb-json.js'
 import { keyAttributes } from './export.js'
 import { itemRef, keyHash, keyProblem, runKeyHashSalt, schemaText, withoutItemValues } from './key-fit.js'
-import { listAllTags, tableHoldsData } from '../aws/dynamodb-read.js'
+import { describeTtlStatus, listAllTags, tableHoldsData } from '../aws/dynamodb-read.js'
 import { tagTable } from '../aws/dynamodb-write.js'
 import { readManifest, type DataFileEntry, type KeyAttribute } from './manifest.js'
 import { Progress } from './progress.js'
@@ -57,8 +61,8 @@ import {
   type SourceItem
 } from './readers.js'
 import { backoffDelay, classifyError, withRetries } from './retry.js'
-import type { TtlSplit, TtlWindow } from './ttl.js'
-import { verifyTable } from './verify.js'
+import { ExpiringItems, restoreTtlAttribute, ttlWindow, type TtlSplit, type TtlWindow } from './ttl.js'
+import { verifyTable, type CopySide } from './verify.js'
 import type { Sender } from '../aws/clients.js'
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb'
 
@@ -148,7 +152,14 @@ export class ItemDoesNotFitError extends FileError {
 
 /** The target already holds items and no checkpoint of this backup for this table instance says why. */
 export class TargetHoldsDataError extends OperationError {
-  constructor(message: string) {
+  /**
+   * @param backup What the backup holds, checked against its files, and with TTL on, its part
+   *   alive past the restore's own window: what the table must hold to be this backup restored.
+   */
+  constructor(
+    message: string,
+    readonly backup: CopySide & { ttl?: TtlWindow & TtlSplit }
+  ) {
     super(message, 'nothing was written')
     this.name = 'TargetHoldsDataError'
   }
@@ -177,7 +188,9 @@ interface Source {
   backupKeys?: KeyAttribute[]
   /** Salt of the key hashes that name items in messages: the manifest's, else one for this run. */
   keyHashSalt: string
-  /** The export's TTL window and split: the restored table is verified by the same window. */
+  /** The TTL attribute of the backup's table (its manifest's `ttl`); null when off or unknown. */
+  ttlAttribute: string | null
+  /** This restore's TTL window and the backup's split by it (set by the precheck, from the data files). */
   ttl?: TtlWindow & TtlSplit
 }
 
@@ -226,7 +239,7 @@ async function loadSource(opts: RestoreOptions): Promise<Source> {
       manifestFiles: m.dataFiles,
       backupKeys: m.table.keySchema,
       keyHashSalt: m.keyHashSalt ?? runKeyHashSalt(),
-      ...(m.ttl ? { ttl: m.ttl } : {})
+      ttlAttribute: m.ttl?.attribute ?? null
     }
   }
   const legacy = resolve(opts.legacyFile as string)
@@ -243,15 +256,23 @@ async function loadSource(opts: RestoreOptions): Promise<Source> {
       for await (const chunk of readLegacyFile(file.path, { skipItems: skip }))
         yield chunk.map(({ line, item, text }) => ({ line, text, key: keyText(item, keys) }))
     },
-    keyHashSalt: runKeyHashSalt()
+    keyHashSalt: runKeyHashSalt(),
+    ttlAttribute: null
   }
 }
 
 /**
  * Reads every file once: checksums, gzip, JSON, DynamoDB JSON shape, key attributes, counts.
- * Any defect throws naming the file (and line) before a single write.
+ * Any defect throws naming the file (and line) before a single write. With a TTL window, also the
+ * files' content digest (which must be the manifest's: the verification subtracts the set-apart
+ * part from the manifest's whole) and the items the window sets apart (`source.ttl`).
  */
-async function precheck(source: Source, keys: KeyAttribute[], table: string): Promise<void> {
+async function precheck(
+  source: Source,
+  keys: KeyAttribute[],
+  table: string,
+  window: TtlWindow | null
+): Promise<void> {
   const manifestFiles = source.manifestFiles
   const backupKeys = source.backupKeys ?? null
   if (manifestFiles !== undefined) {
@@ -265,7 +286,8 @@ async function precheck(source: Source, keys: KeyAttribute[], table: string): Pr
         )
     }
   }
-  const digest = source.kind === 'legacy' ? new ContentDigest() : null
+  const digest = source.kind === 'legacy' || window !== null ? new ContentDigest() : null
+  const expiring = window !== null ? new ExpiringItems(window) : null
   let total = 0
   for (const f of source.files) {
     let count = 0
@@ -287,6 +309,7 @@ async function precheck(source: Source, keys: KeyAttribute[], table: string): Pr
           )
         }
         digest?.add(item)
+        expiring?.addItem(item)
         count++
       }
     }
@@ -300,11 +323,18 @@ async function precheck(source: Source, keys: KeyAttribute[], table: string): Pr
       source.display,
       `the data files hold ${total} items but the manifest says ${source.itemCount}`
     )
-  if (digest !== null) {
+  if (digest !== null && source.kind === 'legacy') {
     source.itemCount = total
     source.digest = digest.hex()
     source.id = `legacy:${(await sha256File(source.files[0]?.path as string)).sha256}`
+  } else if (digest !== null && digest.hex() !== source.digest) {
+    throw new FileError(
+      source.display,
+      `the data files' content digest is ${digest.hex()} but the manifest says ${source.digest}: the files are not the backup the manifest describes`
+    )
   }
+  if (window !== null && expiring !== null && digest !== null)
+    source.ttl = { ...window, ...expiring.split(digest) }
 }
 
 async function describeTarget(
@@ -461,12 +491,17 @@ export async function restoreTable(
     )
   }
   const keys = keyAttributes(target)
+  // The restore's own TTL window, from now: the backup may be days old, and the items that expire
+  // meanwhile are written all the same (DynamoDB deletes them again; the verification says so).
+  const targetTtl = await withRetries(() => describeTtlStatus(ddb, table), retry)
+  const attribute = restoreTtlAttribute(targetTtl, source.ttlAttribute)
+  const expiryWindow = attribute !== null ? ttlWindow(attribute, started) : null
   const instance: TargetInstance = {
     arn: target.TableArn ?? '',
     createdAt: target.CreationDateTime instanceof Date ? target.CreationDateTime.toISOString() : ''
   }
   opts.logger.info(`Checking ${source.display} before writing anything into ${table}`)
-  await precheck(source, keys, table)
+  await precheck(source, keys, table, expiryWindow)
 
   // The full check (it follows LastEvaluatedKey): an empty target voids any checkpoint that says
   // items were written, since they are not there (the table was emptied or is another instance).
@@ -530,7 +565,8 @@ export async function restoreTable(
         ? ` (the checkpoint ${source.checkpointPath} is of another instance of ${table}, created ${saved.target.createdAt}; this one was created ${instance.createdAt})`
         : ''
     throw new TargetHoldsDataError(
-      `Restore target table ${table} already holds items: refusing to mix them with the backup${other}`
+      `Restore target table ${table} already holds items: refusing to mix them with the backup${other}`,
+      { ...expected, ...(source.ttl ? { ttl: source.ttl } : {}) }
     )
   }
 
@@ -798,7 +834,9 @@ export async function restoreTable(
       clock: opts.clock,
       random,
       signal: opts.signal,
-      ...(source.ttl ? { ttl: source.ttl } : {})
+      ...(source.ttl ? { ttl: source.ttl } : {}),
+      pastCutoff:
+        'nothing was changed by the verification; run the restore again: it verifies again, with a new cutoff from its own start'
     })
     verifyNote = verified.ttlNote
       ? `${verified.ttl?.alive.itemCount ?? 0} items alive past the TTL cutoff, content digest equal to the backup's; ${verified.ttlNote}`

@@ -6,7 +6,13 @@
  * and compares the rest item for item (count and content digest): an item with a later TTL cannot
  * have been removed by TTL before the cutoff. The digest is a sum, so the rest is the whole digest
  * without the set-apart part, and nothing needs to be held in memory.
+ *
+ * A restore can run long after its backup (a deploy that failed on Friday, restored on Monday), so
+ * it does not reuse the backup's window: it opens a window of its own when it starts (resumed or
+ * not), by the attribute that can delete items from the table it writes (restoreTtlAttribute), and
+ * sets apart the backup's part for that window from the backup's data files, which it reads anyway.
  */
+import type { TtlStatus } from '../aws/dynamodb-read.js'
 import { ContentDigest } from './digest.js'
 import type { WireItem } from './dynamodb-json.js'
 import { topLevelMember, type PageItems } from './json-scan.js'
@@ -105,4 +111,22 @@ export class ExpiringItems {
 /** Whether the window still holds at `nowMs` (else items compared as alive may have expired). */
 export function windowHolds(window: TtlWindow, nowMs: number): boolean {
   return nowMs / 1000 <= window.cutoff
+}
+
+/** Whether DynamoDB may delete expired items of a table whose TTL is in this state (while it is being turned off too). */
+export function ttlMayDelete(status: string): boolean {
+  return status === 'ENABLED' || status === 'ENABLING' || status === 'DISABLING'
+}
+
+/**
+ * The attribute a restore's window sets items apart by: the target's TTL attribute when its TTL
+ * can delete items (that is what removes restored items before the verification scan); else the
+ * backup's (its table's TTL: the deploy or a user may turn it on at any time, and setting apart
+ * costs only the comparison of the items that expire within the window); else none. `target` is
+ * null when the endpoint cannot say.
+ */
+export function restoreTtlAttribute(target: TtlStatus | null, backup: string | null): string | null {
+  if (target !== null && ttlMayDelete(target.status) && target.attributeName !== null)
+    return target.attributeName
+  return backup
 }

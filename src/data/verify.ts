@@ -13,6 +13,7 @@ import { DEFAULT_SEGMENTS } from './export.js'
 import { Progress } from './progress.js'
 import { withRetries } from './retry.js'
 import { ExpiringItems, windowHolds, type TtlSplit, type TtlWindow } from './ttl.js'
+import { describeTtlStatus } from '../aws/dynamodb-read.js'
 import type { Sender } from '../aws/clients.js'
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb'
 
@@ -160,13 +161,35 @@ export function ttlNote(window: TtlWindow | undefined, expected: CopySide, found
   return `TTL on ${window.attribute}: ${expected.ttl.expired} item(s) whose TTL had passed were carried over, ${dropped} expired during the copy (gone by the time it was verified); ${expected.ttl.expiring} item(s) with a TTL before ${new Date(window.cutoff * 1000).toISOString()} were compared by presence only`
 }
 
+/** A verification that ended after its TTL cutoff on a table whose TTL may delete items. */
+export class PastTtlCutoffError extends OperationError {
+  constructor(message: string, state: string) {
+    super(message, state)
+    this.name = 'PastTtlCutoffError'
+  }
+}
+
 /** Throws when the window no longer holds: items compared as alive may have expired since. */
-export function assertWindowHolds(window: TtlWindow | undefined, nowMs: number, what: string): void {
+export function assertWindowHolds(
+  window: TtlWindow | undefined,
+  nowMs: number,
+  what: string,
+  state = 'nothing was changed by the verification; run it again (a new copy gets a new cutoff)'
+): void {
   if (!window || windowHolds(window, nowMs)) return
-  throw new OperationError(
+  throw new PastTtlCutoffError(
     `${what} ran past its TTL cutoff (${new Date(window.cutoff * 1000).toISOString()}): items compared as alive may have expired since, so it cannot tell a lost item from an expired one`,
-    'nothing was changed by the verification; run it again (a new copy gets a new cutoff)'
+    state
   )
+}
+
+/** The table's TTL status, or null when it cannot be read (unknown: the unsafe case). */
+async function ttlStatusOrNull(ddb: Sender<DynamoDBClient>, table: string): Promise<string | null> {
+  try {
+    return (await describeTtlStatus(ddb, table))?.status ?? null
+  } catch {
+    return null
+  }
 }
 
 export async function verifyTable(
@@ -178,8 +201,10 @@ export async function verifyTable(
     segments?: number
     clock?: Clock
     random?: () => number
-    /** The backup's TTL window and split (its manifest's `ttl`): the restored table is split by the same window. */
+    /** A TTL window and the backup's split by it: the table is split by the same window. */
     ttl?: TtlWindow & TtlSplit
+    /** The error's state when the verification ends after the window's cutoff (see assertWindowHolds). */
+    pastCutoff?: string
     progressIntervalMs?: number
     signal?: AbortSignal
   }
@@ -187,6 +212,8 @@ export async function verifyTable(
   const window = opts.ttl
     ? { attribute: opts.ttl.attribute, startedAt: opts.ttl.startedAt, cutoff: opts.ttl.cutoff }
     : undefined
+  // Read before and after the scan: a table whose TTL is off throughout had no item deleted by it.
+  const ttlBefore = window ? await ttlStatusOrNull(ddb, opts.table) : null
   const found = await digestTable(ddb, {
     ...opts,
     ttl: window,
@@ -197,7 +224,21 @@ export async function verifyTable(
       intervalMs: opts.progressIntervalMs
     }
   })
-  assertWindowHolds(window, (opts.clock ?? systemClock).now(), `Verification of ${opts.table}`)
+  const now = (opts.clock ?? systemClock).now()
+  if (window && !windowHolds(window, now)) {
+    // Past the cutoff, an item compared as alive may have expired, unless the table's TTL was off
+    // before and after the scan (DISABLED, not DISABLING): then DynamoDB deleted nothing from it (a
+    // table created by ImportTable has no TTL until the deploy sets it). Turning TTL on and off
+    // again unseen between the two reads takes two UpdateTimeToLive calls, which DynamoDB accepts
+    // only an hour apart (API_UpdateTimeToLive: further calls "during this one hour duration
+    // result in a ValidationException").
+    const off = ttlBefore === 'DISABLED' && (await ttlStatusOrNull(ddb, opts.table)) === 'DISABLED'
+    if (off)
+      opts.logger.info(
+        `${opts.table} has TTL off: no item can have expired from it, so its verification holds past the TTL cutoff`
+      )
+    else assertWindowHolds(window, now, `Verification of ${opts.table}`, opts.pastCutoff)
+  }
   const expected: CopySide = { ...opts.expected, ...(opts.ttl ? { ttl: opts.ttl } : {}) }
   const differences = copyDifferences(expected, found, { expected: 'backup', found: 'table' })
   if (differences.length > 0) {

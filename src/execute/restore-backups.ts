@@ -37,7 +37,7 @@ import {
   type RestoreReport
 } from '../data/restore.js'
 import { sha256File } from '../data/readers.js'
-import { copyDifferences, digestTable } from '../data/verify.js'
+import { assertWindowHolds, copyDifferences, digestTable, ttlNote } from '../data/verify.js'
 import { errorMessage, FileError, InputError, Interrupted, OperationError } from '../errors.js'
 import { readCallerIdentity } from '../inspect/identity.js'
 import {
@@ -367,27 +367,26 @@ async function alreadyRestored(
   refusal: TargetHoldsDataError
 ): Promise<RestoreReport> {
   const manifest = await readManifest(manifestPath)
-  const window = manifest.ttl
-    ? { attribute: manifest.ttl.attribute, startedAt: manifest.ttl.startedAt, cutoff: manifest.ttl.cutoff }
+  // The restore's own TTL window (it began just now) and the backup's part for it, from the files
+  // its precheck read: the backup may be days old.
+  const backup = refusal.backup
+  const window = backup.ttl
+    ? { attribute: backup.ttl.attribute, startedAt: backup.ttl.startedAt, cutoff: backup.ttl.cutoff }
     : undefined
   const found = await digestTable(clients.dynamodb, { table, clock: input.clock, ttl: window })
-  const differences = copyDifferences(
-    {
-      itemCount: manifest.itemCount,
-      contentDigest: manifest.contentDigest.value,
-      ...(manifest.ttl ? { ttl: manifest.ttl } : {})
-    },
-    found,
-    { expected: 'backup', found: 'table' }
-  )
+  assertWindowHolds(window, input.clock.now(), `The check of what ${table} holds`)
+  const differences = copyDifferences(backup, found, { expected: 'backup', found: 'table' })
   if (differences.length > 0) {
     throw new OperationError(
       `${refusal.message} (it holds ${found.itemCount} items that are not the backup's: ${differences.join('; ')})`,
       'Nothing was written. The action only restores into an empty table: empty it (or delete it and deploy again) and run phase restore again.'
     )
   }
+  const note = ttlNote(window, backup, found)
   input.logger.info(
-    `${table} already holds exactly the backup's ${found.itemCount} items: the restore is complete`
+    found.ttl
+      ? `${table} already holds exactly the backup's ${found.ttl.alive.itemCount} items alive past the TTL cutoff: the restore is complete (${note ?? ''})`
+      : `${table} already holds exactly the backup's ${found.itemCount} items: the restore is complete`
   )
   const described = await describeTableOrNull(clients.dynamodb, table)
   return {
@@ -411,7 +410,7 @@ async function alreadyRestored(
     },
     state: 'verified',
     alreadyVerified: true,
-    verifyNote: null
+    verifyNote: note
   }
 }
 

@@ -65,7 +65,7 @@ import {
 } from '../data/manifest.js'
 import { recordRestore } from '../data/restore-record.js'
 import { ttlWindow } from '../data/ttl.js'
-import { copyDifferences, digestTable, verifyTable, type TableContent } from '../data/verify.js'
+import { copyDifferences, digestTable, PastTtlCutoffError, verifyTable, type TableContent } from '../data/verify.js'
 import { DIGEST_ALGORITHM } from '../data/digest.js'
 import { errorMessage, Interrupted, OperationError } from '../errors.js'
 import { stackStateOf } from '../inspect/inspect.js'
@@ -628,6 +628,17 @@ export async function verifyRecordAdopt(
         throw new Interrupted(
           err.message,
           owedState(set, 'Run the action again: it verifies the table and adopts it (no second import).')
+        )
+      // ImportTable creates the table without TTL, and then no item can expire from it however old
+      // the copy is (verifyTable); someone turned it on.
+      if (err instanceof PastTtlCutoffError)
+        throw new OperationError(
+          `${errorMessage(err)}; TTL is on for ${table} (or its state could not be read), though ImportTable sets none`,
+          owedState(
+            set,
+            `No IMPORT change set was created. Turn TTL off on ${table} (the deploy turns it on again) and run the action again: it verifies the table and adopts it (no second import).`
+          ),
+          { cause: err }
         )
       throw new OperationError(
         errorMessage(err),
