@@ -128,13 +128,36 @@ afterEach(async () => {
   ws.remove()
 })
 
-async function orphan(count: number, opts: { pitr?: boolean } = {}): Promise<string[]> {
+/** TTL on `expiresAt`, and 4 items with one: expired an hour before T0, a day after, ten days after (2). */
+async function withTtl(enabled = true): Promise<void> {
+  const t0 = Math.floor(T0 / 1000)
+  if (enabled)
+    await putItems(
+      clients.dynamodb,
+      TABLE,
+      [t0 - 3_600, t0 + 86_400, t0 + 10 * 86_400, t0 + 10 * 86_400].map((at, i) => ({
+        pk: { S: `session-${i}` },
+        sk: { S: 'v1' },
+        n: { N: String(2000 + i) },
+        expiresAt: { N: String(at) }
+      }))
+    )
+  await clients.dynamodb.send(
+    new UpdateTimeToLiveCommand({
+      TableName: TABLE,
+      TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: enabled }
+    })
+  )
+}
+
+async function orphan(count: number, opts: { pitr?: boolean; ttl?: boolean } = {}): Promise<string[]> {
   await makeRetainedOrphan(clients, {
     stackName: STACK,
     tableName: TABLE,
     logicalId: 'Orders',
     items: items(count)
   })
+  if (opts.ttl) await withTtl()
   if (opts.pitr)
     await clients.dynamodb.send(
       new UpdateContinuousBackupsCommand({
@@ -420,7 +443,10 @@ const denied = (op: string) => (call: RecordedCall) =>
     : undefined
 
 /** A server-side run with `count` items that stops after the delete (ImportTable denied); returns the items. */
-async function stoppedBeforeImport(count: number, opts: { pitr?: boolean } = {}): Promise<string[]> {
+async function stoppedBeforeImport(
+  count: number,
+  opts: { pitr?: boolean; ttl?: boolean } = {}
+): Promise<string[]> {
   const before = await orphan(count, opts)
   const run = inputs()
   inject = denied('DynamoDB.ImportTable')
@@ -465,27 +491,7 @@ describe('a server-side restore that stopped is resumed by the next run, never i
   }, 60_000)
 
   it('with TTL on, resumed three days later: the imported table (ImportTable sets no TTL) is verified past the copy\'s TTL cutoff; with TTL turned on by hand it is not', async () => {
-    await orphan(20)
-    const t0 = Math.floor(T0 / 1000)
-    await putItems(
-      clients.dynamodb,
-      TABLE,
-      [t0 - 3_600, t0 + 86_400, t0 + 10 * 86_400, t0 + 10 * 86_400].map((at, i) => ({
-        pk: { S: `session-${i}` },
-        sk: { S: 'v1' },
-        n: { N: String(2000 + i) },
-        expiresAt: { N: String(at) }
-      }))
-    )
-    const ttlOn = (enabled: boolean) =>
-      clients.dynamodb.send(
-        new UpdateTimeToLiveCommand({
-          TableName: TABLE,
-          TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: enabled }
-        })
-      )
-    await ttlOn(true)
-    const before = await tableContent(clients, TABLE)
+    const before = await orphan(20, { ttl: true })
     const run = inputs()
     inject = denied('DynamoDB.DescribeImport')
     const first = await executePlan(await runCheck(run, clients), run, deps(clients))
@@ -493,7 +499,12 @@ describe('a server-side restore that stopped is resumed by the next run, never i
     inject = null
     const late = () => ({ ...deps(clients), clock: fakeTime(T0 + 3 * 86_400_000) })
 
-    await ttlOn(true) // by hand, on the table the import created
+    await clients.dynamodb.send(
+      new UpdateTimeToLiveCommand({
+        TableName: TABLE,
+        TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true }
+      })
+    ) // by hand, on the table the import created
     const refused = await executePlan(await runCheck(run, clients), run, late())
     expect(refused.result.outcome).toBe('failed')
     expect(refused.result.stateNote).toMatch(
@@ -501,7 +512,7 @@ describe('a server-side restore that stopped is resumed by the next run, never i
     )
     expect(rec.imports).toEqual([])
 
-    await ttlOn(false)
+    await withTtl(false)
     const second = await executePlan(await runCheck(run, clients), run, late())
     expect([second.result.outcome, second.result.stateNote]).toEqual(['resolved', undefined])
     expect(second.result.steps.find(s => s.action === 'verify import')?.status).toBe('done')
@@ -691,8 +702,11 @@ async function restorePhase() {
 
 describe("phase restore loads DynamoDB's own export when the server-side path is not resumed", () => {
   /** PITR on, ImportTable denied after the delete; then a pre-deploy run with copy-mode runner and the deploy. */
-  async function stoppedAfterDelete(count: number): Promise<{ before: string[]; dataPrefix: string }> {
-    const before = await stoppedBeforeImport(count, { pitr: true })
+  async function stoppedAfterDelete(
+    count: number,
+    opts: { ttl?: boolean } = {}
+  ): Promise<{ before: string[]; dataPrefix: string }> {
+    const before = await stoppedBeforeImport(count, { pitr: true, ...opts })
     const owedNow = await owed()
     expect(owedNow).toMatchObject({ kind: 'owed', source: 's3' })
     const manifest = JSON.parse(
@@ -741,6 +755,18 @@ describe("phase restore loads DynamoDB's own export when the server-side path is
     ])
     expect(count('DynamoDB.RestoreTableFromBackup', mark)).toBe(0)
     expect((await owed()).kind).toBe('restored')
+  }, 60_000)
+
+  it('with TTL on, loaded long after the export (the system clock, years after T0): verified by the restore\'s own window', async () => {
+    const { before } = await stoppedAfterDelete(15, { ttl: true })
+
+    const result = await restorePhase()
+
+    expect([result.outcome, result.stateNote]).toEqual(['restored', undefined])
+    expect(result.steps.find(s => s.action === 'verify')?.detail).toMatch(
+      /^15 items alive past the TTL cutoff, content digest equal to the backup's; TTL on expiresAt: 4 item\(s\) whose TTL had passed were carried over, 0 expired during the copy/
+    )
+    expect(await tableContent(clients, TABLE)).toEqual(before)
   }, 60_000)
 
   it('an export changed after the delete (same count) is refused before anything is written', async () => {
