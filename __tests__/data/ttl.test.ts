@@ -60,10 +60,25 @@ describe('ExpiringItems: items whose TTL is at or before the cutoff are set apar
 
 describe("restoreTtlAttribute: what a restore's window sets apart by", () => {
   it.each<[string, { status: string; attributeName: string | null } | null, string | null, string | null]>([
-    ["the target's TTL, which deletes restored items", { status: 'ENABLED', attributeName: 'exp' }, 'old', 'exp'],
+    [
+      "the target's TTL, which deletes restored items",
+      { status: 'ENABLED', attributeName: 'exp' },
+      'old',
+      'exp'
+    ],
     ['while it is being turned on', { status: 'ENABLING', attributeName: 'exp' }, null, 'exp'],
-    ['while it is being turned off (it may still delete)', { status: 'DISABLING', attributeName: 'exp' }, null, 'exp'],
-    ["target TTL off: the backup's table's (it may be turned on)", { status: 'DISABLED', attributeName: null }, 'old', 'old'],
+    [
+      'while it is being turned off (it may still delete)',
+      { status: 'DISABLING', attributeName: 'exp' },
+      null,
+      'exp'
+    ],
+    [
+      "target TTL off: the backup's table's (it may be turned on)",
+      { status: 'DISABLED', attributeName: null },
+      'old',
+      'old'
+    ],
     ["target unknown: the backup's table's", null, 'old', 'old'],
     ['TTL nowhere: no window', { status: 'DISABLED', attributeName: null }, null, null],
     ['target unknown, backup without TTL: no window', null, null, null]

@@ -490,7 +490,7 @@ describe('a server-side restore that stopped is resumed by the next run, never i
     expect(third.plan.entries.find(e => e.table === TABLE)?.decision).toBe('none')
   }, 60_000)
 
-  it('with TTL on, resumed three days later: the imported table (ImportTable sets no TTL) is verified past the copy\'s TTL cutoff; with TTL turned on by hand it is not', async () => {
+  it("with TTL on, resumed three days later: the imported table (ImportTable sets no TTL) is verified past the copy's TTL cutoff; with TTL turned on by hand it is not", async () => {
     const before = await orphan(20, { ttl: true })
     const run = inputs()
     inject = denied('DynamoDB.DescribeImport')
@@ -757,7 +757,7 @@ describe("phase restore loads DynamoDB's own export when the server-side path is
     expect((await owed()).kind).toBe('restored')
   }, 60_000)
 
-  it('with TTL on, loaded long after the export (the system clock, years after T0): verified by the restore\'s own window', async () => {
+  it("with TTL on, loaded long after the export (the system clock, years after T0): verified by the restore's own window", async () => {
     const { before } = await stoppedAfterDelete(15, { ttl: true })
 
     const result = await restorePhase()

@@ -16,12 +16,7 @@ import type { RestoreSource } from '../../src/types.js'
 import { destroyClients, testClients } from '../../test-support/aws-clients.js'
 import { tableContent } from '../../test-support/execution.js'
 import { startMoto, type MotoServer } from '../../test-support/moto.js'
-import {
-  backedUpTtlTable,
-  lateRestore,
-  TTL_TABLE,
-  ttlItems
-} from '../../test-support/ttl-backups.js'
+import { backedUpTtlTable, lateRestore, TTL_TABLE, ttlItems } from '../../test-support/ttl-backups.js'
 
 const BUCKET = 'orphan-guard-ttl-copies'
 const S3 = { bucket: BUCKET, prefix: '' }
@@ -67,23 +62,26 @@ describe('a TTL table restored three days after its backup is verified by a wind
       ]
     ]
   ]
-  it.each(sources)('from %s: every item written, verified, the expired ones counted', async (source, steps) => {
-    const set = await backedUpTtlTable(clients, { backupDir: runner, s3: S3 })
-    expect(set.manifest.ttl).toMatchObject({ attribute: 'expiresAt', expiring: 3, expired: 3 })
+  it.each(sources)(
+    'from %s: every item written, verified, the expired ones counted',
+    async (source, steps) => {
+      const set = await backedUpTtlTable(clients, { backupDir: runner, s3: S3 })
+      expect(set.manifest.ttl).toMatchObject({ attribute: 'expiresAt', expiring: 3, expired: 3 })
 
-    const { result, expired } = await lateRestore(moto.endpoint, {
-      ...(source === 'backup-dir' ? { backupDir: runner, localManifests: [set.manifestPath] } : {}),
-      s3Bucket: source === 'aws-backup' ? null : S3
-    })
+      const { result, expired } = await lateRestore(moto.endpoint, {
+        ...(source === 'backup-dir' ? { backupDir: runner, localManifests: [set.manifestPath] } : {}),
+        s3Bucket: source === 'aws-backup' ? null : S3
+      })
 
-    expect([result.outcome, result.stateNote]).toEqual(['restored', undefined])
-    expect(result.steps.map(s => `${s.action}:${s.status}`)).toEqual(steps)
-    expect(result.steps.find(s => s.action === 'verify')?.detail).toMatch(VERIFIED)
-    expect(expired).toBe(7)
-    // Written, expired ones too (DynamoDB deletes them again in its own time).
-    expect(await tableContent(clients, TTL_TABLE)).toHaveLength(ttlItems().length)
-    expect(result.restoredItems).toBe(12)
-  })
+      expect([result.outcome, result.stateNote]).toEqual(['restored', undefined])
+      expect(result.steps.map(s => `${s.action}:${s.status}`)).toEqual(steps)
+      expect(result.steps.find(s => s.action === 'verify')?.detail).toMatch(VERIFIED)
+      expect(expired).toBe(7)
+      // Written, expired ones too (DynamoDB deletes them again in its own time).
+      expect(await tableContent(clients, TTL_TABLE)).toHaveLength(ttlItems().length)
+      expect(result.restoredItems).toBe(12)
+    }
+  )
 
   it('a target that already holds the backup (its record lost) is found equal by the same window, and recorded', async () => {
     const set = await backedUpTtlTable(clients, { backupDir: runner, s3: S3, targetItems: ttlItems() })

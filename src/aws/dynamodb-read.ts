@@ -86,7 +86,9 @@ export async function describeTtl(ddb: Sender<DynamoDBClient>, tableName: string
   const d = await describeTtlStatus(ddb, tableName)
   if (d === null) return null
   const enabled = d.status === 'ENABLED' || d.status === 'ENABLING'
-  return enabled && d.attributeName !== null ? { enabled, attributeName: d.attributeName } : { enabled: false }
+  return enabled && d.attributeName !== null
+    ? { enabled, attributeName: d.attributeName }
+    : { enabled: false }
 }
 
 /** DescribeTimeToLive as DynamoDB answers it: status and attribute. */

@@ -65,7 +65,13 @@ import {
 } from '../data/manifest.js'
 import { recordRestore } from '../data/restore-record.js'
 import { ttlWindow } from '../data/ttl.js'
-import { copyDifferences, digestTable, PastTtlCutoffError, verifyTable, type TableContent } from '../data/verify.js'
+import {
+  copyDifferences,
+  digestTable,
+  PastTtlCutoffError,
+  verifyTable,
+  type TableContent
+} from '../data/verify.js'
 import { DIGEST_ALGORITHM } from '../data/digest.js'
 import { errorMessage, Interrupted, OperationError } from '../errors.js'
 import { stackStateOf } from '../inspect/inspect.js'
