@@ -328,6 +328,11 @@ export interface Finding {
    * table might be one an unfinished server-side restore created, so it is not deleted.
    */
   owedRestoreUnknown?: string
+  /**
+   * The restore this table (the live instance) is owed and has not been given (inspect/owed-restores.ts,
+   * state 'owed'): the action never deletes it (plan.ts owedRestoreBlocker). Absent when none.
+   */
+  owedRestore?: PendingRestore
 }
 
 /** An unfinished server-side restore: the set in S3, the import an earlier run started from it. */

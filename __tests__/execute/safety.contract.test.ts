@@ -33,7 +33,13 @@ const clients = {
   sts: new STSClient({ region: 'us-east-1' })
 }
 const policy: Policy = { stage: 'pr-5', strategy: 'delete', protectedStage: false, allowDataLoss: true }
-const guard = { tableName: 'pr-5-main', expectedStack: 'pr-5-db', policy, declaredByTemplate: true }
+const guard = {
+  tableName: 'pr-5-main',
+  owed: null,
+  expectedStack: 'pr-5-db',
+  policy,
+  declaredByTemplate: true
+}
 const LEGACY_ID = 'arn:aws:cloudformation:us-east-1:123456789012:stack/legacy-db/ccc'
 
 const cfnError = (name: string, message: string) =>

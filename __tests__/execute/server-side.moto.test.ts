@@ -799,11 +799,12 @@ describe('the owed-restore lookup of a pre-deploy run with s3-bucket', () => {
     expect(lookups(mark)).toBe(1)
     expect(dry.result.pendingRestores).toEqual([])
 
-    // A run that re-creates the table looks again: its state changed.
+    // A run that re-creates the table looks again: its state changed. The executor asks too, for
+    // the table it deletes (execute/safety.ts: before the first change and in the last check).
     mark = rec.calls.length
     const real = await runPhase(inputs(), { ...deps(clients), runId: '' })
     expect([real.result.outcome, real.result.stateNote]).toEqual(['resolved', undefined])
-    expect(lookups(mark)).toBe(2)
+    expect(lookups(mark)).toBe(2 + 2)
     expect(real.result.pendingRestores).toEqual([])
   }, 60_000)
 
@@ -813,7 +814,7 @@ describe('the owed-restore lookup of a pre-deploy run with s3-bucket', () => {
     const mark = rec.calls.length
     const stopped = await runPhase(inputs(), { ...deps(clients), runId: '' })
     expect(stopped.result.outcome).toBe('failed')
-    expect(lookups(mark)).toBe(2)
+    expect(lookups(mark)).toBe(2 + 2) // and the executor's two checks before the delete
     expect(stopped.result.pendingRestores?.map(p => p.table)).toEqual([TABLE])
   }, 60_000)
 })

@@ -296,6 +296,37 @@ describe('a restore is remembered in AWS', () => {
     })
   })
 
+  it('a newer safety-net backup of a later instance: owed while that instance lives, superseded once strategy delete has deleted it', async () => {
+    await makeUnmanagedTable(clients.dynamodb, { tableName: 'carts', items: sampleItems(2) })
+    const set = await takeBackupSet(clients, {
+      table: 'carts',
+      stage: STAGE,
+      at: T,
+      backupDir,
+      onDemand: true
+    })
+    await dropTable(clients, 'carts')
+    // A later instance, then its safety-net backup (a delete that the last check refused, say).
+    await makeUnmanagedTable(clients.dynamodb, { tableName: 'carts' })
+    await takeBackupSet(clients, {
+      table: 'carts',
+      stage: STAGE,
+      at: T + HOUR,
+      backupDir,
+      onDemand: true,
+      purpose: 'delete'
+    })
+    expect(pendingRestore(await one('carts', { s3Bucket: null }))).toMatchObject({ backup: set.backupArn })
+    // Deleted after it (only strategy delete takes such a backup): superseded, nothing is owed.
+    await dropTable(clients, 'carts')
+    expect((await one('carts', { s3Bucket: null })).state).toMatchObject({
+      kind: 'not-owed',
+      why: expect.stringMatching(
+        /^superseded: a later instance of the table \(created .*\) was deleted by strategy delete/
+      )
+    })
+  })
+
   it('a temporary table left by an interrupted restore from an on-demand backup is reported', async () => {
     await makeUnmanagedTable(clients.dynamodb, { tableName: 'events', items: sampleItems(2) })
     const set = await takeBackupSet(clients, {

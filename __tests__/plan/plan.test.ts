@@ -105,6 +105,12 @@ const keyChangeWithStream = compared({
   stream: { enabled: true, viewType: 'NEW_IMAGE' }
 })
 const protectedLive = { live: liveTable({ deletionProtection: true }) }
+const OWED = {
+  table: 'pr-5-main',
+  source: 'aws-backup' as const,
+  backup: 'arn:aws:dynamodb:us-east-1:123456789012:table/pr-5-main/backup/01',
+  takenAt: '2025-03-04T05:06:07.000Z'
+}
 
 interface Row {
   rule: string
@@ -302,6 +308,55 @@ const rows: Row[] = [
     decision: 'backup-restore',
     reasons: [/the live table has no replica in us-west-2/]
   },
+  // a table owed a restore it was never given (issue 10 point 4): never deleted, whatever the strategy
+  ...(
+    [
+      ['auto', false, { hasData: false, differences: sortKeyChange }, 'blocked'],
+      ['auto', false, { hasData: false, spec: tableSpec({ properties: null }) }, 'blocked'],
+      ['auto', false, { hasData: true, differences: sortKeyChange }, 'blocked'],
+      ['auto', false, { hasData: true, ...sortKeyChangeCompared }, 'blocked'],
+      ['backup-restore', false, { hasData: true }, 'blocked'],
+      ['backup-restore', false, { hasData: false }, 'blocked'],
+      ['delete', false, { hasData: false }, 'blocked'],
+      ['delete', true, { hasData: true }, 'blocked'],
+      ['delete', true, { hasData: null }, 'blocked']
+    ] as Array<[Strategy, boolean, Partial<Finding>, Decision]>
+  ).map(([strategy, allowDataLoss, over, decision]): Row => ({
+    rule: `${strategy}${allowDataLoss ? ' with allow-data-loss' : ''}: an orphan owed a restore it was never given (${over.hasData === false ? 'empty' : over.hasData === null ? 'unknown data' : 'with data'}${over.differences ? ', keys differ' : ''}${over.spec ? ', no template' : ''}) → ${decision}, naming the backup and what to do`,
+    policy: { strategy, allowDataLoss, awsBackup: true },
+    finding: { ...over, owedRestore: OWED },
+    decision,
+    reasons: [
+      /it is owed the restore of arn:aws:dynamodb:us-east-1:123456789012:table\/pr-5-main\/backup\/01 \(taken 2025-03-04T05:06:07\.000Z\), which was never loaded into it: the action never deletes or backs up a table that is owed a restore/,
+      /Load that backup into it first: run the action with phase: restore .* If that data is not wanted, delete the backup \(aws dynamodb delete-backup --backup-arn arn:aws:dynamodb:us-east-1:123456789012:table\/pr-5-main\/backup\/01\) and run again\./
+    ]
+  })),
+  {
+    rule: 'auto: an empty orphan owed a restore that matches the template → import (adopted, not deleted: phase restore can load it)',
+    finding: { hasData: false, owedRestore: OWED, spec: tableSpec(), differences: [] },
+    decision: 'import',
+    reasons: [/imported rather than deleted although it is empty, because it is owed the restore of/]
+  },
+  {
+    rule: 'backup-restore: owed from an S3 copy → blocked, naming the copy and its folder to delete if unwanted',
+    policy: { strategy: 'backup-restore', s3Bucket: true },
+    finding: {
+      hasData: true,
+      owedRestore: { ...OWED, source: 's3', backup: 's3://b/g/pr-5/pr-5-main/20250304T050607Z/manifest.json' }
+    },
+    decision: 'blocked',
+    reasons: [
+      /owed the restore of s3:\/\/b\/g\/pr-5\/pr-5-main\/20250304T050607Z\/manifest\.json/,
+      /aws s3 rm --recursive s3:\/\/b\/g\/pr-5\/pr-5-main\/20250304T050607Z\/, and the on-demand backup of the same moment/
+    ]
+  },
+  {
+    rule: 'a table owed a restore that its stack owns → none (the deploy keeps it; phase restore loads it)',
+    policy: { strategy: 'delete', allowDataLoss: true },
+    finding: { owner: 'stack', owedRestore: OWED },
+    decision: 'none'
+  },
+
   // no template describes the table (issue 15, item 1): data is never deleted on the tables list alone
   {
     rule: 'auto: no template at the template path, table with data → blocked, naming the template to pass',

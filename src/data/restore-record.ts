@@ -16,6 +16,13 @@ import type { Logger } from '../types.js'
 import { RESTORED_MARKER, RESTORED_TAG, restoredTagValue } from './backup-set.js'
 import { writeFileAtomic } from './manifest.js'
 
+/**
+ * What the step log says of a restore whose only record is the tag (no s3-bucket): it goes with the
+ * table, and nothing in AWS then tells the restore from one never made.
+ */
+export const TAG_ONLY_RECORD =
+  'the only record of this restore: it goes with the table, so if the table is deleted outside the action (a stack destroyed), this backup looks owed again and is loaded into the next one; with s3-bucket, a restored.json beside the copy outlives the table'
+
 /** The body of RESTORED_MARKER. */
 export interface RestoreRecord {
   table: string
@@ -81,7 +88,7 @@ export async function recordRestore(
   try {
     if (!record.target.arn) throw new Error('the table has no ARN')
     await tagTable(clients.dynamodb, record.target.arn, { [RESTORED_TAG]: value })
-    done.push(`tag ${RESTORED_TAG}=${value}`)
+    done.push(`tag ${RESTORED_TAG}=${value}${opts.s3 === null ? ` (${TAG_ONLY_RECORD})` : ''}`)
   } catch (err) {
     failed.push(`TagResource on ${table}: ${errorMessage(err)} (grant dynamodb:TagResource)`)
   }

@@ -12,7 +12,7 @@ import { errorMessage, Interrupted, OperationError, stopIfInterrupted } from '..
 import type { CallerIdentity, Finding, Logger, Policy, S3Location, StopHooks, WaitOptions } from '../types.js'
 import { keysText, type TargetKeys } from '../data/key-fit.js'
 import { checkExportOnDisk, targetKeysOf } from './export-check.js'
-import { assertMayTouch, assertSafeToDelete, guardOf, SafetyRefusal } from './safety.js'
+import { assertMayTouch, assertSafeToDelete, guardOf, SafetyRefusal, type OwedLookup } from './safety.js'
 import { callText, timestamp, type StepLog } from './steps.js'
 import {
   FENCE_SID,
@@ -54,6 +54,8 @@ export interface BackupDeleteInput {
   signal?: AbortSignal
   /** The copy is for the server-side path: its manifest says where ImportTable reads the items. */
   serverSide?: boolean
+  /** Where the last check asks whether the table is owed a restore (execute/safety.ts). */
+  owedGuard: OwedLookup
 }
 
 /** What backupAndDelete left: the verified copies of the deleted table. */
@@ -148,7 +150,7 @@ export async function backupAndDelete(
     return null
   }
 
-  const start = await beginBackup(clients, input)
+  const start = await beginBackup(clients, input, timestamp(at))
   if (start === null) return null
   const { untouched } = start
 
@@ -215,12 +217,14 @@ export async function backupAndDelete(
  */
 export async function beginBackup(
   clients: AwsClients,
-  input: BackupDeleteInput
+  input: BackupDeleteInput,
+  /** The set's timestamp (what this run takes of the table: never taken for an owed set). */
+  own: string
 ): Promise<BackupStart | null> {
   const { finding, steps } = input
   const table = finding.tableName
   const ctx: OpContext = { table, steps, wait: input.wait }
-  if (!(await assertMayTouch(clients, guardOf(finding, input.policy)))) {
+  if (!(await assertMayTouch(clients, guardOf(finding, input.policy, { ...input.owedGuard, own })))) {
     steps.skipped(table, 'backup-restore', 'the table is already gone: nothing to back up or delete')
     return null
   }
@@ -297,7 +301,7 @@ export async function confirmAndDelete(
     record: input.record,
     lastCheck: backupArn =>
       assertSafeToDelete(clients, {
-        ...guardOf(finding, input.policy),
+        ...guardOf(finding, input.policy, { ...input.owedGuard, own: opts.timestamp }),
         backupVerified: true,
         ...(input.s3 ? { s3Client: input.s3 } : {}),
         durableCopy: {

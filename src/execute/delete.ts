@@ -1,7 +1,7 @@
-import { onDemandBackupName } from '../data/backup-set.js'
+import { backupTimestamp, onDemandBackupName } from '../data/backup-set.js'
 import type { AwsClients } from '../aws/clients.js'
 import type { Finding, Policy, WaitOptions } from '../types.js'
-import { assertMayTouch, assertSafeToDelete, guardOf, SafetyRefusal } from './safety.js'
+import { assertMayTouch, assertSafeToDelete, guardOf, SafetyRefusal, type OwedLookup } from './safety.js'
 import type { StepLog } from './steps.js'
 import {
   deleteTable,
@@ -20,6 +20,8 @@ export interface GuardedDeleteInput {
   steps: StepLog
   wait: WaitOptions
   record: BackupRecord
+  /** Where the last check asks whether the table is owed a restore (execute/safety.ts). */
+  owedGuard: OwedLookup
 }
 
 /**
@@ -35,7 +37,9 @@ export async function guardedDelete(clients: AwsClients, input: GuardedDeleteInp
   const ctx: OpContext = { table, steps, wait: input.wait }
   const protectionOn = finding.live?.deletionProtection === true
   // The safety net of a delete: named so that later runs know it is never to be restored.
-  const backupName = onDemandBackupName(policy.stage, 'delete', input.wait.now())
+  const at = input.wait.now()
+  const backupName = onDemandBackupName(policy.stage, 'delete', at)
+  const own = backupTimestamp(at)
 
   if (protectionOn && !(policy.strategy === 'delete' && policy.allowDataLoss)) {
     throw new SafetyRefusal(
@@ -50,12 +54,15 @@ export async function guardedDelete(clients: AwsClients, input: GuardedDeleteInp
   }
 
   // Before the first call that changes anything (a backup included): not protected, not owned.
-  if (!(await assertMayTouch(clients, guardOf(finding, policy)))) {
+  if (!(await assertMayTouch(clients, guardOf(finding, policy, { ...input.owedGuard, own })))) {
     steps.skipped(table, 'delete', 'the table is already gone')
     return
   }
   const arn = input.awsBackup ? await takeOnDemandBackup(clients, ctx, input.record, backupName) : null
-  await assertSafeToDelete(clients, { ...guardOf(finding, policy), backupVerified: false })
+  await assertSafeToDelete(clients, {
+    ...guardOf(finding, policy, { ...input.owedGuard, own }),
+    backupVerified: false
+  })
   await deleteTable(clients, ctx, {
     protectionOn,
     protectionWhy: 'turned off because allow-data-loss is true',

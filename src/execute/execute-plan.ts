@@ -318,6 +318,12 @@ export async function executePlan(check: Check, inputs: Inputs, deps: ExecuteDep
   }
   const common = {
     policy: plan.policy,
+    owedGuard: {
+      stage: inputs.stage,
+      account: check.identity?.account ?? null,
+      s3Bucket: inputs.s3Bucket,
+      s3: clients.forRegion(clients.defaultRegion).s3
+    },
     awsBackup: inputs.awsBackup,
     dryRun: inputs.dryRun,
     steps,

@@ -13,8 +13,9 @@ import type { AwsClients, Sender } from '../aws/clients.js'
 import { headObject, s3Uri } from '../aws/s3.js'
 import { errorMessage, OperationError } from '../errors.js'
 import { resolveOwner, StackReader } from '../inspect/owner.js'
+import { restoreStateOf, type RestoreState } from '../inspect/owed-restores.js'
 import { protectedReason } from '../plan/policy.js'
-import type { Finding, Policy } from '../types.js'
+import type { Finding, Policy, S3Location } from '../types.js'
 
 /**
  * The last check before a table is deleted, made against AWS right then (not against the
@@ -32,8 +33,31 @@ export class SafetyRefusal extends OperationError {
   }
 }
 
+/**
+ * What the owed-restore lookup needs to ask AWS again, before a delete, whether the table is owed a
+ * restore it was never given (inspect/owed-restores.ts). Null only where the table to delete is the
+ * owed restore's own (the partial table a failed server-side import made).
+ */
+export interface OwedGuard {
+  stage: string
+  /** The credentials' account (null: unknown). */
+  account: string | null
+  s3Bucket: S3Location | null
+  /** The S3 client of the bucket's region. */
+  s3: Sender<S3Client>
+  /** The table's region. */
+  region: string
+  /** The timestamp (backupTimestamp) of what this run takes of the table: its own, never owed. */
+  own: string
+}
+
+/** The part of an OwedGuard that is the same for every table of a run. */
+export type OwedLookup = Omit<OwedGuard, 'region' | 'own'>
+
 export interface DeleteGuard {
   tableName: string
+  /** Where to ask whether the table is owed a restore (always, but for the owed restore's own table). */
+  owed: OwedGuard | null
   expectedStack: string | null
   /** The nested stacks from the expected stack down to the table (the spec's nestedPath); [] by default. */
   nestedPath?: readonly string[]
@@ -94,9 +118,14 @@ async function confirmDurableCopy(
 }
 
 /** The guard of a planned table, from its finding: everything but whether its backup was verified. */
-export function guardOf(finding: Finding, policy: Policy): Omit<DeleteGuard, 'backupVerified'> {
+export function guardOf(
+  finding: Finding,
+  policy: Policy,
+  owed: (OwedLookup & { own: string }) | null
+): Omit<DeleteGuard, 'backupVerified'> {
   return {
     tableName: finding.tableName,
+    owed: owed && { ...owed, region: finding.region },
     expectedStack: finding.spec.stack,
     declaredByTemplate: finding.spec.properties !== null,
     nestedPath: finding.spec.nestedPath,
@@ -112,7 +141,10 @@ export function guardOf(finding: Finding, policy: Policy): Omit<DeleteGuard, 'ba
  */
 export async function assertMayTouch(
   clients: AwsClients,
-  guard: Pick<DeleteGuard, 'tableName' | 'expectedStack' | 'nestedPath' | 'policy' | 'declaredByTemplate'>
+  guard: Pick<
+    DeleteGuard,
+    'tableName' | 'owed' | 'expectedStack' | 'nestedPath' | 'policy' | 'declaredByTemplate'
+  >
 ): Promise<boolean> {
   const { tableName, policy } = guard
   if (policy.protectedStage) {
@@ -150,7 +182,39 @@ export async function assertMayTouch(
       `Refusing to delete ${tableName}: it holds data and no template declares it (only the tables input names it), so nothing says the deploy re-creates it.`
     )
   }
+  if (guard.owed) await assertNotOwed(clients, tableName, guard.owed)
   return true
+}
+
+/**
+ * A table owed a restore it was never given is never deleted, nor backed up (a newer set would
+ * hide the owed one): plan.ts owedRestoreBlocker, asked of AWS again right now. A lookup that
+ * cannot tell refuses too.
+ */
+async function assertNotOwed(clients: AwsClients, tableName: string, owed: OwedGuard): Promise<void> {
+  let s: RestoreState
+  try {
+    ;({ state: s } = await restoreStateOf(
+      { dynamodb: clients.dynamodb, s3: owed.s3 },
+      {
+        stage: owed.stage,
+        account: owed.account,
+        s3Bucket: owed.s3Bucket,
+        table: { name: tableName, region: owed.region },
+        own: owed.own
+      }
+    ))
+  } catch (err) {
+    s = { kind: 'problem', why: errorMessage(err) }
+  }
+  if (s.kind === 'owed')
+    throw new SafetyRefusal(
+      `Refusing to delete ${tableName}: it is owed the restore of ${s.backup} (taken ${s.set.takenAt}), which was never loaded into it. Run phase: restore into it first (or, if that data is not wanted, delete that backup), then run again.`
+    )
+  if (s.kind === 'problem')
+    throw new SafetyRefusal(
+      `Refusing to delete ${tableName}: whether it is owed a restore could not be determined (${s.why}).`
+    )
 }
 
 /**

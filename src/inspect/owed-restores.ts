@@ -17,12 +17,21 @@
  *   - the table it was taken of still exists (same creation time; without one recorded, a table
  *     created before the backup was taken): nothing was deleted, nothing is owed;
  *   - a newer safety-net backup of strategy delete was taken of that same table: it was still there
- *     then, so this set is not what the table last held.
+ *     then, so this set is not what the table last held;
+ *   - a newer safety-net backup of strategy delete was taken of a later instance (created after the
+ *     set was taken) that is gone: superseded. The action never deletes a table that is owed a
+ *     restore (plan.ts owedRestoreBlocker, re-checked by execute/safety.ts), so that instance had
+ *     been given this set, or its owner let it go; without s3-bucket the tag that recorded its
+ *     restore went with it, and without this rule the stale set would be written into the next one.
+ * A restored table deleted outside the action (a stack destroyed) takes a tag-only record with it:
+ * without s3-bucket (whose restored.json outlives the table) nothing in AWS tells that apart from a
+ * restore never made, and the set looks owed again (the README says so).
  * Copies of another stage, region or account are named in the notes and never used; a set with a
  * damaged manifest and no other copy makes the table's restore unusable (reported), and older sets
  * are not loaded instead: they are older than what the table last held.
  */
-import type { AwsClients, RegionalClients } from '../aws/clients.js'
+import type { S3Client } from '@aws-sdk/client-s3'
+import type { AwsClients, RegionalClients, Sender } from '../aws/clients.js'
 import { describeBackup, listTableBackups, type BackupSummary } from '../aws/backup.js'
 import { describeTableOrNull, isUnsupportedOperation, listAllTags } from '../aws/dynamodb-read.js'
 import { access } from 'node:fs/promises'
@@ -175,7 +184,7 @@ interface Candidate {
 
 interface Lookup {
   /** The table's region's clients (DynamoDB), and the action's region's S3 client. */
-  clients: { dynamodb: AwsClients['dynamodb']; s3: AwsClients['s3'] }
+  clients: { dynamodb: AwsClients['dynamodb']; s3: Sender<S3Client> }
   /** With the account known from the table's ARN where the credentials' was not. */
   input: OwedRestoreInput & { account: string | null }
   table: string
@@ -424,15 +433,12 @@ async function deleteRecorded(
 }
 
 async function tableState(
-  regional: RegionalClients,
+  clients: Lookup['clients'],
   input: OwedRestoreInput,
-  { name: table, region }: StageTable
+  { name: table, region }: StageTable,
+  own: string | null = null
 ): Promise<TableRestoreState> {
   const notes: string[] = []
-  const clients = {
-    dynamodb: regional.forRegion(region).dynamodb,
-    s3: regional.forRegion(regional.defaultRegion).s3
-  }
   const lk: Lookup = { clients, input, table, region, notes }
   const ownBackups: OwnBackup[] = []
   const result = (
@@ -471,15 +477,21 @@ async function tableState(
     if (account) lk.input = { ...input, account }
   }
 
-  const [{ restore, deletes }, folders] = await Promise.all([onDemandBackups(lk), s3Folders(lk)])
-  ownBackups.push(...restore, ...deletes)
+  const [all, allFolders] = await Promise.all([onDemandBackups(lk), s3Folders(lk)])
+  ownBackups.push(...all.restore, ...all.deletes)
+  // The last check before a delete looks past what its own run has taken of the table meanwhile.
+  const notOwn = <T>(xs: T[], stamp: (x: T) => string): T[] =>
+    own === null ? xs : xs.filter(x => stamp(x) !== own)
+  const restore = notOwn(all.restore, b => b.parsed.timestamp)
+  const deletes = notOwn(all.deletes, b => b.parsed.timestamp)
+  const folders = notOwn(allFolders, stamp => stamp)
   const byStamp = new Map<string, Candidate>()
   const at = (stamp: string): Candidate => {
     const c = byStamp.get(stamp) ?? { timestamp: stamp }
     byStamp.set(stamp, c)
     return c
   }
-  for (const path of input.localManifests) {
+  for (const path of notOwn(input.localManifests, p => p.split(/[\\/]/).at(-2) ?? '')) {
     const parts = path.split(/[\\/]/)
     const stamp = parts[parts.length - 2] ?? ''
     if (parts[parts.length - 3] === table && timestampToIso(stamp) !== null) at(stamp).local = path
@@ -535,6 +547,25 @@ async function tableState(
           leftover
         )
       }
+      // A later instance (created after the set was taken), gone since: strategy delete let it go,
+      // which it never does to a table owed this set (plan.ts owedRestoreBlocker, execute/safety.ts),
+      // so this set was put into it, or was not wanted. A restore recorded only by a tag went with
+      // that table: without this rule, the stale set would be written into the next instance.
+      if (
+        source !== null &&
+        Date.parse(source) > Date.parse(set.takenAt) &&
+        (live === null || live.createdAt !== source)
+      ) {
+        return result(
+          {
+            kind: 'not-owed',
+            set,
+            why: `superseded: a later instance of the table (created ${source}, after this backup was taken) was deleted by strategy delete (its safety-net backup ${d.arn}), which never deletes a table owed a restore`
+          },
+          live,
+          leftover
+        )
+      }
     } catch (err) {
       notes.push(`DescribeBackup ${d.arn}: ${errorMessage(err)}`)
     }
@@ -562,7 +593,23 @@ export async function findRestoreStates(
   clients: RegionalClients,
   input: OwedRestoreInput
 ): Promise<TableRestoreState[]> {
-  return mapWithConcurrency(input.tables, CONCURRENCY, table => tableState(clients, input, table))
+  const s3 = clients.forRegion(clients.defaultRegion).s3
+  return mapWithConcurrency(input.tables, CONCURRENCY, table =>
+    tableState({ dynamodb: clients.forRegion(table.region).dynamodb, s3 }, input, table)
+  )
+}
+
+/**
+ * One table's restore state, for the executor's last check before a delete (execute/safety.ts):
+ * the table's region's DynamoDB client and the bucket's S3 client. The backups and S3 folder of
+ * the timestamp `own` (what the checking run itself takes of the table: its set, or its safety-net
+ * backup) are not looked at.
+ */
+export function restoreStateOf(
+  clients: Lookup['clients'],
+  input: Omit<OwedRestoreInput, 'tables' | 'localManifests'> & { table: StageTable; own: string }
+): Promise<TableRestoreState> {
+  return tableState(clients, { ...input, tables: [input.table], localManifests: [] }, input.table, input.own)
 }
 
 /** The notes of all tables, each prefixed with its table, for RunResult.restoreNotes. */

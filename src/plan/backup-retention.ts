@@ -10,7 +10,8 @@
  *       restored  → the set whose restore is verified and recorded, and every older set of the
  *                   table (superseded: the action never loads them again);
  *       not-owed  → the set nothing is owed from (the table it was taken of still exists, or was
- *                   deleted as empty by strategy delete after it), and every older set;
+ *                   deleted as empty by strategy delete after it, or a later instance was: the set
+ *                   is superseded), and every older set;
  *       owed, or a state that could not be told (problem), or a table this run's plan backs up
  *                   and deletes (a dry run looks before it does) → nothing of that table is deleted;
  *   - it was taken for a restore (purpose `restore`). The safety net of strategy delete (purpose

@@ -159,15 +159,39 @@ function plainDeleteBlocker(f: Finding, policy: Policy): Blocker | null {
   return null
 }
 
-/** Why the table may not be deleted (by `delete` or `backup-restore`), or null when it may. */
+/** Why the table may not be deleted (by `delete` or `backup-restore`, either copy path), or null when it may. */
 function deleteBlocker(f: Finding, policy: Policy): Blocker | null {
-  const blocker = baseDeleteBlocker(f, policy) ?? notActive(f)
+  const blocker = baseDeleteBlocker(f, policy) ?? notActive(f) ?? owedRestoreBlocker(f)
   if (blocker || f.owedRestoreUnknown === undefined) return blocker
   // The table might be the one an unfinished server-side restore's import created: a backup of it
   // would be newer than the copy that restore owes, and the owed copy would no longer be found.
   return {
     reason: `whether it is the table an unfinished server-side restore created could not be determined (${f.owedRestoreUnknown})`,
     hint: 'Grant the read permissions named there (s3:GetObject on the backups, dynamodb:DescribeImport, dynamodb:ListImports) and run again.'
+  }
+}
+
+/**
+ * The one rule for a table that is owed a restore it was never given (Finding.owedRestore: the live
+ * instance is not the one the owed set was taken of, and no restore is recorded), whatever the
+ * strategy: it is never deleted, nor backed up and deleted. Its delete would let the owed set be
+ * written into the next instance, or be taken as superseded; a backup of it would be a newer set
+ * and hide the owed one. A server-side restore's table not known to be its import's is this case
+ * too (resumeServerSide). The executor asks AWS again before any delete (execute/safety.ts).
+ */
+function owedRestoreBlocker(f: Finding): Blocker | null {
+  const owed = f.owedRestore
+  const other = f.serverSideResume?.live === 'other' ? f.serverSideResume : undefined
+  if (!f.exists || (owed === undefined && other === undefined)) return null
+  const backup = owed?.backup ?? other?.manifestUri ?? ''
+  const taken = owed ? ` (taken ${owed.takenAt})` : ''
+  const remove =
+    owed?.source === 'aws-backup'
+      ? `aws dynamodb delete-backup --backup-arn ${backup}`
+      : `aws s3 rm --recursive ${backup.replace(/[^/]*$/, '')}, and the on-demand backup of the same moment if there is one`
+  return {
+    reason: `it is owed the restore of ${backup}${taken}, which was never loaded into it: the action never deletes or backs up a table that is owed a restore (the owed copy would be hidden by a newer one, or written into the next table)`,
+    hint: `Load that backup into it first: run the action with phase: restore (it loads only into an empty table: move any items away first), then run again. If that data is not wanted, delete the backup (${remove}) and run again.`
   }
 }
 
@@ -491,15 +515,18 @@ function autoDecision(w: Walk): Decision {
       notDeleted = cannotDelete.reason
     }
     // Empty on a protected stage (or not deletable): adopt it rather than delete it.
+    // Not deleted because it is owed a restore: the way on is that restore (or giving it up).
+    const owed = owedRestoreBlocker(f)
+    const owedHint = owed && notDeleted === owed.reason ? owed.hint : null
     const blocker = w.askImportable()
     if (blocker) {
       return w.blocked(
-        `Table ${w.table} is empty but is not deleted because ${notDeleted}, and it cannot be imported: ${blocker.reason}. ${blocker.hint}`
+        `Table ${w.table} is empty but is not deleted because ${notDeleted}, and it cannot be imported: ${blocker.reason}. ${owedHint ?? blocker.hint}`
       )
     }
     if (!w.askKeysMatch()) {
       return w.blocked(
-        `Table ${w.table} is empty but is not deleted because ${notDeleted}, and it cannot be imported because it does not match the template: ${blockingText(f)}. Change the template to match the live table (${liveKeysText(f)}), or delete the empty table by hand.`
+        `Table ${w.table} is empty but is not deleted because ${notDeleted}, and it cannot be imported because it does not match the template: ${blockingText(f)}. ${owedHint ?? `Change the template to match the live table (${liveKeysText(f)}), or delete the empty table by hand.`}`
       )
     }
     const decision = w.importIt()
@@ -597,10 +624,11 @@ function resumeServerSide(w: Walk, resume: ServerSideResume): Decision | null {
   if (resume.live === 'other') {
     // Backed up and deleted, it would become the newest backup of the table, and the copy that is
     // owed (which may be the only whole one: a partial import's table looks like this when
-    // ListImports cannot tell) would no longer be found.
+    // ListImports cannot tell) would no longer be found: the owed-restore rule, for every strategy.
     w.ask('Is a server-side restore of it unfinished?', `yes: ${resume.manifestUri}`)
+    const owed = owedRestoreBlocker(w.f) as Blocker
     return w.blocked(
-      `An earlier run copied ${w.table} to S3 (${resume.manifestUri}) and deleted it, and its restore is owed; the table now there is not known to be the one its ImportTable created${resume.importRequestedAt ? ` (the import requested at ${resume.importRequestedAt} was not found: grant dynamodb:DescribeImport and dynamodb:ListImports)` : ''}, so it is not touched. If it holds nothing you need, delete it and run again (the copy is imported then); otherwise move its items away first.`
+      `An earlier run copied ${w.table} to S3 (${resume.manifestUri}) and deleted it, and its restore is owed; the table now there is not known to be the one its ImportTable created${resume.importRequestedAt ? ` (the import requested at ${resume.importRequestedAt} was not found: grant dynamodb:DescribeImport and dynamodb:ListImports)` : ''}, so it is not touched: ${owed.reason}. ${owed.hint} Or, if the table holds nothing you need, delete it yourself and run again (the copy is imported then).`
     )
   }
   // A table only this action's import can have made is still checked for an owner like any other.

@@ -2,7 +2,7 @@ import { discoverTables, readDeployment } from '../discover/discover.js'
 import { readCallerIdentity } from '../inspect/identity.js'
 import { inspect } from '../inspect/inspect.js'
 import { withDifferences } from '../compare/differences.js'
-import { findRestoreStates, type TableRestoreState } from '../inspect/owed-restores.js'
+import { findRestoreStates, pendingRestore, type TableRestoreState } from '../inspect/owed-restores.js'
 import { withServerSideResumes } from '../inspect/server-side-resume.js'
 import { planTables } from '../plan/plan.js'
 import { isProtectedStage, makePolicy } from '../plan/policy.js'
@@ -12,6 +12,7 @@ import {
   inGroup,
   type Check,
   type Discovery,
+  type Finding,
   type Inputs,
   type Logger,
   type PlanEntry,
@@ -93,9 +94,9 @@ export async function checkTables(
       ...(problem ? { identityProblem: problem } : {}),
       logger
     })
-    // With s3-bucket: a server-side restore an earlier run left unfinished (its restore owed, as the
-    // owed-restore lookup finds it) is resumed, never redone.
-    if (inputs.s3Bucket === null) return { ...found, restoreStates: null }
+    // The owed restores, as the owed-restore lookup finds them in AWS (with s3-bucket or without): a
+    // table owed one is never deleted (plan.ts), and with s3-bucket a server-side restore an earlier
+    // run left unfinished is resumed, never redone.
     const states = await findRestoreStates(clients, {
       stage: inputs.stage,
       account: identity?.account ?? null,
@@ -105,7 +106,10 @@ export async function checkTables(
     })
     return {
       ...found,
-      findings: await withServerSideResumes(clients, found.findings, { stage: inputs.stage, states }),
+      findings: withOwedRestores(
+        await withServerSideResumes(clients, found.findings, { stage: inputs.stage, states }),
+        states
+      ),
       restoreStates: states
     }
   })
@@ -130,6 +134,15 @@ export async function checkTables(
     // "This check may be wrong": an annotation each (and a line in the report's first section).
     for (const warning of checkWarnings(check)) logger.warning(warning)
     return check
+  })
+}
+
+/** Each existing table that is owed a restore it has not been given, with that restore (Finding.owedRestore). */
+function withOwedRestores(findings: Finding[], states: TableRestoreState[]): Finding[] {
+  return findings.map(f => {
+    const state = f.exists ? states.find(s => s.table === f.tableName && s.region === f.region) : undefined
+    const owed = state ? pendingRestore(state) : null
+    return owed ? { ...f, owedRestore: owed } : f
   })
 }
 
