@@ -24,6 +24,8 @@ export let workerKind = 'tsx (TypeScript loader in the process)'
 /**
  * Bundles bench/worker.ts with ncc, the bundler the action ships with, so peak RSS is that of the
  * shipped code (the tsx loader adds its own memory on top). Falls back to tsx when ncc fails.
+ * Not transpile-only (`-t`): that emits CommonJS, whose `require` conditions the ESM-only
+ * @actions/http-client (src/aws/proxy.ts) does not export, and the bundle fails.
  */
 export function bundleWorker(dir: string): void {
   const out = spawnSync(
@@ -36,8 +38,7 @@ export function bundleWorker(dir: string): void {
       dir,
       '--target',
       'es2022',
-      '-q',
-      '-t'
+      '-q'
     ],
     { cwd: ROOT, encoding: 'utf8' }
   )
