@@ -9,7 +9,8 @@ import {
   ScanCommand,
   type AttributeValue,
   type KeySchemaElement,
-  type ScalarAttributeType
+  type ScalarAttributeType,
+  waitUntilTableExists
 } from '@aws-sdk/client-dynamodb'
 import { canonicalItem } from '../../src/data/digest.js'
 import { sdkItemToWire, type SdkItem, type WireItem, type WireValue } from '../../src/data/dynamodb-json.js'
@@ -59,6 +60,12 @@ export async function createTable(
       AttributeDefinitions,
       BillingMode: 'PAY_PER_REQUEST'
     })
+  )
+  // dynalite turns the table ACTIVE on a timer (createTableMs: 0), which a loaded machine can run
+  // after the test's first write: wait for it, as a client of DynamoDB must.
+  await waitUntilTableExists(
+    { client: ddb, maxWaitTime: 30, minDelay: 0.05, maxDelay: 0.2 },
+    { TableName: name }
   )
 }
 
