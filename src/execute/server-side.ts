@@ -85,7 +85,7 @@ import {
   confirmAndDelete,
   type BackupDeleteInput
 } from './backup-delete.js'
-import { executeImports, type ImportResult } from './import.js'
+import { executeImports, type ExecuteImportsInput, type ImportResult } from './import.js'
 import type { TemplateStores } from './template-store.js'
 import { callText, timestamp } from './steps.js'
 import { listBackupCall, listDeleteCalls, type OpContext } from './table-ops.js'
@@ -731,6 +731,21 @@ async function recordImported(
 }
 
 /** Step 7: the IMPORT change set for the new table, into its stack as DescribeStacks shows it now. */
+/** What the adoption and its dry-run share with every IMPORT change set of this run. */
+function importSettings(
+  input: ServerSideInput,
+  region: string
+): Pick<ExecuteImportsInput, 'artifactDir' | 'region' | 'templateStores' | 'roleArn' | 'logger' | 'clock'> {
+  return {
+    artifactDir: input.backupDir,
+    region,
+    ...(input.templateStores ? { templateStores: input.templateStores } : {}),
+    ...(input.roleArn ? { roleArn: input.roleArn } : {}),
+    logger: input.logger,
+    clock: input.wait
+  }
+}
+
 async function adopt(clients: AwsClients, input: ServerSideInput, set: ServerSideSet): Promise<ImportResult> {
   const { finding } = input
   const table = set.table
@@ -760,12 +775,7 @@ async function adopt(clients: AwsClients, input: ServerSideInput, set: ServerSid
     stackName,
     tables: [{ tableName: table, spec: finding.spec, live, region: finding.region }],
     dryRun: false,
-    artifactDir: input.backupDir,
-    region: finding.region,
-    ...(input.templateStores ? { templateStores: input.templateStores } : {}),
-    ...(input.roleArn ? { roleArn: input.roleArn } : {}),
-    logger: input.logger,
-    clock: input.wait
+    ...importSettings(input, finding.region)
   })
   for (const step of result.steps) input.steps.add(step)
   if (result.outcome !== 'resolved')
@@ -1001,12 +1011,7 @@ async function listServerSideCalls(
       { tableName: table, spec: finding.spec, live: importedLive(spec, finding), region: finding.region }
     ],
     dryRun: true,
-    artifactDir: input.backupDir,
-    region: finding.region,
-    ...(input.templateStores ? { templateStores: input.templateStores } : {}),
-    ...(input.roleArn ? { roleArn: input.roleArn } : {}),
-    logger: input.logger,
-    clock: input.wait
+    ...importSettings(input, finding.region)
   })
   for (const call of result.calls) {
     const { TemplateBody, ...shown } = call.input

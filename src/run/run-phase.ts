@@ -27,6 +27,7 @@ import {
   type Check,
   type ImportArtifact,
   type Inputs,
+  type PendingRestore,
   type RunResult,
   type TableSpec,
   type UnresolvedTable
@@ -123,6 +124,21 @@ function named(tables: TableSpec[], defaultRegion: string): StageTable[] {
  * changed; the others keep that answer, which nothing in this run can have changed. A failed lookup
  * is a note, never a failure of the run: the deploy does not depend on it.
  */
+/** The owed restores of the looked-up tables, each said once in the log (notes as warnings). */
+function announceOwed(
+  states: TableRestoreState[],
+  logger: PhaseDeps['logger']
+): { pendingRestores: PendingRestore[]; restoreNotes: string[] } {
+  const pendingRestores = states.flatMap(s => pendingRestore(s) ?? [])
+  const notes = restoreNotes(states)
+  for (const note of notes) logger.warning(note)
+  for (const p of pendingRestores)
+    logger.notice?.(
+      `${p.table} still owes a restore from ${p.backup} (taken ${p.takenAt}): phase restore after the deploy loads it.`
+    )
+  return { pendingRestores, restoreNotes: notes }
+}
+
 async function owedAfterPreDeploy(
   check: Check,
   inputs: Inputs,
@@ -150,14 +166,7 @@ async function owedAfterPreDeploy(
     const states = tables.flatMap(
       t => known(t) ?? fresh.find(s => s.table === t.name && s.region === t.region) ?? []
     )
-    const pendingRestores = states.flatMap(s => pendingRestore(s) ?? [])
-    const notes = restoreNotes(states)
-    for (const note of notes) deps.logger.warning(note)
-    for (const p of pendingRestores)
-      deps.logger.notice?.(
-        `${p.table} still owes a restore from ${p.backup} (taken ${p.takenAt}): phase restore after the deploy loads it.`
-      )
-    return { pendingRestores, restoreNotes: notes, states }
+    return { ...announceOwed(states, deps.logger), states }
   } catch (err) {
     const note = `Owed restores could not be looked up: ${errorMessage(err)}`
     deps.logger.warning(note)
@@ -191,14 +200,7 @@ export async function owedAfterFailure(
       tables,
       localManifests: []
     })
-    const pendingRestores = states.flatMap(s => pendingRestore(s) ?? [])
-    const notes = restoreNotes(states)
-    for (const note of notes) deps.logger.warning(note)
-    for (const p of pendingRestores)
-      deps.logger.notice?.(
-        `${p.table} still owes a restore from ${p.backup} (taken ${p.takenAt}): phase restore after the deploy loads it.`
-      )
-    return { pendingRestores, restoreNotes: notes }
+    return announceOwed(states, deps.logger)
   } catch (err) {
     const note = `Owed restores could not be looked up: ${errorMessage(err)}`
     deps.logger.warning(note)
