@@ -4,10 +4,12 @@
  * with TTL on, and a phase restore run at a later time through a proxy that leaves out of the
  * target's Scans the items DynamoDB's TTL would have deleted by then.
  */
-import { mkdtempSync } from 'node:fs'
+import { afterAll, afterEach, beforeAll, beforeEach } from '@jest/globals'
+import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { UpdateTimeToLiveCommand } from '@aws-sdk/client-dynamodb'
+import { CreateBucketCommand } from '@aws-sdk/client-s3'
 import type { AwsClients } from '../src/aws/clients.js'
 import { restoreBackups, type RestoreBackupsInput } from '../src/execute/restore-backups.js'
 import type { RunResult, S3Location } from '../src/types.js'
@@ -15,6 +17,7 @@ import { destroyClients, oneRegion, testClients } from './aws-clients.js'
 import { dropTable, takeBackupSet, type BackupSetMade } from './backup-sets.js'
 import { fakeTime, quietLogger } from './execution.js'
 import { makeUnmanagedTable, type Item } from './orphans.js'
+import { startMoto, type MotoServer } from './moto.js'
 import { startTamperProxy } from './scan-tamper-proxy.js'
 
 export const TTL_TABLE = 'sessions'
@@ -125,4 +128,32 @@ export async function lateRestore(
     destroyClients(clients)
     await proxy.stop()
   }
+}
+
+/** The S3 copies' bucket of the late-restore tests. */
+export const TTL_BUCKET = 'orphan-guard-ttl-copies'
+
+/**
+ * One moto for a late-restore test file, reset before each test with the copies' bucket and a
+ * fresh runner folder: read the fields inside the tests (they are set by the hooks).
+ */
+export function useTtlMoto(): { moto: MotoServer; clients: AwsClients; runner: string } {
+  const env = {} as { moto: MotoServer; clients: AwsClients; runner: string }
+  beforeAll(async () => {
+    env.moto = await startMoto()
+    env.clients = testClients(env.moto.endpoint)
+  })
+  afterAll(async () => {
+    if (env.clients) destroyClients(env.clients)
+    await env.moto?.stop()
+  })
+  beforeEach(async () => {
+    await env.moto.reset()
+    await env.clients.s3.send(new CreateBucketCommand({ Bucket: TTL_BUCKET }))
+    env.runner = mkdtempSync(join(tmpdir(), 'orphan-guard-ttl-runner-'))
+  })
+  afterEach(() => {
+    rmSync(env.runner, { recursive: true, force: true })
+  })
+  return env
 }

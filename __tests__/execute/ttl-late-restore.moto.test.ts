@@ -6,41 +6,20 @@
  * between are written all the same and the verify step counts them; the backup's window (six hours
  * after the backup) long passed, and verifying by it could only fail.
  */
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from '@jest/globals'
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import { CreateBucketCommand } from '@aws-sdk/client-s3'
-import type { AwsClients } from '../../src/aws/clients.js'
+import { describe, expect, it } from '@jest/globals'
 import type { RestoreSource } from '../../src/types.js'
-import { destroyClients, testClients } from '../../test-support/aws-clients.js'
 import { tableContent } from '../../test-support/execution.js'
-import { startMoto, type MotoServer } from '../../test-support/moto.js'
-import { backedUpTtlTable, lateRestore, TTL_TABLE, ttlItems } from '../../test-support/ttl-backups.js'
+import {
+  backedUpTtlTable,
+  lateRestore,
+  TTL_TABLE,
+  ttlItems,
+  TTL_BUCKET,
+  useTtlMoto
+} from '../../test-support/ttl-backups.js'
 
-const BUCKET = 'orphan-guard-ttl-copies'
-const S3 = { bucket: BUCKET, prefix: '' }
-
-let moto: MotoServer
-let clients: AwsClients
-let runner: string
-
-beforeAll(async () => {
-  moto = await startMoto()
-  clients = testClients(moto.endpoint)
-})
-afterAll(async () => {
-  if (clients) destroyClients(clients)
-  await moto?.stop()
-})
-beforeEach(async () => {
-  await moto.reset()
-  await clients.s3.send(new CreateBucketCommand({ Bucket: BUCKET }))
-  runner = mkdtempSync(join(tmpdir(), 'orphan-guard-ttl-runner-'))
-})
-afterEach(() => {
-  rmSync(runner, { recursive: true, force: true })
-})
+const S3 = { bucket: TTL_BUCKET, prefix: '' }
+const env = useTtlMoto()
 
 /** The verify step's text: 5 items compared, the 7 whose TTL passed before the restore carried over and gone again. */
 const VERIFIED =
@@ -65,11 +44,11 @@ describe('a TTL table restored three days after its backup is verified by a wind
   it.each(sources)(
     'from %s: every item written, verified, the expired ones counted',
     async (source, steps) => {
-      const set = await backedUpTtlTable(clients, { backupDir: runner, s3: S3 })
+      const set = await backedUpTtlTable(env.clients, { backupDir: env.runner, s3: S3 })
       expect(set.manifest.ttl).toMatchObject({ attribute: 'expiresAt', expiring: 3, expired: 3 })
 
-      const { result, expired } = await lateRestore(moto.endpoint, {
-        ...(source === 'backup-dir' ? { backupDir: runner, localManifests: [set.manifestPath] } : {}),
+      const { result, expired } = await lateRestore(env.moto.endpoint, {
+        ...(source === 'backup-dir' ? { backupDir: env.runner, localManifests: [set.manifestPath] } : {}),
         s3Bucket: source === 'aws-backup' ? null : S3
       })
 
@@ -78,16 +57,20 @@ describe('a TTL table restored three days after its backup is verified by a wind
       expect(result.steps.find(s => s.action === 'verify')?.detail).toMatch(VERIFIED)
       expect(expired).toBe(7)
       // Written, expired ones too (DynamoDB deletes them again in its own time).
-      expect(await tableContent(clients, TTL_TABLE)).toHaveLength(ttlItems().length)
+      expect(await tableContent(env.clients, TTL_TABLE)).toHaveLength(ttlItems().length)
       expect(result.restoredItems).toBe(12)
     }
   )
 
   it('a target that already holds the backup (its record lost) is found equal by the same window, and recorded', async () => {
-    const set = await backedUpTtlTable(clients, { backupDir: runner, s3: S3, targetItems: ttlItems() })
+    const set = await backedUpTtlTable(env.clients, {
+      backupDir: env.runner,
+      s3: S3,
+      targetItems: ttlItems()
+    })
 
-    const { result, expired } = await lateRestore(moto.endpoint, {
-      backupDir: runner,
+    const { result, expired } = await lateRestore(env.moto.endpoint, {
+      backupDir: env.runner,
       localManifests: [set.manifestPath]
     })
 

@@ -11,59 +11,34 @@
  * with the precheck's comparison of the files' digest with the manifest's taken out, the second
  * test's restore writes the items.
  */
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from '@jest/globals'
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import { CreateBucketCommand } from '@aws-sdk/client-s3'
-import type { AwsClients } from '../../src/aws/clients.js'
+import { describe, expect, it } from '@jest/globals'
+import { readFileSync, writeFileSync } from 'node:fs'
 import type { BackupManifest } from '../../src/data/manifest.js'
 import { restoreTable } from '../../src/data/restore.js'
 import { FileError } from '../../src/errors.js'
-import { destroyClients, testClients } from '../../test-support/aws-clients.js'
 import { fakeTime, quietLogger, tableContent } from '../../test-support/execution.js'
-import { startMoto, type MotoServer } from '../../test-support/moto.js'
 import {
   backedUpTtlTable,
   FIRST_ALIVE_TTL_S,
   lateRestore,
   RESTORE_AT,
-  TTL_TABLE
+  TTL_TABLE,
+  TTL_BUCKET,
+  useTtlMoto
 } from '../../test-support/ttl-backups.js'
 
-const BUCKET = 'orphan-guard-ttl-copies'
-const S3 = { bucket: BUCKET, prefix: '' }
-
-let moto: MotoServer
-let clients: AwsClients
-let runner: string
-
-beforeAll(async () => {
-  moto = await startMoto()
-  clients = testClients(moto.endpoint)
-})
-afterAll(async () => {
-  if (clients) destroyClients(clients)
-  await moto?.stop()
-})
-beforeEach(async () => {
-  await moto.reset()
-  await clients.s3.send(new CreateBucketCommand({ Bucket: BUCKET }))
-  runner = mkdtempSync(join(tmpdir(), 'orphan-guard-ttl-runner-'))
-})
-afterEach(() => {
-  rmSync(runner, { recursive: true, force: true })
-})
+const S3 = { bucket: TTL_BUCKET, prefix: '' }
+const env = useTtlMoto()
 
 describe("a late restore's TTL window hides no lost item", () => {
   it.each([['backup-dir'], ['aws-backup']])(
     'from %s: an item alive at the restore that the target lacks fails the verification; the restore stays owed',
     async source => {
-      const set = await backedUpTtlTable(clients, { backupDir: runner, s3: S3 })
+      const set = await backedUpTtlTable(env.clients, { backupDir: env.runner, s3: S3 })
 
       // Leaves out the 7 expired items and one alive two days past the restore: a real loss.
-      const { result, expired } = await lateRestore(moto.endpoint, {
-        ...(source === 'backup-dir' ? { backupDir: runner, localManifests: [set.manifestPath] } : {}),
+      const { result, expired } = await lateRestore(env.moto.endpoint, {
+        ...(source === 'backup-dir' ? { backupDir: env.runner, localManifests: [set.manifestPath] } : {}),
         goneBefore: FIRST_ALIVE_TTL_S + 1
       })
 
@@ -78,14 +53,14 @@ describe("a late restore's TTL window hides no lost item", () => {
   )
 
   it('data files that are not what the manifest says (same sha256, another content digest) are refused before a write', async () => {
-    const set = await backedUpTtlTable(clients, { backupDir: runner, s3: S3 })
+    const set = await backedUpTtlTable(env.clients, { backupDir: env.runner, s3: S3 })
     const manifest = JSON.parse(readFileSync(set.manifestPath, 'utf8')) as BackupManifest
     writeFileSync(
       set.manifestPath,
       JSON.stringify({ ...manifest, contentDigest: { ...manifest.contentDigest, value: 'f'.repeat(64) } })
     )
 
-    const err = await restoreTable(clients.dynamodb, {
+    const err = await restoreTable(env.clients.dynamodb, {
       manifestPath: set.manifestPath,
       table: TTL_TABLE,
       logger: quietLogger,
@@ -99,6 +74,6 @@ describe("a late restore's TTL window hides no lost item", () => {
         `the data files' content digest is ${manifest.contentDigest.value} but the manifest says f{64}: the files are not the backup the manifest describes`
       )
     )
-    expect(await tableContent(clients, TTL_TABLE)).toEqual([])
+    expect(await tableContent(env.clients, TTL_TABLE)).toEqual([])
   })
 })
