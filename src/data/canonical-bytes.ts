@@ -466,22 +466,27 @@ class ByteCanonicalizer {
     }
     if (i !== to) throw NOT_COMPACT
     // The digits are int then frac; find the first and last non-zero among them.
-    const digitAt = (k: number): number =>
-      (src[k < intEnd - intStart ? intStart + k : fracStart + k - (intEnd - intStart)] as number) - 48
-    const total = intEnd - intStart + (fracEnd - fracStart)
+    // (A method, not a closure: a closure per number was most of the export's garbage.)
+    const intLen = intEnd - intStart
+    const total = intLen + (fracEnd - fracStart)
     let first = 0
-    while (first < total && digitAt(first) === 0) first++
+    while (first < total && this.digit(first, intStart, intLen, fracStart) === 0) first++
     if (first === total) {
       this.put(48)
       return
     }
     let last = total - 1
-    while (digitAt(last) === 0) last--
+    while (this.digit(last, intStart, intLen, fracStart) === 0) last--
     exp += -(fracEnd - fracStart) + (total - 1 - last)
     if (negative) this.put(45)
-    for (let k = first; k <= last; k++) this.put(48 + digitAt(k))
+    for (let k = first; k <= last; k++) this.put(48 + this.digit(k, intStart, intLen, fracStart))
     this.put(101)
     this.integer(exp)
+  }
+
+  /** Digit k of a number whose digits are intLen bytes at intStart, then the rest at fracStart. */
+  private digit(k: number, intStart: number, intLen: number, fracStart: number): number {
+    return (this.src[k < intLen ? intStart + k : fracStart + k - intLen] as number) - 48
   }
 
   private integer(n: number): void {
