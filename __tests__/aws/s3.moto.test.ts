@@ -2,9 +2,9 @@
  * The S3 adapters against moto's S3 (same port as DynamoDB and the rest), plus the answers real S3
  * gives that moto does not (a 301 from another region, a 403), pinned with aws-sdk-client-mock.
  */
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
+import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals'
 import { createHash } from 'node:crypto'
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, rmSync, truncateSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import {
@@ -33,6 +33,11 @@ import { InputError } from '../../src/errors.js'
 import { assertBackupBucket } from '../../src/execute/backup-bucket.js'
 import { destroyClients, recordCommandNames, testClients } from '../../test-support/aws-clients.js'
 import { startMoto, type MotoServer } from '../../test-support/moto.js'
+import {
+  startS3FaultProxy,
+  type RunningS3FaultProxy,
+  type UploadFault
+} from '../../test-support/s3-fault-proxy.js'
 
 const BUCKET = 'orphan-guard-backups'
 const EU_BUCKET = 'orphan-guard-backups-eu'
@@ -283,6 +288,95 @@ describe('putObject, uploadFile and verifyObject (moto)', () => {
         parts: 1
       })
     ).toMatchObject({ ok: false })
+  })
+})
+
+describe('uploadFile streams each body from disk (moto behind a proxy that drops and refuses uploads)', () => {
+  let proxy: RunningS3FaultProxy | null = null
+  let proxied: AwsClients | null = null
+  afterEach(async () => {
+    if (proxied !== null) destroyClients(proxied)
+    await proxy?.stop()
+    proxy = null
+    proxied = null
+  })
+
+  /** Clients through a proxy that applies `faultFor`; three attempts per call, as the action's clients make. */
+  async function through(faultFor: (upload: string, attempt: number) => UploadFault): Promise<AwsClients> {
+    proxy = await startS3FaultProxy(moto.endpoint, faultFor)
+    proxied = testClients(proxy.endpoint, { maxAttempts: 3 })
+    return proxied
+  }
+
+  it('a part whose connection drops mid-body, then is refused with 503 SlowDown, is sent again whole from the file', async () => {
+    const file = fileOf('retried.bin', 11 * MIB + 7, 5)
+    const c = await through((upload, attempt) =>
+      upload.endsWith('#2') ? ((['drop', 'slowDown', null] as const)[attempt - 1] ?? null) : null
+    )
+    const stored = await uploadFile(c.s3, {
+      bucket: BUCKET,
+      key: 'retried/data.bin',
+      path: file.path,
+      partBytes: 5 * MIB
+    })
+    expect(stored).toMatchObject({ bytes: 11 * MIB + 7, sha256: file.sha256, parts: 3 })
+    const part2 = (proxy as RunningS3FaultProxy).seen.filter(s => s.upload.endsWith('/retried/data.bin#2'))
+    expect(part2.map(s => s.outcome)).toEqual(['dropped', 'slowDown', 'forwarded'])
+    expect(part2[2]?.bytes).toBe(5 * MIB)
+    // What S3 stored is the file, byte for byte.
+    expect(await verifyObject(clients.s3, stored)).toEqual({ ok: true, how: 'checksum' })
+    expect(await objectSha256(clients.s3, BUCKET, 'retried/data.bin')).toEqual({
+      sha256: file.sha256,
+      bytes: 11 * MIB + 7
+    })
+  })
+
+  it('a PutObject refused once is sent again whole', async () => {
+    const file = fileOf('retried-one.bin', 700_000, 6)
+    const c = await through((upload, attempt) => (upload.endsWith('#0') && attempt === 1 ? 'slowDown' : null))
+    const stored = await uploadFile(c.s3, { bucket: BUCKET, key: 'retried/one.bin', path: file.path })
+    expect(stored).toMatchObject({ bytes: 700_000, sha256: file.sha256, parts: 1 })
+    expect((proxy as RunningS3FaultProxy).seen.map(s => s.outcome)).toEqual(['slowDown', 'forwarded'])
+    expect(await objectSha256(clients.s3, BUCKET, 'retried/one.bin')).toEqual({
+      sha256: file.sha256,
+      bytes: 700_000
+    })
+  })
+
+  it('every body goes out with its SHA-256 signed (x-amz-content-sha256) and as its checksum, never UNSIGNED-PAYLOAD', async () => {
+    const file = fileOf('signed.bin', 11 * MIB, 7)
+    const small = fileOf('signed-small.bin', 1000, 8)
+    const c = await through(() => null)
+    await uploadFile(c.s3, { bucket: BUCKET, key: 'signed/data.bin', path: file.path, partBytes: 5 * MIB })
+    await uploadFile(c.s3, { bucket: BUCKET, key: 'signed/small.bin', path: small.path })
+    const seen = (proxy as RunningS3FaultProxy).seen
+    expect(seen.map(s => s.upload.replace(/^.*\/signed\//, ''))).toEqual([
+      'data.bin#1',
+      'data.bin#2',
+      'data.bin#3',
+      'small.bin#0'
+    ])
+    expect(seen.map(s => s.bytes)).toEqual([5 * MIB, 5 * MIB, MIB, 1000])
+    for (const s of seen) {
+      expect(s.contentSha256).toBe(s.sha256Hex)
+      expect(s.checksumSha256).toBe(s.sha256Base64)
+    }
+  })
+
+  it('a file that is shorter than it was when the upload began fails, and the multipart upload is aborted', async () => {
+    const file = fileOf('shrinks.bin', 11 * MIB, 9)
+    // Cut the file while part 1 is on its way: part 3 (its hash is read after part 2 is sent) is short.
+    const c = await through(upload => {
+      if (upload.endsWith('/shrinks/data.bin#1')) truncateSync(file.path, 10 * MIB + 5)
+      return null
+    })
+    await expect(
+      uploadFile(c.s3, { bucket: BUCKET, key: 'shrinks/data.bin', path: file.path, partBytes: 5 * MIB })
+    ).rejects.toThrow(/shrinks.bin ended early \(was it changed during the upload\?\)/)
+    const uploads = await clients.s3.send(
+      new ListMultipartUploadsCommand({ Bucket: BUCKET, Prefix: 'shrinks/' })
+    )
+    expect(uploads.Uploads ?? []).toEqual([])
   })
 })
 

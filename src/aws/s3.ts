@@ -1,7 +1,7 @@
 /**
  * S3 adapters for the backup store (the `s3-bucket` input): the bucket's region, objects written
- * with a SHA-256 checksum (one PutObject, or a multipart upload streamed from a file, one part in
- * memory at a time), and objects read back, listed and checked.
+ * with a SHA-256 checksum (one PutObject, or a multipart upload; a file's bytes are streamed from
+ * disk, a read chunk in memory), and objects read back, listed and checked.
  *
  * Checksums. Every request body carries `x-amz-checksum-sha256`, which S3 checks on receipt
  * (a mismatch is refused). S3 keeps a SHA-256 of a single PutObject as a FULL_OBJECT checksum (the
@@ -13,10 +13,10 @@
  * HeadObject's. Servers that report no checksum (moto for a single PutObject, some S3-compatible
  * stores) are verified by reading the object back and hashing it.
  */
-import { createHash } from 'node:crypto'
-import { createWriteStream } from 'node:fs'
-import { open, stat } from 'node:fs/promises'
-import { Transform, type Readable } from 'node:stream'
+import { createHash, type Hash } from 'node:crypto'
+import { createReadStream, createWriteStream } from 'node:fs'
+import { stat } from 'node:fs/promises'
+import { pipeline as streamPipeline, Readable, Transform } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import {
   AbortMultipartUploadCommand,
@@ -32,6 +32,8 @@ import {
   UploadPartCommand,
   type CompletedPart
 } from '@aws-sdk/client-s3'
+// Types only (erased at build time): the SDK's own middleware types.
+import type { BuildMiddleware, FinalizeRequestMiddleware } from '@smithy/types'
 import { errorMessage } from '../errors.js'
 import { asClient, type Sender } from './clients.js'
 
@@ -146,26 +148,126 @@ export function partSizeFor(fileBytes: number, partBytes = DEFAULT_PART_BYTES): 
   return Math.max(partBytes, Math.ceil(fileBytes / MAX_PARTS / MIB) * MIB)
 }
 
+/** Bytes per read when a file range is hashed or sent (memory per upload: about this much). */
+const READ_CHUNK = 256 * 1024
+
+/** A range of a file on disk: what one PutObject or UploadPart sends. */
+interface FileRange {
+  path: string
+  start: number
+  length: number
+}
+
+/** A stream of the range; it fails when the file holds fewer bytes than the range. */
+function readRange(range: FileRange): Readable {
+  const { path, start, length } = range
+  if (length === 0) return Readable.from([])
+  let seen = 0
+  const count = new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      seen += chunk.length
+      done(null, chunk)
+    },
+    flush(done) {
+      done(seen < length ? new Error(`${path} ended early (was it changed during the upload?)`) : null)
+    }
+  })
+  const file = createReadStream(path, { start, end: start + length - 1, highWaterMark: READ_CHUNK })
+  // Destroying the returned stream (or a read error) closes the file too; the error reaches the reader.
+  return streamPipeline(file, count, () => undefined)
+}
+
+/** SHA-256 of a file range, read as a stream (also fed to `whole`, the whole file's hash). */
+async function hashRange(range: FileRange, whole: Hash): Promise<Buffer> {
+  const hash = createHash('sha256')
+  for await (const chunk of readRange(range)) {
+    hash.update(chunk as Buffer)
+    whole.update(chunk as Buffer)
+  }
+  return hash.digest()
+}
+
 /**
- * Uploads a file: one PutObject when it fits in one part, else a multipart upload whose parts are
- * read from the file one at a time into one reused buffer (memory: one part, whatever the file's
- * size), each sent with its SHA-256. A failed multipart upload is aborted (best effort: a lifecycle
- * rule with AbortIncompleteMultipartUpload cleans up what an abort could not). The file must not
- * change meanwhile; the returned sha256 is of the bytes actually sent.
+ * Sends a PutObject or UploadPart whose body is a file range, streamed from disk: memory is a
+ * read chunk however large the part. A stream cannot be sent twice, so every attempt the SDK
+ * makes (its retries run inside send) gets a fresh stream of the range; each is closed when the
+ * call ends. The payload's SHA-256 is signed (`x-amz-content-sha256`) and sent as the checksum,
+ * both computed before the first byte goes out: S3 refuses a body that differs from them.
+ */
+async function sendFileRange<O>(
+  s3: Sender<S3Client>,
+  command: { middlewareStack: { add: (mw: never, options: Record<string, unknown>) => void } },
+  range: FileRange,
+  sha256: Buffer,
+  streams: Readable[]
+): Promise<O> {
+  const open = (): Readable => {
+    const stream = readRange(range)
+    streams.push(stream)
+    return stream
+  }
+  const build: BuildMiddleware<object, object> = next => args => {
+    const request = args.request as { headers?: Record<string, string> }
+    if (request.headers !== undefined) request.headers['x-amz-content-sha256'] = sha256.toString('hex')
+    return next(args)
+  }
+  const body: FinalizeRequestMiddleware<object, object> = next => args => {
+    ;(args.request as { body?: unknown }).body = open()
+    return next(args)
+  }
+  command.middlewareStack.add(build as never, { step: 'build', name: 'orphanGuardFileRangeHash' })
+  // finalizeRequest, low priority: after the SDK's retry middleware, so once per attempt.
+  command.middlewareStack.add(body as never, {
+    step: 'finalizeRequest',
+    priority: 'low',
+    name: 'orphanGuardFileRangeBody'
+  })
+  return (await s3.send(command as never)) as O
+}
+
+/**
+ * Uploads a file: one PutObject when it fits in one part, else a multipart upload, each request
+ * with its SHA-256. Bodies are streamed from the file (hashed in a first read, sent in a second),
+ * so memory does not depend on the file or part size, and up to PARALLEL_UPLOADS files go up at
+ * once in a few hundred KiB. A failed multipart upload is aborted (best effort: a lifecycle rule
+ * with AbortIncompleteMultipartUpload cleans up what an abort could not). The file must not change
+ * meanwhile (S3 refuses a part whose bytes differ from the checksum sent); the returned sha256 is
+ * of the bytes hashed, which S3 checked are the bytes it stored.
  */
 export async function uploadFile(
   s3: Sender<S3Client>,
   target: { bucket: string; key: string; path: string; contentType?: string; partBytes?: number }
 ): Promise<StoredObject> {
-  const { bucket, key } = target
-  const size = (await stat(target.path)).size
+  const { bucket, key, path } = target
+  const size = (await stat(path)).size
   const partBytes = partSizeFor(size, target.partBytes)
-  const fh = await open(target.path, 'r')
+  const streams: Readable[] = []
   try {
     if (size <= partBytes) {
-      const body = Buffer.alloc(size)
-      await readFully(fh, body, 0, target.path)
-      return await putObject(s3, { bucket, key, body, contentType: target.contentType })
+      const whole = createHash('sha256')
+      const digest = await hashRange({ path, start: 0, length: size }, whole)
+      const checksum = digest.toString('base64')
+      await sendFileRange(
+        s3,
+        new PutObjectCommand({
+          Bucket: bucket,
+          Key: key,
+          ContentLength: size,
+          ContentType: target.contentType,
+          ChecksumSHA256: checksum
+        }),
+        { path, start: 0, length: size },
+        digest,
+        streams
+      )
+      return {
+        bucket,
+        key,
+        bytes: size,
+        sha256: digest.toString('hex'),
+        expectedChecksum: checksum,
+        parts: 1
+      }
     }
     const created = await s3.send(
       new CreateMultipartUploadCommand({
@@ -182,24 +284,23 @@ export async function uploadFile(
       const whole = createHash('sha256')
       const digests: Buffer[] = []
       const parts: CompletedPart[] = []
-      const buffer = Buffer.allocUnsafe(partBytes)
-      for (let offset = 0, partNumber = 1; offset < size; offset += partBytes, partNumber++) {
-        const body = buffer.subarray(0, Math.min(partBytes, size - offset))
-        await readFully(fh, body, offset, target.path)
-        whole.update(body)
-        const digest = createHash('sha256').update(body).digest()
+      for (let start = 0, partNumber = 1; start < size; start += partBytes, partNumber++) {
+        const range = { path, start, length: Math.min(partBytes, size - start) }
+        const digest = await hashRange(range, whole)
         digests.push(digest)
-        // Awaited before the buffer is refilled: the SDK holds the body only while it sends it.
-        const out = await s3.send(
+        const out = await sendFileRange<{ ETag?: string }>(
+          s3,
           new UploadPartCommand({
             Bucket: bucket,
             Key: key,
             UploadId: uploadId,
             PartNumber: partNumber,
-            Body: body,
-            ContentLength: body.length,
+            ContentLength: range.length,
             ChecksumSHA256: digest.toString('base64')
-          })
+          }),
+          range,
+          digest,
+          streams
         )
         parts.push({ PartNumber: partNumber, ETag: out.ETag, ChecksumSHA256: digest.toString('base64') })
       }
@@ -226,21 +327,7 @@ export async function uploadFile(
       throw err
     }
   } finally {
-    await fh.close()
-  }
-}
-
-async function readFully(
-  fh: Awaited<ReturnType<typeof open>>,
-  into: Buffer,
-  position: number,
-  path: string
-): Promise<void> {
-  let done = 0
-  while (done < into.length) {
-    const { bytesRead } = await fh.read(into, done, into.length - done, position + done)
-    if (bytesRead === 0) throw new Error(`${path} ended early (was it changed during the upload?)`)
-    done += bytesRead
+    for (const stream of streams) stream.destroy()
   }
 }
 

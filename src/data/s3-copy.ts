@@ -12,9 +12,9 @@
  * data file's sha256 and item count. It is uploaded last, after every data file is stored and
  * checked: a folder without manifest.json is an unfinished copy and is never a backup.
  *
- * A data file is uploaded the moment the export closes it, from disk (a multipart upload for
- * files over a part, one part in memory; at most PARALLEL_UPLOADS at a time), while other
- * segments are still being scanned.
+ * A data file is uploaded the moment the export closes it, streamed from disk (a multipart upload
+ * for files over a part; a read chunk in memory, whatever the file's size; at most
+ * PARALLEL_UPLOADS at a time), while other segments are still being scanned.
  *
  * When `complete` returns, the copy is verified: every data file's bytes as sent hash to the
  * manifest's sha256, S3's stored checksum of each object equals the one computed from those bytes
@@ -29,7 +29,7 @@ import { getObjectBytes, putObject, s3Uri, uploadFile, verifyObject, type Stored
 import { errorMessage } from '../errors.js'
 import { MANIFEST_FILE, type BackupManifest, type DataFileEntry } from './manifest.js'
 
-/** Data files uploaded at the same time (each holds one part, 8 MiB, while it is sent). */
+/** Data files uploaded at the same time (each streamed from disk: a read chunk in memory). */
 export const PARALLEL_UPLOADS = 4
 
 export interface S3CopyResult {
