@@ -117,7 +117,7 @@ interface S3Section {
 /**
  * Export with the copy to S3 (moto's S3 on a loopback port: the upload, the checksums and the
  * read-back all happen, against a local server) against the export to disk alone, interleaved in
- * this run; then peak RSS of the S3 export at N and BIG items (synthetic endpoint).
+ * this run; then peak RSS of the S3 export at N, BIG and 3 × BIG items (synthetic endpoint).
  */
 async function s3Section(dbEndpoint: string, work: string, table: string): Promise<S3Section> {
   const moto = await startMoto()
@@ -178,6 +178,22 @@ async function s3Section(dbEndpoint: string, work: string, table: string): Promi
           value: `${small.toFixed(0)} MB vs ${big.toFixed(0)} MB`,
           pass: big <= small * 1.15
         })
+        // Past BIG, the bound itself: V8 may grow its young generation once more in a long run.
+        const longer = 3 * BIG
+        const dir = join(work, `s3-synthetic-${longer}`)
+        const r = row(
+          `our export → disk + S3 copy ${longer} (synthetic)`,
+          await worker('ourExportS3', {
+            ...args,
+            endpoint: synth.endpoint,
+            table: `synthetic-${longer}`,
+            dir
+          })
+        )
+        await rm(dir, { recursive: true, force: true })
+        also.push(
+          `peak RSS of the export with its S3 copy at ${small.toFixed(0)} MB (${N} items), ${big.toFixed(0)} MB (${BIG}), ${fmt(r.peakRssMB)} MB (${longer})`
+        )
       } finally {
         synth.stop()
       }
