@@ -155,6 +155,11 @@ export async function startMoto(
         process.off('exit', killOnExit)
         if (exited || child.exitCode !== null || child.signalCode !== null) return
         const gone = new Promise<void>(resolve => child.once('exit', () => resolve()))
+        // The child is unref'd (it must not keep a test run alive), but its exit is awaited here:
+        // without a ref, a moto slower than the SIGKILL timer to go (a big store, as in the
+        // server-side bench) left nothing to keep this process alive, and it ended with `stop()`
+        // never settled and nothing printed after it.
+        child.ref()
         child.kill('SIGTERM')
         const timer = setTimeout(() => child.kill('SIGKILL'), 3000)
         await gone
