@@ -33,7 +33,7 @@ import {
   type CompletedPart
 } from '@aws-sdk/client-s3'
 // Types only (erased at build time): the SDK's own middleware types.
-import type { BuildMiddleware, FinalizeRequestMiddleware } from '@smithy/types'
+import type { BuildMiddleware, FinalizeRequestMiddleware, MiddlewareStack } from '@smithy/types'
 import { errorMessage } from '../errors.js'
 import { asClient, type Sender } from './clients.js'
 
@@ -196,33 +196,31 @@ async function hashRange(range: FileRange, whole: Hash): Promise<Buffer> {
  */
 async function sendFileRange<O>(
   s3: Sender<S3Client>,
-  command: { middlewareStack: { add: (mw: never, options: Record<string, unknown>) => void } },
+  command: PutObjectCommand | UploadPartCommand,
   range: FileRange,
-  sha256: Buffer,
-  streams: Readable[]
+  sha256: Buffer
 ): Promise<O> {
-  const open = (): Readable => {
-    const stream = readRange(range)
-    streams.push(stream)
-    return stream
-  }
+  const streams: Readable[] = []
   const build: BuildMiddleware<object, object> = next => args => {
     const request = args.request as { headers?: Record<string, string> }
     if (request.headers !== undefined) request.headers['x-amz-content-sha256'] = sha256.toString('hex')
     return next(args)
   }
   const body: FinalizeRequestMiddleware<object, object> = next => args => {
-    ;(args.request as { body?: unknown }).body = open()
+    const stream = readRange(range)
+    streams.push(stream)
+    ;(args.request as { body?: unknown }).body = stream
     return next(args)
   }
-  command.middlewareStack.add(build as never, { step: 'build', name: 'orphanGuardFileRangeHash' })
+  const stack = command.middlewareStack as unknown as MiddlewareStack<object, object>
+  stack.add(build, { step: 'build', name: 'orphanGuardFileRangeHash' })
   // finalizeRequest, low priority: after the SDK's retry middleware, so once per attempt.
-  command.middlewareStack.add(body as never, {
-    step: 'finalizeRequest',
-    priority: 'low',
-    name: 'orphanGuardFileRangeBody'
-  })
-  return (await s3.send(command as never)) as O
+  stack.add(body, { step: 'finalizeRequest', priority: 'low', name: 'orphanGuardFileRangeBody' })
+  try {
+    return (await s3.send(command as never)) as O
+  } finally {
+    for (const stream of streams) stream.destroy()
+  }
 }
 
 /**
@@ -241,93 +239,79 @@ export async function uploadFile(
   const { bucket, key, path } = target
   const size = (await stat(path)).size
   const partBytes = partSizeFor(size, target.partBytes)
-  const streams: Readable[] = []
-  try {
-    if (size <= partBytes) {
-      const whole = createHash('sha256')
-      const digest = await hashRange({ path, start: 0, length: size }, whole)
-      const checksum = digest.toString('base64')
-      await sendFileRange(
-        s3,
-        new PutObjectCommand({
-          Bucket: bucket,
-          Key: key,
-          ContentLength: size,
-          ContentType: target.contentType,
-          ChecksumSHA256: checksum
-        }),
-        { path, start: 0, length: size },
-        digest,
-        streams
-      )
-      return {
-        bucket,
-        key,
-        bytes: size,
-        sha256: digest.toString('hex'),
-        expectedChecksum: checksum,
-        parts: 1
-      }
-    }
-    const created = await s3.send(
-      new CreateMultipartUploadCommand({
+  const whole = createHash('sha256')
+  if (size <= partBytes) {
+    const range = { path, start: 0, length: size }
+    const digest = await hashRange(range, whole)
+    const checksum = digest.toString('base64')
+    await sendFileRange(
+      s3,
+      new PutObjectCommand({
         Bucket: bucket,
         Key: key,
+        ContentLength: size,
         ContentType: target.contentType,
-        ChecksumAlgorithm: 'SHA256'
-      })
+        ChecksumSHA256: checksum
+      }),
+      range,
+      digest
     )
-    const uploadId = created.UploadId
-    if (uploadId === undefined)
-      throw new Error(`CreateMultipartUpload of s3://${bucket}/${key} returned no UploadId`)
-    try {
-      const whole = createHash('sha256')
-      const digests: Buffer[] = []
-      const parts: CompletedPart[] = []
-      for (let start = 0, partNumber = 1; start < size; start += partBytes, partNumber++) {
-        const range = { path, start, length: Math.min(partBytes, size - start) }
-        const digest = await hashRange(range, whole)
-        digests.push(digest)
-        const out = await sendFileRange<{ ETag?: string }>(
-          s3,
-          new UploadPartCommand({
-            Bucket: bucket,
-            Key: key,
-            UploadId: uploadId,
-            PartNumber: partNumber,
-            ContentLength: range.length,
-            ChecksumSHA256: digest.toString('base64')
-          }),
-          range,
-          digest,
-          streams
-        )
-        parts.push({ PartNumber: partNumber, ETag: out.ETag, ChecksumSHA256: digest.toString('base64') })
-      }
-      await s3.send(
-        new CompleteMultipartUploadCommand({
+    return { bucket, key, bytes: size, sha256: digest.toString('hex'), expectedChecksum: checksum, parts: 1 }
+  }
+  const created = await s3.send(
+    new CreateMultipartUploadCommand({
+      Bucket: bucket,
+      Key: key,
+      ContentType: target.contentType,
+      ChecksumAlgorithm: 'SHA256'
+    })
+  )
+  const uploadId = created.UploadId
+  if (uploadId === undefined)
+    throw new Error(`CreateMultipartUpload of s3://${bucket}/${key} returned no UploadId`)
+  try {
+    const digests: Buffer[] = []
+    const parts: CompletedPart[] = []
+    for (let start = 0, partNumber = 1; start < size; start += partBytes, partNumber++) {
+      const range = { path, start, length: Math.min(partBytes, size - start) }
+      const digest = await hashRange(range, whole)
+      digests.push(digest)
+      const out = await sendFileRange<{ ETag?: string }>(
+        s3,
+        new UploadPartCommand({
           Bucket: bucket,
           Key: key,
           UploadId: uploadId,
-          MultipartUpload: { Parts: parts }
-        })
+          PartNumber: partNumber,
+          ContentLength: range.length,
+          ChecksumSHA256: digest.toString('base64')
+        }),
+        range,
+        digest
       )
-      return {
-        bucket,
-        key,
-        bytes: size,
-        sha256: whole.digest('hex'),
-        expectedChecksum: compositeSha256(digests),
-        parts: parts.length
-      }
-    } catch (err) {
-      await s3
-        .send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: uploadId }))
-        .catch(() => undefined)
-      throw err
+      parts.push({ PartNumber: partNumber, ETag: out.ETag, ChecksumSHA256: digest.toString('base64') })
     }
-  } finally {
-    for (const stream of streams) stream.destroy()
+    await s3.send(
+      new CompleteMultipartUploadCommand({
+        Bucket: bucket,
+        Key: key,
+        UploadId: uploadId,
+        MultipartUpload: { Parts: parts }
+      })
+    )
+    return {
+      bucket,
+      key,
+      bytes: size,
+      sha256: whole.digest('hex'),
+      expectedChecksum: compositeSha256(digests),
+      parts: parts.length
+    }
+  } catch (err) {
+    await s3
+      .send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: uploadId }))
+      .catch(() => undefined)
+    throw err
   }
 }
 
