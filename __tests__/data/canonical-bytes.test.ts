@@ -248,7 +248,7 @@ describe('ContentDigest over page items', () => {
 
   test('a page that is not valid UTF-8 is read as text (replacement characters), the same in digest and file', async () => {
     const body = Buffer.concat([Buffer.from('{"a":{"S":"x'), Buffer.from([0xff]), Buffer.from('y"}}')])
-    const page = PageItems.fromBytes(body, [0, body.length])
+    const page = PageItems.fromBytes(body, Int32Array.of(0, body.length))
     expect(page.utf8).toBe(false)
     const digest = new ContentDigest()
     expect(digest.addPageItem(page, 0)).toBe(false)
@@ -270,12 +270,15 @@ describe('DataFileWriter.addPage writes the service bytes of compact items, and 
   test('compact items byte for byte; an item with line breaks re-spelled compactly', async () => {
     const compact = '{"pk":{"S":"é😀"},"n":{"N":"1.50"},"ss":{"SS":["b","a"]}}'
     const spread = '{"pk":{"S":"two"},\r\n "n":{"N":"2"}}'
-    const page = PageItems.fromBytes(Buffer.from(`[${compact},${spread}]`), [
-      1,
-      1 + Buffer.byteLength(compact),
-      2 + Buffer.byteLength(compact),
-      2 + Buffer.byteLength(compact) + spread.length
-    ])
+    const page = PageItems.fromBytes(
+      Buffer.from(`[${compact},${spread}]`),
+      Int32Array.of(
+        1,
+        1 + Buffer.byteLength(compact),
+        2 + Buffer.byteLength(compact),
+        2 + Buffer.byteLength(compact) + spread.length
+      )
+    )
     const writer = new DataFileWriter(join(dir, 'p.json.gz'), 'data/p.json.gz', 1)
     const digest = new ContentDigest()
     writer.addPage(page, digest)

