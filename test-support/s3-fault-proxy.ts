@@ -5,6 +5,8 @@
  * - `drop`: read part of the body, then destroy the socket (the client has sent some bytes and
  *   hears nothing back: its stream is half consumed);
  * - `slowDown`: read the whole body, then answer 503 SlowDown, as S3 does under load;
+ * - `{ meanwhile }`: stop reading the body for a moment (the client's sending stalls, as on a slow
+ *   link), call `meanwhile` (a test changes the file being sent there), then forward it;
  * - nothing: forward it.
  * Other requests pass through untouched.
  */
@@ -13,14 +15,14 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo, Socket } from 'node:net'
 import { forward, readBody, relay } from './http-proxy.js'
 
-export type UploadFault = 'drop' | 'slowDown' | null
+export type UploadFault = 'drop' | 'slowDown' | { meanwhile: () => void } | null
 
 export interface UploadSeen {
   /** Path and part number, e.g. `/bucket/key#2` (`#0` for a PutObject). */
   upload: string
   attempt: number
   /** What happened to it. */
-  outcome: 'dropped' | 'slowDown' | 'forwarded'
+  outcome: 'dropped' | 'slowDown' | 'forwarded' | 'stalled'
   /** For a forwarded one: the body's size and SHA-256 (hex, base64) as received. */
   bytes?: number
   sha256Hex?: string
@@ -66,6 +68,13 @@ export async function startS3FaultProxy(
       req.on('end', () => req.socket.destroy())
       return
     }
+    if (fault !== null && typeof fault === 'object') {
+      seen.push({ upload, attempt, outcome: 'stalled' })
+      req.pause()
+      await new Promise(resolve => setTimeout(resolve, 300))
+      fault.meanwhile()
+      req.resume()
+    }
     const body = await readBody(req)
     if (fault === 'slowDown') {
       seen.push({ upload, attempt, outcome: 'slowDown' })
@@ -80,13 +89,14 @@ export async function startS3FaultProxy(
       const v = req.headers[name]
       return Array.isArray(v) ? v[0] : v
     }
+    const sha256 = createHash('sha256').update(body).digest()
     seen.push({
       upload,
       attempt,
       outcome: 'forwarded',
       bytes: body.length,
-      sha256Hex: createHash('sha256').update(body).digest('hex'),
-      sha256Base64: createHash('sha256').update(body).digest('base64'),
+      sha256Hex: sha256.toString('hex'),
+      sha256Base64: sha256.toString('base64'),
       contentSha256: header('x-amz-content-sha256'),
       checksumSha256: header('x-amz-checksum-sha256')
     })
@@ -95,7 +105,7 @@ export async function startS3FaultProxy(
 
   const server = createServer((req, res) => {
     handle(req, res).catch((err: unknown) => {
-      res.writeHead(502)
+      if (!res.headersSent) res.writeHead(502)
       res.end(String(err))
     })
   })

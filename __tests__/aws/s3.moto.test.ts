@@ -359,6 +359,24 @@ describe('uploadFile streams each body from disk (moto behind a proxy that drops
     }
   })
 
+  it('a file cut short while a part is on its way fails at once with the reason (no wait for the rest of the body, no retry)', async () => {
+    const file = fileOf('cut.bin', 40 * MIB, 10)
+    // Part 2 (16-32 MiB) has been hashed whole; while it is being sent, the file loses its end.
+    const c = await through(upload =>
+      upload.endsWith('/cut/data.bin#2') ? { meanwhile: () => truncateSync(file.path, 28 * MIB) } : null
+    )
+    const started = Date.now()
+    await expect(
+      uploadFile(c.s3, { bucket: BUCKET, key: 'cut/data.bin', path: file.path, partBytes: 16 * MIB })
+    ).rejects.toThrow(/cut.bin ended early \(was it changed during the upload\?\)/)
+    // Not after a socket or S3 request timeout (60 s, 20 s), and part 2 was tried once.
+    expect(Date.now() - started).toBeLessThan(15_000)
+    const seen = (proxy as RunningS3FaultProxy).seen
+    expect(seen.filter(s => s.upload.endsWith('#2')).map(s => s.outcome)).toEqual(['stalled'])
+    const uploads = await clients.s3.send(new ListMultipartUploadsCommand({ Bucket: BUCKET, Prefix: 'cut/' }))
+    expect(uploads.Uploads ?? []).toEqual([])
+  })
+
   it('a file that is shorter than it was when the upload began fails, and the multipart upload is aborted', async () => {
     const file = fileOf('shrinks.bin', 11 * MIB, 9)
     // Cut the file while part 1 is on its way: part 3 (its hash is read after part 2 is sent) is short.

@@ -201,6 +201,11 @@ async function sendFileRange<O>(
   sha256: Buffer
 ): Promise<O> {
   const streams: Readable[] = []
+  // A stream that fails (the file shorter than when it was hashed) would leave the request
+  // waiting for the rest of its body (the SDK pipes it, and a pipe does not pass errors on):
+  // the call is aborted instead, and fails with the stream's error, not retried.
+  const abort = new AbortController()
+  let failed: unknown = null
   const build: BuildMiddleware<object, object> = next => args => {
     const request = args.request as { headers?: Record<string, string> }
     if (request.headers !== undefined) request.headers['x-amz-content-sha256'] = sha256.toString('hex')
@@ -209,6 +214,10 @@ async function sendFileRange<O>(
   const body: FinalizeRequestMiddleware<object, object> = next => args => {
     const stream = readRange(range)
     streams.push(stream)
+    stream.on('error', err => {
+      failed ??= err
+      abort.abort()
+    })
     ;(args.request as { body?: unknown }).body = stream
     return next(args)
   }
@@ -217,7 +226,9 @@ async function sendFileRange<O>(
   // finalizeRequest, low priority: after the SDK's retry middleware, so once per attempt.
   stack.add(body, { step: 'finalizeRequest', priority: 'low', name: 'orphanGuardFileRangeBody' })
   try {
-    return (await s3.send(command as never)) as O
+    return (await s3.send(command as never, { abortSignal: abort.signal })) as O
+  } catch (err) {
+    throw failed ?? err
   } finally {
     for (const stream of streams) stream.destroy()
   }
