@@ -119,7 +119,7 @@ function input(steps: StepLog): ServerSideInput {
     logger: quietLogger,
     steps,
     wait: { ...time, maxWaitMs: 60_000, pollMs: 1_000 },
-    record: { manifest: () => undefined, arn: () => undefined },
+    record: { manifest: () => undefined, arn: () => undefined, dropArn: () => undefined },
     owedGuard: {
       stage: 'pr-7',
       account: null,

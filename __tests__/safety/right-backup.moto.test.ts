@@ -363,6 +363,13 @@ describe(RULE, () => {
       inject = null
       expect(result.outcome).toBe('failed')
       expect(result.stateNote).toMatch(/Deleting pr-7-orders failed/)
+      // What to do says so: the table keeps its data and must not be deleted by hand (a restore
+      // would find no record and load nothing), and no copy it names is gone.
+      expect(result.stateNote).toMatch(
+        /The table pr-7-orders still exists and keeps its data: it was not deleted\..*Do not delete it by hand/
+      )
+      expect(result.stateNote).not.toMatch(/data is safe in on-demand backup/)
+      expect(result.backupArns).toEqual([])
       expect(await tableContent(clients, TABLE)).toHaveLength(6)
       if (s3) {
         const [folder] = await s3Folders()

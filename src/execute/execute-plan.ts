@@ -314,7 +314,10 @@ export async function executePlan(check: Check, inputs: Inputs, deps: ExecuteDep
   // 2. backup-restore (pre-deploy half) and 3. delete, one table at a time
   const record: BackupRecord = {
     manifest: path => result.backupManifests.push(path),
-    arn: arn => result.backupArns.push(arn)
+    arn: arn => result.backupArns.push(arn),
+    dropArn: arn => {
+      result.backupArns = result.backupArns.filter(a => a !== arn)
+    }
   }
   const common = {
     policy: plan.policy,

@@ -20,6 +20,8 @@ import type { WaitOptions } from '../types.js'
 export interface BackupRecord {
   manifest(path: string): void
   arn(arn: string): void
+  /** A backup reported by arn() and deleted again (taken for a delete that did not happen). */
+  dropArn(arn: string): void
 }
 
 export interface OpContext {
@@ -185,7 +187,13 @@ export async function deleteForRestore(
       ...(opts.then ? { then: opts.then } : {})
     })
   } catch (err) {
-    throw await takeBackIntent(clients, ctx, set, { backupArn, written }, err)
+    throw await takeBackIntent(
+      clients,
+      ctx,
+      set,
+      { backupArn, written, record: opts.record, protectionOn: opts.protectionOn },
+      err
+    )
   }
   return { backupArn }
 }
@@ -247,27 +255,38 @@ async function recordDeleteIntent(
 
 /**
  * After a failure before the table was gone: the marker, and a backup that is the set's only
- * record, deleted again. Returns the error to throw (the original, or one whose state says what
- * could not be taken back).
+ * record, deleted again. Returns the error to throw: when the table is still the instance the set
+ * was taken of, one whose state says that it keeps its data, what was taken back, and not to
+ * delete it by hand (a restore would find no record of a delete and load nothing); else the
+ * original.
  */
 async function takeBackIntent(
   clients: AwsClients,
   ctx: OpContext,
   set: RestoreSet,
-  made: { backupArn: string | null; written: IntentWritten },
+  made: { backupArn: string | null; written: IntentWritten; record: BackupRecord; protectionOn: boolean },
   cause: unknown
 ): Promise<unknown> {
   const { table } = ctx
   const now = await describeTableOrNull(clients.dynamodb, table).catch(() => undefined)
-  // Gone, going, unknown, or another instance: the delete may have happened, so the record stays.
-  if (now === undefined || now === null || now.TableStatus === 'DELETING' || now.TableArn !== set.tableArn)
+  // Gone, going, unknown, or another instance (a table re-created under the name keeps its ARN,
+  // so its creation time tells): the delete may have happened, so the record stays.
+  if (
+    now === undefined ||
+    now === null ||
+    now.TableStatus === 'DELETING' ||
+    now.TableArn !== set.tableArn ||
+    (set.tableCreatedAt !== null && now.CreationDateTime?.toISOString() !== set.tableCreatedAt)
+  )
     return cause
+  const taken: string[] = []
   const left: string[] = []
   if (made.written.s3Key !== null && set.s3) {
     const uri = s3Uri(set.s3.bucket, made.written.s3Key)
     try {
       await deleteObject(set.s3.client, set.s3.bucket, made.written.s3Key)
       ctx.steps.done(table, 'delete record removed', `${uri} (the table was not deleted)`)
+      taken.push(`the record of the delete (${uri}) was taken back`)
     } catch (err) {
       left.push(
         `The record ${uri} could not be deleted (${errorMessage(err)}): delete it yourself, or a later restore would take this backup for the data of a table this action deleted.`
@@ -278,20 +297,26 @@ async function takeBackIntent(
   if (made.backupArn !== null && !set.s3) {
     try {
       await deleteOnDemandBackup(clients.dynamodb, made.backupArn)
+      made.record.dropArn(made.backupArn)
       ctx.steps.done(
         table,
         'on-demand backup removed',
         `${made.backupArn}: taken for a delete that did not happen (the table still holds its data)`
       )
+      taken.push(`the on-demand backup ${made.backupArn}, taken for the delete, was deleted`)
     } catch (err) {
       left.push(
         `The on-demand backup ${made.backupArn}, taken for the delete, could not be deleted (${errorMessage(err)}): delete it yourself (aws dynamodb delete-backup --backup-arn ${made.backupArn}), or a later restore would take it for the data of a table this action deleted.`
       )
     }
   }
-  if (left.length === 0) return cause
-  const state = cause instanceof OperationError ? cause.state : `The table ${table} still exists.`
-  return new OperationError(errorMessage(cause), `${state} ${left.join(' ')}`, { cause })
+  const what = taken.length > 0 ? ` ${taken.join('; ')}.` : ''
+  const protection =
+    made.protectionOn && now.DeletionProtectionEnabled !== true
+      ? ' Deletion protection was turned off for the delete and is still off.'
+      : ''
+  const state = `The table ${table} still exists and keeps its data: it was not deleted.${protection}${what} Do not delete it by hand (a restore would find no record of the delete and load nothing): fix the cause and run again.`
+  return new OperationError(errorMessage(cause), [state, ...left].join(' '), { cause })
 }
 
 /** Dry-run: lists the calls the delete would make (as planned steps); calls nothing. */
