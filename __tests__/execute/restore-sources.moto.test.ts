@@ -280,6 +280,47 @@ describe('phase restore loads exactly the owed backup, from where it is', () => 
     }
   )
 
+  it('a restore verified but never recorded (the job died first), run again on a fresh runner: the marked table already equals the backup, so it is recorded, not written again', async () => {
+    const { before } = await backedUpAndDeleted('orders')
+    await makeUnmanagedTable(clients.dynamodb, { tableName: 'orders' })
+    // The first runner restores and verifies; the job dies as it records the restore.
+    const first = testClients(moto.endpoint)
+    first.dynamodb.middlewareStack.add(
+      next => async args => {
+        const tags = (args.input as { Tags?: { Key?: string }[] }).Tags ?? []
+        if (tags.some(t => t.Key === RESTORED_TAG)) throw new Error('the job was cancelled here')
+        return next(args)
+      },
+      { step: 'initialize', name: 'dieAsItRecords' }
+    )
+    let unrecorded
+    try {
+      unrecorded = await restoreBackups(oneRegion(first), input('orders', { s3Bucket: null }))
+    } finally {
+      destroyClients(first)
+    }
+    expect(unrecorded.outcome).toBe('failed')
+    expect(unrecorded.steps).toContainEqual(expect.objectContaining({ action: 'verify', status: 'done' }))
+    expect(await owedAfter('orders', null as never)).toBe('owed')
+
+    // A fresh runner: no checkpoint; the table carries the mark of this restore and holds data.
+    rmSync(jobDir, { recursive: true, force: true })
+    jobDir = mkdtempSync(join(tmpdir(), 'orphan-guard-job-'))
+    const again = await restoreBackups(oneRegion(clients), input('orders', { s3Bucket: null }))
+    expect(again).toMatchObject({ outcome: 'restored', restoredItems: 0 })
+    expect(again.steps).toContainEqual(
+      expect.objectContaining({
+        action: 'restore',
+        status: 'done',
+        detail: expect.stringMatching(
+          /^resumed without a checkpoint: the table already held exactly the backup .*nothing written/
+        )
+      })
+    )
+    expect(await tableContent(clients, 'orders')).toEqual(before)
+    expect(await owedAfter('orders', null as never)).toBe('restored')
+  })
+
   it('a table with items that does not carry the mark of this restore is still refused (nothing written)', async () => {
     await backedUpAndDeleted('orders')
     await makeUnmanagedTable(clients.dynamodb, { tableName: 'orders', items: items.slice(0, 5) })

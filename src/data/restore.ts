@@ -570,6 +570,35 @@ export async function restoreTable(
     )
   }
 
+  if (restartedWithoutCheckpoint && opts.verify === true) {
+    // The earlier run may have written and verified everything and stopped before its restore was
+    // recorded: a table already equal to the backup is complete and is not written again (that
+    // would put back the backup's version of any item changed since). Otherwise: rewritten.
+    const equal = await verifyTable(ddb, {
+      table,
+      expected,
+      logger: opts.logger,
+      clock: opts.clock,
+      random,
+      signal: opts.signal,
+      ...(source.ttl ? { ttl: source.ttl } : {})
+    }).then(
+      verified => verified,
+      (err: unknown) => {
+        if (err instanceof OperationError && !(err instanceof Interrupted)) return null
+        throw err
+      }
+    )
+    if (equal !== null) {
+      opts.logger.info(
+        `${table} carries ${mark?.key}=${mark?.value} and already holds exactly the backup: an earlier run restored and verified it; nothing is written`
+      )
+      verifyNote = equal.ttlNote
+      finalState = 'verified'
+      return { ...report(0, source.itemCount, 0, 0, 0), alreadyVerified: true }
+    }
+  }
+
   let position = { fileIndex: checkpoint?.fileIndex ?? 0, offset: checkpoint?.offset ?? 0 }
   const skipped = checkpoint?.itemsDone ?? 0
   let itemsDone = skipped

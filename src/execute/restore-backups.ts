@@ -341,7 +341,9 @@ async function loadFrom(
     throw err
   }
   const how = report.restartedWithoutCheckpoint
-    ? `resumed without a checkpoint: ${report.itemsWritten} items written again (an earlier run had begun this restore into this table, tag ${RESTORING_TAG})`
+    ? report.itemsWritten === 0
+      ? `resumed without a checkpoint: the table already held exactly the backup (an earlier run, tag ${RESTORING_TAG}, restored and verified it but did not record it); nothing written`
+      : `resumed without a checkpoint: ${report.itemsWritten} items written again (an earlier run had begun this restore into this table, tag ${RESTORING_TAG})`
     : report.state === 'verified' && report.itemsWritten === 0 && report.resumed
       ? 'restored and verified by an earlier run (its checkpoint says so)'
       : `${report.itemsWritten} items${report.resumed ? ` (resumed: ${report.itemsSkipped} were written by an earlier run)` : ''}`
