@@ -3,6 +3,9 @@
  * copy outside the runner is verified: the S3 copy read back and checked against the manifest, or
  * an on-demand backup that is AVAILABLE; each table before the next table's delete. moto serves
  * DynamoDB, S3, CloudFormation and STS on one port; a recording proxy shows the order on the wire.
+ *
+ * Seen to fail without its guard: with the throw of recordDeleteIntent (execute/table-ops.ts) on a
+ * deleting.json that could not be written taken out, the run resolved and deleted the table.
  */
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from '@jest/globals'
 import { DeleteObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3'
@@ -258,6 +261,37 @@ describe(RULE, () => {
     expect(result.stateNote).toMatch(
       /Refusing to delete pr-7-orders: it holds data and no copy outside the runner is verified \(s3:\/\/.*\/manifest\.json does not exist\)/
     )
+    expect(rec.operations()).not.toContain('DynamoDB.DeleteTable')
+    expect(await tableContent(clients, ORDERS)).toEqual(before)
+  })
+
+  it('the record of the delete (deleting.json) cannot be written to the S3 folder: no delete, the table is intact, the run failed naming the record', async () => {
+    const { clients, rec } = await recorded({
+      onRequest: call =>
+        call.operation === 'S3.PutObject' && call.target?.endsWith('/deleting.json')
+          ? { status: 403, type: 'AccessDenied', message: 'not authorized to perform: s3:PutObject' }
+          : undefined
+    })
+    const before = await tableContent(clients, ORDERS)
+    const inputs = makeInputs(ws, {
+      stackName: STACK,
+      strategy: 'backup-restore',
+      awsBackup: false,
+      s3Bucket: BACKUP_BUCKET,
+      tables: [ORDERS]
+    })
+    const check = await runCheck(inputs, clients)
+
+    const { result } = await executePlan(check, inputs, deps(clients))
+
+    expect(rec.calls.some(c => c.operation === 'S3.PutObject' && c.target?.endsWith('/deleting.json'))).toBe(
+      true
+    )
+    expect(result.outcome).toBe('failed')
+    expect(result.stateNote).toMatch(
+      /The record of the delete of pr-7-orders \(s3:\/\/orphan-guard-test-backups\/copies\/pr-7\/pr-7-orders\/\d{8}T\d{6}Z\/deleting\.json\) could not be written/
+    )
+    expect(result.stateNote).toMatch(/The table pr-7-orders is untouched \(nothing was deleted\)/)
     expect(rec.operations()).not.toContain('DynamoDB.DeleteTable')
     expect(await tableContent(clients, ORDERS)).toEqual(before)
   })
