@@ -1,7 +1,9 @@
 /**
  * The last check before a delete asks the same ownership rule as the inspection (inspect/owner.ts),
  * against the answers real CloudFormation gives and no emulator does: a DescribeStackResources
- * answer of 100 resources without the table, and a read that fails.
+ * answer of 100 resources without the table, and a read that fails. The owed-restore lookup of the
+ * same check refuses when it cannot tell (seen to fail with the `problem` refusal of assertNotOwed
+ * taken out: the check passed the table).
  */
 import { beforeEach, describe, expect, it } from '@jest/globals'
 import {
@@ -40,6 +42,11 @@ const guard = {
   policy,
   declaredByTemplate: true
 }
+const TABLE = {
+  TableName: 'pr-5-main',
+  TableArn: 'arn:aws:dynamodb:us-east-1:123456789012:table/pr-5-main',
+  TableStatus: 'ACTIVE' as const
+}
 const LEGACY_ID = 'arn:aws:cloudformation:us-east-1:123456789012:stack/legacy-db/ccc'
 
 const cfnError = (name: string, message: string) =>
@@ -55,13 +62,7 @@ const summary = (logicalId: string, physicalId: string, type = 'AWS::SNS::Topic'
 beforeEach(() => {
   ddbMock.reset()
   cfnMock.reset()
-  ddbMock.on(DescribeTableCommand).resolves({
-    Table: {
-      TableName: 'pr-5-main',
-      TableArn: 'arn:aws:dynamodb:us-east-1:123456789012:table/pr-5-main',
-      TableStatus: 'ACTIVE'
-    }
-  })
+  ddbMock.on(DescribeTableCommand).resolves({ Table: TABLE })
   ddbMock.on(ListTagsOfResourceCommand).resolves({ Tags: [] })
   cfnMock.on(DescribeStacksCommand).rejects(cfnError('ValidationError', 'Stack with id X does not exist'))
   cfnMock
@@ -69,8 +70,8 @@ beforeEach(() => {
     .rejects(cfnError('ValidationError', 'Stack for pr-5-main does not exist'))
 })
 
-async function refusal(): Promise<SafetyRefusal> {
-  const err = await assertMayTouch(clients, guard).catch((e: unknown) => e)
+async function refusal(g: Parameters<typeof assertMayTouch>[1] = guard): Promise<SafetyRefusal> {
+  const err = await assertMayTouch(clients, g).catch((e: unknown) => e)
   if (!(err instanceof SafetyRefusal)) throw new Error(`expected a SafetyRefusal, got ${String(err)}`)
   return err
 }
@@ -137,6 +138,35 @@ describe('assertMayTouch: ownership, asked afresh', () => {
 
     expect((await refusal()).message).toMatch(
       /its owner could not be determined .*dynamodb:ListTagsOfResource/
+    )
+  })
+})
+
+describe('assertMayTouch: whether the table is owed a restore, asked afresh', () => {
+  const owed = {
+    stage: 'pr-5',
+    account: '123456789012',
+    s3Bucket: null,
+    s3: clients.s3,
+    region: 'us-east-1',
+    own: '20250304T050607Z'
+  }
+
+  it('refuses when the owed lookup cannot read the table (DescribeTable throttled on its second look): a table whose owed restore cannot be known is never deleted', async () => {
+    ddbMock
+      .on(DescribeTableCommand)
+      .resolvesOnce({ Table: TABLE })
+      .rejects(
+        new DynamoDBServiceException({
+          name: 'ThrottlingException',
+          $fault: 'client',
+          $metadata: {},
+          message: 'Rate of requests exceeds the allowed throughput.'
+        })
+      )
+
+    expect((await refusal({ ...guard, owed })).message).toMatch(
+      /^Refusing to delete pr-5-main: whether it is owed a restore could not be determined \(the table could not be described \(.*Rate of requests exceeds/
     )
   })
 })
