@@ -66,6 +66,9 @@ export async function takeOnDemandBackup(
   return backup.arn
 }
 
+/** DeleteTable (or turning deletion protection off for it) failed; `state` says whether the table is still there. */
+export class DeleteTableFailed extends OperationError {}
+
 /**
  * Deletion protection off (when on), DeleteTable, wait until gone. On failure the note says
  * whether the table still exists (asked right then), what keeps its data, and what to do.
@@ -97,7 +100,7 @@ export async function deleteTable(
     )
     const kept = opts.dataKeptIn ? ` Its data is safe in ${opts.dataKeptIn}.` : ''
     const protection = protectionTurnedOff ? ' Deletion protection was turned off.' : ''
-    throw new OperationError(
+    throw new DeleteTableFailed(
       `Deleting ${table} failed: ${errorMessage(err)}`,
       `The table ${table} ${exists}.${protection}${kept} Check it and run again.`,
       {
@@ -255,10 +258,10 @@ async function recordDeleteIntent(
 
 /**
  * After a failure before the table was gone: the marker, and a backup that is the set's only
- * record, deleted again. Returns the error to throw: when the table is still the instance the set
- * was taken of, one whose state says that it keeps its data, what was taken back, and not to
- * delete it by hand (a restore would find no record of a delete and load nothing); else the
- * original.
+ * record, deleted again. Returns the error to throw: after a failed DeleteTable of a table that
+ * is still the instance the set was taken of, one whose state says that it keeps its data, what
+ * was taken back, and not to delete it by hand (a restore would find no record of a delete and
+ * load nothing); else the original (with what could not be taken back, if anything).
  */
 async function takeBackIntent(
   clients: AwsClients,
@@ -310,13 +313,20 @@ async function takeBackIntent(
       )
     }
   }
-  const what = taken.length > 0 ? ` ${taken.join('; ')}.` : ''
-  const protection =
-    made.protectionOn && now.DeletionProtectionEnabled !== true
-      ? ' Deletion protection was turned off for the delete and is still off.'
-      : ''
-  const state = `The table ${table} still exists and keeps its data: it was not deleted.${protection}${what} Do not delete it by hand (a restore would find no record of the delete and load nothing): fix the cause and run again.`
-  return new OperationError(errorMessage(cause), [state, ...left].join(' '), { cause })
+  if (cause instanceof DeleteTableFailed) {
+    // Its state named the copies as where the data is safe, as if the table might be gone.
+    const what = taken.length > 0 ? ` ${taken.join('; ')}.` : ''
+    const protection =
+      made.protectionOn && now.DeletionProtectionEnabled !== true
+        ? ' Deletion protection was turned off for the delete and is still off.'
+        : ''
+    const state = `The table ${table} still exists and keeps its data: it was not deleted.${protection}${what} Do not delete it by hand (a restore would find no record of the delete and load nothing): fix the cause and run again.`
+    return new OperationError(errorMessage(cause), [state, ...left].join(' '), { cause })
+  }
+  // A failure before DeleteTable already says the table is untouched.
+  if (left.length === 0) return cause
+  const state = cause instanceof OperationError ? cause.state : `The table ${table} still exists.`
+  return new OperationError(errorMessage(cause), `${state} ${left.join(' ')}`, { cause })
 }
 
 /** Dry-run: lists the calls the delete would make (as planned steps); calls nothing. */
