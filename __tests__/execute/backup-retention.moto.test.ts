@@ -32,6 +32,7 @@ import { startMoto, type MotoServer } from '../../test-support/moto.js'
 import {
   createStackAndWait,
   makeUnmanagedTable,
+  mergeTemplates,
   sampleItems,
   tableTemplate
 } from '../../test-support/orphans.js'
@@ -250,5 +251,43 @@ describe('aws-backup-retention-days (default 14)', () => {
       destroyClients(denied)
     }
     expect(await backupArns()).toContain(ownArn)
+  })
+
+  it('a blocked run and a failed run delete nothing (the outcome guard: only nothing-to-do, resolved, dry-run clean up)', async () => {
+    await recordRestore()
+    // A second table of the template, made by hand and holding items: strategy delete is blocked
+    // on it (no allow-data-loss); strategy backup-restore backs it up, and its DeleteTable is denied.
+    ws.remove()
+    ws = workspace(
+      mergeTemplates(TEMPLATE, tableTemplate({ tableName: 'pr-7-items', logicalId: 'ItemsTable' }))
+    )
+    await makeUnmanagedTable(clients.dynamodb, { tableName: 'pr-7-items', items: sampleItems(3) })
+    const all = await backupArns()
+
+    const blocked = await preDeploy(20, { strategy: 'delete' })
+    expect(blocked.result.outcome).toBe('blocked')
+    expect(blocked.result.deletedBackups).toBeUndefined()
+    expect(await backupArns()).toEqual(all)
+
+    const denied = testClients(moto.endpoint)
+    denied.dynamodb.middlewareStack.add(
+      (next, context) => async args => {
+        if (context.commandName === 'DeleteTableCommand')
+          throw Object.assign(new Error('not authorized to perform: dynamodb:DeleteTable'), {
+            name: 'AccessDeniedException'
+          })
+        return next(args)
+      },
+      { step: 'initialize' }
+    )
+    try {
+      const failed = await preDeploy(20, { strategy: 'backup-restore', awsBackup: true }, quietLogger, denied)
+      expect(failed.result.outcome).toBe('failed')
+      expect(failed.result.stateNote).toMatch(/^Deleting pr-7-items failed: not authorized/)
+      expect(failed.result.deletedBackups).toBeUndefined()
+    } finally {
+      destroyClients(denied)
+    }
+    expect(await backupArns()).toEqual(all)
   })
 })
