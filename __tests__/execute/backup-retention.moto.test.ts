@@ -114,13 +114,15 @@ function preDeploy(
   daysLater: number,
   over: Partial<Omit<Inputs, 'stackName'>> = {},
   logger: Logger = quietLogger,
-  c = clients
+  c = clients,
+  moreDeps: Partial<PhaseDeps> = {}
 ) {
   const deps: PhaseDeps = {
     clients: oneRegion(c),
     logger,
     clock: fakeTime(takenAt + daysLater * DAY_MS),
-    runId: `run-${daysLater}`
+    runId: `run-${daysLater}`,
+    ...moreDeps
   }
   const inputs = makeInputs(ws, { stage: STAGE, stackName: STACK, strategy: 'auto', ...over })
   return runPhase(inputs, deps)
@@ -288,6 +290,17 @@ describe('aws-backup-retention-days (default 14)', () => {
     } finally {
       destroyClients(denied)
     }
+    expect(await backupArns()).toEqual(all)
+  })
+
+  it('an interrupted run deletes nothing (the deps.signal guard), though its outcome is nothing-to-do', async () => {
+    await recordRestore()
+    const all = await backupArns()
+    const stop = new AbortController()
+    stop.abort()
+    const run = await preDeploy(20, {}, quietLogger, clients, { signal: stop.signal })
+    expect(run.result.outcome).toBe('nothing-to-do')
+    expect(run.result.deletedBackups).toBeUndefined()
     expect(await backupArns()).toEqual(all)
   })
 })
