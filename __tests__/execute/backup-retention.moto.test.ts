@@ -10,7 +10,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { CreateBackupCommand } from '@aws-sdk/client-dynamodb'
-import type { AwsClients } from '../../src/aws/clients.js'
+import type { AwsClients, RegionalClients } from '../../src/aws/clients.js'
 import { listTableBackups } from '../../src/aws/backup.js'
 import { describeTableOrNull } from '../../src/aws/dynamodb-read.js'
 import { tagTable } from '../../src/aws/dynamodb-write.js'
@@ -300,6 +300,41 @@ describe('aws-backup-retention-days (default 14)', () => {
     stop.abort()
     const run = await preDeploy(20, {}, quietLogger, clients, { signal: stop.signal })
     expect(run.result.outcome).toBe('nothing-to-do')
+    expect(run.result.deletedBackups).toBeUndefined()
+    expect(await backupArns()).toEqual(all)
+  })
+
+  it("without the owed-restore lookup after the run, nothing is deleted (the states guard): not even by the check's earlier answer", async () => {
+    await recordRestore()
+    const all = await backupArns()
+    // The check's lookup works (it finds the restore recorded); the lookup after the run fails:
+    // the first forRegion call after the check's Plan group throws, once.
+    let armed = false
+    const regional = oneRegion(clients)
+    const failingOnce: RegionalClients = {
+      defaultRegion: regional.defaultRegion,
+      forRegion: region => {
+        if (armed) {
+          armed = false
+          throw new Error('test: the owed-restore lookup fails')
+        }
+        return regional.forRegion(region)
+      }
+    }
+    const logger: Logger = {
+      ...quietLogger,
+      group: async (name, fn) => {
+        const out = await fn()
+        if (name === 'Plan') armed = true
+        return out
+      }
+    }
+    const run = await preDeploy(20, {}, logger, clients, { clients: failingOnce })
+    expect(run.result.outcome).toBe('nothing-to-do')
+    expect(run.result.pendingRestores).toBeUndefined()
+    expect(run.result.restoreNotes).toEqual([
+      'Owed restores could not be looked up: test: the owed-restore lookup fails'
+    ])
     expect(run.result.deletedBackups).toBeUndefined()
     expect(await backupArns()).toEqual(all)
   })
