@@ -2,8 +2,10 @@
  * aws-backup-retention-days on moto (CreateBackup, ListBackups after DeleteTable, DeleteBackup): a
  * pre-deploy run deletes the action's own old on-demand backups whose restore is verified, and
  * nothing else; a dry run lists them, report mode and 0 leave them; a denied DeleteBackup is a
- * warning. Time is a fake clock started at the real time (moto stamps backups with the real time),
- * moved on by days: nothing waits.
+ * warning. A blocked, failed or interrupted run, or one whose owed-restore lookup failed, deletes
+ * nothing; a dry run whose plan backs the table up and deletes it lists none of its backups. Time
+ * is a fake clock started at the real time (moto stamps backups with the real time), moved on by
+ * days: nothing waits.
  */
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from '@jest/globals'
 import { mkdtempSync, rmSync } from 'node:fs'
@@ -31,6 +33,7 @@ import { fakeTime, makeInputs, quietLogger, workspace, type Workspace } from '..
 import { startMoto, type MotoServer } from '../../test-support/moto.js'
 import {
   createStackAndWait,
+  deleteStackAndWait,
   makeUnmanagedTable,
   mergeTemplates,
   sampleItems,
@@ -46,6 +49,8 @@ let moto: MotoServer
 let clients: AwsClients
 let ws: Workspace
 let backupDir: string
+/** The stack of TABLE that beforeEach creates. */
+let stackId: string
 /** When the backups were taken (the real time: moto's BackupCreationDateTime). */
 let takenAt: number
 let ownArn: string
@@ -97,7 +102,7 @@ beforeEach(async () => {
     others.push(out.BackupDetails?.BackupArn as string)
   }
   await dropTable(clients, TABLE)
-  await createStackAndWait(clients, STACK, TEMPLATE)
+  stackId = await createStackAndWait(clients, STACK, TEMPLATE)
 })
 
 /** The restore recorded as the restore step records it: the tag on the restored table. */
@@ -336,6 +341,38 @@ describe('aws-backup-retention-days (default 14)', () => {
       'Owed restores could not be looked up: test: the owed-restore lookup fails'
     ])
     expect(run.result.deletedBackups).toBeUndefined()
+    expect(await backupArns()).toEqual(all)
+  })
+
+  it('a dry run whose plan backs the table up and deletes it lists none of its old backups (the backedUp rule)', async () => {
+    // The restored table, outside CloudFormation since (its stack gone, the table made again with
+    // the restore's tag) and holding items: the plan backs it up and deletes it again, so a real run
+    // leaves it owing a restore and keeps every backup of it, however old.
+    await deleteStackAndWait(clients.cloudformation, stackId)
+    expect(await describeTableOrNull(clients.dynamodb, TABLE)).toBeNull()
+    await makeUnmanagedTable(clients.dynamodb, {
+      tableName: TABLE,
+      items: sampleItems(3),
+      tags: { [RESTORED_TAG]: restoredTagValue(STAGE, backupTimestamp(takenAt)) }
+    })
+    const all = await backupArns()
+    const info: string[] = []
+    const dry = await preDeploy(
+      20,
+      { strategy: 'backup-restore', awsBackup: true, dryRun: true },
+      { ...quietLogger, info: m => info.push(m) }
+    )
+    expect(dry.result.outcome).toBe('dry-run')
+    expect(dry.result.plan?.entries).toEqual([
+      expect.objectContaining({ table: TABLE, decision: 'backup-restore' })
+    ])
+    expect(dry.result.deletedBackups ?? []).toEqual([])
+    expect(info).toContainEqual(
+      expect.stringContaining(
+        `${TABLE}: old backup ${ownArn} kept: this run backs ${TABLE} up and deletes it`
+      )
+    )
+    expect(report(dry.result, true)).not.toContain('🧹')
     expect(await backupArns()).toEqual(all)
   })
 })
