@@ -1,8 +1,8 @@
 /**
  * The release workflow's checks and notes for a tag `vX.Y.Z`:
  *   node --import ./scripts/register-ts.mjs scripts/release-notes.ts v1.2.3 > notes.md
- * Fails (exit 1, a message on stderr) when the tag is not `vX.Y.Z`; when package.json, the
- * version the code records (TOOL_VERSION: backup manifests, `--version`) or the committed CLI
+ * Fails (exit 1, a message on stderr) when the tag is not `vX.Y.Z`; when package.json (which
+ * the code's TOOL_VERSION is read from: backup manifests, `--version`) or the committed CLI
  * bundle's `--version` says another version; or when CHANGELOG.md has no section for the version
  * or an empty one. Prints the section's body (without its heading), which becomes the GitHub
  * release's notes.
@@ -11,7 +11,7 @@ import { execFileSync } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
-import { TOOL_NAME, TOOL_VERSION } from '../src/data/manifest.js'
+import { TOOL_NAME } from '../src/data/manifest.js'
 
 const ROOT = join(fileURLToPath(new URL('.', import.meta.url)), '..')
 
@@ -47,8 +47,6 @@ export function releaseNotes(changelog: string, version: string): string {
 export interface VersionSources {
   /** package.json's `version`. */
   packageJson: string
-  /** TOOL_VERSION in the sources (src/data/manifest.ts). */
-  sources: string
   /** What the committed `dist/cli.js --version` prints (`dynamodb-orphan-guard 1.2.3 (node v24…)`). */
   bundleVersionLine: string
 }
@@ -59,10 +57,6 @@ export function versionMismatches(version: string, found: VersionSources): strin
   if (found.packageJson !== version)
     problems.push(
       `package.json says version ${found.packageJson}, the tag says ${version}: bump package.json first`
-    )
-  if (found.sources !== version)
-    problems.push(
-      `the sources record version ${found.sources} (TOOL_VERSION in src/data/manifest.ts), the tag says ${version}`
     )
   const bundle = new RegExp(`^${TOOL_NAME} (\\S+) \\(node [^)]+\\)$`).exec(found.bundleVersionLine.trim())
   if (bundle === null)
@@ -84,7 +78,6 @@ function main(tag: string | undefined): void {
   })
   const problems = versionMismatches(version, {
     packageJson: pkg.version,
-    sources: TOOL_VERSION,
     bundleVersionLine
   })
   if (problems.length > 0) throw new Error(problems.join('\n'))
