@@ -5,9 +5,9 @@
  * them), and the on-demand backup named after the same timestamp.
  */
 import { readFile, writeFile } from 'node:fs/promises'
-import { writeFileSync } from 'node:fs'
+import { readFileSync, writeFileSync } from 'node:fs'
 import { basename, dirname, join } from 'node:path'
-import { DeleteTableCommand, DescribeTableCommand } from '@aws-sdk/client-dynamodb'
+import { DeleteTableCommand } from '@aws-sdk/client-dynamodb'
 import type { AwsClients } from '../src/aws/clients.js'
 import { createOnDemandBackup } from '../src/aws/backup.js'
 import { waitForTable } from '../src/aws/dynamodb-write.js'
@@ -16,9 +16,11 @@ import {
   backupTimestamp,
   DELETE_INTENT_FORMAT,
   DELETING_MARKER,
+  deleteIntentText,
   onDemandBackupName,
   s3ExportFolder,
-  type BackupPurpose
+  type BackupPurpose,
+  type DeleteIntent
 } from '../src/data/backup-set.js'
 import { exportTable } from '../src/data/export.js'
 import { MANIFEST_FILE, type BackupManifest } from '../src/data/manifest.js'
@@ -104,21 +106,15 @@ export async function takeBackupSet(
     uri = s3Uri(opts.s3.bucket, `${folder}${MANIFEST_FILE}`)
   }
   if (opts.deleteRecorded !== false) {
-    const t = await clients.dynamodb.send(new DescribeTableCommand({ TableName: opts.table }))
-    const body = Buffer.from(
-      JSON.stringify({
-        format: DELETE_INTENT_FORMAT,
-        stage: opts.stage,
-        timestamp,
-        table: {
-          name: opts.table,
-          arn: t.Table?.TableArn ?? '',
-          createdAt: manifest.table.createdAt ?? null
-        },
-        backupArn,
-        at: new Date(opts.at).toISOString()
-      })
-    )
+    const intent: DeleteIntent = {
+      format: DELETE_INTENT_FORMAT,
+      stage: opts.stage,
+      timestamp,
+      table: { name: opts.table, arn: manifest.table.arn ?? '', createdAt: manifest.table.createdAt ?? null },
+      backupArn,
+      at: new Date(opts.at).toISOString()
+    }
+    const body = Buffer.from(deleteIntentText(intent))
     await writeFile(join(dir, DELETING_MARKER), body)
     if (opts.s3)
       await putObject(clients.s3, {
@@ -136,17 +132,16 @@ export async function takeBackupSet(
  */
 export function recordDeleteLocally(manifestPath: string, tableArn = ''): string {
   const dir = dirname(manifestPath)
-  writeFileSync(
-    join(dir, DELETING_MARKER),
-    JSON.stringify({
-      format: DELETE_INTENT_FORMAT,
-      stage: null,
-      timestamp: basename(dir),
-      table: { name: basename(dirname(dir)), arn: tableArn, createdAt: null },
-      backupArn: null,
-      at: new Date().toISOString()
-    })
-  )
+  const manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as BackupManifest
+  const intent: DeleteIntent = {
+    format: DELETE_INTENT_FORMAT,
+    stage: manifest.stage ?? '',
+    timestamp: basename(dir),
+    table: { name: basename(dirname(dir)), arn: tableArn, createdAt: null },
+    backupArn: null,
+    at: new Date().toISOString()
+  }
+  writeFileSync(join(dir, DELETING_MARKER), deleteIntentText(intent))
   return manifestPath
 }
 

@@ -49,6 +49,11 @@ export interface DeleteIntent {
   at: string
 }
 
+/** A DELETING_MARKER's text (what parseDeleteIntent reads). */
+export function deleteIntentText(intent: DeleteIntent): string {
+  return `${JSON.stringify(intent, null, 2)}\n`
+}
+
 /** A DELETING_MARKER's text as a DeleteIntent; null when it is not one. */
 export function parseDeleteIntent(text: string): DeleteIntent | null {
   let v: unknown

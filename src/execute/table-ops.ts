@@ -6,7 +6,12 @@ import { createOnDemandBackup, deleteOnDemandBackup } from '../aws/backup.js'
 import { describeTableOrNull } from '../aws/dynamodb-read.js'
 import { deleteTableAndWait, turnOffDeletionProtection } from '../aws/dynamodb-write.js'
 import { deleteObject, putObject, s3Uri, verifyObject } from '../aws/s3.js'
-import { DELETE_INTENT_FORMAT, DELETING_MARKER, type DeleteIntent } from '../data/backup-set.js'
+import {
+  DELETE_INTENT_FORMAT,
+  DELETING_MARKER,
+  deleteIntentText,
+  type DeleteIntent
+} from '../data/backup-set.js'
 import { errorMessage, OperationError, stopIfInterrupted } from '../errors.js'
 import { callText, type StepLog } from './steps.js'
 import type { WaitOptions } from '../types.js'
@@ -213,7 +218,7 @@ async function recordDeleteIntent(
   intent: DeleteIntent,
   written: IntentWritten
 ): Promise<void> {
-  const body = Buffer.from(`${JSON.stringify(intent, null, 2)}\n`)
+  const body = Buffer.from(deleteIntentText(intent))
   if (set.s3) {
     const key = `${set.s3.folder}${DELETING_MARKER}`
     const uri = s3Uri(set.s3.bucket, key)
