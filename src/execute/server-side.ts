@@ -88,7 +88,7 @@ import {
 import { executeImports, type ExecuteImportsInput, type ImportResult } from './import.js'
 import type { TemplateStores } from './template-store.js'
 import { callText, timestamp } from './steps.js'
-import { listBackupCall, listDeleteCalls, type OpContext } from './table-ops.js'
+import { listDeleteForRestoreCalls, type OpContext } from './table-ops.js'
 import { FENCED_ACTIONS } from './write-fence.js'
 
 /**
@@ -730,7 +730,6 @@ async function recordImported(
   input.steps.done(table, 'record restore', written)
 }
 
-/** Step 7: the IMPORT change set for the new table, into its stack as DescribeStacks shows it now. */
 /** What the adoption and its dry-run share with every IMPORT change set of this run. */
 function importSettings(
   input: ServerSideInput,
@@ -746,6 +745,7 @@ function importSettings(
   }
 }
 
+/** Step 7: the IMPORT change set for the new table, into its stack as DescribeStacks shows it now. */
 async function adopt(clients: AwsClients, input: ServerSideInput, set: ServerSideSet): Promise<ImportResult> {
   const { finding } = input
   const table = set.table
@@ -958,7 +958,6 @@ async function listServerSideCalls(
   const folder = s3ExportFolder(input.s3Bucket, input.stage, table, timestamp(at))
   const ctx: OpContext = { table, steps, wait: input.wait }
   const pitr = finding.live?.pitr === true
-  if (input.awsBackup) listBackupCall(ctx, onDemandBackupName(input.stage, 'restore', at))
   steps.planned(
     table,
     'write fence',
@@ -987,7 +986,11 @@ async function listServerSideCalls(
       `Scan (parallel segments, ConsistentRead) into ${input.backupDir}/${table}/…, each data file and then ${MANIFEST_FILE} to ${s3Uri(input.s3Bucket.bucket, folder)} (point-in-time recovery is off), checked, and the table scanned again behind the fence`
     )
   }
-  listDeleteCalls(ctx, finding.live?.deletionProtection === true)
+  listDeleteForRestoreCalls(ctx, {
+    backupName: input.awsBackup ? onDemandBackupName(input.stage, 'restore', at) : null,
+    s3: { bucket: input.s3Bucket.bucket, folder },
+    protectionOn: finding.live?.deletionProtection === true
+  })
   const prefix = pitr ? `${folder}AWSDynamoDB/<ExportId>/data/` : `${folder}data/`
   steps.planned(
     table,

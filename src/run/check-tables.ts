@@ -43,13 +43,7 @@ function decisionLine(e: PlanEntry): string {
   return `${e.table} (${facts.join(', ')}) → ${e.decision}${reasons}`
 }
 
-/**
- * inputs → discover → inspect → compare → plan, each stage a group of the log. Reads files and
- * makes read-only AWS calls only; bad input throws before the first AWS call. The credentials'
- * identity is read once, after the files and before the table names are resolved (an
- * environment-agnostic stack deploys into the credentials' account). Each table is inspected in
- * its own region, with that region's clients.
- */
+/** A check, with the owed-restore lookup it made. */
 export interface CheckedTables extends Check {
   /**
    * The owed-restore lookup made before planning (with s3-bucket: inspect/owed-restores.ts), for
@@ -58,6 +52,13 @@ export interface CheckedTables extends Check {
   restoreStates: TableRestoreState[] | null
 }
 
+/**
+ * inputs → discover → inspect → compare → plan, each stage a group of the log. Reads files and
+ * makes read-only AWS calls only; bad input throws before the first AWS call. The credentials'
+ * identity is read once, after the files and before the table names are resolved (an
+ * environment-agnostic stack deploys into the credentials' account). Each table is inspected in
+ * its own region, with that region's clients.
+ */
 export async function checkTables(
   inputs: Inputs,
   clients: RegionalClients,

@@ -116,14 +116,6 @@ function named(tables: TableSpec[], defaultRegion: string): StageTable[] {
   )
 }
 
-/**
- * After the pre-deploy work (also after a failure, also in a dry run): which tables of the stage
- * still owe a restore, found in AWS, this run's exports included. `before` is the lookup the check
- * made before planning (with s3-bucket): a table this run did something to (a step done or failed:
- * a backup, a delete, an import, a recorded restore) is looked up again, since its state may have
- * changed; the others keep that answer, which nothing in this run can have changed. A failed lookup
- * is a note, never a failure of the run: the deploy does not depend on it.
- */
 /** The owed restores of the looked-up tables, each said once in the log (notes as warnings). */
 function announceOwed(
   states: TableRestoreState[],
@@ -139,6 +131,14 @@ function announceOwed(
   return { pendingRestores, restoreNotes: notes }
 }
 
+/**
+ * After the pre-deploy work (also after a failure, also in a dry run): which tables of the stage
+ * still owe a restore, found in AWS, this run's exports included. `before` is the lookup the check
+ * made before planning (with s3-bucket): a table this run did something to (a step done or failed:
+ * a backup, a delete, an import, a recorded restore) is looked up again, since its state may have
+ * changed; the others keep that answer, which nothing in this run can have changed. A failed lookup
+ * is a note, never a failure of the run: the deploy does not depend on it.
+ */
 async function owedAfterPreDeploy(
   check: Check,
   inputs: Inputs,
