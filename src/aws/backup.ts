@@ -84,8 +84,9 @@ export async function describeBackup(ddb: Sender<DynamoDBClient>, arn: string): 
 }
 
 /**
- * DeleteBackup of one on-demand backup; returns the status DynamoDB reports for it afterwards
- * (`DELETED`). Only execute/backup-retention.ts calls it, for the action's own backups.
+ * DeleteBackup of one of the action's own on-demand backups (an old one, execute/backup-retention.ts;
+ * one taken for a delete that did not happen, execute/table-ops.ts); returns the status DynamoDB
+ * reports for it afterwards (`DELETED`; it is gone from ListBackups soon after).
  */
 export async function deleteBackup(ddb: Sender<DynamoDBClient>, arn: string): Promise<string> {
   const out = await ddb.send(new DeleteBackupCommand({ BackupArn: arn }))
@@ -148,11 +149,6 @@ export async function restoreTableFromBackup(
   await ddb.send(
     new RestoreTableFromBackupCommand({ BackupArn: opts.backupArn, TargetTableName: opts.targetTable })
   )
-}
-
-/** DeleteBackup (the backup goes to DELETED; it is gone from ListBackups soon after). */
-export async function deleteOnDemandBackup(ddb: Sender<DynamoDBClient>, arn: string): Promise<void> {
-  await ddb.send(new DeleteBackupCommand({ BackupArn: arn }))
 }
 
 export interface CreateBackupOptions {

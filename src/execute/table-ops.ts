@@ -2,7 +2,7 @@ import { mkdir, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { S3Client } from '@aws-sdk/client-s3'
 import type { AwsClients, Sender } from '../aws/clients.js'
-import { createOnDemandBackup, deleteOnDemandBackup } from '../aws/backup.js'
+import { createOnDemandBackup, deleteBackup } from '../aws/backup.js'
 import { describeTableOrNull } from '../aws/dynamodb-read.js'
 import { deleteTableAndWait, turnOffDeletionProtection } from '../aws/dynamodb-write.js'
 import { deleteObject, putObject, s3Uri, verifyObject } from '../aws/s3.js'
@@ -304,7 +304,7 @@ async function takeBackIntent(
   if (made.written.localPath !== null) await rm(made.written.localPath, { force: true }).catch(() => {})
   if (made.backupArn !== null && !set.s3) {
     try {
-      await deleteOnDemandBackup(clients.dynamodb, made.backupArn)
+      await deleteBackup(clients.dynamodb, made.backupArn)
       made.record.dropArn(made.backupArn)
       ctx.steps.done(
         table,
@@ -353,4 +353,22 @@ export function listBackupCall(ctx: OpContext, backupName: string): void {
     'on-demand backup',
     callText('CreateBackup', { TableName: ctx.table, BackupName: backupName })
   )
+}
+
+/**
+ * Dry-run of deleteForRestore: the calls in its order (the on-demand backup, the record of the
+ * delete in the set's S3 folder, protection off and DeleteTable); calls nothing.
+ */
+export function listDeleteForRestoreCalls(
+  ctx: OpContext,
+  opts: { backupName: string | null; s3: { bucket: string; folder: string } | null; protectionOn: boolean }
+): void {
+  if (opts.backupName !== null) listBackupCall(ctx, opts.backupName)
+  if (opts.s3 !== null)
+    ctx.steps.planned(
+      ctx.table,
+      'delete recorded',
+      callText('PutObject', { Bucket: opts.s3.bucket, Key: `${opts.s3.folder}${DELETING_MARKER}` })
+    )
+  listDeleteCalls(ctx, opts.protectionOn)
 }
