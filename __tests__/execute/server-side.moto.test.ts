@@ -863,13 +863,22 @@ describe('the server-side path records its delete like every path (deleting.json
 describe('guards of the server-side path', () => {
   it('dry-run: lists ImportTable with the template schema and the IMPORT change set; nothing is changed', async () => {
     const before = await orphan(10)
-    const run = inputs({ dryRun: true })
+    const run = inputs({ dryRun: true, awsBackup: true })
     const check = await runCheck(run, clients)
     const mark = rec.calls.length
 
     const { result } = await executePlan(check, run, deps(clients))
 
     expect(result.outcome).toBe('dry-run')
+    // In the order a real run makes them: the copy, the on-demand backup, the record, the delete.
+    const actions = result.steps.filter(s => s.table === TABLE).map(s => s.action)
+    expect(actions.slice(0, actions.indexOf('import table'))).toEqual([
+      'write fence',
+      'export',
+      'on-demand backup',
+      'delete recorded',
+      'delete'
+    ])
     expect(
       rec.calls
         .slice(mark)

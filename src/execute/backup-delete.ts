@@ -2,7 +2,7 @@ import { join } from 'node:path'
 import type { S3Client } from '@aws-sdk/client-s3'
 import type { AwsClients, Sender } from '../aws/clients.js'
 import { s3Uri } from '../aws/s3.js'
-import { DELETING_MARKER, onDemandBackupName, s3ExportFolder } from '../data/backup-set.js'
+import { onDemandBackupName, s3ExportFolder } from '../data/backup-set.js'
 import { exportTable } from '../data/export.js'
 import { MANIFEST_FILE, type BackupManifest } from '../data/manifest.js'
 import { S3ExportCopy, type S3CopyResult } from '../data/s3-copy.js'
@@ -23,8 +23,7 @@ import {
 } from './write-fence.js'
 import {
   deleteForRestore,
-  listDeleteCalls,
-  listBackupCall,
+  listDeleteForRestoreCalls,
   type BackupRecord,
   type OpContext
 } from './table-ops.js'
@@ -139,14 +138,11 @@ export async function backupAndDelete(
       })
     )
     steps.planned(table, 'verify export', 'Scan: item count and content digest must equal the export')
-    if (input.awsBackup) listBackupCall(ctx, backupName)
-    if (input.s3Bucket && s3Folder)
-      steps.planned(
-        table,
-        'delete recorded',
-        callText('PutObject', { Bucket: input.s3Bucket.bucket, Key: `${s3Folder}${DELETING_MARKER}` })
-      )
-    listDeleteCalls(ctx, protectionOn)
+    listDeleteForRestoreCalls(ctx, {
+      backupName: input.awsBackup ? backupName : null,
+      s3: input.s3Bucket && s3Folder ? { bucket: input.s3Bucket.bucket, folder: s3Folder } : null,
+      protectionOn
+    })
     return null
   }
 
