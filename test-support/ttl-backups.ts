@@ -111,9 +111,10 @@ export async function lateRestore(
     }
   })
   const clients = testClients(proxy.endpoint)
+  const backupDir = mkdtempSync(join(tmpdir(), 'orphan-guard-late-restore-'))
   try {
     const result = await restoreBackups(oneRegion(clients), {
-      backupDir: mkdtempSync(join(tmpdir(), 'orphan-guard-late-restore-')),
+      backupDir,
       stage: TTL_STAGE,
       s3Bucket: null,
       tables: [{ name: TTL_TABLE, region: 'us-east-1' }],
@@ -127,6 +128,7 @@ export async function lateRestore(
   } finally {
     destroyClients(clients)
     await proxy.stop()
+    rmSync(backupDir, { recursive: true, force: true })
   }
 }
 
