@@ -168,10 +168,15 @@ async function owedAfterPreDeploy(
     )
     return { ...announceOwed(states, deps.logger), states }
   } catch (err) {
-    const note = `Owed restores could not be looked up: ${errorMessage(err)}`
-    deps.logger.warning(note)
-    return { restoreNotes: [note] }
+    return lookupFailed(err, deps.logger)
   }
+}
+
+/** A failed owed-restore lookup: a note (and a warning), never a failure of the run. */
+function lookupFailed(err: unknown, logger: PhaseDeps['logger']): Pick<RunResult, 'restoreNotes'> {
+  const note = `Owed restores could not be looked up: ${errorMessage(err)}`
+  logger.warning(note)
+  return { restoreNotes: [note] }
 }
 
 /** Outcomes after which a pre-deploy run deletes old backups: it went through (or would, in a dry run). */
@@ -202,9 +207,7 @@ export async function owedAfterFailure(
     })
     return announceOwed(states, deps.logger)
   } catch (err) {
-    const note = `Owed restores could not be looked up: ${errorMessage(err)}`
-    deps.logger.warning(note)
-    return { restoreNotes: [note] }
+    return lookupFailed(err, deps.logger)
   }
 }
 
