@@ -46,10 +46,10 @@ function decisionLine(e: PlanEntry): string {
 /** A check, with the owed-restore lookup it made. */
 export interface CheckedTables extends Check {
   /**
-   * The owed-restore lookup made before planning (with s3-bucket: inspect/owed-restores.ts), for
-   * the run to reuse where its own work cannot have changed it; null when none was made.
+   * The owed-restore lookup made before planning (inspect/owed-restores.ts), for the run to reuse
+   * where its own work cannot have changed it.
    */
-  restoreStates: TableRestoreState[] | null
+  restoreStates: TableRestoreState[]
 }
 
 /**

@@ -134,7 +134,7 @@ function announceOwed(
 /**
  * After the pre-deploy work (also after a failure, also in a dry run): which tables of the stage
  * still owe a restore, found in AWS, this run's exports included. `before` is the lookup the check
- * made before planning (with s3-bucket): a table this run did something to (a step done or failed:
+ * made before planning: a table this run did something to (a step done or failed:
  * a backup, a delete, an import, a recorded restore) is looked up again, since its state may have
  * changed; the others keep that answer, which nothing in this run can have changed. A failed lookup
  * is a note, never a failure of the run: the deploy does not depend on it.
@@ -144,7 +144,7 @@ async function owedAfterPreDeploy(
   inputs: Inputs,
   deps: PhaseDeps,
   result: RunResult,
-  before: TableRestoreState[] | null
+  before: TableRestoreState[]
 ): Promise<Pick<RunResult, 'pendingRestores' | 'restoreNotes'> & { states?: TableRestoreState[] }> {
   try {
     // The tables the check looked at: one of a stack for another account is never looked at.
@@ -155,7 +155,7 @@ async function owedAfterPreDeploy(
       result.steps.filter(s => s.status === 'done' || s.status === 'failed').map(s => s.table)
     )
     const known = (t: StageTable) =>
-      touched.has(t.name) ? undefined : before?.find(s => s.table === t.name && s.region === t.region)
+      touched.has(t.name) ? undefined : before.find(s => s.table === t.name && s.region === t.region)
     const fresh = await findRestoreStates(deps.clients, {
       stage: inputs.stage,
       account: check.identity?.account ?? null,
