@@ -21,9 +21,11 @@ import { S3Client } from '@aws-sdk/client-s3'
 import { STSClient } from '@aws-sdk/client-sts'
 import { mockClient } from 'aws-sdk-client-mock'
 import { retireBackups } from '../../src/execute/backup-retention.js'
-import type { RetiredBackup } from '../../src/types.js'
+import type { Logger, RetiredBackup } from '../../src/types.js'
 import { oneRegion } from '../../test-support/aws-clients.js'
-import { quietLogger } from '../../test-support/execution.js'
+
+// A logger of its own: test-support/execution.js would bring moto's start-up into a contract test.
+const quiet: Logger = { info: () => {}, warning: () => {}, debug: () => {} }
 
 const ddbMock = mockClient(DynamoDBClient)
 const regional = oneRegion({
@@ -60,7 +62,7 @@ const retire = () =>
   retireBackups(regional, {
     backups: [chosen],
     dryRun: false,
-    logger: quietLogger
+    logger: quiet
   })
 
 const deleteBackupsCalled = () =>
