@@ -199,7 +199,13 @@ export async function deleteForRestore(
       clients,
       ctx,
       set,
-      { backupArn, written, record: opts.record, protectionOn: opts.protectionOn },
+      {
+        backupArn,
+        written,
+        record: opts.record,
+        protectionOn: opts.protectionOn,
+        dataKeptIn: opts.dataKeptIn
+      },
       err
     )
   }
@@ -272,7 +278,14 @@ async function takeBackIntent(
   clients: AwsClients,
   ctx: OpContext,
   set: RestoreSet,
-  made: { backupArn: string | null; written: IntentWritten; record: BackupRecord; protectionOn: boolean },
+  made: {
+    backupArn: string | null
+    written: IntentWritten
+    record: BackupRecord
+    protectionOn: boolean
+    /** The copies besides the on-demand backup (the S3 copy, the export on the runner). */
+    dataKeptIn: Array<string | null>
+  },
   cause: unknown
 ): Promise<unknown> {
   const { table } = ctx
@@ -289,6 +302,7 @@ async function takeBackIntent(
     return cause
   const taken: string[] = []
   const left: string[] = []
+  let backupKept = made.backupArn !== null
   if (made.written.s3Key !== null && set.s3) {
     const uri = s3Uri(set.s3.bucket, made.written.s3Key)
     try {
@@ -306,6 +320,7 @@ async function takeBackIntent(
     try {
       await deleteBackup(clients.dynamodb, made.backupArn)
       made.record.dropArn(made.backupArn)
+      backupKept = false
       ctx.steps.done(
         table,
         'on-demand backup removed',
@@ -320,12 +335,17 @@ async function takeBackIntent(
   }
   if (cause instanceof DeleteTableFailed) {
     // Its state named the copies as where the data is safe, as if the table might be gone.
-    const what = taken.length > 0 ? ` ${taken.join('; ')}.` : ''
+    const joined = taken.join('; ')
+    const what = joined !== '' ? ` ${joined.charAt(0).toUpperCase()}${joined.slice(1)}.` : ''
     const protection =
       made.protectionOn && now.DeletionProtectionEnabled !== true
         ? ' Deletion protection was turned off for the delete and is still off.'
         : ''
-    const state = `The table ${table} still exists and keeps its data: it was not deleted.${protection}${what} Do not delete it by hand (a restore would find no record of the delete and load nothing): fix the cause and run again.`
+    const copies = [backupKept ? `on-demand backup ${made.backupArn}` : null, ...made.dataKeptIn]
+      .filter(Boolean)
+      .join(' and ')
+    const kept = copies !== '' ? ` Its data is safe in ${copies}.` : ''
+    const state = `The table ${table} still exists and keeps its data: it was not deleted.${protection}${kept}${what} Do not delete it by hand (a restore would find no record of the delete and load nothing): fix the cause and run again.`
     return new OperationError(errorMessage(cause), [state, ...left].join(' '), { cause })
   }
   // A failure before DeleteTable already says the table is untouched.
