@@ -34,6 +34,7 @@ import {
   tableTemplate,
   type Item
 } from '../../test-support/orphans.js'
+import { createHash } from 'node:crypto'
 import { gunzipSync, gzipSync } from 'node:zlib'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -705,7 +706,7 @@ describe("phase restore loads DynamoDB's own export when the server-side path is
   async function stoppedAfterDelete(
     count: number,
     opts: { ttl?: boolean } = {}
-  ): Promise<{ before: string[]; dataPrefix: string }> {
+  ): Promise<{ before: string[]; dataPrefix: string; exportArn: string }> {
     const before = await stoppedBeforeImport(count, { pitr: true, ...opts })
     const owedNow = await owed()
     expect(owedNow).toMatchObject({ kind: 'owed', source: 's3' })
@@ -730,7 +731,11 @@ describe("phase restore loads DynamoDB's own export when the server-side path is
     )
     expect((await executePlan(check, runner, deps(clients))).result.outcome).toBe('nothing-to-do')
     await createStackAndWait(clients, STACK, TEMPLATE) // the deploy: an empty table with the new keys
-    return { before, dataPrefix: manifest.serverSide?.dataPrefix ?? '' }
+    return {
+      before,
+      dataPrefix: manifest.serverSide?.dataPrefix ?? '',
+      exportArn: manifest.serverSide?.export?.arn ?? ''
+    }
   }
 
   it('ImportTable failed after the delete, copy-mode runner next: phase restore loads the export, identical content, restore recorded', async () => {
@@ -784,6 +789,117 @@ describe("phase restore loads DynamoDB's own export when the server-side path is
     expect(await tableContent(clients, TABLE)).toEqual([])
     expect((await owed()).kind).toBe('owed')
   }, 60_000)
+
+  describe("checked against DynamoDB's own manifest files (real AWS writes them, moto does not)", () => {
+    /** Stopped after the delete as above (20 items), DynamoDB's manifest files written as `change` says; then phase restore. */
+    async function restoreWith(change: ManifestChange = {}) {
+      const { before, dataPrefix, exportArn } = await stoppedAfterDelete(20)
+      expect(exportArn).toMatch(/^arn:aws:dynamodb:/)
+      const lines = await writeExportManifests(dataPrefix, exportArn, change)
+      const mark = rec.calls.length
+      const result = await restorePhase()
+      return { before, dataPrefix, exportArn, lines, mark, result }
+    }
+
+    /** Refused while downloading: nothing written to the table, the restore still owed. */
+    async function expectRefused(got: Awaited<ReturnType<typeof restoreWith>>, why: RegExp) {
+      expect(got.result.outcome).toBe('failed')
+      expect(got.result.stateNote).toMatch(/DynamoDB's export could not be used: /)
+      expect(got.result.stateNote).toMatch(why)
+      expect(got.result.steps.map(s => `${s.action}:${s.status}`)).not.toContain('restore:done')
+      expect(count('DynamoDB.BatchWriteItem', got.mark)).toBe(0)
+      expect(await tableContent(clients, TABLE)).toEqual([])
+      expect((await owed()).kind).toBe('owed')
+    }
+
+    /** `text` as a regular expression matching exactly it. */
+    const literal = (text: string) => text.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')
+    const uri = (key: string) => literal(`s3://${BACKUP_BUCKET.bucket}/${key}`)
+
+    it('manifests as DynamoDB writes them: each data file checked against manifest-files.json, the export loaded', async () => {
+      const { before, lines, result } = await restoreWith()
+
+      expect(lines).toHaveLength(1)
+      expect([result.outcome, result.stateNote]).toEqual(['restored', undefined])
+      expect(result.restoredItems).toBe(20)
+      expect(await tableContent(clients, TABLE)).toEqual(before)
+      expect(result.steps.find(s => s.action === 'download')?.detail).toMatch(
+        /\(1 data files, \d+ bytes fetched, each checked against DynamoDB's manifest-files\.json\)/
+      )
+    }, 60_000)
+
+    it("a data file whose MD5 is not manifest-files.json's md5Checksum is refused before anything is written, naming the file", async () => {
+      const wrong = createHash('md5').update('another file').digest('base64')
+      const got = await restoreWith({ files: lines => lines.map(l => ({ ...l, md5Checksum: wrong })) })
+
+      const [line] = got.lines
+      await expectRefused(
+        got,
+        new RegExp(
+          `${uri(line?.dataFileS3Key ?? '')} has MD5 \\S+, DynamoDB's manifest-files\\.json says ${literal(wrong)}: the file changed or is damaged since the export`
+        )
+      )
+    }, 60_000)
+
+    it("a data file holding other than manifest-files.json's itemCount is refused", async () => {
+      const got = await restoreWith({
+        files: lines => lines.map(l => ({ ...l, itemCount: l.itemCount + 1 }))
+      })
+
+      await expectRefused(
+        got,
+        new RegExp(
+          `${uri(got.lines[0]?.dataFileS3Key ?? '')} holds 20 items, DynamoDB's manifest-files\\.json says 21`
+        )
+      )
+    }, 60_000)
+
+    it('a data file whose ETag is not the one manifest-files.json lists is refused', async () => {
+      const got = await restoreWith({ files: lines => lines.map(l => ({ ...l, etag: 'e'.repeat(32) })) })
+
+      await expectRefused(
+        got,
+        new RegExp(`${uri(got.lines[0]?.dataFileS3Key ?? '')} has ETag \\S+, the export says e{32}`)
+      )
+    }, 60_000)
+
+    it('a data file manifest-files.json lists that is not in S3 is refused, naming it', async () => {
+      // Listed besides the one moto wrote, as a file deleted since the export would be.
+      const got = await restoreWith({
+        files: lines => [
+          ...lines,
+          ...lines.map(l => ({ ...l, dataFileS3Key: l.dataFileS3Key.replace(/[^/]+$/, 'gone.json.gz') }))
+        ]
+      })
+
+      await expectRefused(got, new RegExp(`${uri(`${got.dataPrefix}gone.json.gz`)} does not exist`))
+    }, 60_000)
+
+    it('manifest-summary.json of another export (its exportArn) is refused', async () => {
+      const got = await restoreWith({
+        summary: s => ({ ...s, exportArn: String(s.exportArn).replace(/[^/]+$/, '01700000000000-0ther000') })
+      })
+
+      await expectRefused(
+        got,
+        new RegExp(
+          `${uri(`${got.dataPrefix.replace(/data\/$/, '')}manifest-summary.json`)} is the summary of export \\S+/01700000000000-0ther000, not of ${literal(got.exportArn)}`
+        )
+      )
+    }, 60_000)
+
+    it('more data files than the export had when it was confirmed (an extra empty one) is refused', async () => {
+      // An empty file holds no item, so no count or digest notices it: only the file count does.
+      const got = await restoreWith({ extraEmptyFile: 'extra.json.gz' })
+
+      await expectRefused(
+        got,
+        new RegExp(
+          `2 data file\\(s\\) under ${uri(got.dataPrefix)}, but the export had 1 when it was confirmed`
+        )
+      )
+    }, 60_000)
+  })
 })
 
 describe('the owed-restore lookup of a pre-deploy run with s3-bucket', () => {
@@ -933,6 +1049,110 @@ async function tamperFirstDataFile(prefix: string): Promise<void> {
     await direct.s3.send(
       new PutObjectCommand({ Bucket: BACKUP_BUCKET.bucket, Key: key, Body: gzipSync(Buffer.from(changed)) })
     )
+  } finally {
+    destroyClients(direct)
+  }
+}
+
+/** What writeExportManifests changes in what DynamoDB would write. */
+interface ManifestChange {
+  summary?: (summary: Record<string, unknown>) => Record<string, unknown>
+  files?: (lines: ManifestFileLine[]) => ManifestFileLine[]
+  /** An empty object put in the data folder too (and listed), as a partition without items. */
+  extraEmptyFile?: string
+}
+
+/** One line of DynamoDB's manifest-files.json. */
+interface ManifestFileLine {
+  itemCount: number
+  md5Checksum: string
+  etag: string
+  dataFileS3Key: string
+}
+
+/**
+ * Writes next to an export's data files what real DynamoDB writes there and moto does not
+ * (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/S3DataExport.Output.html):
+ * `manifest-summary.json`, naming `manifest-files.json`, which holds one JSON line per data file
+ * (its item count, base64 MD5, ETag and key), made from the data files moto wrote and then changed
+ * as `change` says. Returns the lines written.
+ */
+async function writeExportManifests(
+  dataPrefix: string,
+  exportArn: string,
+  change: ManifestChange = {}
+): Promise<ManifestFileLine[]> {
+  const direct = testClients(moto.endpoint)
+  const bucket = BACKUP_BUCKET.bucket
+  try {
+    if (change.extraEmptyFile !== undefined)
+      await direct.s3.send(
+        new PutObjectCommand({
+          Bucket: bucket,
+          Key: `${dataPrefix}${change.extraEmptyFile}`,
+          Body: Buffer.alloc(0)
+        })
+      )
+    const keys: string[] = []
+    for await (const page of listObjects(direct.s3, { bucket, prefix: dataPrefix }))
+      keys.push(...page.objects.map(o => o.key))
+    const lines: ManifestFileLine[] = []
+    let items = 0
+    let bytes = 0
+    for (const key of keys.sort()) {
+      const body = await getObjectBytes(direct.s3, bucket, key)
+      const head = await headObject(direct.s3, bucket, key)
+      const itemCount =
+        body.length === 0
+          ? 0
+          : gunzipSync(body)
+              .toString('utf8')
+              .split('\n')
+              .filter(l => l.trim() !== '').length
+      items += itemCount
+      bytes += body.length
+      lines.push({
+        itemCount,
+        md5Checksum: createHash('md5').update(body).digest('base64'),
+        etag: (head?.etag ?? '').replace(/"/g, ''),
+        dataFileS3Key: key
+      })
+    }
+    const exportFolder = dataPrefix.replace(/data\/$/, '')
+    const filesKey = `${exportFolder}manifest-files.json`
+    const summary = {
+      version: '2020-06-30',
+      exportArn,
+      startTime: '2025-03-04T05:06:08.000Z',
+      endTime: '2025-03-04T05:11:08.000Z',
+      tableArn: `arn:aws:dynamodb:us-east-1:123456789012:table/${TABLE}`,
+      tableId: '00000000-0000-4000-8000-000000000000',
+      exportTime: '2025-03-04T05:06:08.000Z',
+      s3Bucket: bucket,
+      s3Prefix: exportFolder.replace(/\/?AWSDynamoDB\/[^/]+\/$/, ''),
+      s3SseAlgorithm: 'AES256',
+      s3SseKmsKeyId: null,
+      manifestFilesS3Key: filesKey,
+      billedSizeBytes: bytes,
+      itemCount: items,
+      outputFormat: 'DYNAMODB_JSON'
+    }
+    const written = change.files ? change.files(lines) : lines
+    await direct.s3.send(
+      new PutObjectCommand({
+        Bucket: bucket,
+        Key: filesKey,
+        Body: written.map(l => `${JSON.stringify(l)}\n`).join('')
+      })
+    )
+    await direct.s3.send(
+      new PutObjectCommand({
+        Bucket: bucket,
+        Key: `${exportFolder}manifest-summary.json`,
+        Body: JSON.stringify(change.summary ? change.summary(summary) : summary)
+      })
+    )
+    return written
   } finally {
     destroyClients(direct)
   }
