@@ -817,7 +817,7 @@ describe("phase restore loads DynamoDB's own export when the server-side path is
     const uri = (key: string) => literal(`s3://${BACKUP_BUCKET.bucket}/${key}`)
 
     it('manifests as DynamoDB writes them: each data file checked against manifest-files.json, the export loaded', async () => {
-      const { before, lines, result } = await restoreWith()
+      const { before, lines, mark, result } = await restoreWith()
 
       expect(lines).toHaveLength(1)
       expect([result.outcome, result.stateNote]).toEqual(['restored', undefined])
@@ -826,6 +826,14 @@ describe("phase restore loads DynamoDB's own export when the server-side path is
       expect(result.steps.find(s => s.action === 'download')?.detail).toMatch(
         /\(1 data files, \d+ bytes fetched, each checked against DynamoDB's manifest-files\.json\)/
       )
+      // Each of DynamoDB's manifest files read once.
+      const reads = rec.calls
+        .slice(mark)
+        .filter(
+          c => c.operation === 'S3.GetObject' && /\/manifest-(summary|files)\.json$/.test(c.target ?? '')
+        )
+        .map(c => (c.target ?? '').replace(/^.*\//, ''))
+      expect(reads).toEqual(['manifest-summary.json', 'manifest-files.json'])
     }, 60_000)
 
     it("a data file whose MD5 is not manifest-files.json's md5Checksum is refused before anything is written, naming the file", async () => {

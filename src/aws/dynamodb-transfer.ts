@@ -130,6 +130,8 @@ export async function exportDataFiles(
     bucket: string
     folder: string
     manifestKey: string | null
+    /** manifest-summary.json's bytes when the caller has read them already (else they are fetched from manifestKey). */
+    manifestBytes?: Buffer
     /** Without manifest files: only the objects under this prefix (one export's `data/`), not every export in the folder. */
     dataPrefix?: string
   }
@@ -137,9 +139,8 @@ export async function exportDataFiles(
   const { bucket } = opts
   const problems: string[] = []
   if (opts.manifestKey !== null) {
-    const summary = JSON.parse((await getObjectBytes(s3, bucket, opts.manifestKey)).toString('utf8')) as {
-      manifestFilesS3Key?: string
-    }
+    const bytes = opts.manifestBytes ?? (await getObjectBytes(s3, bucket, opts.manifestKey))
+    const summary = JSON.parse(bytes.toString('utf8')) as { manifestFilesS3Key?: string }
     if (typeof summary.manifestFilesS3Key !== 'string')
       throw new Error(`${s3Uri(bucket, opts.manifestKey)} names no manifestFilesS3Key`)
     const lines = (await getObjectBytes(s3, bucket, summary.manifestFilesS3Key))

@@ -185,6 +185,8 @@ async function exportFiles(
     bucket: copy.bucket,
     folder: copy.dataPrefix.replace(/AWSDynamoDB\/[^/]+\/data\/$/, ''),
     manifestKey: summaryBytes === null ? null : summaryKey,
+    // Read once: the bytes whose exportArn was checked are the ones that name manifest-files.json.
+    ...(summaryBytes === null ? {} : { manifestBytes: summaryBytes }),
     dataPrefix: copy.dataPrefix
   })
   if (found.dataPrefix !== copy.dataPrefix)
