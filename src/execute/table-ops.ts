@@ -144,9 +144,10 @@ export interface RestoreSet {
  *     (DELETING_MARKER; a set with an S3 folder and no such record is never owed), and to its
  *     backup-dir folder;
  *  4. deletion protection off and DeleteTable.
- * If anything fails before the table is gone, the record is taken back: the marker deleted, and a
- * backup that is the set's only copy outside the runner (no S3 folder) deleted again, so that a
- * later restore never takes this set for the data of a table this action deleted. A run killed
+ * If anything fails before the table is gone, the record is taken back: the marker deleted, and the
+ * on-demand backup taken for the delete deleted again (without an S3 folder it is the record; with
+ * one, a later run without s3-bucket would take it for one), so that a later restore never takes
+ * this set for the data of a table this action deleted. A run killed
  * outright (SIGKILL, a lost runner) between step 1 (or 3) and DeleteTable leaves the record behind
  * while the table stays: the README (Owed restores live in AWS) states that window.
  */
@@ -268,8 +269,8 @@ async function recordDeleteIntent(
 }
 
 /**
- * After a failure before the table was gone: the marker, and a backup that is the set's only
- * record, deleted again. Returns the error to throw: after a failed DeleteTable of a table that
+ * After a failure before the table was gone: the marker, and the on-demand backup taken for the
+ * delete, deleted again. Returns the error to throw: after a failed DeleteTable of a table that
  * is still the instance the set was taken of, one whose state says that it keeps its data, what
  * was taken back, and not to delete it by hand (a restore would find no record of a delete and
  * load nothing); else the original (with what could not be taken back, if anything).
@@ -316,7 +317,8 @@ async function takeBackIntent(
     }
   }
   if (made.written.localPath !== null) await rm(made.written.localPath, { force: true }).catch(() => {})
-  if (made.backupArn !== null && !set.s3) {
+  // Also with an S3 folder: a later run without s3-bucket would take the backup for the record.
+  if (made.backupArn !== null) {
     try {
       await deleteBackup(clients.dynamodb, made.backupArn)
       made.record.dropArn(made.backupArn)
